@@ -1,0 +1,78 @@
+package io.sluice;
+
+import io.sluice.api.ApiKeys;
+import io.sluice.api.HttpVerticle;
+import io.sluice.api.Jobs;
+import io.sluice.bus.StoreRequest;
+import io.sluice.bus.StoreRequestCodec;
+import io.sluice.config.SluiceConfig;
+import io.sluice.store.LuceneStore;
+import io.sluice.store.StoreVerticle;
+import io.sluice.store.TableStore;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.VerticleBase;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Deploys the store workers, then the HTTP verticles: the port opens only when the store is ready.
+ * Undeploying it closes the store after the verticles that use it have stopped.
+ */
+public final class MainVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(MainVerticle.class);
+
+  private final SluiceConfig config;
+  private final AtomicReference<HttpVerticle> firstHttp = new AtomicReference<>();
+  private TableStore store;
+
+  public MainVerticle(SluiceConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public Future<?> start() {
+    try {
+      vertx.eventBus().registerDefaultCodec(StoreRequest.class, new StoreRequestCodec());
+    } catch (IllegalStateException alreadyRegistered) {
+      // A second Sluice in the same Vert.x instance (tests) shares the codec.
+    }
+    ApiKeys keys = ApiKeys.load(config.dataDir(), config.apiKeyRw(), config.apiKeyRo());
+    Jobs jobs = new Jobs();
+    return vertx.executeBlocking(() -> new LuceneStore(config.dataDir(), config.maxResultLimit()))
+        .compose(opened -> {
+          store = opened;
+          return vertx.deployVerticle(() -> new StoreVerticle(store), new DeploymentOptions()
+              .setThreadingModel(ThreadingModel.WORKER)
+              .setWorkerPoolName("sluice-store")
+              .setWorkerPoolSize(config.storeInstances())
+              .setInstances(config.storeInstances()));
+        })
+        .compose(id -> vertx.deployVerticle(() -> {
+          HttpVerticle http = new HttpVerticle(config, keys, jobs);
+          firstHttp.compareAndSet(null, http);
+          return http;
+        }, new DeploymentOptions().setInstances(config.httpInstances())))
+        .onSuccess(id -> LOG.info("Sluice {} listening on {}", Version.VERSION,
+            config.publicBaseUrl(actualPort())));
+  }
+
+  /** The port the HTTP server bound (useful with port 0). */
+  public int actualPort() {
+    return firstHttp.get().actualPort();
+  }
+
+  @Override
+  public Future<?> stop() {
+    // Child deployments are undeployed before this runs.
+    if (store != null) {
+      return vertx.executeBlocking(() -> {
+        store.close();
+        return null;
+      });
+    }
+    return Future.succeededFuture();
+  }
+}

@@ -1,0 +1,264 @@
+package io.sluice.api;
+
+import io.sluice.Version;
+import io.sluice.bus.StoreClient;
+import io.sluice.bus.StoreOp;
+import io.sluice.bus.StoreRequest;
+import io.sluice.config.SluiceConfig;
+import io.sluice.errors.ApiError;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP API of SPEC.md. Every {@code /api/v1} route is registered through {@link #read} or {@link #write},
+ * which decide who may call it: there is no route without an access rule. Handlers only translate between
+ * HTTP and {@link StoreRequest}s.
+ */
+public final class ApiRouter {
+  private static final Logger LOG = LoggerFactory.getLogger(ApiRouter.class);
+  private static final String ACCESS = "sluice.access";
+  private static final Set<String> ALLOWED_HEADERS = Set.of("x-api-key", "content-type", "content-encoding");
+
+  private final Vertx vertx;
+  private final SluiceConfig config;
+  private final ApiKeys keys;
+  private final Jobs jobs;
+  private final StoreClient store;
+  private final Router router;
+
+  private ApiRouter(Vertx vertx, SluiceConfig config, ApiKeys keys, Jobs jobs) {
+    this.vertx = vertx;
+    this.config = config;
+    this.keys = keys;
+    this.jobs = jobs;
+    this.store = new StoreClient(vertx);
+    this.router = Router.router(vertx);
+  }
+
+  public static Router create(Vertx vertx, SluiceConfig config, ApiKeys keys, Jobs jobs) {
+    return new ApiRouter(vertx, config, keys, jobs).build();
+  }
+
+  private Router build() {
+    router.route().handler(CorsHandler.create().addOrigin("*").allowedHeaders(ALLOWED_HEADERS)
+        .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE)));
+    router.route().failureHandler(ErrorHandler::handle);
+    for (int status : new int[] {404, 405, 413, 415}) {
+      router.errorHandler(status, ctx -> ErrorHandler.handle(ctx));
+    }
+
+    router.get("/version").handler(ctx -> ok(ctx, new JsonObject().put("version", Version.VERSION)));
+    router.get("/health").handler(this::health);
+    router.get("/api/v1/health").handler(this::health);
+
+    router.route("/api/v1/*").handler(this::authenticate);
+    router.route("/api/v1/*").handler(ApiRouter::checkContentType);
+    router.route("/api/v1/*").handler(BodyHandler.create(false)
+        .setBodyLimit(config.maxBatchBytes())
+        .setHandleFileUploads(false)
+        .setDeleteUploadedFilesOnEnd(true));
+
+    read(HttpMethod.GET, "/api/v1/schema", ctx -> store.call(StoreRequest.of(StoreOp.GET_SCHEMA)));
+    write(HttpMethod.PUT, "/api/v1/schema",
+        ctx -> store.call(StoreRequest.withBody(StoreOp.PUT_SCHEMA, null, jsonBody(ctx))));
+    write(HttpMethod.DELETE, "/api/v1/schema", ctx -> store.call(StoreRequest.of(StoreOp.DELETE_SCHEMA)));
+    write(HttpMethod.POST, "/api/v1/schema/_rename",
+        ctx -> store.call(StoreRequest.withBody(StoreOp.RENAME, null, jsonBody(ctx))));
+    write(HttpMethod.POST, "/api/v1/schema/_copy",
+        ctx -> store.call(StoreRequest.withBody(StoreOp.COPY, null, jsonBody(ctx))));
+    read(HttpMethod.GET, "/api/v1/schema/:table", ctx -> store.call(tableRequest(ctx, StoreOp.GET_TABLE, null)));
+    write(HttpMethod.PUT, "/api/v1/schema/:table",
+        ctx -> store.call(tableRequest(ctx, StoreOp.PUT_TABLE, jsonBody(ctx))));
+    write(HttpMethod.DELETE, "/api/v1/schema/:table",
+        ctx -> store.call(tableRequest(ctx, StoreOp.DELETE_TABLE, null)));
+    read(HttpMethod.GET, "/api/v1/schema/:table/:column",
+        ctx -> store.call(columnRequest(ctx, StoreOp.GET_COLUMN, null)));
+    write(HttpMethod.PUT, "/api/v1/schema/:table/:column",
+        ctx -> store.call(columnRequest(ctx, StoreOp.PUT_COLUMN, jsonBody(ctx))));
+    write(HttpMethod.DELETE, "/api/v1/schema/:table/:column",
+        ctx -> store.call(columnRequest(ctx, StoreOp.DELETE_COLUMN, null)));
+
+    write(HttpMethod.POST, "/api/v1/data/_delete", ctx -> delete(jsonBody(ctx)));
+    write(HttpMethod.POST, "/api/v1/data/:table/batch", ctx -> batch(ctx.pathParam("table"), rawBody(ctx)));
+    write(HttpMethod.POST, "/api/v1/data/:table/optimize", ctx -> optimize(ctx.pathParam("table")));
+    write(HttpMethod.POST, "/api/v1/data/:table", ctx -> store.call(new StoreRequest(StoreOp.INSERT_ONE,
+        ctx.pathParam("table"), null, null, rawBody(ctx))));
+
+    read(HttpMethod.POST, "/api/v1/_search", ctx -> search(jsonBody(ctx)));
+    read(HttpMethod.POST, "/api/v1/_query", ctx -> search(jsonBody(ctx)));
+
+    read(HttpMethod.POST, "/api/v1/jobs/_search", ctx -> startJob(ctx, "_search", () -> search(jsonBody(ctx))));
+    read(HttpMethod.POST, "/api/v1/jobs/_query", ctx -> startJob(ctx, "_query", () -> search(jsonBody(ctx))));
+    write(HttpMethod.POST, "/api/v1/jobs/data/_delete",
+        ctx -> startJob(ctx, "data/_delete", () -> delete(jsonBody(ctx))));
+    write(HttpMethod.POST, "/api/v1/jobs/data/:table/optimize", ctx -> startJob(ctx,
+        "data/" + ctx.pathParam("table") + "/optimize", () -> optimize(ctx.pathParam("table"))));
+    write(HttpMethod.POST, "/api/v1/jobs/data/:table/batch", ctx -> {
+      Buffer body = rawBody(ctx);
+      return startJob(ctx, "data/" + ctx.pathParam("table") + "/batch", () -> batch(ctx.pathParam("table"), body));
+    });
+    read(HttpMethod.GET, "/api/v1/jobs/:id", ctx -> Future.succeededFuture(jobs.status(ctx.pathParam("id"))));
+    read(HttpMethod.GET, "/api/v1/jobs/:id/result",
+        ctx -> Future.succeededFuture(jobs.result(ctx.pathParam("id"))));
+    return router;
+  }
+
+  // ---------------------------------------------------------------- operations, shared with jobs
+
+  private Future<JsonObject> search(JsonObject body) {
+    return store.call(StoreRequest.withBody(StoreOp.SEARCH, null, body));
+  }
+
+  private Future<JsonObject> delete(JsonObject body) {
+    return store.call(StoreRequest.withBody(StoreOp.DELETE_ROWS, null, body));
+  }
+
+  private Future<JsonObject> optimize(String table) {
+    return store.call(StoreRequest.table(StoreOp.OPTIMIZE, table));
+  }
+
+  private Future<JsonObject> batch(String table, Buffer body) {
+    return store.call(new StoreRequest(StoreOp.INSERT_BATCH, table, null, null, body));
+  }
+
+  private Future<JsonObject> startJob(RoutingContext ctx, String path,
+      java.util.function.Supplier<Future<JsonObject>> operation) {
+    ctx.response().setStatusCode(201);
+    return Future.succeededFuture(jobs.start(path, operation));
+  }
+
+  // ---------------------------------------------------------------- routes and access
+
+  private void read(HttpMethod method, String path, Function<RoutingContext, Future<JsonObject>> handler) {
+    router.route(method, path).handler(ctx -> requireAccess(ctx, false)).handler(respond(handler));
+  }
+
+  private void write(HttpMethod method, String path, Function<RoutingContext, Future<JsonObject>> handler) {
+    router.route(method, path).handler(ctx -> requireAccess(ctx, true)).handler(respond(handler));
+  }
+
+  private void authenticate(RoutingContext ctx) {
+    ApiKeys.Access access = keys.check(ctx.request().getHeader("x-api-key"));
+    if (access == null) {
+      ctx.fail(new ApiError(403, "invalid api key"));
+      return;
+    }
+    ctx.put(ACCESS, access);
+    ctx.next();
+  }
+
+  private static void requireAccess(RoutingContext ctx, boolean write) {
+    ApiKeys.Access access = ctx.get(ACCESS);
+    if (access == null || (write && access != ApiKeys.Access.READ_WRITE)) {
+      ctx.fail(new ApiError(403, access == null ? "invalid api key"
+          : "the api key is read-only; " + ctx.request().method() + " " + ctx.request().path()
+              + " needs the read-write key"));
+      return;
+    }
+    ctx.next();
+  }
+
+  private static Handler<RoutingContext> respond(Function<RoutingContext, Future<JsonObject>> handler) {
+    return ctx -> {
+      Future<JsonObject> result;
+      try {
+        result = handler.apply(ctx);
+      } catch (RuntimeException e) {
+        result = Future.failedFuture(e);
+      }
+      result.onComplete(ar -> {
+        if (ar.succeeded()) {
+          ok(ctx, ar.result());
+        } else {
+          ctx.fail(ar.cause());
+        }
+      });
+    };
+  }
+
+  static void ok(RoutingContext ctx, JsonObject body) {
+    if (ctx.response().ended() || ctx.response().closed()) {
+      return;
+    }
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.toBuffer());
+  }
+
+  private void health(RoutingContext ctx) {
+    store.call(StoreRequest.of(StoreOp.HEALTH)).onComplete(ar -> {
+      JsonObject body = ar.succeeded() ? ar.result()
+          : new JsonObject().put("status", "unavailable").put("message", ar.cause().getMessage());
+      ctx.response().setStatusCode("ok".equals(body.getString("status")) ? 200 : 503);
+      ok(ctx, body);
+    });
+  }
+
+  // ---------------------------------------------------------------- bodies
+
+  /** JSON bodies are accepted with a JSON, text or form content type (curl -d sends the latter). */
+  private static void checkContentType(RoutingContext ctx) {
+    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    if (type != null) {
+      String mime = type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+      boolean accepted = mime.isEmpty() || mime.endsWith("/json") || mime.endsWith("+json")
+          || mime.equals("application/x-ndjson") || mime.startsWith("text/")
+          || mime.equals("application/x-www-form-urlencoded") || mime.equals("application/octet-stream");
+      if (!accepted) {
+        ctx.fail(new ApiError(415, "content type '" + mime + "' is not accepted; send application/json"));
+        return;
+      }
+      if (mime.equals("application/x-www-form-urlencoded")) {
+        // Keep BodyHandler from decoding a JSON body as a form.
+        ctx.request().headers().set(HttpHeaders.CONTENT_TYPE, "application/json");
+      }
+    }
+    ctx.next();
+  }
+
+  private static Buffer rawBody(RoutingContext ctx) {
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) {
+      throw ApiError.badRequest("the request needs a JSON body");
+    }
+    return body;
+  }
+
+  private static JsonObject jsonBody(RoutingContext ctx) {
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) {
+      return new JsonObject();
+    }
+    try {
+      Object value = io.vertx.core.json.Json.decodeValue(body);
+      if (value instanceof JsonObject object) {
+        return object;
+      }
+      throw ApiError.badRequest("the body must be a JSON object, got " + (value == null ? "null"
+          : value.getClass().getSimpleName().replace("Json", "").toLowerCase(Locale.ROOT)));
+    } catch (DecodeException e) {
+      throw ApiError.badRequest("the body is not valid JSON: " + e.getMessage());
+    }
+  }
+
+  private static StoreRequest tableRequest(RoutingContext ctx, StoreOp op, JsonObject body) {
+    return new StoreRequest(op, ctx.pathParam("table"), null, body, null);
+  }
+
+  private static StoreRequest columnRequest(RoutingContext ctx, StoreOp op, JsonObject body) {
+    return new StoreRequest(op, ctx.pathParam("table"), ctx.pathParam("column"), body, null);
+  }
+}

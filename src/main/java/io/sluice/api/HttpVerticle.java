@@ -1,0 +1,36 @@
+package io.sluice.api;
+
+import io.sluice.config.SluiceConfig;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+
+/** Serves the API; one instance per core, all sharing the listening port. */
+public final class HttpVerticle extends VerticleBase {
+  private final SluiceConfig config;
+  private final ApiKeys keys;
+  private final Jobs jobs;
+  private HttpServer server;
+
+  public HttpVerticle(SluiceConfig config, ApiKeys keys, Jobs jobs) {
+    this.config = config;
+    this.keys = keys;
+    this.jobs = jobs;
+  }
+
+  @Override
+  public Future<?> start() {
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(config.httpHost())
+        .setPort(config.httpPort())
+        .setCompressionSupported(true)
+        .setDecompressionSupported(true)
+        .setIdleTimeout(120));
+    return server.requestHandler(ApiRouter.create(vertx, config, keys, jobs)).listen();
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+}

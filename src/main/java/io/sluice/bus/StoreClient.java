@@ -1,0 +1,49 @@
+package io.sluice.bus;
+
+import io.sluice.errors.ApiError;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+/** Sends {@link StoreRequest}s to the store verticles and turns failed replies back into {@link ApiError}s. */
+public final class StoreClient {
+  /** Long enough for an optimize or a large delete; a request that takes longer has a job endpoint. */
+  private static final long TIMEOUT_MS = 10 * 60 * 1000L;
+
+  private final Vertx vertx;
+  private final DeliveryOptions options = new DeliveryOptions()
+      .setCodecName(StoreRequestCodec.NAME)
+      .setSendTimeout(TIMEOUT_MS);
+
+  public StoreClient(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  public Future<JsonObject> call(StoreRequest request) {
+    return vertx.eventBus().<JsonObject>request(Addresses.STORE, request, options)
+        .map(message -> message.body())
+        .recover(StoreClient::toApiError);
+  }
+
+  private static Future<JsonObject> toApiError(Throwable failure) {
+    if (failure instanceof ReplyException reply) {
+      switch (reply.failureType()) {
+        case RECIPIENT_FAILURE:
+          try {
+            return Future.failedFuture(ApiError.fromJson(new JsonObject(reply.getMessage())));
+          } catch (DecodeException | NullPointerException e) {
+            return Future.failedFuture(new ApiError(reply.failureCode(), String.valueOf(reply.getMessage())));
+          }
+        case TIMEOUT:
+          return Future.failedFuture(new ApiError(503, "the store did not answer in time; use the jobs API"
+              + " (POST /api/v1/jobs/...) for long requests"));
+        default:
+          return Future.failedFuture(new ApiError(503, "the store is not available"));
+      }
+    }
+    return Future.failedFuture(failure);
+  }
+}

@@ -1,0 +1,58 @@
+package io.sluice.errors;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * A failure that maps to one HTTP status and the uniform error body {@code {"message", "status", "errors"?}}.
+ * Thrown by validation and by the store; stack traces are not filled in because these are expected outcomes.
+ */
+public final class ApiError extends RuntimeException {
+  public static final int MAX_LISTED_ERRORS = 50;
+
+  private final int status;
+  private final JsonArray errors;
+
+  public ApiError(int status, String message) {
+    this(status, message, null);
+  }
+
+  public ApiError(int status, String message, JsonArray errors) {
+    super(message, null, false, false);
+    this.status = status;
+    this.errors = errors;
+  }
+
+  public static ApiError badRequest(String message) {
+    return new ApiError(400, message);
+  }
+
+  public static ApiError notFound(String message) {
+    return new ApiError(404, message);
+  }
+
+  public static ApiError conflict(String message) {
+    return new ApiError(409, message);
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public JsonArray errors() {
+    return errors;
+  }
+
+  public JsonObject toJson() {
+    JsonObject body = new JsonObject().put("message", getMessage()).put("status", status);
+    if (errors != null) {
+      body.put("errors", errors);
+    }
+    return body;
+  }
+
+  public static ApiError fromJson(JsonObject body) {
+    return new ApiError(body.getInteger("status", 500), body.getString("message", "internal error"),
+        body.getJsonArray("errors"));
+  }
+}

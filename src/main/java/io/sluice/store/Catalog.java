@@ -1,0 +1,90 @@
+package io.sluice.store;
+
+import io.sluice.schema.SchemaParser;
+import io.sluice.schema.TableSchema;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The durable list of tables: name → internal id (its directory under {@code tables/}) and schema, in
+ * {@code catalog.json}. Replaced atomically (write, fsync, rename, fsync directory), so after a crash it is
+ * either the old or the new version. Table names never become paths; internal ids do.
+ */
+final class Catalog {
+  static final String FILE = "catalog.json";
+  static final String TABLES_DIR = "tables";
+
+  record Entry(String id, TableSchema schema) {
+  }
+
+  private final Path dataDir;
+
+  Catalog(Path dataDir) {
+    this.dataDir = dataDir;
+  }
+
+  Path tablePath(String id) {
+    return dataDir.resolve(TABLES_DIR).resolve(id);
+  }
+
+  Map<String, Entry> load() {
+    Path file = dataDir.resolve(FILE);
+    Map<String, Entry> tables = new LinkedHashMap<>();
+    if (!Files.exists(file)) {
+      return tables;
+    }
+    try {
+      JsonObject json = new JsonObject(Files.readString(file));
+      JsonObject entries = json.getJsonObject("tables", new JsonObject());
+      for (String name : entries.fieldNames()) {
+        JsonObject entry = entries.getJsonObject(name);
+        tables.put(name, new Entry(entry.getString("id"),
+            SchemaParser.parseTable(name, entry.getJsonObject("schema"))));
+      }
+      return tables;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  void save(Map<String, Entry> tables) {
+    JsonObject entries = new JsonObject();
+    tables.forEach((name, entry) -> entries.put(name,
+        new JsonObject().put("id", entry.id()).put("schema", entry.schema().toJson())));
+    byte[] bytes = new JsonObject().put("version", 1).put("tables", entries).encodePrettily()
+        .getBytes(StandardCharsets.UTF_8);
+    try {
+      writeAtomically(dataDir, FILE, bytes);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + dataDir.resolve(FILE), e);
+    }
+  }
+
+  /** Durably replaces {@code dir/name} with {@code bytes}: after a crash the file is whole, old or new. */
+  static void writeAtomically(Path dir, String name, byte[] bytes) throws IOException {
+    Files.createDirectories(dir);
+    Path tmp = dir.resolve(name + ".tmp");
+    try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      channel.write(java.nio.ByteBuffer.wrap(bytes));
+      channel.force(true);
+    }
+    Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    fsyncDirectory(dir);
+  }
+
+  static void fsyncDirectory(Path dir) throws IOException {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
+  }
+}

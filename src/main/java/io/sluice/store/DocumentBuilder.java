@@ -1,0 +1,92 @@
+package io.sluice.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.schema.ColumnSchema;
+import io.sluice.schema.TableSchema;
+import java.util.Map;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.document.DoublePoint;
+import org.apache.lucene.document.Field;
+import org.apache.lucene.document.LongPoint;
+import org.apache.lucene.document.NumericDocValuesField;
+import org.apache.lucene.document.SortedDocValuesField;
+import org.apache.lucene.document.StoredField;
+import org.apache.lucene.document.StringField;
+import org.apache.lucene.document.TextField;
+import org.apache.lucene.util.BytesRef;
+import org.apache.lucene.util.NumericUtils;
+
+/**
+ * Turns one validated row into a Lucene document laid out as {@link Fields} describes. Stateless and
+ * thread-safe; it is on the ingestion hot path, so it allocates only the fields themselves.
+ */
+public final class DocumentBuilder {
+  private DocumentBuilder() {
+  }
+
+  /**
+   * row: a Jackson ObjectNode already validated against schema (types correct; nullable columns may be
+   * absent or NullNode). Fields of the row that the schema does not name are ignored.
+   */
+  public static Document build(TableSchema schema, JsonNode row, byte[] source, long seq) {
+    Document doc = new Document();
+    doc.add(new StoredField(Fields.SOURCE, source));
+    doc.add(new NumericDocValuesField(Fields.SEQ, seq));
+    for (Map.Entry<String, ColumnSchema> entry : schema.columns().entrySet()) {
+      JsonNode value = row.get(entry.getKey());
+      if (value == null || value.isNull()) {
+        continue;
+      }
+      String column = entry.getKey();
+      switch (entry.getValue().type()) {
+        case INT, LONG -> {
+          long l = value.asLong();
+          doc.add(new LongPoint(column, l));
+          doc.add(new NumericDocValuesField(column, l));
+        }
+        case DECIMAL -> {
+          double d = value.asDouble();
+          doc.add(new DoublePoint(column, d));
+          doc.add(new NumericDocValuesField(column, NumericUtils.doubleToSortableLong(d)));
+        }
+        case STRING -> addKeyword(doc, column, value.asText());
+        case TEXT -> {
+          String text = value.asText();
+          doc.add(new TextField(column, text, Field.Store.NO));
+          addKeyword(doc, column + Fields.RAW_SUFFIX, text);
+        }
+        case BOOLEAN -> {
+          boolean b = value.asBoolean();
+          doc.add(new StringField(column, b ? "true" : "false", Field.Store.NO));
+          doc.add(new NumericDocValuesField(column, b ? 1L : 0L));
+        }
+        default -> throw new IllegalStateException("unhandled column type " + entry.getValue().type());
+      }
+    }
+    return doc;
+  }
+
+  private static void addKeyword(Document doc, String field, String value) {
+    BytesRef term = keyword(value);
+    doc.add(new StringField(field, term, Field.Store.NO));
+    doc.add(new SortedDocValuesField(field, term));
+  }
+
+  /**
+   * The UTF-8 bytes of a keyword value, truncated to at most {@link Fields#MAX_TERM_BYTES} on a code point
+   * boundary. Queries use the same function so that equality and prefixes of long values still match.
+   */
+  public static BytesRef keyword(String value) {
+    BytesRef bytes = new BytesRef(value);
+    if (bytes.length > Fields.MAX_TERM_BYTES) {
+      int cut = Fields.MAX_TERM_BYTES;
+      // bytes[cut] is the first byte dropped: step back while it is a continuation byte (10xxxxxx),
+      // so the kept prefix ends with a whole code point.
+      while (cut > 0 && (bytes.bytes[bytes.offset + cut] & 0xC0) == 0x80) {
+        cut--;
+      }
+      bytes.length = cut;
+    }
+    return bytes;
+  }
+}

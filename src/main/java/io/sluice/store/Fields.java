@@ -1,0 +1,44 @@
+package io.sluice.store;
+
+import io.sluice.schema.ColumnSchema;
+import io.sluice.schema.ColumnType;
+
+/**
+ * How a row is laid out in a Lucene document; the one place that names index fields.
+ *
+ * <ul>
+ *   <li>{@value #SOURCE}: stored bytes of the row's JSON, returned by search as is.</li>
+ *   <li>{@value #SEQ}: numeric doc values, the insertion sequence number (default order).</li>
+ *   <li>Int, Long: {@code LongPoint(c)} + {@code NumericDocValuesField(c)}.</li>
+ *   <li>Decimal: {@code DoublePoint(c)} + {@code NumericDocValuesField(c, NumericUtils.doubleToSortableLong)}.</li>
+ *   <li>String: {@code StringField(c)} + {@code SortedDocValuesField(c)}.</li>
+ *   <li>Text: analyzed {@code TextField(c)}; the raw value as {@code StringField(c$raw)} +
+ *       {@code SortedDocValuesField(c$raw)} for exact equality, prefix, order and existence.</li>
+ *   <li>Boolean: {@code StringField(c, "true"|"false")} + {@code NumericDocValuesField(c, 0|1)}.</li>
+ *   <li>null: no field at all, so "defined" is an exists query on {@link #existsField}.</li>
+ * </ul>
+ * Keyword terms and sorted doc values longer than {@link #MAX_TERM_BYTES} are truncated to it.
+ */
+public final class Fields {
+  public static final String SOURCE = "_src";
+  public static final String SEQ = "_seq";
+  public static final String RAW_SUFFIX = "$raw";
+  public static final int MAX_TERM_BYTES = 32766;
+
+  private Fields() {
+  }
+
+  /** The keyword field holding a String or Text column's exact value. */
+  public static String keywordField(String column, ColumnSchema schema) {
+    return schema.type() == ColumnType.TEXT ? column + RAW_SUFFIX : column;
+  }
+
+  /** The doc-values field used for ordering and existence. */
+  public static String existsField(String column, ColumnSchema schema) {
+    return keywordField(column, schema);
+  }
+
+  public static String sortField(String column, ColumnSchema schema) {
+    return keywordField(column, schema);
+  }
+}

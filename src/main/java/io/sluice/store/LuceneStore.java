@@ -1,0 +1,875 @@
+package io.sluice.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.errors.ApiError;
+import io.sluice.ingest.BatchParser;
+import io.sluice.ingest.Json;
+import io.sluice.ingest.ParsedRow;
+import io.sluice.query.LinkResolver;
+import io.sluice.query.PropositionCompiler;
+import io.sluice.schema.ColumnSchema;
+import io.sluice.schema.Names;
+import io.sluice.schema.SchemaParser;
+import io.sluice.schema.TableSchema;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.stream.Stream;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.index.CodecReader;
+import org.apache.lucene.index.LeafReader;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.NumericDocValues;
+import org.apache.lucene.index.SlowCodecReaderWrapper;
+import org.apache.lucene.index.StoredFields;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.Sort;
+import org.apache.lucene.search.TopFieldCollectorManager;
+import org.apache.lucene.search.TopFieldDocs;
+import org.apache.lucene.util.Bits;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded store: one Lucene index per table under {@code <data>/tables/<id>/}, and the {@link Catalog}.
+ *
+ * <p>Thread-safety: any number of threads may call it. Data operations hold the catalog's read lock while
+ * they touch an index; schema operations hold its write lock, so a table never changes shape under a write.
+ * Writes return a future completed by the table's group commit.
+ */
+public final class LuceneStore implements TableStore {
+  private static final Logger LOG = LoggerFactory.getLogger(LuceneStore.class);
+  private static final double RAM_BUFFER_MB = 64;
+
+  private final Path dataDir;
+  private final Catalog catalog;
+  private final int maxResultLimit;
+  private final ExecutorService commitExecutor;
+  private final ReentrantReadWriteLock catalogLock = new ReentrantReadWriteLock();
+  private final Map<String, Catalog.Entry> entries;
+  private final Map<String, TableIndex> indexes = new LinkedHashMap<>();
+  private final Map<String, TableAnalyzer> analyzers = new LinkedHashMap<>();
+
+  public LuceneStore(Path dataDir, int maxResultLimit) {
+    this.dataDir = dataDir;
+    this.catalog = new Catalog(dataDir);
+    this.maxResultLimit = maxResultLimit;
+    this.commitExecutor = Executors.newCachedThreadPool(runnable -> {
+      Thread thread = new Thread(runnable, "sluice-commit");
+      thread.setDaemon(true);
+      return thread;
+    });
+    try {
+      Files.createDirectories(dataDir.resolve(Catalog.TABLES_DIR));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create data directory " + dataDir, e);
+    }
+    this.entries = catalog.load();
+    for (Map.Entry<String, Catalog.Entry> entry : entries.entrySet()) {
+      openIndex(entry.getKey(), entry.getValue());
+    }
+    removeOrphanDirectories();
+    LOG.info("store open at {} with {} tables", dataDir.toAbsolutePath(), entries.size());
+  }
+
+  // ---------------------------------------------------------------- schema
+
+  @Override
+  public JsonObject schema() {
+    return read(() -> {
+      JsonObject tables = new JsonObject();
+      entries.forEach((name, entry) -> tables.put(name, entry.schema().toJson()));
+      return new JsonObject().put("schema", tables);
+    });
+  }
+
+  @Override
+  public JsonObject putSchema(JsonObject body) {
+    Map<String, TableSchema> tables = SchemaParser.parseDatabase(body);
+    return write(() -> {
+      tables.forEach((name, schema) -> checkLinks(name, schema, tables));
+      Map<String, Catalog.Entry> old = new LinkedHashMap<>(entries);
+      Map<String, Catalog.Entry> fresh = new LinkedHashMap<>();
+      tables.forEach((name, schema) -> fresh.put(name, new Catalog.Entry(newId(), schema)));
+      for (Map.Entry<String, Catalog.Entry> e : fresh.entrySet()) {
+        openIndex(e.getKey() + "\u0000new", e.getValue());
+      }
+      catalog.save(fresh);
+      old.forEach((name, entry) -> dropIndex(name));
+      entries.clear();
+      entries.putAll(fresh);
+      for (String name : fresh.keySet()) {
+        indexes.put(name, indexes.remove(name + "\u0000new"));
+        analyzers.put(name, analyzers.remove(name + "\u0000new"));
+      }
+      return schemaUnlocked();
+    });
+  }
+
+  @Override
+  public JsonObject deleteSchema() {
+    return write(() -> {
+      List<String> names = new ArrayList<>(entries.keySet());
+      entries.clear();
+      catalog.save(entries);
+      names.forEach(this::dropIndex);
+      return new JsonObject().put("deleted", new JsonArray(names));
+    });
+  }
+
+  @Override
+  public JsonObject table(String table) {
+    return read(() -> entry(table).schema().toJson());
+  }
+
+  @Override
+  public JsonObject putTable(String table, JsonObject body) {
+    TableSchema schema = SchemaParser.parseTable(table, body);
+    return write(() -> {
+      Map<String, TableSchema> view = schemasUnlocked();
+      view.put(table, schema);
+      checkLinks(table, schema, view);
+      Catalog.Entry existing = entries.get(table);
+      if (existing != null) {
+        if (existing.schema().equals(schema)) {
+          return schema.toJson();
+        }
+        long rows = rowCount(table);
+        if (rows > 0) {
+          throw ApiError.conflict("table '" + table + "' has " + rows + " rows and a different schema; delete its"
+              + " rows or the table first, or add columns one by one with PUT /api/v1/schema/" + table + "/<column>");
+        }
+        checkNotLinkedTo(table, schema);
+        replaceTable(table, new Catalog.Entry(newId(), schema));
+      } else {
+        Catalog.Entry entry = new Catalog.Entry(newId(), schema);
+        openIndex(table, entry);
+        entries.put(table, entry);
+        saveCatalog();
+      }
+      return schema.toJson();
+    });
+  }
+
+  @Override
+  public JsonObject deleteTable(String table) {
+    return write(() -> {
+      entry(table);
+      for (Map.Entry<String, Catalog.Entry> other : entries.entrySet()) {
+        if (other.getKey().equals(table)) {
+          continue;
+        }
+        other.getValue().schema().columns().forEach((column, col) -> {
+          if (table.equals(col.linkTable())) {
+            throw ApiError.conflict("table '" + table + "' is linked from column '" + column + "' of table '"
+                + other.getKey() + "'; drop that column or table first");
+          }
+        });
+      }
+      entries.remove(table);
+      saveCatalog();
+      dropIndex(table);
+      return new JsonObject().put("deleted", new JsonArray().add(table));
+    });
+  }
+
+  @Override
+  public JsonObject column(String table, String column) {
+    return read(() -> column(entry(table).schema(), table, column).toJson());
+  }
+
+  @Override
+  public JsonObject putColumn(String table, String column, JsonObject body) {
+    ColumnSchema parsed = SchemaParser.parseColumn(table, column, body);
+    return write(() -> {
+      TableSchema schema = entry(table).schema();
+      ColumnSchema existing = schema.column(column);
+      if (parsed.equals(existing)) {
+        return parsed.toJson();
+      }
+      TableSchema updated = schema.withColumn(column, parsed);
+      Map<String, TableSchema> view = schemasUnlocked();
+      view.put(table, updated);
+      checkLinks(table, updated, view);
+      long rows = rowCount(table);
+      if (rows > 0 && existing != null) {
+        throw ApiError.conflict("column '" + column + "' of table '" + table + "' already exists with another type"
+            + " and the table has " + rows + " rows; drop the column first");
+      }
+      if (rows > 0 && !parsed.nullable()) {
+        throw ApiError.conflict("cannot add non-nullable column '" + column + "' to table '" + table + "' which has "
+            + rows + " rows; declare it \"nullable\": true");
+      }
+      if (rows == 0 && existing != null) {
+        replaceTable(table, new Catalog.Entry(newId(), updated));
+      } else {
+        entries.put(table, new Catalog.Entry(entries.get(table).id(), updated));
+        analyzers.get(table).update(updated);
+        saveCatalog();
+      }
+      return parsed.toJson();
+    });
+  }
+
+  @Override
+  public JsonObject deleteColumn(String table, String column) {
+    return write(() -> {
+      TableSchema schema = entry(table).schema();
+      column(schema, table, column);
+      if (schema.columns().size() == 1) {
+        throw ApiError.badRequest("cannot drop '" + column + "', the last column of table '" + table
+            + "'; delete the table instead");
+      }
+      checkNotLinkTarget(table, column);
+      TableSchema updated = schema.withoutColumn(column);
+      // Old documents still carry the column's index fields; rewriting keeps a later column of the same
+      // name from matching stale values.
+      Catalog.Entry entry = new Catalog.Entry(newId(), updated);
+      openIndex(table + "\u0000new", entry);
+      TableIndex target = indexes.get(table + "\u0000new");
+      try {
+        copyRows(indexes.get(table), target, updated, column);
+        target.writer().commit();
+      } catch (IOException e) {
+        closeQuietly(indexes.remove(table + "\u0000new"));
+        analyzers.remove(table + "\u0000new");
+        throw new UncheckedIOException(e);
+      }
+      entries.put(table, entry);
+      saveCatalog();
+      dropIndex(table);
+      indexes.put(table, indexes.remove(table + "\u0000new"));
+      analyzers.put(table, analyzers.remove(table + "\u0000new"));
+      return new JsonObject().put("deleted", new JsonArray().add(table + "." + column));
+    });
+  }
+
+  @Override
+  public JsonObject rename(JsonObject body) {
+    String from = requiredName(body, "from");
+    String to = requiredName(body, "rename");
+    boolean replace = body.getBoolean("replace", false);
+    return write(() -> {
+      Catalog.Entry entry = entry(from);
+      if (from.equals(to)) {
+        return new JsonObject().put("from", from).put("rename", to);
+      }
+      if (entries.containsKey(to) && !replace) {
+        throw ApiError.conflict("table '" + to + "' exists; pass \"replace\": true to overwrite it");
+      }
+      Map<String, Catalog.Entry> next = new LinkedHashMap<>();
+      for (Map.Entry<String, Catalog.Entry> e : entries.entrySet()) {
+        if (e.getKey().equals(to)) {
+          continue;
+        }
+        String name = e.getKey().equals(from) ? to : e.getKey();
+        next.put(name, new Catalog.Entry(e.getValue().id(), relink(e.getValue().schema(), from, to)));
+      }
+      catalog.save(next);
+      if (entries.containsKey(to)) {
+        dropIndex(to);
+      }
+      entries.clear();
+      entries.putAll(next);
+      indexes.put(to, indexes.remove(from));
+      analyzers.put(to, analyzers.remove(from));
+      return new JsonObject().put("from", from).put("rename", to).put("schema", entry.schema().toJson());
+    });
+  }
+
+  @Override
+  public JsonObject copy(JsonObject body) {
+    String from = requiredName(body, "from");
+    String to = requiredName(body, "copy");
+    boolean replace = body.getBoolean("replace", false);
+    return write(() -> {
+      Catalog.Entry source = entry(from);
+      if (from.equals(to)) {
+        throw ApiError.badRequest("cannot copy table '" + from + "' onto itself");
+      }
+      if (entries.containsKey(to) && !replace) {
+        throw ApiError.conflict("table '" + to + "' exists; pass \"replace\": true to overwrite it");
+      }
+      Catalog.Entry entry = new Catalog.Entry(newId(), source.schema());
+      openIndex(to + "\u0000new", entry);
+      TableIndex target = indexes.get(to + "\u0000new");
+      try {
+        indexes.get(from).exclusive(searcher -> {
+          List<CodecReader> readers = new ArrayList<>();
+          for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
+            readers.add(SlowCodecReaderWrapper.wrap(leaf.reader()));
+          }
+          target.writer().addIndexes(readers.toArray(new CodecReader[0]));
+          return null;
+        });
+        target.resetSequence();
+        target.writer().commit();
+      } catch (IOException e) {
+        closeQuietly(indexes.remove(to + "\u0000new"));
+        analyzers.remove(to + "\u0000new");
+        throw new UncheckedIOException(e);
+      }
+      boolean replacing = entries.containsKey(to);
+      entries.put(to, entry);
+      saveCatalog();
+      if (replacing) {
+        dropIndex(to);
+      }
+      indexes.put(to, indexes.remove(to + "\u0000new"));
+      analyzers.put(to, analyzers.remove(to + "\u0000new"));
+      return new JsonObject().put("from", from).put("copy", to).put("schema", entry.schema().toJson());
+    });
+  }
+
+  // ---------------------------------------------------------------- rows
+
+  @Override
+  public Future<JsonObject> insertOne(String table, byte[] body) {
+    return writeRows(table, schema -> List.of(BatchParser.parseOne(table, schema, body)),
+        rows -> objectOf(rows.get(0)));
+  }
+
+  @Override
+  public Future<JsonObject> insertBatch(String table, byte[] body) {
+    return writeRows(table, schema -> BatchParser.parseArray(table, schema, body),
+        rows -> new JsonObject().put("total", rows.size()));
+  }
+
+  /** Appends already validated rows, e.g. from a file import, with an optional checkpoint in the same commit. */
+  public Future<Integer> append(String table, List<ParsedRow> rows) {
+    return writeRows(table, schema -> rows, List::size);
+  }
+
+  public TableSchema tableSchema(String table) {
+    return read(() -> entry(table).schema());
+  }
+
+  private interface RowSource {
+    List<ParsedRow> rows(TableSchema schema);
+  }
+
+  private interface Reply<T> {
+    T of(List<ParsedRow> rows);
+  }
+
+  private <T> Future<T> writeRows(String table, RowSource source, Reply<T> reply) {
+    TableIndex index;
+    List<ParsedRow> rows;
+    catalogLock.readLock().lock();
+    try {
+      TableSchema schema = entry(table).schema();
+      index = indexes.get(table);
+      rows = source.rows(schema);
+      if (rows.isEmpty()) {
+        return Future.succeededFuture(reply.of(rows));
+      }
+      index.append(schema, rows);
+    } catch (IOException e) {
+      return Future.failedFuture(storageFailure(table, e));
+    } finally {
+      catalogLock.readLock().unlock();
+    }
+    return index.durable().map(v -> reply.of(rows)).recover(this::mapFailure);
+  }
+
+  @Override
+  public Future<JsonObject> delete(JsonObject body) {
+    String table = requiredName(body, "from");
+    TableIndex index;
+    int count;
+    catalogLock.readLock().lock();
+    try {
+      TableSchema schema = entry(table).schema();
+      index = indexes.get(table);
+      Query query = compiler(table, schema).compile(body.getValue("where"));
+      count = index.delete(query);
+    } catch (IOException e) {
+      return Future.failedFuture(storageFailure(table, e));
+    } finally {
+      catalogLock.readLock().unlock();
+    }
+    if (count == 0) {
+      return Future.succeededFuture(new JsonObject().put("total", 0));
+    }
+    return index.durable().map(v -> new JsonObject().put("total", count)).recover(this::mapFailure);
+  }
+
+  @Override
+  public Future<JsonObject> optimize(String table) {
+    TableIndex index;
+    catalogLock.readLock().lock();
+    try {
+      entry(table);
+      index = indexes.get(table);
+      index.optimize();
+    } catch (IOException e) {
+      return Future.failedFuture(storageFailure(table, e));
+    } finally {
+      catalogLock.readLock().unlock();
+    }
+    return index.durable().map(v -> new JsonObject().put("message", "table '" + table + "' optimized"))
+        .recover(this::mapFailure);
+  }
+
+  // ---------------------------------------------------------------- search
+
+  @Override
+  public JsonObject search(JsonObject body) {
+    String table = requiredName(body, "from");
+    int offset = nonNegative(body, "offset", 0);
+    int limit = nonNegative(body, "limit", 10);
+    if (limit > maxResultLimit) {
+      throw ApiError.badRequest("'limit' " + limit + " is over the maximum " + maxResultLimit
+          + "; page with 'offset'");
+    }
+    if ((long) offset + limit > Integer.MAX_VALUE - 1) {
+      throw ApiError.badRequest("'offset' + 'limit' is too large");
+    }
+    List<String> select = selectList(body.getValue("select"));
+    return read(() -> {
+      TableSchema schema = entry(table).schema();
+      PropositionCompiler compiler = compiler(table, schema);
+      Query query = compiler.compile(body.getValue("where"));
+      Sort sort = compiler.sort(body.getValue("orderBy"));
+      if (select != null) {
+        select.forEach(field -> checkSelect(table, schema, field));
+      }
+      try {
+        return indexes.get(table).withSearcher(searcher -> {
+          JsonArray hits = new JsonArray();
+          long total;
+          if (limit == 0) {
+            total = searcher.count(query);
+          } else {
+            TopFieldDocs top = searcher.search(query,
+                new TopFieldCollectorManager(sort, offset + limit, null, Integer.MAX_VALUE));
+            total = top.totalHits.value;
+            StoredFields stored = searcher.storedFields();
+            for (int i = offset; i < top.scoreDocs.length; i++) {
+              ScoreDoc hit = top.scoreDocs[i];
+              JsonObject row = new JsonObject(new String(
+                  stored.document(hit.doc).getBinaryValue(Fields.SOURCE).bytes,
+                  java.nio.charset.StandardCharsets.UTF_8));
+              hits.add(select == null ? row : project(table, schema, row, select));
+            }
+          }
+          return new JsonObject().put("offset", offset).put("total", total).put("hits", hits);
+        });
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+  }
+
+  private static List<String> selectList(Object select) {
+    if (select == null) {
+      return null;
+    }
+    if (!(select instanceof JsonArray array)) {
+      throw ApiError.badRequest("'select' must be an array of column names or link paths");
+    }
+    List<String> fields = new ArrayList<>();
+    for (Object field : array) {
+      if (!(field instanceof String name)) {
+        throw ApiError.badRequest("'select' must list column names as strings, got " + field);
+      }
+      fields.add(name);
+    }
+    return fields;
+  }
+
+  private void checkSelect(String table, TableSchema schema, String field) {
+    int dot = field.indexOf('.');
+    if (dot < 0) {
+      column(schema, table, field);
+      return;
+    }
+    ColumnSchema link = column(schema, table, field.substring(0, dot));
+    if (link.link() == null) {
+      throw ApiError.badRequest("'" + field + "' in 'select': column '" + field.substring(0, dot) + "' of table '"
+          + table + "' is not a link");
+    }
+    column(entry(linkTable(table, link)).schema(), linkTable(table, link), field.substring(dot + 1));
+  }
+
+  private JsonObject project(String table, TableSchema schema, JsonObject row, List<String> select) {
+    JsonObject result = new JsonObject();
+    Map<String, JsonObject> linked = new LinkedHashMap<>();
+    for (String field : select) {
+      int dot = field.indexOf('.');
+      if (dot < 0) {
+        result.put(field, row.getValue(field));
+        continue;
+      }
+      String linkColumn = field.substring(0, dot);
+      JsonObject target = linked.computeIfAbsent(linkColumn,
+          c -> linkedRow(table, schema.column(c), row.getValue(c)));
+      result.put(field, target == null ? null : target.getValue(field.substring(dot + 1)));
+    }
+    return result;
+  }
+
+  private JsonObject linkedRow(String table, ColumnSchema link, Object key) {
+    if (key == null) {
+      return null;
+    }
+    String target = linkTable(table, link);
+    JsonObject where = new JsonObject().put(link.linkColumn(), key);
+    JsonObject found = search(new JsonObject().put("from", target).put("where", where).put("limit", 1));
+    JsonArray hits = found.getJsonArray("hits");
+    return hits.isEmpty() ? null : hits.getJsonObject(0);
+  }
+
+  private PropositionCompiler compiler(String table, TableSchema schema) {
+    return new PropositionCompiler(table, schema, this::schemaOrNull, TableAnalyzer::forColumn, links(table));
+  }
+
+  private TableSchema schemaOrNull(String table) {
+    Catalog.Entry entry = entries.get(table);
+    return entry == null ? null : entry.schema();
+  }
+
+  private LinkResolver links(String fromTable) {
+    return (table, column, where) -> {
+      String target = "this".equals(table) ? fromTable : table;
+      TableSchema schema = entry(target).schema();
+      ColumnSchema keyColumn = column(schema, target, column);
+      Query query = compiler(target, schema).compile(where);
+      try {
+        return indexes.get(target).withSearcher(searcher -> collectValues(searcher, query, column, keyColumn));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    };
+  }
+
+  private static Set<Object> collectValues(IndexSearcher searcher, Query query, String column, ColumnSchema schema)
+      throws IOException {
+    Set<Object> values = new HashSet<>();
+    StoredFields stored = searcher.storedFields();
+    searcher.search(query, new org.apache.lucene.search.SimpleCollector() {
+      private int docBase;
+
+      @Override
+      protected void doSetNextReader(LeafReaderContext context) {
+        docBase = context.docBase;
+      }
+
+      @Override
+      public void collect(int doc) throws IOException {
+        Document document = stored.document(docBase + doc);
+        JsonNode row = Json.MAPPER.readTree(document.getBinaryValue(Fields.SOURCE).bytes);
+        JsonNode value = row.get(column);
+        if (value == null || value.isNull()) {
+          return;
+        }
+        values.add(switch (schema.type()) {
+          case INT, LONG -> value.asLong();
+          case DECIMAL -> value.asDouble();
+          case BOOLEAN -> value.asBoolean();
+          default -> value.asText();
+        });
+      }
+
+      @Override
+      public org.apache.lucene.search.ScoreMode scoreMode() {
+        return org.apache.lucene.search.ScoreMode.COMPLETE_NO_SCORES;
+      }
+    });
+    return values;
+  }
+
+  // ---------------------------------------------------------------- health and lifecycle
+
+  @Override
+  public String failure() {
+    catalogLock.readLock().lock();
+    try {
+      for (Map.Entry<String, TableIndex> e : indexes.entrySet()) {
+        Throwable failure = e.getValue().latchedFailure();
+        if (failure != null) {
+          return "table '" + e.getKey() + "': " + failure;
+        }
+      }
+      return null;
+    } finally {
+      catalogLock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public void close() {
+    catalogLock.writeLock().lock();
+    try {
+      indexes.values().forEach(LuceneStore::closeQuietly);
+      indexes.clear();
+      commitExecutor.shutdown();
+    } finally {
+      catalogLock.writeLock().unlock();
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private interface Action<T> {
+    T run();
+  }
+
+  private <T> T read(Action<T> action) {
+    catalogLock.readLock().lock();
+    try {
+      return action.run();
+    } finally {
+      catalogLock.readLock().unlock();
+    }
+  }
+
+  private <T> T write(Action<T> action) {
+    catalogLock.writeLock().lock();
+    try {
+      return action.run();
+    } finally {
+      catalogLock.writeLock().unlock();
+    }
+  }
+
+  private Catalog.Entry entry(String table) {
+    Catalog.Entry entry = table == null ? null : entries.get(table);
+    if (entry == null) {
+      throw ApiError.notFound("table '" + table + "' not found");
+    }
+    return entry;
+  }
+
+  private static ColumnSchema column(TableSchema schema, String table, String column) {
+    ColumnSchema col = schema.column(column);
+    if (col == null) {
+      throw ApiError.notFound("column '" + column + "' not found in table '" + table + "'");
+    }
+    return col;
+  }
+
+  private static String linkTable(String table, ColumnSchema link) {
+    return "this".equals(link.linkTable()) ? table : link.linkTable();
+  }
+
+  private JsonObject schemaUnlocked() {
+    JsonObject tables = new JsonObject();
+    entries.forEach((name, entry) -> tables.put(name, entry.schema().toJson()));
+    return new JsonObject().put("schema", tables);
+  }
+
+  private Map<String, TableSchema> schemasUnlocked() {
+    Map<String, TableSchema> view = new LinkedHashMap<>();
+    entries.forEach((name, entry) -> view.put(name, entry.schema()));
+    return view;
+  }
+
+  private static void checkLinks(String table, TableSchema schema, Map<String, TableSchema> tables) {
+    schema.columns().forEach((column, col) -> {
+      if (col.link() == null) {
+        return;
+      }
+      String target = linkTable(table, col);
+      TableSchema targetSchema = target.equals(table) ? schema : tables.get(target);
+      if (targetSchema == null) {
+        throw ApiError.badRequest("column '" + column + "' of table '" + table + "' links to '" + col.link()
+            + "' but table '" + target + "' does not exist");
+      }
+      if (targetSchema.column(col.linkColumn()) == null) {
+        throw ApiError.badRequest("column '" + column + "' of table '" + table + "' links to '" + col.link()
+            + "' but table '" + target + "' has no column '" + col.linkColumn() + "'");
+      }
+    });
+  }
+
+  private void checkNotLinkedTo(String table, TableSchema replacement) {
+    entries.forEach((name, entry) -> entry.schema().columns().forEach((column, col) -> {
+      if (!name.equals(table) && table.equals(col.linkTable()) && replacement.column(col.linkColumn()) == null) {
+        throw ApiError.conflict("column '" + column + "' of table '" + name + "' links to '" + col.link()
+            + "', which the new schema of '" + table + "' lacks");
+      }
+    }));
+  }
+
+  private void checkNotLinkTarget(String table, String column) {
+    entries.forEach((name, entry) -> entry.schema().columns().forEach((c, col) -> {
+      String target = "this".equals(col.linkTable()) ? name : col.linkTable();
+      if (table.equals(target) && column.equals(col.linkColumn()) && !(name.equals(table) && c.equals(column))) {
+        throw ApiError.conflict("column '" + column + "' of table '" + table + "' is linked from column '" + c
+            + "' of table '" + name + "'; drop that link first");
+      }
+    }));
+  }
+
+  private static TableSchema relink(TableSchema schema, String from, String to) {
+    Map<String, ColumnSchema> columns = new LinkedHashMap<>();
+    schema.columns().forEach((name, col) -> columns.put(name, from.equals(col.linkTable())
+        ? new ColumnSchema(col.type(), col.nullable(), to + "." + col.linkColumn(), col.analyzer())
+        : col));
+    return new TableSchema(columns);
+  }
+
+  private long rowCount(String table) {
+    try {
+      return indexes.get(table).rowCount();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void replaceTable(String table, Catalog.Entry entry) {
+    openIndex(table + "\u0000new", entry);
+    entries.put(table, entry);
+    saveCatalog();
+    dropIndex(table);
+    indexes.put(table, indexes.remove(table + "\u0000new"));
+    analyzers.put(table, analyzers.remove(table + "\u0000new"));
+  }
+
+  private void copyRows(TableIndex source, TableIndex target, TableSchema schema, String droppedColumn)
+      throws IOException {
+    source.exclusive(searcher -> {
+      for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
+        LeafReader reader = leaf.reader();
+        Bits live = reader.getLiveDocs();
+        StoredFields stored = reader.storedFields();
+        NumericDocValues seqs = reader.getNumericDocValues(Fields.SEQ);
+        List<ParsedRow> batch = new ArrayList<>();
+        List<Long> batchSeqs = new ArrayList<>();
+        for (int doc = 0; doc < reader.maxDoc(); doc++) {
+          if (live != null && !live.get(doc)) {
+            continue;
+          }
+          ObjectNode row = (ObjectNode) Json.MAPPER.readTree(stored.document(doc).getBinaryValue(Fields.SOURCE).bytes);
+          row.remove(droppedColumn);
+          long seq = seqs != null && seqs.advanceExact(doc) ? seqs.longValue() : doc;
+          target.writer().addDocument(DocumentBuilder.build(schema, row, Json.MAPPER.writeValueAsBytes(row), seq));
+        }
+      }
+      return null;
+    });
+    target.resetSequence();
+  }
+
+  private void openIndex(String key, Catalog.Entry entry) {
+    TableAnalyzer analyzer = new TableAnalyzer(entry.schema());
+    try {
+      indexes.put(key, new TableIndex(catalog.tablePath(entry.id()), analyzer, commitExecutor, RAM_BUFFER_MB));
+      analyzers.put(key, analyzer);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open index of table " + key + " at " + catalog.tablePath(entry.id()), e);
+    }
+  }
+
+  private void dropIndex(String table) {
+    TableIndex index = indexes.remove(table);
+    analyzers.remove(table);
+    if (index == null) {
+      return;
+    }
+    closeQuietly(index);
+    deleteRecursively(index.path());
+  }
+
+  private void saveCatalog() {
+    catalog.save(entries);
+  }
+
+  private void removeOrphanDirectories() {
+    Set<String> known = new HashSet<>();
+    entries.values().forEach(e -> known.add(e.id()));
+    try (Stream<Path> dirs = Files.list(dataDir.resolve(Catalog.TABLES_DIR))) {
+      dirs.filter(dir -> !known.contains(dir.getFileName().toString())).forEach(dir -> {
+        LOG.info("removing {}: no table refers to it (left by an interrupted schema change)", dir);
+        deleteRecursively(dir);
+      });
+    } catch (IOException e) {
+      LOG.warn("cannot list table directories", e);
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(path -> {
+        try {
+          Files.deleteIfExists(path);
+        } catch (IOException e) {
+          LOG.warn("cannot delete {}", path, e);
+        }
+      });
+    } catch (IOException e) {
+      LOG.warn("cannot delete {}", dir, e);
+    }
+  }
+
+  private static void closeQuietly(TableIndex index) {
+    if (index == null) {
+      return;
+    }
+    try {
+      index.close();
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("closing index {} failed", index.path(), e);
+    }
+  }
+
+  private static String newId() {
+    return UUID.randomUUID().toString().replace("-", "");
+  }
+
+  private static String requiredName(JsonObject body, String key) {
+    Object value = body == null ? null : body.getValue(key);
+    if (!(value instanceof String name)) {
+      throw ApiError.badRequest("'" + key + "' is required and must be a table name");
+    }
+    return Names.requireTable(name);
+  }
+
+  private static int nonNegative(JsonObject body, String key, int fallback) {
+    Object value = body.getValue(key);
+    if (value == null) {
+      return fallback;
+    }
+    if (!(value instanceof Integer || value instanceof Long) || ((Number) value).longValue() < 0
+        || ((Number) value).longValue() > Integer.MAX_VALUE) {
+      throw ApiError.badRequest("'" + key + "' must be a non-negative integer, got " + value);
+    }
+    return ((Number) value).intValue();
+  }
+
+  private static JsonObject objectOf(ParsedRow row) {
+    return new JsonObject(new String(row.source(), java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  private ApiError storageFailure(String table, IOException e) {
+    LOG.error("storage of table '{}' failed", table, e);
+    return new ApiError(503, "storage of table '" + table + "' failed: " + e.getMessage());
+  }
+
+  private <T> Future<T> mapFailure(Throwable failure) {
+    if (failure instanceof ApiError) {
+      return Future.failedFuture(failure);
+    }
+    LOG.error("commit failed", failure);
+    return Future.failedFuture(new ApiError(503, "commit failed, the write was not stored: " + failure.getMessage()));
+  }
+}

@@ -1,0 +1,252 @@
+package io.sluice.store;
+
+import io.sluice.errors.ApiError;
+import io.sluice.ingest.ParsedRow;
+import io.sluice.schema.TableSchema;
+import io.vertx.core.Future;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.NumericDocValues;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.FSDirectory;
+
+/**
+ * One table's Lucene index: the only writer of its directory.
+ *
+ * <p>Lifecycle: opened by {@link LuceneStore} when the table is created or at start, closed when the table is
+ * dropped or the store stops. Thread-safety: appends, deletes and searches may run on any thread at once;
+ * {@link #exclusive()} serialises operations that need a quiescent index (delete counting, copy, rewrite).
+ *
+ * <p>Flush vs commit vs visible: appended documents are buffered by the writer, made durable by the group
+ * commit (fsync), and then made visible to searches by refreshing the searcher, so a search after an
+ * acknowledged write always sees it. An I/O failure in a commit is latched: every later write is refused with
+ * 503 until restart, while searches of what was committed go on.
+ */
+final class TableIndex implements Closeable {
+  private final Path path;
+  private final Directory directory;
+  private final IndexWriter writer;
+  private final SearcherManager searchers;
+  private final AtomicLong nextSeq;
+  private final GroupCommit groupCommit;
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private volatile Throwable latched;
+
+  TableIndex(Path path, Analyzer analyzer, Executor commitExecutor, double ramBufferMb) throws IOException {
+    this.path = path;
+    this.directory = FSDirectory.open(path);
+    IndexWriterConfig config = new IndexWriterConfig(analyzer)
+        .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
+        .setRAMBufferSizeMB(ramBufferMb)
+        .setCommitOnClose(false);
+    this.writer = new IndexWriter(directory, config);
+    if (!DirectoryReader.indexExists(directory)) {
+      writer.commit();
+    }
+    this.searchers = new SearcherManager(writer, null);
+    this.nextSeq = new AtomicLong(maxSeq() + 1);
+    this.groupCommit = new GroupCommit(commitExecutor, this::commitNow);
+  }
+
+  Path path() {
+    return path;
+  }
+
+  Directory directory() {
+    return directory;
+  }
+
+  IndexWriter writer() {
+    return writer;
+  }
+
+  /** Adds valid rows as one atomic block; durable only once {@link #durable()} completes. */
+  int append(TableSchema schema, List<ParsedRow> rows) throws IOException {
+    checkWritable();
+    List<Document> docs = new ArrayList<>(rows.size());
+    long seq = nextSeq.getAndAdd(rows.size());
+    for (ParsedRow row : rows) {
+      docs.add(DocumentBuilder.build(schema, row.row(), row.source(), seq++));
+    }
+    lock.readLock().lock();
+    try {
+      writer.addDocuments(docs);
+    } catch (IOException | RuntimeException e) {
+      latch(e);
+      throw e;
+    } finally {
+      lock.readLock().unlock();
+    }
+    return rows.size();
+  }
+
+  /** Completes when everything written before the call is committed to disk and visible to searches. */
+  Future<Void> durable() {
+    if (latched != null) {
+      return Future.failedFuture(unavailable());
+    }
+    return groupCommit.request();
+  }
+
+  /** Deletes the matching rows and returns how many there were; durable once {@link #durable()} completes. */
+  int delete(Query query) throws IOException {
+    checkWritable();
+    lock.writeLock().lock();
+    try {
+      // Under the exclusive lock no append can slip in between counting and deleting.
+      searchers.maybeRefreshBlocking();
+      IndexSearcher searcher = searchers.acquire();
+      int count;
+      try {
+        count = searcher.count(query);
+      } finally {
+        searchers.release(searcher);
+      }
+      if (count > 0) {
+        writer.deleteDocuments(query);
+      }
+      return count;
+    } catch (IOException | RuntimeException e) {
+      latch(e);
+      throw e;
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  void optimize() throws IOException {
+    checkWritable();
+    try {
+      writer.forceMerge(1);
+    } catch (IOException | RuntimeException e) {
+      latch(e);
+      throw e;
+    }
+  }
+
+  <T> T withSearcher(SearchFunction<T> function) throws IOException {
+    IndexSearcher searcher = searchers.acquire();
+    try {
+      return function.apply(searcher);
+    } finally {
+      searchers.release(searcher);
+    }
+  }
+
+  interface SearchFunction<T> {
+    T apply(IndexSearcher searcher) throws IOException;
+  }
+
+  /** Runs an action while no append or delete is in progress (they wait). */
+  <T> T exclusive(SearchFunction<T> action) throws IOException {
+    lock.writeLock().lock();
+    try {
+      searchers.maybeRefreshBlocking();
+      return withSearcher(action);
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  long rowCount() throws IOException {
+    return withSearcher(searcher -> (long) searcher.getIndexReader().numDocs());
+  }
+
+  /** After documents were added with their own sequence numbers (copy, rewrite), continue after them. */
+  void resetSequence() throws IOException {
+    nextSeq.set(Math.max(nextSeq.get(), maxSeq() + 1));
+  }
+
+  void setCommitData(Map<String, String> data) {
+    writer.setLiveCommitData(data.entrySet());
+  }
+
+  Map<String, String> committedData() throws IOException {
+    try (DirectoryReader reader = DirectoryReader.open(directory)) {
+      return reader.getIndexCommit().getUserData();
+    }
+  }
+
+  Throwable latchedFailure() {
+    return latched;
+  }
+
+  private void commitNow() throws IOException {
+    try {
+      writer.commit();
+      searchers.maybeRefreshBlocking();
+    } catch (IOException | RuntimeException e) {
+      latch(e);
+      throw e;
+    }
+  }
+
+  private void latch(Throwable failure) {
+    if (failure instanceof IOException || writer.getTragicException() != null || !writer.isOpen()) {
+      if (latched == null) {
+        latched = failure;
+      }
+    }
+  }
+
+  private void checkWritable() {
+    if (latched != null) {
+      throw unavailable();
+    }
+  }
+
+  private ApiError unavailable() {
+    return new ApiError(503, "table storage failed and refuses writes until restart: " + latched.getMessage());
+  }
+
+  private long maxSeq() throws IOException {
+    long max = -1;
+    try (DirectoryReader reader = DirectoryReader.open(writer)) {
+      for (LeafReaderContext leaf : reader.leaves()) {
+        NumericDocValues values = leaf.reader().getNumericDocValues(Fields.SEQ);
+        if (values == null) {
+          continue;
+        }
+        while (values.nextDoc() != NumericDocValues.NO_MORE_DOCS) {
+          max = Math.max(max, values.longValue());
+        }
+      }
+    }
+    return max;
+  }
+
+  /** Commits what is buffered (unless latched) and releases the directory. */
+  @Override
+  public void close() throws IOException {
+    try {
+      searchers.close();
+      if (writer.isOpen() && latched == null) {
+        writer.commit();
+      }
+    } finally {
+      try {
+        if (writer.isOpen()) {
+          writer.rollback();
+        }
+      } finally {
+        directory.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package io.sluice.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The storage seam: everything the API needs of a database, in Aito's shapes. Implementations may do blocking
+ * work on the calling thread (callers are worker verticles) but complete a write's future only when it is
+ * durable. Failures are {@link io.sluice.errors.ApiError}s carrying their HTTP status.
+ */
+public interface TableStore extends AutoCloseable {
+
+  JsonObject schema();
+
+  JsonObject putSchema(JsonObject body);
+
+  JsonObject deleteSchema();
+
+  JsonObject table(String table);
+
+  JsonObject putTable(String table, JsonObject body);
+
+  JsonObject deleteTable(String table);
+
+  JsonObject column(String table, String column);
+
+  JsonObject putColumn(String table, String column, JsonObject body);
+
+  JsonObject deleteColumn(String table, String column);
+
+  JsonObject rename(JsonObject body);
+
+  JsonObject copy(JsonObject body);
+
+  Future<JsonObject> insertOne(String table, byte[] body);
+
+  Future<JsonObject> insertBatch(String table, byte[] body);
+
+  Future<JsonObject> delete(JsonObject body);
+
+  JsonObject search(JsonObject body);
+
+  Future<JsonObject> optimize(String table);
+
+  /** Null when healthy, else why writes are refused. */
+  String failure();
+
+  @Override
+  void close();
+}

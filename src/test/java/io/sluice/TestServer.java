@@ -1,0 +1,149 @@
+package io.sluice;
+
+import io.sluice.config.SluiceConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Sluice (store, verticles, HTTP on a free port) on a temporary data directory, and a client for it.
+ * Calls block the test thread (never an event loop) so scenario tests read top to bottom.
+ */
+public final class TestServer {
+  public static final String RW_KEY = "test-read-write-key";
+  public static final String RO_KEY = "test-read-only-key";
+
+  private final Vertx vertx;
+  private final Path dataDir;
+  private final Map<String, Object> overrides;
+  private String deploymentId;
+  private MainVerticle main;
+  private WebClient client;
+
+  public TestServer(Vertx vertx, Path dataDir) {
+    this(vertx, dataDir, Map.of());
+  }
+
+  public TestServer(Vertx vertx, Path dataDir, Map<String, Object> extra) {
+    this.vertx = vertx;
+    this.dataDir = dataDir;
+    this.overrides = new HashMap<>(Map.of(
+        "http.port", 0,
+        "data.dir", dataDir.toString(),
+        "api.key.rw", RW_KEY,
+        "api.key.ro", RO_KEY,
+        "http.instances", 2,
+        "store.instances", 2));
+    this.overrides.putAll(extra);
+  }
+
+  public TestServer start() {
+    main = new MainVerticle(SluiceConfig.load(Map.of(), overrides));
+    deploymentId = await(vertx.deployVerticle(main));
+    client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+        .setDefaultPort(main.actualPort()));
+    return this;
+  }
+
+  public void stop() {
+    if (client != null) {
+      client.close();
+      client = null;
+    }
+    if (deploymentId != null) {
+      await(vertx.undeploy(deploymentId));
+      deploymentId = null;
+    }
+  }
+
+  public TestServer restart() {
+    stop();
+    return start();
+  }
+
+  public int port() {
+    return main.actualPort();
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  public WebClient client() {
+    return client;
+  }
+
+  public Response get(String path) {
+    return send(HttpMethod.GET, path, null, RW_KEY);
+  }
+
+  public Response delete(String path) {
+    return send(HttpMethod.DELETE, path, null, RW_KEY);
+  }
+
+  public Response post(String path, Object body) {
+    return send(HttpMethod.POST, path, body, RW_KEY);
+  }
+
+  public Response put(String path, Object body) {
+    return send(HttpMethod.PUT, path, body, RW_KEY);
+  }
+
+  /** body: a JsonObject/JsonArray (sent as JSON), a String or Buffer (sent as is), or null. */
+  public Response send(HttpMethod method, String path, Object body, String key) {
+    var request = client.request(method, path);
+    if (key != null) {
+      request.putHeader("x-api-key", key);
+    }
+    Future<HttpResponse<Buffer>> response;
+    if (body == null) {
+      response = request.send();
+    } else {
+      request.putHeader("content-type", "application/json");
+      Buffer buffer = body instanceof Buffer b ? b
+          : body instanceof JsonObject o ? o.toBuffer()
+          : body instanceof JsonArray a ? a.toBuffer()
+          : Buffer.buffer(body.toString());
+      response = request.sendBuffer(buffer);
+    }
+    return new Response(await(response));
+  }
+
+  public static <T> T await(Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("request failed: " + e, e);
+    }
+  }
+
+  /** A response with its JSON body at hand. */
+  public record Response(HttpResponse<Buffer> raw) {
+    public int status() {
+      return raw.statusCode();
+    }
+
+    public JsonObject json() {
+      return raw.bodyAsJsonObject();
+    }
+
+    public String header(String name) {
+      return raw.getHeader(name);
+    }
+
+    @Override
+    public String toString() {
+      return raw.statusCode() + " " + raw.bodyAsString();
+    }
+  }
+}
