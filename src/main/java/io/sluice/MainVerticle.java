@@ -6,6 +6,8 @@ import io.sluice.api.Jobs;
 import io.sluice.bus.StoreRequest;
 import io.sluice.bus.StoreRequestCodec;
 import io.sluice.config.SluiceConfig;
+import io.sluice.ingest.ImportVerticle;
+import io.sluice.ingest.UploadSigner;
 import io.sluice.store.LuceneStore;
 import io.sluice.store.StoreVerticle;
 import io.sluice.store.TableStore;
@@ -18,7 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Deploys the store workers, then the HTTP verticles: the port opens only when the store is ready.
+ * Deploys the store workers, then the import verticle, then the HTTP verticles: the port opens only when the store is ready.
  * Undeploying it closes the store after the verticles that use it have stopped.
  */
 public final class MainVerticle extends VerticleBase {
@@ -40,6 +42,7 @@ public final class MainVerticle extends VerticleBase {
       // A second Sluice in the same Vert.x instance (tests) shares the codec.
     }
     ApiKeys keys = ApiKeys.load(config.dataDir(), config.apiKeyRw(), config.apiKeyRo());
+    UploadSigner signer = UploadSigner.load(config.dataDir(), config.uploadSecret());
     Jobs jobs = new Jobs();
     return vertx.executeBlocking(() -> new LuceneStore(config.dataDir(), config.maxResultLimit()))
         .compose(opened -> {
@@ -50,8 +53,12 @@ public final class MainVerticle extends VerticleBase {
               .setWorkerPoolSize(config.storeInstances())
               .setInstances(config.storeInstances()));
         })
+        .compose(id -> vertx.deployVerticle(new ImportVerticle(config), new DeploymentOptions()
+            .setThreadingModel(ThreadingModel.WORKER)
+            .setWorkerPoolName("sluice-import")
+            .setWorkerPoolSize(1)))
         .compose(id -> vertx.deployVerticle(() -> {
-          HttpVerticle http = new HttpVerticle(config, keys, jobs);
+          HttpVerticle http = new HttpVerticle(config, keys, jobs, signer);
           firstHttp.compareAndSet(null, http);
           return http;
         }, new DeploymentOptions().setInstances(config.httpInstances())))

@@ -6,6 +6,7 @@ import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
 import io.sluice.config.SluiceConfig;
 import io.sluice.errors.ApiError;
+import io.sluice.ingest.UploadSigner;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -21,8 +22,6 @@ import io.vertx.ext.web.handler.CorsHandler;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP API of SPEC.md. Every {@code /api/v1} route is registered through {@link #read} or {@link #write},
@@ -30,28 +29,31 @@ import org.slf4j.LoggerFactory;
  * HTTP and {@link StoreRequest}s.
  */
 public final class ApiRouter {
-  private static final Logger LOG = LoggerFactory.getLogger(ApiRouter.class);
   private static final String ACCESS = "sluice.access";
   private static final Set<String> ALLOWED_HEADERS = Set.of("x-api-key", "content-type", "content-encoding");
 
-  private final Vertx vertx;
   private final SluiceConfig config;
   private final ApiKeys keys;
   private final Jobs jobs;
   private final StoreClient store;
+  private final ImportRoutes imports;
+  private final BodyHandler bodyHandler;
   private final Router router;
 
-  private ApiRouter(Vertx vertx, SluiceConfig config, ApiKeys keys, Jobs jobs) {
-    this.vertx = vertx;
+  private ApiRouter(Vertx vertx, SluiceConfig config, ApiKeys keys, Jobs jobs, UploadSigner signer) {
     this.config = config;
     this.keys = keys;
     this.jobs = jobs;
     this.store = new StoreClient(vertx);
+    this.imports = new ImportRoutes(vertx, config, signer, store);
+    this.bodyHandler = BodyHandler.create(false)
+        .setBodyLimit(config.maxBatchBytes())
+        .setHandleFileUploads(false);
     this.router = Router.router(vertx);
   }
 
-  public static Router create(Vertx vertx, SluiceConfig config, ApiKeys keys, Jobs jobs) {
-    return new ApiRouter(vertx, config, keys, jobs).build();
+  public static Router create(Vertx vertx, SluiceConfig config, ApiKeys keys, Jobs jobs, UploadSigner signer) {
+    return new ApiRouter(vertx, config, keys, jobs, signer).build();
   }
 
   private Router build() {
@@ -66,12 +68,10 @@ public final class ApiRouter {
     router.get("/health").handler(this::health);
     router.get("/api/v1/health").handler(this::health);
 
+    router.put("/uploads/:id").handler(imports::upload);
+
     router.route("/api/v1/*").handler(this::authenticate);
     router.route("/api/v1/*").handler(ApiRouter::checkContentType);
-    router.route("/api/v1/*").handler(BodyHandler.create(false)
-        .setBodyLimit(config.maxBatchBytes())
-        .setHandleFileUploads(false)
-        .setDeleteUploadedFilesOnEnd(true));
 
     read(HttpMethod.GET, "/api/v1/schema", ctx -> store.call(StoreRequest.of(StoreOp.GET_SCHEMA)));
     write(HttpMethod.PUT, "/api/v1/schema",
@@ -96,6 +96,11 @@ public final class ApiRouter {
     write(HttpMethod.POST, "/api/v1/data/_delete", ctx -> delete(jsonBody(ctx)));
     write(HttpMethod.POST, "/api/v1/data/:table/batch", ctx -> batch(ctx.pathParam("table"), rawBody(ctx)));
     write(HttpMethod.POST, "/api/v1/data/:table/optimize", ctx -> optimize(ctx.pathParam("table")));
+    write(HttpMethod.POST, "/api/v1/data/:table/file", imports::initiate);
+    write(HttpMethod.POST, "/api/v1/data/:table/file/:id", ctx -> imports.trigger(ctx, jsonBody(ctx)));
+    read(HttpMethod.GET, "/api/v1/data/:table/file/:id", imports::status);
+    router.route(HttpMethod.POST, "/api/v1/data/:table/stream").handler(ctx -> requireAccess(ctx, true))
+        .handler(imports::stream);
     write(HttpMethod.POST, "/api/v1/data/:table", ctx -> store.call(new StoreRequest(StoreOp.INSERT_ONE,
         ctx.pathParam("table"), null, null, rawBody(ctx))));
 
@@ -145,11 +150,18 @@ public final class ApiRouter {
   // ---------------------------------------------------------------- routes and access
 
   private void read(HttpMethod method, String path, Function<RoutingContext, Future<JsonObject>> handler) {
-    router.route(method, path).handler(ctx -> requireAccess(ctx, false)).handler(respond(handler));
+    route(method, path, false, handler);
   }
 
   private void write(HttpMethod method, String path, Function<RoutingContext, Future<JsonObject>> handler) {
-    router.route(method, path).handler(ctx -> requireAccess(ctx, true)).handler(respond(handler));
+    route(method, path, true, handler);
+  }
+
+  /** Access is checked in a route of its own so that a refused request's body is never read. */
+  private void route(HttpMethod method, String path, boolean write,
+      Function<RoutingContext, Future<JsonObject>> handler) {
+    router.route(method, path).handler(ctx -> requireAccess(ctx, write));
+    router.route(method, path).handler(bodyHandler).handler(respond(handler));
   }
 
   private void authenticate(RoutingContext ctx) {

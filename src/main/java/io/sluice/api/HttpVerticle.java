@@ -1,6 +1,7 @@
 package io.sluice.api;
 
 import io.sluice.config.SluiceConfig;
+import io.sluice.ingest.UploadSigner;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -11,12 +12,14 @@ public final class HttpVerticle extends VerticleBase {
   private final SluiceConfig config;
   private final ApiKeys keys;
   private final Jobs jobs;
+  private final UploadSigner signer;
   private HttpServer server;
 
-  public HttpVerticle(SluiceConfig config, ApiKeys keys, Jobs jobs) {
+  public HttpVerticle(SluiceConfig config, ApiKeys keys, Jobs jobs, UploadSigner signer) {
     this.config = config;
     this.keys = keys;
     this.jobs = jobs;
+    this.signer = signer;
   }
 
   @Override
@@ -25,9 +28,11 @@ public final class HttpVerticle extends VerticleBase {
         .setHost(config.httpHost())
         .setPort(config.httpPort())
         .setCompressionSupported(true)
-        .setDecompressionSupported(true)
+        // Gzip request bodies are inflated by the import pipeline itself (multi-member, bomb caps).
+        .setDecompressionSupported(false)
+        .setHandle100ContinueAutomatically(true)
         .setIdleTimeout(120));
-    return server.requestHandler(ApiRouter.create(vertx, config, keys, jobs)).listen();
+    return server.requestHandler(ApiRouter.create(vertx, config, keys, jobs, signer)).listen();
   }
 
   public int actualPort() {

@@ -28,7 +28,15 @@ public final class StoreClient {
         .recover(StoreClient::toApiError);
   }
 
-  private static Future<JsonObject> toApiError(Throwable failure) {
+  /** Sends an import-control message to the import verticle. */
+  public Future<JsonObject> callImport(JsonObject message) {
+    return vertx.eventBus().<JsonObject>request(Addresses.IMPORT, message, new DeliveryOptions().setSendTimeout(60_000))
+        .map(reply -> reply.body())
+        .recover(StoreClient::toApiError);
+  }
+
+  /** A failed reply's {@link ApiError}, as the replying verticle meant it. */
+  public static <T> Future<T> toApiError(Throwable failure) {
     if (failure instanceof ReplyException reply) {
       switch (reply.failureType()) {
         case RECIPIENT_FAILURE:

@@ -26,7 +26,19 @@ public record SluiceConfig(
     long maxBatchBytes,
     int httpInstances,
     int storeInstances,
-    int maxResultLimit) {
+    int maxResultLimit,
+    String uploadSecret,
+    long uploadExpirySeconds,
+    long uploadMaxBytes,
+    long importMaxDecompressedBytes,
+    long importMaxRatio,
+    int importMaxLineBytes,
+    int importBatchRows,
+    int importBatchBytes,
+    int importWindow,
+    int importMaxJobs,
+    long streamMaxBytes,
+    long importKeepSeconds) {
 
   /** A setting: its key in the config file, its environment variable, its default (null: none). */
   public record Key(String name, String env, Object defaultValue, String description) {
@@ -53,8 +65,37 @@ public record SluiceConfig(
   public static final Key MAX_RESULT_LIMIT = new Key("max.result.limit", "SLUICE_MAX_RESULT_LIMIT", 10_000,
       "largest 'limit' a search accepts");
 
+  public static final Key UPLOAD_SECRET = new Key("upload.secret", "SLUICE_UPLOAD_SECRET", null,
+      "HMAC secret signing upload URLs; generated into the data dir when unset");
+  public static final Key UPLOAD_EXPIRY_SECONDS = new Key("upload.expiry.seconds", "SLUICE_UPLOAD_EXPIRY_SECONDS", 900,
+      "how long a signed upload URL is valid");
+  public static final Key UPLOAD_MAX_BYTES = new Key("upload.max.bytes", "SLUICE_UPLOAD_MAX_BYTES",
+      10L * 1024 * 1024 * 1024, "largest uploaded file (413 above it)");
+  public static final Key IMPORT_MAX_DECOMPRESSED_BYTES = new Key("import.max.decompressed.bytes",
+      "SLUICE_IMPORT_MAX_DECOMPRESSED_BYTES", 1024L * 1024 * 1024 * 1024, "largest decompressed import");
+  public static final Key IMPORT_MAX_RATIO = new Key("import.max.ratio", "SLUICE_IMPORT_MAX_RATIO", 200,
+      "largest gzip compression ratio accepted (guards against gzip bombs)");
+  public static final Key IMPORT_MAX_LINE_BYTES = new Key("import.max.line.bytes", "SLUICE_IMPORT_MAX_LINE_BYTES",
+      1024 * 1024, "longest NDJSON line; longer lines are skipped and reported");
+  public static final Key IMPORT_BATCH_ROWS = new Key("import.batch.rows", "SLUICE_IMPORT_BATCH_ROWS", 2000,
+      "rows per batch sent to the store by imports");
+  public static final Key IMPORT_BATCH_BYTES = new Key("import.batch.bytes", "SLUICE_IMPORT_BATCH_BYTES",
+      4 * 1024 * 1024, "bytes per batch sent to the store by imports");
+  public static final Key IMPORT_WINDOW = new Key("import.window", "SLUICE_IMPORT_WINDOW", 4,
+      "batches of one import in flight to the store at once (memory: window x batch bytes)");
+  public static final Key IMPORT_MAX_JOBS = new Key("import.max.jobs", "SLUICE_IMPORT_MAX_JOBS", 2,
+      "file imports running at once; more wait in phase Started");
+  public static final Key STREAM_MAX_BYTES = new Key("stream.max.bytes", "SLUICE_STREAM_MAX_BYTES",
+      10L * 1024 * 1024 * 1024, "largest body of the stream endpoint");
+
+  public static final Key IMPORT_KEEP_SECONDS = new Key("import.keep.seconds", "SLUICE_IMPORT_KEEP_SECONDS", 86400,
+      "how long finished import statuses, and uploads never triggered (after their URL expired), are kept");
+
   public static final List<Key> KEYS = List.of(HTTP_HOST, HTTP_PORT, DATA_DIR, API_KEY_RW, API_KEY_RO, PUBLIC_URL,
-      MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, MAX_RESULT_LIMIT);
+      MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
+      UPLOAD_MAX_BYTES, IMPORT_MAX_DECOMPRESSED_BYTES, IMPORT_MAX_RATIO, IMPORT_MAX_LINE_BYTES, IMPORT_BATCH_ROWS,
+      IMPORT_BATCH_BYTES, IMPORT_WINDOW, IMPORT_MAX_JOBS, STREAM_MAX_BYTES,
+      IMPORT_KEEP_SECONDS);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
     Map<String, Object> values = new LinkedHashMap<>();
@@ -120,7 +161,19 @@ public record SluiceConfig(
         get(values, MAX_BATCH_BYTES, Long::parseLong),
         httpInstances > 0 ? httpInstances : cores,
         storeInstances > 0 ? storeInstances : Math.max(2, cores),
-        get(values, MAX_RESULT_LIMIT, Integer::parseInt));
+        get(values, MAX_RESULT_LIMIT, Integer::parseInt),
+        get(values, UPLOAD_SECRET, s -> s),
+        get(values, UPLOAD_EXPIRY_SECONDS, Long::parseLong),
+        get(values, UPLOAD_MAX_BYTES, Long::parseLong),
+        get(values, IMPORT_MAX_DECOMPRESSED_BYTES, Long::parseLong),
+        get(values, IMPORT_MAX_RATIO, Long::parseLong),
+        get(values, IMPORT_MAX_LINE_BYTES, Integer::parseInt),
+        get(values, IMPORT_BATCH_ROWS, Integer::parseInt),
+        get(values, IMPORT_BATCH_BYTES, Integer::parseInt),
+        get(values, IMPORT_WINDOW, Integer::parseInt),
+        get(values, IMPORT_MAX_JOBS, Integer::parseInt),
+        get(values, STREAM_MAX_BYTES, Long::parseLong),
+        get(values, IMPORT_KEEP_SECONDS, Long::parseLong));
   }
 
   private static <T> T get(Map<String, Object> values, Key key, Function<String, T> parse) {

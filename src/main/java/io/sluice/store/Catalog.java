@@ -5,12 +5,9 @@ import io.sluice.schema.TableSchema;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -63,28 +60,9 @@ final class Catalog {
     byte[] bytes = new JsonObject().put("version", 1).put("tables", entries).encodePrettily()
         .getBytes(StandardCharsets.UTF_8);
     try {
-      writeAtomically(dataDir, FILE, bytes);
+      DurableFiles.writeAtomically(dataDir, FILE, bytes);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + dataDir.resolve(FILE), e);
-    }
-  }
-
-  /** Durably replaces {@code dir/name} with {@code bytes}: after a crash the file is whole, old or new. */
-  static void writeAtomically(Path dir, String name, byte[] bytes) throws IOException {
-    Files.createDirectories(dir);
-    Path tmp = dir.resolve(name + ".tmp");
-    try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
-      channel.write(java.nio.ByteBuffer.wrap(bytes));
-      channel.force(true);
-    }
-    Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    fsyncDirectory(dir);
-  }
-
-  static void fsyncDirectory(Path dir) throws IOException {
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-      channel.force(true);
     }
   }
 }

@@ -17,12 +17,21 @@ import io.sluice.schema.ColumnType;
  *   <li>Boolean: {@code StringField(c, "true"|"false")} + {@code NumericDocValuesField(c, 0|1)}.</li>
  *   <li>null: no field at all, so "defined" is an exists query on {@link #existsField}.</li>
  * </ul>
- * Keyword terms and sorted doc values longer than {@link #MAX_TERM_BYTES} are truncated to it.
+ * Keyword terms and sorted doc values longer than {@link #MAX_TERM_BYTES} are truncated to it. Decimal doc
+ * values are sortable longs: sort them as {@code SortField.Type.LONG} and decode with
+ * {@code NumericUtils.sortableLongToDouble}.
  */
 public final class Fields {
   public static final String SOURCE = "_src";
   public static final String SEQ = "_seq";
   public static final String RAW_SUFFIX = "$raw";
+  /**
+   * Rows written by a file import carry their job id (keyword) and batch number (doc values): the import's
+   * checkpoint lives in the very documents it covers, so a commit holds a batch's rows and its progress
+   * together, and a resumed job skips exactly the batches that are already in the index.
+   */
+  public static final String IMPORT_JOB = "_job";
+  public static final String IMPORT_BATCH = "_batch";
   public static final int MAX_TERM_BYTES = 32766;
 
   private Fields() {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.errors.ApiError;
 import io.sluice.ingest.BatchParser;
 import io.sluice.ingest.Json;
+import io.sluice.ingest.LineBatchParser;
 import io.sluice.ingest.ParsedRow;
 import io.sluice.query.LinkResolver;
 import io.sluice.query.PropositionCompiler;
@@ -343,23 +344,71 @@ public final class LuceneStore implements TableStore {
 
   @Override
   public Future<JsonObject> insertOne(String table, byte[] body) {
-    return writeRows(table, schema -> List.of(BatchParser.parseOne(table, schema, body)),
+    return writeRows(table, null, schema -> List.of(BatchParser.parseOne(table, schema, body)),
         rows -> objectOf(rows.get(0)));
   }
 
   @Override
   public Future<JsonObject> insertBatch(String table, byte[] body) {
-    return writeRows(table, schema -> BatchParser.parseArray(table, schema, body),
+    return writeRows(table, null, schema -> BatchParser.parseArray(table, schema, body),
         rows -> new JsonObject().put("total", rows.size()));
   }
 
-  /** Appends already validated rows, e.g. from a file import, with an optional checkpoint in the same commit. */
-  public Future<Integer> append(String table, List<ParsedRow> rows) {
-    return writeRows(table, schema -> rows, List::size);
+  @Override
+  public Future<JsonObject> appendLines(String table, JsonObject args, byte[] payload) {
+    long firstLine = args.getLong("firstLine", 1L);
+    String job = args.getString("job");
+    Long batch = args.getLong("batch");
+    boolean validateOnly = args.getBoolean("validateOnly", false);
+    TableIndex.ImportMarker marker = job == null || batch == null ? null : new TableIndex.ImportMarker(job, batch);
+    LineBatchParser.Result[] parsed = new LineBatchParser.Result[1];
+    return writeRows(table, marker, schema -> {
+      parsed[0] = LineBatchParser.parse(table, schema, payload, firstLine);
+      return validateOnly ? List.of() : parsed[0].rows();
+    }, rows -> {
+      List<ParsedRow> valid = parsed[0].rows();
+      JsonObject reply = new JsonObject()
+          .put("appended", valid.size())
+          .put("failedCount", parsed[0].failedCount())
+          .put("failures", parsed[0].failures());
+      if (!valid.isEmpty()) {
+        reply.put("last", objectOf(valid.get(valid.size() - 1)));
+      }
+      return reply;
+    });
   }
 
-  public TableSchema tableSchema(String table) {
-    return read(() -> entry(table).schema());
+  @Override
+  public JsonObject importedBatches(String table, String job) {
+    return read(() -> {
+      entry(table);
+      try {
+        JsonArray batches = indexes.get(table).withSearcher(searcher -> {
+          Set<Long> found = new java.util.TreeSet<>();
+          Query query = new org.apache.lucene.search.TermQuery(new org.apache.lucene.index.Term(Fields.IMPORT_JOB, job));
+          for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
+            NumericDocValues values = leaf.reader().getNumericDocValues(Fields.IMPORT_BATCH);
+            org.apache.lucene.search.Weight weight = searcher.createWeight(searcher.rewrite(query),
+                org.apache.lucene.search.ScoreMode.COMPLETE_NO_SCORES, 1f);
+            org.apache.lucene.search.Scorer scorer = weight.scorer(leaf);
+            if (values == null || scorer == null) {
+              continue;
+            }
+            org.apache.lucene.search.DocIdSetIterator docs = scorer.iterator();
+            for (int doc = docs.nextDoc(); doc != org.apache.lucene.search.DocIdSetIterator.NO_MORE_DOCS;
+                doc = docs.nextDoc()) {
+              if (values.advanceExact(doc)) {
+                found.add(values.longValue());
+              }
+            }
+          }
+          return new JsonArray(new ArrayList<>(found));
+        });
+        return new JsonObject().put("batches", batches);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
   }
 
   private interface RowSource {
@@ -370,7 +419,7 @@ public final class LuceneStore implements TableStore {
     T of(List<ParsedRow> rows);
   }
 
-  private <T> Future<T> writeRows(String table, RowSource source, Reply<T> reply) {
+  private <T> Future<T> writeRows(String table, TableIndex.ImportMarker marker, RowSource source, Reply<T> reply) {
     TableIndex index;
     List<ParsedRow> rows;
     catalogLock.readLock().lock();
@@ -381,7 +430,7 @@ public final class LuceneStore implements TableStore {
       if (rows.isEmpty()) {
         return Future.succeededFuture(reply.of(rows));
       }
-      index.append(schema, rows);
+      index.append(schema, rows, marker);
     } catch (IOException e) {
       return Future.failedFuture(storageFailure(table, e));
     } finally {

@@ -70,6 +70,8 @@ public final class StoreVerticle extends VerticleBase {
       case COPY -> done(store.copy(r.body()));
       case INSERT_ONE -> store.insertOne(r.table(), r.payload().getBytes());
       case INSERT_BATCH -> store.insertBatch(r.table(), r.payload().getBytes());
+      case APPEND_LINES -> store.appendLines(r.table(), r.body(), r.payload().getBytes());
+      case IMPORTED_BATCHES -> done(store.importedBatches(r.table(), r.body().getString("job")));
       case DELETE_ROWS -> store.delete(r.body());
       case SEARCH -> done(store.search(r.body()));
       case OPTIMIZE -> store.optimize(r.table());

@@ -15,6 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.document.Document;
+import org.apache.lucene.document.Field;
+import org.apache.lucene.document.NumericDocValuesField;
+import org.apache.lucene.document.StringField;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
@@ -76,13 +79,22 @@ final class TableIndex implements Closeable {
     return writer;
   }
 
+  /** Which import batch rows belong to (see {@link Fields#IMPORT_JOB}); null for other writes. */
+  record ImportMarker(String job, long batch) {
+  }
+
   /** Adds valid rows as one atomic block; durable only once {@link #durable()} completes. */
-  int append(TableSchema schema, List<ParsedRow> rows) throws IOException {
+  int append(TableSchema schema, List<ParsedRow> rows, ImportMarker marker) throws IOException {
     checkWritable();
     List<Document> docs = new ArrayList<>(rows.size());
     long seq = nextSeq.getAndAdd(rows.size());
     for (ParsedRow row : rows) {
-      docs.add(DocumentBuilder.build(schema, row.row(), row.source(), seq++));
+      Document doc = DocumentBuilder.build(schema, row.row(), row.source(), seq++);
+      if (marker != null) {
+        doc.add(new StringField(Fields.IMPORT_JOB, marker.job(), Field.Store.NO));
+        doc.add(new NumericDocValuesField(Fields.IMPORT_BATCH, marker.batch()));
+      }
+      docs.add(doc);
     }
     lock.readLock().lock();
     try {

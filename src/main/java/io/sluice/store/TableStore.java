@@ -40,6 +40,17 @@ public interface TableStore extends AutoCloseable {
 
   JsonObject search(JsonObject body);
 
+  /**
+   * Parses, validates and appends one batch of NDJSON lines of an import; bad lines are reported, not fatal.
+   * args: {@code firstLine}, and for file imports {@code job} + {@code batch} (stored with the rows as the
+   * checkpoint) and {@code validateOnly} (recount a batch that is already stored). Replies
+   * {@code {"appended", "failedCount", "failures": [{"line","message","row"}], "last"?}} once durable.
+   */
+  Future<JsonObject> appendLines(String table, JsonObject args, byte[] payload);
+
+  /** {@code {"batches": [n...]}}: the batch numbers of an import job already stored in the table. */
+  JsonObject importedBatches(String table, String job);
+
   Future<JsonObject> optimize(String table);
 
   /** Null when healthy, else why writes are refused. */

@@ -1,0 +1,209 @@
+package io.sluice.api;
+
+import io.sluice.bus.StoreClient;
+import io.sluice.bus.StoreOp;
+import io.sluice.bus.StoreRequest;
+import io.sluice.config.SluiceConfig;
+import io.sluice.errors.ApiError;
+import io.sluice.ingest.ImportFormatException;
+import io.sluice.ingest.ImportProgress;
+import io.sluice.ingest.ImportSink;
+import io.sluice.ingest.UploadSigner;
+import io.sluice.store.DurableFiles;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.file.AsyncFile;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * SPEC §3 on the HTTP side: initiate (hands out a signed upload URL), the upload itself (streamed to disk,
+ * never buffered), trigger and status (forwarded to the import verticle), and the synchronous stream
+ * endpoint, which runs the import pipeline over the request body.
+ */
+final class ImportRoutes {
+  private static final Logger LOG = LoggerFactory.getLogger(ImportRoutes.class);
+  static final String UPLOAD_METHOD = "PUT";
+
+  private final Vertx vertx;
+  private final SluiceConfig config;
+  private final UploadSigner signer;
+  private final StoreClient bus;
+
+  ImportRoutes(Vertx vertx, SluiceConfig config, UploadSigner signer, StoreClient bus) {
+    this.vertx = vertx;
+    this.config = config;
+    this.signer = signer;
+    this.bus = bus;
+  }
+
+  Future<JsonObject> initiate(RoutingContext ctx) {
+    String table = ctx.pathParam("table");
+    return bus.callImport(new JsonObject().put("op", "initiate").put("table", table)).map(reply -> {
+      String id = reply.getString("id");
+      long expires = reply.getLong("expires");
+      String url = baseUrl(ctx) + "/uploads/" + id + "?table=" + URLEncoder.encode(table, StandardCharsets.UTF_8)
+          + "&expires=" + expires + "&signature=" + signer.sign(UPLOAD_METHOD, id, table, expires);
+      return new JsonObject().put("id", id).put("url", url).put("method", UPLOAD_METHOD)
+          .put("expires", Instant.ofEpochSecond(expires).toString());
+    });
+  }
+
+  Future<JsonObject> trigger(RoutingContext ctx, JsonObject body) {
+    Object sourceUrl = body.getValue("sourceUrl");
+    if (sourceUrl != null && !(sourceUrl instanceof String)) {
+      throw ApiError.badRequest("'sourceUrl' must be a string URL");
+    }
+    return bus.callImport(new JsonObject().put("op", "trigger").put("id", ctx.pathParam("id"))
+        .put("table", ctx.pathParam("table")).put("sourceUrl", sourceUrl));
+  }
+
+  Future<JsonObject> status(RoutingContext ctx) {
+    return bus.callImport(new JsonObject().put("op", "status").put("id", ctx.pathParam("id"))
+        .put("table", ctx.pathParam("table")));
+  }
+
+  /** {@code PUT /uploads/{id}?table&expires&signature}: the signature is the credential. */
+  void upload(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    request.pause();
+    String id = ctx.pathParam("id");
+    String table = request.getParam("table");
+    String expiresParam = request.getParam("expires");
+    long expires;
+    try {
+      expires = Long.parseLong(expiresParam);
+    } catch (NumberFormatException | NullPointerException e) {
+      ctx.fail(new ApiError(403, "the upload URL is incomplete: it needs table, expires and signature"));
+      return;
+    }
+    if (table == null || !signer.verify(UPLOAD_METHOD, id, table, expires, request.getParam("signature"))) {
+      ctx.fail(new ApiError(403, "the upload URL's signature is not valid"));
+      return;
+    }
+    if (Instant.now().getEpochSecond() > expires) {
+      ctx.fail(new ApiError(403, "the upload URL expired at " + Instant.ofEpochSecond(expires)
+          + "; initiate a new upload"));
+      return;
+    }
+    String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (length != null && parseLong(length) > config.uploadMaxBytes()) {
+      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+      ctx.fail(tooLarge());
+      return;
+    }
+    bus.callImport(new JsonObject().put("op", "claimUpload").put("id", id).put("table", table))
+        .compose(claim -> receive(request, Path.of(claim.getString("path")))
+            .recover(failure -> bus.callImport(new JsonObject().put("op", "uploadFailed").put("id", id))
+                .transform(ignored -> Future.<Long>failedFuture(failure))))
+        .compose(bytes -> bus.callImport(new JsonObject().put("op", "uploaded").put("id", id).put("bytes", bytes)))
+        .onSuccess(reply -> ApiRouter.ok(ctx, reply))
+        .onFailure(failure -> {
+          if (failure instanceof ApiError error && error.status() == 413) {
+            ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+          }
+          ctx.fail(failure);
+        });
+  }
+
+  /** Streams the request body into {@code path} with backpressure, capped at upload.max.bytes, then fsyncs. */
+  private Future<Long> receive(HttpServerRequest request, Path path) {
+    return vertx.fileSystem().open(path.toString(), new OpenOptions().setWrite(true).setCreate(true)
+        .setTruncateExisting(true)).compose(file -> {
+          Promise<Long> received = Promise.promise();
+          long[] bytes = {0};
+          request.handler(chunk -> {
+            bytes[0] += chunk.length();
+            if (bytes[0] > config.uploadMaxBytes()) {
+              request.pause();
+              received.tryFail(tooLarge());
+              return;
+            }
+            file.write(chunk);
+            if (file.writeQueueFull()) {
+              request.pause();
+              file.drainHandler(v -> request.resume());
+            }
+          });
+          request.exceptionHandler(received::tryFail);
+          request.endHandler(v -> received.tryComplete(bytes[0]));
+          request.resume();
+          return received.future()
+              .compose(total -> file.close().compose(v -> vertx.executeBlocking(() -> {
+                DurableFiles.fsync(path);
+                return total;
+              })), failure -> file.close().transform(v -> Future.<Long>failedFuture(failure)));
+        });
+  }
+
+  /** {@code POST /api/v1/data/{table}/stream}: the import pipeline over the request body, answered when durable. */
+  void stream(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    request.pause();
+    String table = ctx.pathParam("table");
+    bus.call(StoreRequest.table(StoreOp.GET_TABLE, table)).onComplete(schema -> {
+      if (schema.failed()) {
+        ctx.fail(schema.cause());
+        return;
+      }
+      ImportProgress progress = new ImportProgress();
+      ImportSink sink = new ImportSink(bus, table, null, new ImportSink.Settings(config.importMaxDecompressedBytes(),
+          config.importMaxRatio(), config.importMaxLineBytes(), config.importBatchRows(), config.importBatchBytes(),
+          config.importWindow(), config.streamMaxBytes()), Set.of(), progress);
+      request.pipe().endOnFailure(false).to(sink).onFailure(sink::abort);
+      sink.done().onComplete(ar -> {
+        if (ar.succeeded()) {
+          ApiRouter.ok(ctx, new JsonObject().put("total", progress.completed())
+              .put("failedCount", progress.failedCount()).put("errors", progress.errorsJson()));
+          return;
+        }
+        Throwable failure = ar.cause();
+        if (ctx.response().closed()) {
+          LOG.warn("stream into table '{}' interrupted ({}): {} rows committed in whole batches", table,
+              failure.getMessage(), progress.completed());
+          return;
+        }
+        if (failure instanceof ImportFormatException) {
+          failure = ApiError.badRequest(failure.getMessage() + " (" + progress.completed() + " rows stored before)");
+        }
+        if (failure instanceof ApiError error && error.status() == 413) {
+          ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+        }
+        ctx.fail(failure);
+      });
+    });
+  }
+
+  private ApiError tooLarge() {
+    return new ApiError(413, "the upload is larger than the limit of " + config.uploadMaxBytes()
+        + " bytes (upload.max.bytes)");
+  }
+
+  private String baseUrl(RoutingContext ctx) {
+    if (config.publicUrl() != null) {
+      return config.publicUrl();
+    }
+    String host = ctx.request().authority() != null ? ctx.request().authority().toString()
+        : config.httpHost() + ":" + ctx.request().localAddress().port();
+    return ctx.request().scheme() + "://" + host;
+  }
+
+  private static long parseLong(String value) {
+    try {
+      return Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package io.sluice.ingest;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+
+/** One file import: its phase and progress, persisted as {@code <data>/imports/<id>.json} at each transition. */
+final class ImportJob {
+  enum Phase { Initiated, Uploaded, Started, Running, Finished, FinishedInError }
+
+  final String id;
+  final String table;
+  final Instant createdAt;
+  final Instant expires;
+  Phase phase = Phase.Initiated;
+  long bytes;
+  boolean uploading;
+  String sourceUrl;
+  Instant startedAt;
+  Instant finishedAt;
+  String message;
+  ImportProgress progress = new ImportProgress();
+  int batchRows;
+  int batchBytes;
+
+  ImportJob(String id, String table, Instant createdAt, Instant expires) {
+    this.id = id;
+    this.table = table;
+    this.createdAt = createdAt;
+    this.expires = expires;
+  }
+
+  boolean finished() {
+    return phase == Phase.Finished || phase == Phase.FinishedInError;
+  }
+
+  boolean triggered() {
+    return phase.compareTo(Phase.Started) >= 0;
+  }
+
+  /** SPEC §3 status body. */
+  JsonObject statusJson() {
+    JsonObject status = new JsonObject()
+        .put("phase", phase.name())
+        .put("finished", finished())
+        .put("completedCount", progress.completed())
+        .put("failedCount", progress.failedCount());
+    Instant end = finishedAt != null ? finishedAt : Instant.now();
+    if (startedAt != null) {
+      long millis = Math.max(1, Duration.between(startedAt, end).toMillis());
+      status.put("throughput", Math.round(progress.completed() * 1000.0 / millis))
+          .put("startedAt", startedAt.toString());
+    } else {
+      status.put("throughput", 0);
+    }
+    if (finishedAt != null) {
+      status.put("finishedAt", finishedAt.toString())
+          .put("totalDuration", Duration.between(startedAt != null ? startedAt : createdAt, finishedAt).toMillis());
+    }
+    status.put("lastSuccessfulElement", progress.lastSuccessfulElement());
+    JsonObject errors = progress.errorsJson();
+    if (message != null) {
+      errors.put("message", message + "; " + errors.getString("message"));
+    }
+    return new JsonObject().put("status", status).put("errors", errors);
+  }
+
+  JsonObject toJson() {
+    return new JsonObject()
+        .put("id", id).put("table", table).put("phase", phase.name())
+        .put("createdAt", createdAt.toString()).put("expires", expires.toString())
+        .put("bytes", bytes).put("sourceUrl", sourceUrl)
+        .put("startedAt", startedAt == null ? null : startedAt.toString())
+        .put("finishedAt", finishedAt == null ? null : finishedAt.toString())
+        .put("message", message)
+        .put("batchRows", batchRows).put("batchBytes", batchBytes)
+        .put("progress", progress.toJson());
+  }
+
+  static ImportJob fromJson(JsonObject json) {
+    ImportJob job = new ImportJob(json.getString("id"), json.getString("table"),
+        Instant.parse(json.getString("createdAt")), Instant.parse(json.getString("expires")));
+    job.phase = Phase.valueOf(json.getString("phase"));
+    job.bytes = json.getLong("bytes", 0L);
+    job.sourceUrl = json.getString("sourceUrl");
+    job.startedAt = json.getString("startedAt") == null ? null : Instant.parse(json.getString("startedAt"));
+    job.finishedAt = json.getString("finishedAt") == null ? null : Instant.parse(json.getString("finishedAt"));
+    job.message = json.getString("message");
+    job.batchRows = json.getInteger("batchRows", 0);
+    job.batchBytes = json.getInteger("batchBytes", 0);
+    job.progress = ImportProgress.fromJson(json.getJsonObject("progress"));
+    return job;
+  }
+}

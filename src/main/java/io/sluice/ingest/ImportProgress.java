@@ -1,0 +1,93 @@
+package io.sluice.ingest;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The counters of one import, fed only by store replies (so {@link #completed()} counts durable rows) and by
+ * lines rejected before they reach the store. Keeps the last {@value #KEPT_FAILURES} failing lines.
+ * Confined to the import's context (one thread at a time).
+ */
+public final class ImportProgress {
+  public static final int KEPT_FAILURES = 50;
+
+  private long completed;
+  private long failed;
+  private final TreeMap<Long, JsonObject> failures = new TreeMap<>();
+  private JsonObject lastSuccessful;
+  private long lastSuccessfulBatch = -1;
+
+  public void stored(long batch, long appended, JsonObject lastRow) {
+    completed += appended;
+    if (lastRow != null && batch >= lastSuccessfulBatch) {
+      lastSuccessful = lastRow;
+      lastSuccessfulBatch = batch;
+    }
+  }
+
+  public void failed(JsonObject failure) {
+    failed++;
+    failures.put(failure.getLong("line"), failure);
+    if (failures.size() > KEPT_FAILURES) {
+      failures.pollFirstEntry();
+    }
+  }
+
+  /** Failures the store reported for a batch: counted all, the last ones kept. */
+  public void failed(long count, JsonArray reported) {
+    failed += count;
+    for (int i = 0; i < reported.size(); i++) {
+      JsonObject failure = reported.getJsonObject(i);
+      failures.put(failure.getLong("line"), failure);
+      if (failures.size() > KEPT_FAILURES) {
+        failures.pollFirstEntry();
+      }
+    }
+  }
+
+  public long completed() {
+    return completed;
+  }
+
+  public long failedCount() {
+    return failed;
+  }
+
+  public JsonObject lastSuccessfulElement() {
+    return lastSuccessful;
+  }
+
+  /** Aito's {@code errors} object; {@code message} is always present because clients poll on it. */
+  public JsonObject errorsJson() {
+    JsonArray rows = new JsonArray();
+    for (Map.Entry<Long, JsonObject> entry : failures.entrySet()) {
+      rows.add(entry.getValue());
+    }
+    return new JsonObject()
+        .put("message", "Last " + rows.size() + " failing rows")
+        .put("rows", rows.isEmpty() ? null : rows);
+  }
+
+  public static ImportProgress fromJson(JsonObject json) {
+    ImportProgress progress = new ImportProgress();
+    if (json == null) {
+      return progress;
+    }
+    progress.completed = json.getLong("completed", 0L);
+    progress.failed = json.getLong("failed", 0L);
+    JsonArray kept = json.getJsonArray("failures", new JsonArray());
+    for (int i = 0; i < kept.size(); i++) {
+      progress.failures.put(kept.getJsonObject(i).getLong("line"), kept.getJsonObject(i));
+    }
+    progress.lastSuccessful = json.getJsonObject("lastSuccessfulElement");
+    return progress;
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("completed", completed).put("failed", failed)
+        .put("failures", new JsonArray(new java.util.ArrayList<>(failures.values())))
+        .put("lastSuccessfulElement", lastSuccessful);
+  }
+}

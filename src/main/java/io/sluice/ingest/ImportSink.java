@@ -1,0 +1,224 @@
+package io.sluice.ingest;
+
+import io.sluice.bus.StoreClient;
+import io.sluice.bus.StoreOp;
+import io.sluice.bus.StoreRequest;
+import io.sluice.errors.ApiError;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.streams.WriteStream;
+import java.util.Set;
+
+/**
+ * The import pipeline as a {@link WriteStream}: bytes in (gzip or plain NDJSON) → {@link StreamingGunzip} →
+ * {@link LineSplitter} → batches of lines → the store, with a credit window of at most
+ * {@link Settings#window()} batches in flight. While the window is full {@link #writeQueueFull()} is true, so a
+ * {@code pipeTo} pauses the source; each store reply frees a credit and calls the drain handler. Memory is
+ * bounded by window × batch bytes whatever the input size.
+ *
+ * <p>Progress is counted from store replies only, so it never runs ahead of what is durable. Batches are
+ * numbered deterministically from the start of the input; for a resumed file import, batches already in the
+ * store ({@code storedBatches}) are only re-validated to recount, never written twice.
+ *
+ * <p>Confined to one context: call it from the context that created it (store replies return there).
+ */
+public final class ImportSink implements WriteStream<Buffer> {
+
+  /** Limits of one import. {@code maxInputBytes} caps the bytes written to the sink (0: no cap). */
+  public record Settings(long maxDecompressedBytes, long maxRatio, int maxLineBytes, int batchRows, int batchBytes,
+      int window, long maxInputBytes) {
+  }
+
+  private final StoreClient store;
+  private final String table;
+  private final String job;
+  private final Settings settings;
+  private final Set<Long> storedBatches;
+  private final ImportProgress progress;
+  private final StreamingGunzip gunzip;
+  private final LineSplitter lines;
+  private final Promise<Void> done = Promise.promise();
+
+  private Buffer batch = Buffer.buffer();
+  private long batchFirstLine = -1;
+  private int batchLines;
+  private long nextBatch;
+  private int inFlight;
+  private long inputBytes;
+  private boolean ended;
+  private Throwable failure;
+  private Handler<Void> drainHandler;
+  private Handler<Throwable> exceptionHandler;
+
+  public ImportSink(StoreClient store, String table, String job, Settings settings, Set<Long> storedBatches,
+      ImportProgress progress) {
+    this.store = store;
+    this.table = table;
+    this.job = job;
+    this.settings = settings;
+    this.storedBatches = storedBatches;
+    this.progress = progress;
+    this.lines = new LineSplitter(settings.maxLineBytes(), new LineSplitter.LineHandler() {
+      @Override
+      public void line(long lineNumber, Buffer line) {
+        addLine(lineNumber, line);
+      }
+
+      @Override
+      public void tooLong(long lineNumber, long length, Buffer prefix) {
+        progress.failed(LineBatchParser.failure(lineNumber, "line is " + length + " bytes, over the limit of "
+            + settings.maxLineBytes() + " (import.max.line.bytes)", prefix.toString()));
+        addLine(lineNumber, Buffer.buffer());
+      }
+    });
+    this.gunzip = new StreamingGunzip(settings.maxDecompressedBytes(), settings.maxRatio(), lines::feed);
+  }
+
+  /** Completes when the input has ended and every batch is stored; fails on the first fatal error. */
+  public Future<Void> done() {
+    return done.future();
+  }
+
+  public ImportProgress progress() {
+    return progress;
+  }
+
+  public long inputBytes() {
+    return inputBytes;
+  }
+
+  /** The source failed (client gone, read error): stop, keep what is stored, finish once in-flight batches land. */
+  public void abort(Throwable cause) {
+    fail(cause);
+  }
+
+  @Override
+  public Future<Void> write(Buffer data) {
+    if (failure != null) {
+      return Future.failedFuture(failure);
+    }
+    inputBytes += data.length();
+    if (settings.maxInputBytes() > 0 && inputBytes > settings.maxInputBytes()) {
+      fail(new ApiError(413, "the input is larger than the limit of " + settings.maxInputBytes() + " bytes"));
+      return Future.failedFuture(failure);
+    }
+    try {
+      gunzip.feed(data);
+    } catch (ImportFormatException e) {
+      fail(e);
+      return Future.failedFuture(e);
+    }
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> end() {
+    if (failure == null && !ended) {
+      try {
+        gunzip.finish();
+        lines.finish();
+        flush();
+      } catch (ImportFormatException e) {
+        fail(e);
+      }
+    }
+    ended = true;
+    completeIfIdle();
+    return done.future();
+  }
+
+  @Override
+  public boolean writeQueueFull() {
+    return inFlight >= settings.window();
+  }
+
+  @Override
+  public WriteStream<Buffer> drainHandler(Handler<Void> handler) {
+    this.drainHandler = handler;
+    return this;
+  }
+
+  @Override
+  public WriteStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
+    this.exceptionHandler = handler;
+    return this;
+  }
+
+  @Override
+  public WriteStream<Buffer> setWriteQueueMaxSize(int maxSize) {
+    return this;
+  }
+
+  private void addLine(long lineNumber, Buffer line) {
+    if (batchFirstLine < 0) {
+      batchFirstLine = lineNumber;
+    }
+    if (batchLines > 0) {
+      batch.appendByte((byte) '\n');
+    }
+    batch.appendBuffer(line);
+    batchLines++;
+    if (batchLines >= settings.batchRows() || batch.length() >= settings.batchBytes()) {
+      flush();
+    }
+  }
+
+  private void flush() {
+    if (batchLines == 0 || failure != null) {
+      return;
+    }
+    long number = nextBatch++;
+    JsonObject args = new JsonObject().put("firstLine", batchFirstLine);
+    if (job != null) {
+      args.put("job", job).put("batch", number).put("validateOnly", storedBatches.contains(number));
+    }
+    Buffer payload = batch;
+    batch = Buffer.buffer(Math.min(settings.batchBytes(), 1 << 20));
+    batchFirstLine = -1;
+    batchLines = 0;
+    inFlight++;
+    store.call(new StoreRequest(StoreOp.APPEND_LINES, table, null, args, payload))
+        .onComplete(reply -> stored(number, reply));
+  }
+
+  private void stored(long number, AsyncResult<JsonObject> reply) {
+    inFlight--;
+    if (reply.succeeded()) {
+      JsonObject result = reply.result();
+      progress.stored(number, result.getLong("appended"), result.getJsonObject("last"));
+      progress.failed(result.getLong("failedCount"), result.getJsonArray("failures"));
+    } else {
+      fail(reply.cause());
+    }
+    if (!writeQueueFull() && drainHandler != null && failure == null) {
+      Handler<Void> handler = drainHandler;
+      handler.handle(null);
+    }
+    completeIfIdle();
+  }
+
+  private void fail(Throwable cause) {
+    if (failure == null) {
+      failure = cause;
+      if (exceptionHandler != null) {
+        exceptionHandler.handle(cause);
+      }
+    }
+    ended = true;
+    completeIfIdle();
+  }
+
+  private void completeIfIdle() {
+    if (ended && inFlight == 0) {
+      if (failure == null) {
+        done.tryComplete();
+      } else {
+        done.tryFail(failure);
+      }
+    }
+  }
+}

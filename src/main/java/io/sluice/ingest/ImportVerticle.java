@@ -1,0 +1,344 @@
+package io.sluice.ingest;
+
+import io.sluice.bus.Addresses;
+import io.sluice.bus.StoreClient;
+import io.sluice.bus.StoreOp;
+import io.sluice.bus.StoreRequest;
+import io.sluice.config.SluiceConfig;
+import io.sluice.errors.ApiError;
+import io.sluice.store.DurableFiles;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.file.AsyncFile;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.streams.ReadStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns the file-import jobs of this node: their state machine (Initiated → Uploaded → Started → Running →
+ * Finished | FinishedInError), their files under {@code <data>/uploads/}, and running them through an
+ * {@link ImportSink}. One worker instance, so job state is confined to one thread and the gunzip and line
+ * splitting of imports never run on an event loop.
+ *
+ * <p>Job state is persisted at every transition. At start, a job that was Started or Running resumes: its
+ * input is read again from the beginning, batches already in the store are recounted, the rest are written,
+ * so it ends with every good row exactly once. A job that cannot resume ends FinishedInError.
+ */
+public final class ImportVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(ImportVerticle.class);
+  static final String JOBS_DIR = "imports";
+  static final String UPLOADS_DIR = "uploads";
+
+  private final SluiceConfig config;
+  private final Path jobsDir;
+  private final Path uploadsDir;
+  private final Map<String, ImportJob> jobs = new LinkedHashMap<>();
+  private final ArrayDeque<ImportJob> queue = new ArrayDeque<>();
+  private int running;
+  private StoreClient store;
+  private HttpClient http;
+  private MessageConsumer<JsonObject> consumer;
+  private long cleanupTimer;
+
+  public ImportVerticle(SluiceConfig config) {
+    this.config = config;
+    this.jobsDir = config.dataDir().resolve(JOBS_DIR);
+    this.uploadsDir = config.dataDir().resolve(UPLOADS_DIR);
+  }
+
+  public static Path uploadFile(Path dataDir, String id) {
+    return dataDir.resolve(UPLOADS_DIR).resolve(id + ".upload");
+  }
+
+  public static Path partFile(Path dataDir, String id) {
+    return dataDir.resolve(UPLOADS_DIR).resolve(id + ".part");
+  }
+
+  @Override
+  public Future<?> start() throws IOException {
+    store = new StoreClient(vertx);
+    http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(30_000).setIdleTimeout(300));
+    Files.createDirectories(jobsDir);
+    Files.createDirectories(uploadsDir);
+    loadJobs();
+    consumer = vertx.eventBus().consumer(Addresses.IMPORT, this::handle);
+    long keepMillis = config.importKeepSeconds() * 1000;
+    cleanupTimer = vertx.setPeriodic(Math.max(100, Math.min(60_000, keepMillis / 2)), id -> cleanup());
+    return consumer.completion().onSuccess(v -> startQueued());
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(cleanupTimer);
+    return consumer.unregister().compose(v -> http.close());
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  private void handle(Message<JsonObject> message) {
+    JsonObject body = message.body();
+    Future<JsonObject> result;
+    try {
+      result = switch (body.getString("op")) {
+        case "initiate" -> initiate(body.getString("table"));
+        case "claimUpload" -> Future.succeededFuture(claimUpload(body.getString("id"), body.getString("table")));
+        case "uploaded" -> Future.succeededFuture(uploaded(body.getString("id"), body.getLong("bytes")));
+        case "uploadFailed" -> Future.succeededFuture(uploadFailed(body.getString("id")));
+        case "trigger" -> Future.succeededFuture(trigger(body.getString("id"), body.getString("table"),
+            body.getString("sourceUrl")));
+        case "status" -> Future.succeededFuture(job(body.getString("id"), body.getString("table")).statusJson());
+        default -> Future.failedFuture(new ApiError(500, "unknown import op " + body.getString("op")));
+      };
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    result.onComplete(ar -> {
+      if (ar.succeeded()) {
+        message.reply(ar.result());
+      } else {
+        ApiError error = ar.cause() instanceof ApiError e ? e : new ApiError(500, "import failed: " + ar.cause());
+        if (error.status() >= 500) {
+          LOG.error("import op {} failed", body.getString("op"), ar.cause());
+        }
+        message.fail(error.status(), error.toJson().encode());
+      }
+    });
+  }
+
+  private Future<JsonObject> initiate(String table) {
+    return store.call(StoreRequest.table(StoreOp.GET_TABLE, table)).map(schema -> {
+      Instant now = Instant.now();
+      ImportJob job = new ImportJob(UUID.randomUUID().toString(), table, now,
+          now.plusSeconds(config.uploadExpirySeconds()));
+      jobs.put(job.id, job);
+      persist(job);
+      return new JsonObject().put("id", job.id).put("expires", job.expires.getEpochSecond());
+    });
+  }
+
+  private JsonObject claimUpload(String id, String table) {
+    ImportJob job = jobs.get(id);
+    if (job == null || !job.table.equals(table)) {
+      throw new ApiError(403, "this upload URL does not belong to a known import");
+    }
+    if (job.phase != ImportJob.Phase.Initiated || job.uploading) {
+      throw new ApiError(403, "this upload URL was already used (import " + id + " is " + job.phase + ")");
+    }
+    job.uploading = true;
+    return new JsonObject().put("path", partFile(config.dataDir(), id).toString());
+  }
+
+  private JsonObject uploaded(String id, long bytes) {
+    ImportJob job = jobs.get(id);
+    if (job == null) {
+      throw ApiError.notFound("import " + id + " not found");
+    }
+    try {
+      Files.move(partFile(config.dataDir(), id), uploadFile(config.dataDir(), id),
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      DurableFiles.fsyncDirectory(uploadsDir);
+    } catch (IOException e) {
+      job.uploading = false;
+      throw new ApiError(503, "cannot store the upload: " + e.getMessage());
+    }
+    job.uploading = false;
+    job.bytes = bytes;
+    job.phase = ImportJob.Phase.Uploaded;
+    persist(job);
+    return new JsonObject().put("id", id).put("bytes", bytes);
+  }
+
+  private JsonObject uploadFailed(String id) {
+    ImportJob job = jobs.get(id);
+    if (job != null) {
+      job.uploading = false;
+      deleteQuietly(partFile(config.dataDir(), id));
+    }
+    return new JsonObject();
+  }
+
+  private JsonObject trigger(String id, String table, String sourceUrl) {
+    ImportJob job = job(id, table);
+    if (!job.triggered()) {
+      if (sourceUrl != null) {
+        if (job.phase != ImportJob.Phase.Initiated || job.uploading) {
+          throw ApiError.conflict("import " + id + " already has an uploaded file; trigger it without sourceUrl");
+        }
+        if (!sourceUrl.startsWith("http://") && !sourceUrl.startsWith("https://")) {
+          throw ApiError.badRequest("sourceUrl must be an http:// or https:// URL");
+        }
+        job.sourceUrl = sourceUrl;
+      } else if (job.phase != ImportJob.Phase.Uploaded) {
+        throw ApiError.badRequest("nothing to import yet: PUT the file to the upload URL first, or trigger with"
+            + " {\"sourceUrl\": \"https://...\"}");
+      }
+      job.phase = ImportJob.Phase.Started;
+      job.batchRows = config.importBatchRows();
+      job.batchBytes = config.importBatchBytes();
+      persist(job);
+      queue.add(job);
+      startQueued();
+    }
+    return new JsonObject().put("id", id).put("status", "started");
+  }
+
+  private ImportJob job(String id, String table) {
+    ImportJob job = id == null ? null : jobs.get(id);
+    if (job == null || !job.table.equals(table)) {
+      throw ApiError.notFound("import job '" + id + "' not found for table '" + table + "'");
+    }
+    return job;
+  }
+
+  // ---------------------------------------------------------------- running
+
+  private void startQueued() {
+    while (running < config.importMaxJobs() && !queue.isEmpty()) {
+      run(queue.poll());
+    }
+  }
+
+  private void run(ImportJob job) {
+    running++;
+    boolean resuming = job.phase == ImportJob.Phase.Running;
+    job.phase = ImportJob.Phase.Running;
+    if (job.startedAt == null) {
+      job.startedAt = Instant.now();
+    }
+    persist(job);
+    ImportSink.Settings settings = new ImportSink.Settings(config.importMaxDecompressedBytes(),
+        config.importMaxRatio(), config.importMaxLineBytes(),
+        job.batchRows > 0 ? job.batchRows : config.importBatchRows(),
+        job.batchBytes > 0 ? job.batchBytes : config.importBatchBytes(), config.importWindow(), 0);
+    store.call(StoreRequest.withBody(StoreOp.IMPORTED_BATCHES, job.table, new JsonObject().put("job", job.id)))
+        .compose(stored -> {
+          Set<Long> storedBatches = new HashSet<>();
+          JsonArray batches = stored.getJsonArray("batches");
+          for (int i = 0; i < batches.size(); i++) {
+            storedBatches.add(batches.getLong(i));
+          }
+          if (resuming || !storedBatches.isEmpty()) {
+            LOG.info("resuming import {} into '{}': {} batches already stored", job.id, job.table,
+                storedBatches.size());
+          }
+          job.progress = new ImportProgress();
+          ImportSink sink = new ImportSink(store, job.table, job.id, settings, storedBatches, job.progress);
+          return open(job).compose(source -> {
+            source.pipe().endOnFailure(false).to(sink).onFailure(sink::abort);
+            return sink.done();
+          });
+        })
+        .onComplete(ar -> finish(job, ar.cause()));
+  }
+
+  private Future<ReadStream<io.vertx.core.buffer.Buffer>> open(ImportJob job) {
+    if (job.sourceUrl != null) {
+      return http.request(new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(job.sourceUrl))
+          .compose(request -> request.send())
+          .compose(response -> {
+            if (response.statusCode() / 100 != 2) {
+              return Future.failedFuture(new ImportFormatException("fetching " + job.sourceUrl + " answered HTTP "
+                  + response.statusCode()));
+            }
+            return Future.succeededFuture(response);
+          });
+    }
+    Path file = uploadFile(config.dataDir(), job.id);
+    if (!Files.exists(file)) {
+      return Future.failedFuture(new ImportFormatException("the uploaded file is gone; upload it again"));
+    }
+    return vertx.fileSystem().open(file.toString(), new OpenOptions().setRead(true).setWrite(false))
+        .map(f -> (ReadStream<io.vertx.core.buffer.Buffer>) f.setReadBufferSize(64 * 1024));
+  }
+
+  private void finish(ImportJob job, Throwable failure) {
+    running--;
+    job.finishedAt = Instant.now();
+    if (failure == null) {
+      job.phase = ImportJob.Phase.Finished;
+    } else {
+      job.phase = ImportJob.Phase.FinishedInError;
+      job.message = "import failed: " + failure.getMessage();
+    }
+    persist(job);
+    deleteQuietly(uploadFile(config.dataDir(), job.id));
+    LOG.info("import {} into '{}' {}: {} rows stored, {} failed", job.id, job.table, job.phase,
+        job.progress.completed(), job.progress.failedCount());
+    startQueued();
+  }
+
+  // ---------------------------------------------------------------- persistence and cleanup
+
+  private void loadJobs() throws IOException {
+    try (Stream<Path> files = Files.list(jobsDir)) {
+      for (Path file : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".json"))::iterator) {
+        try {
+          ImportJob job = ImportJob.fromJson(new JsonObject(Files.readString(file)));
+          jobs.put(job.id, job);
+        } catch (RuntimeException e) {
+          LOG.warn("ignoring unreadable import job file {}: {}", file, e.getMessage());
+        }
+      }
+    }
+    for (ImportJob job : jobs.values()) {
+      deleteQuietly(partFile(config.dataDir(), job.id));
+      if (job.phase == ImportJob.Phase.Started || job.phase == ImportJob.Phase.Running) {
+        queue.add(job);
+      }
+    }
+  }
+
+  private void persist(ImportJob job) {
+    try {
+      DurableFiles.writeAtomically(jobsDir, job.id + ".json",
+          job.toJson().encode().getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot persist import job " + job.id, e);
+    }
+  }
+
+  private void cleanup() {
+    Instant now = Instant.now();
+    Duration keep = Duration.ofSeconds(config.importKeepSeconds());
+    jobs.values().removeIf(job -> {
+      boolean expired = !job.triggered() && !job.uploading && job.expires.plus(keep).isBefore(now);
+      boolean old = job.finished() && job.finishedAt.plus(keep).isBefore(now);
+      if (expired || old) {
+        deleteQuietly(uploadFile(config.dataDir(), job.id));
+        deleteQuietly(jobsDir.resolve(job.id + ".json"));
+      }
+      return expired || old;
+    });
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      LOG.warn("cannot delete {}", file, e);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+package io.sluice.ingest;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.schema.TableSchema;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Parses and validates one batch of NDJSON lines for an import. Unlike the batch endpoint, bad lines are
+ * skipped and reported (line number, reason, the line truncated), and the good rows go on.
+ */
+public final class LineBatchParser {
+  public static final int MAX_REPORTED_ROW_CHARS = 1000;
+
+  /** Valid rows, and for the bad lines their count and a report of each (all of them: a batch is small). */
+  public record Result(List<ParsedRow> rows, int failedCount, JsonArray failures) {
+  }
+
+  private LineBatchParser() {
+  }
+
+  /** payload: the batch's lines separated by '\n'; blank lines are skipped but still counted. */
+  public static Result parse(String table, TableSchema schema, byte[] payload, long firstLine) {
+    List<ParsedRow> rows = new ArrayList<>();
+    JsonArray failures = new JsonArray();
+    long lineNumber = firstLine;
+    int start = 0;
+    for (int i = 0; i <= payload.length; i++) {
+      if (i == payload.length || payload[i] == '\n') {
+        parseLine(table, schema, payload, start, i, lineNumber, rows, failures);
+        lineNumber++;
+        start = i + 1;
+      }
+    }
+    return new Result(rows, failures.size(), failures);
+  }
+
+  private static void parseLine(String table, TableSchema schema, byte[] payload, int start, int end,
+      long lineNumber, List<ParsedRow> rows, JsonArray failures) {
+    while (start < end && isBlank(payload[start])) {
+      start++;
+    }
+    while (end > start && isBlank(payload[end - 1])) {
+      end--;
+    }
+    if (start == end) {
+      return;
+    }
+    JsonNode row;
+    try {
+      row = Json.MAPPER.readTree(payload, start, end - start);
+    } catch (JsonProcessingException e) {
+      failures.add(failure(lineNumber, "malformed JSON: " + e.getOriginalMessage(), payload, start, end));
+      return;
+    } catch (IOException e) {
+      throw new IllegalStateException("reading a byte array cannot fail", e);
+    }
+    RowValidator.RowProblem problem = RowValidator.validate(table, schema, row);
+    if (problem != null) {
+      failures.add(failure(lineNumber, problem.message(), payload, start, end));
+      return;
+    }
+    rows.add(new ParsedRow(row, Arrays.copyOfRange(payload, start, end)));
+  }
+
+  private static boolean isBlank(byte b) {
+    return b == ' ' || b == '\t' || b == '\r';
+  }
+
+  public static JsonObject failure(long lineNumber, String message, byte[] payload, int start, int end) {
+    String text = new String(payload, start, Math.min(end - start, MAX_REPORTED_ROW_CHARS * 4), StandardCharsets.UTF_8);
+    return failure(lineNumber, message, text);
+  }
+
+  public static JsonObject failure(long lineNumber, String message, String row) {
+    String text = row.length() > MAX_REPORTED_ROW_CHARS ? row.substring(0, MAX_REPORTED_ROW_CHARS) + "…" : row;
+    return new JsonObject().put("line", lineNumber).put("message", message).put("row", text);
+  }
+}

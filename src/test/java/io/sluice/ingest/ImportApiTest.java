@@ -1,0 +1,253 @@
+package io.sluice.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.BenchRows;
+import io.sluice.TestServer;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** SPEC §3 through the real API: initiate, signed PUT, trigger, poll; and the stream endpoint. */
+@ExtendWith(VertxExtension.class)
+class ImportApiTest {
+  @TempDir
+  Path dataDir;
+  Vertx vertx;
+  TestServer server;
+
+  @BeforeEach
+  void start(Vertx vertx) {
+    this.vertx = vertx;
+    server = new TestServer(vertx, dataDir, Map.of("import.batch.rows", 500)).start();
+    assertThat(server.put("/api/v1/schema/items", BenchRows.SCHEMA).status()).isEqualTo(200);
+  }
+
+  @AfterEach
+  void stop() {
+    server.stop();
+  }
+
+  @Test
+  void gzipFileImportsWithBadLinesReported() {
+    Map<Integer, String> bad = Map.of(10, "{\"id\": \"ten\"}", 2000, "not json at all", 2999, "");
+    byte[] file = BenchRows.gzip(BenchRows.ndjson(7, 3000, bad));
+
+    JsonObject initiated = server.post("/api/v1/data/items/file", new JsonObject()).json();
+    assertThat(initiated.getString("method")).isEqualTo("PUT");
+    assertThat(initiated.getString("expires")).isNotBlank();
+    var put = upload(initiated.getString("url"), file);
+    assertThat(put.statusCode()).as(put.bodyAsString()).isEqualTo(200);
+    assertThat(put.bodyAsJsonObject().getLong("bytes")).isEqualTo(file.length);
+
+    String id = initiated.getString("id");
+    assertThat(server.get("/api/v1/data/items/file/" + id).json().getJsonObject("status").getString("phase"))
+        .isEqualTo("Uploaded");
+    var trigger = server.post("/api/v1/data/items/file/" + id, new JsonObject());
+    assertThat(trigger.json()).isEqualTo(new JsonObject().put("id", id).put("status", "started"));
+    assertThat(server.post("/api/v1/data/items/file/" + id, new JsonObject()).json().getString("id")).isEqualTo(id);
+
+    JsonObject status = awaitFinished("items", id);
+    JsonObject s = status.getJsonObject("status");
+    assertThat(s.getString("phase")).as(status.encode()).isEqualTo("Finished");
+    assertThat(s.getLong("completedCount")).isEqualTo(2997);
+    assertThat(s.getLong("failedCount")).isEqualTo(2);
+    assertThat(s.getJsonObject("lastSuccessfulElement").getInteger("id")).isEqualTo(2998);
+    assertThat(s.getString("startedAt")).isNotNull();
+    assertThat(s.getLong("totalDuration")).isNotNull();
+    JsonArray errors = status.getJsonObject("errors").getJsonArray("rows");
+    assertThat(status.getJsonObject("errors").getString("message")).isEqualTo("Last 2 failing rows");
+    assertThat(errors.getJsonObject(0).getLong("line")).isEqualTo(11);
+    assertThat(errors.getJsonObject(0).getString("message")).contains("'id'");
+    assertThat(errors.getJsonObject(1).getLong("line")).isEqualTo(2001);
+    assertThat(errors.getJsonObject(1).getString("row")).isEqualTo("not json at all");
+
+    assertThat(count("items")).isEqualTo(2997);
+    assertThat(Files.exists(ImportVerticle.uploadFile(dataDir, id))).as("finished upload's file deleted").isFalse();
+  }
+
+  @Test
+  void uploadUrlIsSignedSingleUseAndExpires() {
+    byte[] file = BenchRows.gzip(BenchRows.ndjson(1, 10, Map.of()));
+    String url = server.post("/api/v1/data/items/file", new JsonObject()).json().getString("url");
+
+    assertThat(upload(url.replace("signature=", "signature=0"), file).statusCode()).isEqualTo(403);
+    assertThat(upload(url.replace("table=items", "table=other"), file).statusCode()).isEqualTo(403);
+    String expires = URI.create(url).getQuery().replaceAll(".*expires=(\\d+).*", "$1");
+    assertThat(upload(url.replace("expires=" + expires, "expires=" + (Long.parseLong(expires) + 1)), file)
+        .statusCode()).isEqualTo(403);
+    var first = upload(url, file);
+    assertThat(first.statusCode()).as(first.bodyAsString()).isEqualTo(200);
+    var replay = upload(url, file);
+    assertThat(replay.statusCode()).isEqualTo(403);
+    assertThat(replay.bodyAsJsonObject().getString("message")).contains("already used");
+  }
+
+  @Test
+  void expiredUrlIsRefused(@TempDir Path otherDir) {
+    server.stop();
+    server = new TestServer(vertx, otherDir, Map.of("upload.expiry.seconds", -1)).start();
+    server.put("/api/v1/schema/items", BenchRows.SCHEMA);
+    String url = server.post("/api/v1/data/items/file", new JsonObject()).json().getString("url");
+    var response = upload(url, BenchRows.gzip(BenchRows.ndjson(1, 10, Map.of())));
+    assertThat(response.statusCode()).isEqualTo(403);
+    assertThat(response.bodyAsJsonObject().getString("message")).contains("expired");
+  }
+
+  @Test
+  void notGzipAndTruncatedGzipEndInError() {
+    JsonObject notGzip = importFile("items", "PK\u0003\u0004 this is a zip".getBytes(StandardCharsets.UTF_8));
+    assertThat(notGzip.getJsonObject("status").getString("phase")).isEqualTo("FinishedInError");
+    assertThat(notGzip.getJsonObject("errors").getString("message")).contains("not gzip");
+
+    byte[] gz = BenchRows.gzip(BenchRows.ndjson(3, 5000, Map.of()));
+    byte[] truncated = java.util.Arrays.copyOf(gz, gz.length / 2);
+    JsonObject cut = importFile("items", truncated);
+    assertThat(cut.getJsonObject("status").getString("phase")).isEqualTo("FinishedInError");
+    assertThat(cut.getJsonObject("status").getBoolean("finished")).isTrue();
+    assertThat(cut.getJsonObject("errors").getString("message")).containsIgnoringCase("truncated");
+    long stored = cut.getJsonObject("status").getLong("completedCount");
+    assertThat(count("items")).isEqualTo(stored);
+  }
+
+  @Test
+  void plainNdjsonIsAcceptedToo() {
+    JsonObject status = importFile("items", BenchRows.ndjson(5, 1234, Map.of()));
+    assertThat(status.getJsonObject("status").getString("phase")).isEqualTo("Finished");
+    assertThat(count("items")).isEqualTo(1234);
+  }
+
+  @Test
+  void gzipBombIsRefused() {
+    ByteArrayOutputStream zeros = new ByteArrayOutputStream();
+    try (var gzip = new java.util.zip.GZIPOutputStream(zeros)) {
+      byte[] block = new byte[1 << 20];
+      java.util.Arrays.fill(block, (byte) ' ');
+      for (int i = 0; i < 200; i++) {
+        gzip.write(block);
+      }
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
+    }
+    JsonObject status = importFile("items", zeros.toByteArray());
+    assertThat(status.getJsonObject("status").getString("phase")).isEqualTo("FinishedInError");
+    assertThat(status.getJsonObject("errors").getString("message")).contains("ratio");
+  }
+
+  @Test
+  void overLongLineIsSkippedAndReported(@TempDir Path otherDir) {
+    server.stop();
+    server = new TestServer(vertx, otherDir, Map.of("import.max.line.bytes", 1000)).start();
+    server.put("/api/v1/schema/items", BenchRows.SCHEMA);
+    String longLine = "{\"id\":1,\"name\":\"" + "x".repeat(5000) + "\"}";
+    JsonObject status = importFile("items", BenchRows.gzip(BenchRows.ndjson(9, 100, Map.of(50, longLine))));
+    assertThat(status.getJsonObject("status").getLong("completedCount")).isEqualTo(99);
+    JsonObject failure = status.getJsonObject("errors").getJsonArray("rows").getJsonObject(0);
+    assertThat(failure.getLong("line")).isEqualTo(51);
+    assertThat(failure.getString("message")).contains("over the limit");
+  }
+
+  @Test
+  void unknownJobIs404AndUploadBeforeTriggerIs400() {
+    assertThat(server.get("/api/v1/data/items/file/00000000-0000-0000-0000-000000000000").status()).isEqualTo(404);
+    assertThat(server.post("/api/v1/data/nope/file", new JsonObject()).status()).isEqualTo(404);
+    String id = server.post("/api/v1/data/items/file", new JsonObject()).json().getString("id");
+    var early = server.post("/api/v1/data/items/file/" + id, new JsonObject());
+    assertThat(early.status()).isEqualTo(400);
+    assertThat(early.json().getString("message")).contains("PUT the file");
+  }
+
+  @Test
+  void pullImportFromSourceUrl() {
+    byte[] file = BenchRows.gzip(BenchRows.ndjson(11, 2500, Map.of()));
+    HttpServer source = TestServer.await(vertx.createHttpServer()
+        .requestHandler(request -> request.response().end(Buffer.buffer(file))).listen(0, "127.0.0.1"));
+    try {
+      String id = server.post("/api/v1/data/items/file", new JsonObject()).json().getString("id");
+      var trigger = server.post("/api/v1/data/items/file/" + id,
+          new JsonObject().put("sourceUrl", "http://127.0.0.1:" + source.actualPort() + "/data.ndjson.gz"));
+      assertThat(trigger.status()).as(trigger.toString()).isEqualTo(200);
+      JsonObject status = awaitFinished("items", id);
+      assertThat(status.getJsonObject("status").getString("phase")).as(status.encode()).isEqualTo("Finished");
+      assertThat(count("items")).isEqualTo(2500);
+    } finally {
+      TestServer.await(source.close());
+    }
+  }
+
+  @Test
+  void streamEndpointPlainAndGzip() {
+    var plain = server.send(HttpMethod.POST, "/api/v1/data/items/stream",
+        Buffer.buffer(BenchRows.ndjson(21, 1500, Map.of(3, "{\"id\": 1.5}"))), TestServer.RW_KEY);
+    assertThat(plain.status()).as(plain.toString()).isEqualTo(200);
+    assertThat(plain.json().getLong("total")).isEqualTo(1499);
+    assertThat(plain.json().getLong("failedCount")).isEqualTo(1);
+    assertThat(plain.json().getJsonObject("errors").getJsonArray("rows").getJsonObject(0).getLong("line"))
+        .isEqualTo(4);
+
+    var gz = server.send(HttpMethod.POST, "/api/v1/data/items/stream",
+        Buffer.buffer(BenchRows.gzip(BenchRows.ndjson(22, 700, Map.of()))), TestServer.RW_KEY);
+    assertThat(gz.status()).as(gz.toString()).isEqualTo(200);
+    assertThat(gz.json().getLong("total")).isEqualTo(700);
+    assertThat(count("items")).isEqualTo(2199);
+
+    var readOnly = server.send(HttpMethod.POST, "/api/v1/data/items/stream", Buffer.buffer("{}"), TestServer.RO_KEY);
+    assertThat(readOnly.status()).isEqualTo(403);
+    var unknown = server.send(HttpMethod.POST, "/api/v1/data/nope/stream", Buffer.buffer("{}"), TestServer.RW_KEY);
+    assertThat(unknown.status()).isEqualTo(404);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private HttpResponse<Buffer> upload(String url, byte[] body) {
+    return TestServer.await(server.client().requestAbs(HttpMethod.PUT, url).sendBuffer(Buffer.buffer(body)));
+  }
+
+  private JsonObject importFile(String table, byte[] body) {
+    JsonObject initiated = server.post("/api/v1/data/" + table + "/file", new JsonObject()).json();
+    assertThat(upload(initiated.getString("url"), body).statusCode()).isEqualTo(200);
+    String id = initiated.getString("id");
+    assertThat(server.post("/api/v1/data/" + table + "/file/" + id, new JsonObject()).status()).isEqualTo(200);
+    return awaitFinished(table, id);
+  }
+
+  JsonObject awaitFinished(String table, String id) {
+    long deadline = System.currentTimeMillis() + 120_000;
+    while (System.currentTimeMillis() < deadline) {
+      var response = server.get("/api/v1/data/" + table + "/file/" + id);
+      assertThat(response.status()).as(response.toString()).isEqualTo(200);
+      JsonObject status = response.json();
+      assertThat(status.getJsonObject("errors").getString("message")).isNotNull();
+      if (status.getJsonObject("status").getBoolean("finished")) {
+        return status;
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    }
+    throw new AssertionError("import " + id + " did not finish");
+  }
+
+  private long count(String table) {
+    return server.post("/api/v1/_search", new JsonObject().put("from", table).put("limit", 0)).json()
+        .getLong("total");
+  }
+}
