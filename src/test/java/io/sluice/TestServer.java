@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -99,6 +100,17 @@ public final class TestServer {
     return send(HttpMethod.PUT, path, body, RW_KEY);
   }
 
+  /** POST /api/v1/_search with the read-write key. */
+  public Response search(JsonObject query) {
+    return post("/api/v1/_search", query);
+  }
+
+  /** A further client of this server with its own connection pool, e.g. to play several concurrent users. */
+  public WebClient newClient(int maxPoolSize) {
+    return WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+        .setDefaultPort(main.actualPort()), new PoolOptions().setHttp1MaxSize(maxPoolSize));
+  }
+
   /** body: a JsonObject/JsonArray (sent as JSON), a String or Buffer (sent as is), or null. */
   public Response send(HttpMethod method, String path, Object body, String key) {
     var request = client.request(method, path);
@@ -139,6 +151,16 @@ public final class TestServer {
 
     public String header(String name) {
       return raw.getHeader(name);
+    }
+
+    /** The "hits" of a search response. */
+    public JsonArray hits() {
+      return json().getJsonArray("hits");
+    }
+
+    /** The "total" of a search, delete or batch response. */
+    public long total() {
+      return json().getLong("total");
     }
 
     @Override

@@ -54,7 +54,7 @@ public final class LineBatchParser {
     }
     JsonNode row;
     try {
-      row = Json.MAPPER.readTree(payload, start, end - start);
+      row = Json.TREE.readValue(payload, start, end - start);
     } catch (JsonProcessingException e) {
       failures.add(failure(lineNumber, "malformed JSON: " + e.getOriginalMessage(), payload, start, end));
       return;

@@ -71,12 +71,15 @@ public final class StreamingGunzip {
   private int flags;
   private int extraLeft;
 
+  /**
+   * @param maxDecompressedBytes largest total output; 0 or less: no limit
+   * @param maxRatio largest ratio of output bytes to compressed bytes consumed (checked from 1 MiB of output
+   *     on); 0 or less: no limit
+   * @param output receives the decompressed chunks (at most 64 KiB each), synchronously
+   */
   public StreamingGunzip(long maxDecompressedBytes, long maxRatio, Consumer<Buffer> output) {
-    if (maxDecompressedBytes <= 0 || maxRatio <= 0) {
-      throw new IllegalArgumentException("limits must be positive (use Long.MAX_VALUE for no limit)");
-    }
-    this.maxDecompressedBytes = maxDecompressedBytes;
-    this.maxRatio = maxRatio;
+    this.maxDecompressedBytes = maxDecompressedBytes > 0 ? maxDecompressedBytes : Long.MAX_VALUE;
+    this.maxRatio = maxRatio > 0 ? maxRatio : Long.MAX_VALUE;
     this.output = Objects.requireNonNull(output, "output");
   }
 

@@ -42,7 +42,8 @@ public final class StoreVerticle extends VerticleBase {
     Future<JsonObject> result;
     try {
       result = dispatch(message.body());
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+      // Always answer: a sender waiting for a reply that never comes would hang until its timeout.
       result = Future.failedFuture(e);
     }
     result.onComplete(ar -> {
@@ -101,6 +102,9 @@ public final class StoreVerticle extends VerticleBase {
       return new ApiError(503, "storage failed: " + io.getCause().getMessage());
     }
     LOG.error("{} on table {} failed", request.op(), request.table(), failure);
+    if (failure instanceof OutOfMemoryError) {
+      return new ApiError(503, "the server is out of memory; retry with smaller requests");
+    }
     return new ApiError(500, "internal error: " + failure);
   }
 }

@@ -37,8 +37,8 @@ import org.apache.lucene.store.FSDirectory;
  * {@link #exclusive()} serialises operations that need a quiescent index (delete counting, copy, rewrite).
  *
  * <p>Flush vs commit vs visible: appended documents are buffered by the writer, made durable by the group
- * commit (fsync), and then made visible to searches by refreshing the searcher, so a search after an
- * acknowledged write always sees it. An I/O failure in a commit is latched: every later write is refused with
+ * commit (fsync), and made visible by refreshing the searcher before the first search that follows a commit,
+ * so a search after an acknowledged write always sees it. An I/O failure in a commit is latched: every later write is refused with
  * 503 until restart, while searches of what was committed go on.
  */
 final class TableIndex implements Closeable {
@@ -50,6 +50,8 @@ final class TableIndex implements Closeable {
   private final GroupCommit groupCommit;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private volatile Throwable latched;
+  /** Set by each commit; the next search refreshes. Refreshing lazily spares imports a reader per commit. */
+  private volatile boolean stale;
 
   TableIndex(Path path, Analyzer analyzer, Executor commitExecutor, double ramBufferMb) throws IOException {
     this.path = path;
@@ -153,6 +155,10 @@ final class TableIndex implements Closeable {
   }
 
   <T> T withSearcher(SearchFunction<T> function) throws IOException {
+    if (stale) {
+      stale = false;
+      searchers.maybeRefreshBlocking();
+    }
     IndexSearcher searcher = searchers.acquire();
     try {
       return function.apply(searcher);
@@ -202,7 +208,7 @@ final class TableIndex implements Closeable {
   private void commitNow() throws IOException {
     try {
       writer.commit();
-      searchers.maybeRefreshBlocking();
+      stale = true;
     } catch (IOException | RuntimeException e) {
       latch(e);
       throw e;
