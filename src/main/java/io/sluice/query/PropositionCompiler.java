@@ -149,7 +149,8 @@ public final class PropositionCompiler {
     if (rest.isEmpty() || rest.indexOf('.') >= 0) {
       throw bad("'" + path + "' on table '" + table + "': link paths go one level deep, as in 'link.column'");
     }
-    String otherTable = link.schema.linkTable();
+    // "this.id" links a table to itself.
+    String otherTable = "this".equals(link.schema.linkTable()) ? table : link.schema.linkTable();
     String keyColumn = link.schema.linkColumn();
     TableSchema other = tableLookup.apply(otherTable);
     if (other == null) {

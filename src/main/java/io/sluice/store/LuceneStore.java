@@ -248,7 +248,7 @@ public final class LuceneStore implements TableStore {
       TableIndex target = indexes.get(table + "\u0000new");
       try {
         copyRows(indexes.get(table), target, updated, column);
-        target.writer().commit();
+        target.commitAndRefresh();
       } catch (IOException e) {
         closeQuietly(indexes.remove(table + "\u0000new"));
         analyzers.remove(table + "\u0000new");
@@ -322,7 +322,7 @@ public final class LuceneStore implements TableStore {
           return null;
         });
         target.resetSequence();
-        target.writer().commit();
+        target.commitAndRefresh();
       } catch (IOException e) {
         closeQuietly(indexes.remove(to + "\u0000new"));
         analyzers.remove(to + "\u0000new");
@@ -505,11 +505,14 @@ public final class LuceneStore implements TableStore {
         return indexes.get(table).withSearcher(searcher -> {
           JsonArray hits = new JsonArray();
           long total;
-          if (limit == 0) {
+          // The collector allocates a queue of offset + limit entries up front: never more than the index
+          // holds, or a large offset (any read-only key may send one) exhausts the heap.
+          int maxDoc = searcher.getIndexReader().maxDoc();
+          if (limit == 0 || offset >= maxDoc) {
             total = searcher.count(query);
           } else {
             TopFieldDocs top = searcher.search(query,
-                new TopFieldCollectorManager(sort, offset + limit, null, Integer.MAX_VALUE));
+                new TopFieldCollectorManager(sort, Math.min(offset + limit, maxDoc), null, Integer.MAX_VALUE));
             total = top.totalHits.value;
             StoredFields stored = searcher.storedFields();
             for (int i = offset; i < top.scoreDocs.length; i++) {

@@ -182,7 +182,22 @@ final class TableIndex implements Closeable {
     }
   }
 
+  /**
+   * Commits documents added straight to {@link #writer()} (copy, column rewrite) and makes them visible to
+   * searches; without the refresh, searches and {@link #rowCount()} would see the index as it was opened.
+   */
+  void commitAndRefresh() throws IOException {
+    commitNow();
+  }
+
+  /**
+   * The rows appended so far, committed or not. The searcher is refreshed first: an acknowledged append may
+   * still be waiting for its commit (and the refresh after it), and a schema change that counted only
+   * refreshed rows would replace a table whose rows were just acknowledged. Callers hold the catalog write
+   * lock, so no append is in progress.
+   */
   long rowCount() throws IOException {
+    searchers.maybeRefreshBlocking();
     return withSearcher(searcher -> (long) searcher.getIndexReader().numDocs());
   }
 
