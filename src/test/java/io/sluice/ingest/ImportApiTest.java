@@ -213,6 +213,27 @@ class ImportApiTest {
     assertThat(unknown.status()).isEqualTo(404);
   }
 
+  @Test
+  void clientDisconnectingMidStreamLeavesOnlyWholeBatches() throws Exception {
+    byte[] lines = BenchRows.ndjson(31, 1250, Map.of());
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+      var out = socket.getOutputStream();
+      out.write(("POST /api/v1/data/items/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: " + TestServer.RW_KEY
+          + "\r\nTransfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write((Integer.toHexString(lines.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(lines);
+      out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      // Wait until the two whole batches (500 rows each) are stored, then hang up mid-body.
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (count("items") < 1000 && System.currentTimeMillis() < deadline) {
+        Thread.sleep(20);
+      }
+    }
+    Thread.sleep(1500); // give a wrongly flushed partial batch time to land, so the assertion can fail
+    assertThat(count("items")).as("only whole batches of 500 rows, never the unfinished rest").isEqualTo(1000);
+  }
+
   // ---------------------------------------------------------------- helpers
 
   private HttpResponse<Buffer> upload(String url, byte[] body) {

@@ -1,0 +1,149 @@
+package io.sluice.loadtest;
+
+import static io.gatling.javaapi.http.HttpDsl.http;
+
+import io.gatling.javaapi.http.HttpProtocolBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * Settings of the simulations (Java system properties, see README.md) and a small blocking admin client for
+ * their {@code before} hooks. Only a loopback Sluice is ever a target: any other host is refused.
+ */
+public final class Sluice {
+  /** Base URL of the server under test, e.g. {@code http://127.0.0.1:8080} (no trailing slash). */
+  public static final String URL = stripSlash(prop("sluice.url", "http://127.0.0.1:8080"));
+  /** Read-write API key. */
+  public static final String KEY = prop("sluice.key", System.getenv().getOrDefault("SLUICE_KEY", ""));
+  /** Main phase length, seconds. */
+  public static final int DURATION = intProp("sluice.duration", 20);
+  /** Rows per batch request. */
+  public static final int BATCH_ROWS = intProp("sluice.batchRows", 1000);
+  /** Error-rate assertion: failed requests must stay below this percentage. */
+  public static final double MAX_ERROR_PERCENT = doubleProp("sluice.maxErrorPercent", 1.0);
+
+  private static final HttpClient ADMIN = HttpClient.newBuilder()
+      .version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(10))
+      .build();
+
+  static {
+    URI uri = URI.create(URL);
+    if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+      throw new IllegalArgumentException("sluice.url must be an http:// URL, got " + URL);
+    }
+    requireLoopback(uri.getHost());
+    if (KEY.isEmpty()) {
+      throw new IllegalArgumentException("set the read-write API key with -Dsluice.key=... (or SLUICE_KEY)");
+    }
+  }
+
+  private Sluice() {
+  }
+
+  /** The Gatling protocol: base URL, JSON, no warm-up request (Gatling's default one goes to an outside site). */
+  public static HttpProtocolBuilder protocol() {
+    return http.baseUrl(URL)
+        .disableWarmUp()
+        .acceptHeader("application/json")
+        .contentTypeHeader("application/json")
+        .userAgentHeader("sluice-load-tests");
+  }
+
+  /** A table name for this run: the given name, or {@code -Dsluice.table=...}. */
+  public static String table(String defaultName) {
+    return prop("sluice.table", defaultName);
+  }
+
+  /**
+   * The signed upload URL handed out by the server, re-based on {@link #URL}: the load test only ever sends
+   * to the server it was given, whatever {@code public.url} that server advertises.
+   */
+  public static String rebase(String absoluteUrl) {
+    URI uri = URI.create(absoluteUrl);
+    String pathAndQuery = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+    return URL + pathAndQuery;
+  }
+
+  /** Drops the table if it exists and creates it with the benchmark schema. */
+  public static void recreateBenchTable(String table) {
+    String path = "/api/v1/schema/" + URLEncoder.encode(table, StandardCharsets.UTF_8);
+    HttpResponse<String> dropped = send("DELETE", path, null);
+    if (dropped.statusCode() != 200 && dropped.statusCode() != 404) {
+      throw new IllegalStateException("DELETE " + path + " answered " + dropped.statusCode() + ": " + dropped.body());
+    }
+    HttpResponse<String> created = send("PUT", path, BenchRows.SCHEMA);
+    if (created.statusCode() != 200) {
+      throw new IllegalStateException("PUT " + path + " answered " + created.statusCode() + ": " + created.body());
+    }
+  }
+
+  /** Posts one batch outside Gatling (to preload a table); fails unless it is stored. */
+  public static void postBatch(String table, String jsonArray) {
+    String path = "/api/v1/data/" + URLEncoder.encode(table, StandardCharsets.UTF_8) + "/batch";
+    HttpResponse<String> response = send("POST", path, jsonArray);
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("POST " + path + " answered " + response.statusCode() + ": " + response.body());
+    }
+  }
+
+  /** One blocking request with the API key (before/after hooks only). */
+  public static HttpResponse<String> send(String method, String path, String jsonBody) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(URL + path))
+        .timeout(Duration.ofSeconds(120))
+        .header("x-api-key", KEY)
+        .header("content-type", "application/json")
+        .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(jsonBody));
+    try {
+      return ADMIN.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot reach Sluice at " + URL + " (" + method + " " + path + ")", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  public static String prop(String name, String defaultValue) {
+    String value = System.getProperty(name);
+    return value == null || value.isBlank() ? defaultValue : value.trim();
+  }
+
+  public static int intProp(String name, int defaultValue) {
+    return Integer.parseInt(prop(name, Integer.toString(defaultValue)));
+  }
+
+  public static double doubleProp(String name, double defaultValue) {
+    return Double.parseDouble(prop(name, Double.toString(defaultValue)));
+  }
+
+  static void requireLoopback(String host) {
+    if (host == null) {
+      throw new IllegalArgumentException("sluice.url has no host: " + URL);
+    }
+    try {
+      for (InetAddress address : InetAddress.getAllByName(host)) {
+        if (!address.isLoopbackAddress()) {
+          throw new IllegalArgumentException("the load tests only target a Sluice on this machine (loopback); "
+              + host + " resolves to " + address.getHostAddress());
+        }
+      }
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("unknown host in sluice.url: " + host, e);
+    }
+  }
+
+  private static String stripSlash(String url) {
+    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+}
