@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -204,16 +203,6 @@ final class TableIndex implements Closeable {
   /** After documents were added with their own sequence numbers (copy, rewrite), continue after them. */
   void resetSequence() throws IOException {
     nextSeq.set(Math.max(nextSeq.get(), maxSeq() + 1));
-  }
-
-  void setCommitData(Map<String, String> data) {
-    writer.setLiveCommitData(data.entrySet());
-  }
-
-  Map<String, String> committedData() throws IOException {
-    try (DirectoryReader reader = DirectoryReader.open(directory)) {
-      return reader.getIndexCommit().getUserData();
-    }
   }
 
   Throwable latchedFailure() {

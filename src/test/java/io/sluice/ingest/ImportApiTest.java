@@ -111,6 +111,24 @@ class ImportApiTest {
   }
 
   @Test
+  void uploadNeverTriggeredIsCleanedUpWithItsFile(@TempDir Path otherDir) throws InterruptedException {
+    server.stop();
+    server = new TestServer(vertx, otherDir, Map.of("upload.expiry.seconds", 1, "import.keep.seconds", 1)).start();
+    server.put("/api/v1/schema/items", BenchRows.SCHEMA);
+    JsonObject initiated = server.post("/api/v1/data/items/file", new JsonObject()).json();
+    String id = initiated.getString("id");
+    assertThat(upload(initiated.getString("url"), BenchRows.gzip(BenchRows.ndjson(1, 10, Map.of()))).statusCode())
+        .isEqualTo(200);
+    assertThat(Files.exists(ImportVerticle.uploadFile(otherDir, id))).isTrue();
+    long deadline = System.currentTimeMillis() + 15_000;
+    while (server.get("/api/v1/data/items/file/" + id).status() == 200 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(100);
+    }
+    assertThat(server.get("/api/v1/data/items/file/" + id).status()).isEqualTo(404);
+    assertThat(Files.exists(ImportVerticle.uploadFile(otherDir, id))).isFalse();
+  }
+
+  @Test
   void notGzipAndTruncatedGzipEndInError() {
     JsonObject notGzip = importFile("items", "PK\u0003\u0004 this is a zip".getBytes(StandardCharsets.UTF_8));
     assertThat(notGzip.getJsonObject("status").getString("phase")).isEqualTo("FinishedInError");

@@ -89,7 +89,7 @@ public class FileImportSimulation extends Simulation {
         .assertions(
             global().failedRequests().percent().lt(Sluice.MAX_ERROR_PERCENT),
             details("import result").successfulRequests().percent().is(100.0),
-            details("import result").requestsCount().is((long) imports),
+            details("import result").successfulRequests().count().is((long) imports),
             global().responseTime().percentile(99.0).lt(p99Ms));
   }
 
