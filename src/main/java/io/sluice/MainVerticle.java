@@ -3,6 +3,7 @@ package io.sluice;
 import io.sluice.api.ApiKeys;
 import io.sluice.api.HttpVerticle;
 import io.sluice.api.Jobs;
+import io.sluice.api.RequestBudget;
 import io.sluice.bus.StoreRequest;
 import io.sluice.bus.StoreRequestCodec;
 import io.sluice.config.SluiceConfig;
@@ -44,6 +45,7 @@ public final class MainVerticle extends VerticleBase {
     ApiKeys keys = ApiKeys.load(config.dataDir(), config.apiKeyRw(), config.apiKeyRo());
     UploadSigner signer = UploadSigner.load(config.dataDir(), config.uploadSecret());
     Jobs jobs = new Jobs();
+    RequestBudget budget = new RequestBudget(config.maxInflightBytes());
     return vertx.executeBlocking(() -> new LuceneStore(config.dataDir(), config.maxResultLimit()))
         .compose(opened -> {
           store = opened;
@@ -58,7 +60,7 @@ public final class MainVerticle extends VerticleBase {
             .setWorkerPoolName("sluice-import")
             .setWorkerPoolSize(1)))
         .compose(id -> vertx.deployVerticle(() -> {
-          HttpVerticle http = new HttpVerticle(config, keys, jobs, signer);
+          HttpVerticle http = new HttpVerticle(config, keys, jobs, signer, budget);
           firstHttp.compareAndSet(null, http);
           return http;
         }, new DeploymentOptions().setInstances(config.httpInstances())))

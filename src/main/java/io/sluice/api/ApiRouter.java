@@ -19,6 +19,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
+import io.vertx.ext.web.handler.TimeoutHandler;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
@@ -40,8 +41,15 @@ public final class ApiRouter {
   private final BodyHandler bodyHandler;
   private final Router router;
 
-  private ApiRouter(Vertx vertx, SluiceConfig config, ApiKeys keys, Jobs jobs, UploadSigner signer) {
+  private final RequestBudget budget;
+  /** A deadline for receiving and answering a request (slow clients); long work belongs in the jobs API. */
+  private final Handler<RoutingContext> timeout;
+
+  private ApiRouter(Vertx vertx, SluiceConfig config, ApiKeys keys, Jobs jobs, UploadSigner signer,
+      RequestBudget budget) {
     this.config = config;
+    this.budget = budget;
+    this.timeout = TimeoutHandler.create(config.requestTimeoutSeconds() * 1000L, 503);
     this.keys = keys;
     this.jobs = jobs;
     this.store = new StoreClient(vertx);
@@ -52,8 +60,9 @@ public final class ApiRouter {
     this.router = Router.router(vertx);
   }
 
-  public static Router create(Vertx vertx, SluiceConfig config, ApiKeys keys, Jobs jobs, UploadSigner signer) {
-    return new ApiRouter(vertx, config, keys, jobs, signer).build();
+  public static Router create(Vertx vertx, SluiceConfig config, ApiKeys keys, Jobs jobs, UploadSigner signer,
+      RequestBudget budget) {
+    return new ApiRouter(vertx, config, keys, jobs, signer, budget).build();
   }
 
   private Router build() {
@@ -100,6 +109,7 @@ public final class ApiRouter {
     write(HttpMethod.POST, "/api/v1/data/:table/file/:id", ctx -> imports.trigger(ctx, jsonBody(ctx)));
     read(HttpMethod.GET, "/api/v1/data/:table/file/:id", imports::status);
     router.route(HttpMethod.POST, "/api/v1/data/:table/stream").handler(ctx -> requireAccess(ctx, true))
+        .handler(ctx -> budget.reserve(ctx, (long) config.importWindow() * config.importBatchBytes()))
         .handler(imports::stream);
     write(HttpMethod.POST, "/api/v1/data/:table", ctx -> store.call(new StoreRequest(StoreOp.INSERT_ONE,
         ctx.pathParam("table"), null, null, rawBody(ctx))));
@@ -161,6 +171,8 @@ public final class ApiRouter {
   private void route(HttpMethod method, String path, boolean write,
       Function<RoutingContext, Future<JsonObject>> handler) {
     router.route(method, path).handler(ctx -> requireAccess(ctx, write));
+    router.route(method, path).handler(ctx -> budget.reserve(ctx, config.maxBatchBytes()));
+    router.route(method, path).handler(timeout);
     router.route(method, path).handler(bodyHandler).handler(respond(handler));
   }
 

@@ -54,6 +54,8 @@ final class ErrorHandler {
       case 400 -> ApiError.badRequest(failure != null && failure.getMessage() != null ? failure.getMessage()
           : "bad request");
       case 403 -> new ApiError(403, "forbidden");
+      case 503 -> new ApiError(503, "the request took longer than request.timeout.seconds; send it more quickly,"
+          + " or run long operations through the jobs API (POST /api/v1/jobs/...)");
       default -> new ApiError(500, "internal error" + (failure == null ? "" : ": " + failure));
     };
   }

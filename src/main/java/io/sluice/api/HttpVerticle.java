@@ -4,7 +4,9 @@ import io.sluice.config.SluiceConfig;
 import io.sluice.ingest.UploadSigner;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
+import java.util.concurrent.atomic.AtomicInteger;
 import io.vertx.core.http.HttpServerOptions;
 
 /** Serves the API; one instance per core, all sharing the listening port. */
@@ -13,9 +15,12 @@ public final class HttpVerticle extends VerticleBase {
   private final ApiKeys keys;
   private final Jobs jobs;
   private final UploadSigner signer;
+  private final RequestBudget budget;
+  private final AtomicInteger connections = new AtomicInteger();
   private HttpServer server;
 
-  public HttpVerticle(SluiceConfig config, ApiKeys keys, Jobs jobs, UploadSigner signer) {
+  public HttpVerticle(SluiceConfig config, ApiKeys keys, Jobs jobs, UploadSigner signer, RequestBudget budget) {
+    this.budget = budget;
     this.config = config;
     this.keys = keys;
     this.jobs = jobs;
@@ -31,8 +36,19 @@ public final class HttpVerticle extends VerticleBase {
         // Gzip request bodies are inflated by the import pipeline itself (multi-member, bomb caps).
         .setDecompressionSupported(false)
         .setHandle100ContinueAutomatically(true)
-        .setIdleTimeout(120));
-    return server.requestHandler(ApiRouter.create(vertx, config, keys, jobs, signer)).listen();
+        .setIdleTimeout(config.requestTimeoutSeconds()));
+    server.connectionHandler(this::limitConnections);
+    return server.requestHandler(ApiRouter.create(vertx, config, keys, jobs, signer, budget)).listen();
+  }
+
+  /** Over max.connections a new connection is closed at once, before it can hold any memory. */
+  private void limitConnections(HttpConnection connection) {
+    if (connections.incrementAndGet() > config.maxConnections()) {
+      connections.decrementAndGet();
+      connection.close();
+      return;
+    }
+    connection.closeHandler(v -> connections.decrementAndGet());
   }
 
   public int actualPort() {

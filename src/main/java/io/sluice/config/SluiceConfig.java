@@ -38,7 +38,10 @@ public record SluiceConfig(
     int importWindow,
     int importMaxJobs,
     long streamMaxBytes,
-    long importKeepSeconds) {
+    long importKeepSeconds,
+    long maxInflightBytes,
+    int maxConnections,
+    int requestTimeoutSeconds) {
 
   /** A setting: its key in the config file, its environment variable, its default (null: none). */
   public record Key(String name, String env, Object defaultValue, String description) {
@@ -91,11 +94,18 @@ public record SluiceConfig(
   public static final Key IMPORT_KEEP_SECONDS = new Key("import.keep.seconds", "SLUICE_IMPORT_KEEP_SECONDS", 86400,
       "how long finished import statuses, and uploads never triggered (after their URL expired), are kept");
 
+  public static final Key MAX_INFLIGHT_BYTES = new Key("max.inflight.bytes", "SLUICE_MAX_INFLIGHT_BYTES", 0,
+      "request bytes held in memory at once before 429 (0: 10% of the heap)");
+  public static final Key MAX_CONNECTIONS = new Key("max.connections", "SLUICE_MAX_CONNECTIONS", 1000,
+      "open HTTP connections per HTTP verticle instance; more are closed at once");
+  public static final Key REQUEST_TIMEOUT_SECONDS = new Key("request.timeout.seconds", "SLUICE_REQUEST_TIMEOUT_SECONDS",
+      300, "deadline for receiving a request (headers and body) and idle connections");
+
   public static final List<Key> KEYS = List.of(HTTP_HOST, HTTP_PORT, DATA_DIR, API_KEY_RW, API_KEY_RO, PUBLIC_URL,
       MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
       UPLOAD_MAX_BYTES, IMPORT_MAX_DECOMPRESSED_BYTES, IMPORT_MAX_RATIO, IMPORT_MAX_LINE_BYTES, IMPORT_BATCH_ROWS,
       IMPORT_BATCH_BYTES, IMPORT_WINDOW, IMPORT_MAX_JOBS, STREAM_MAX_BYTES,
-      IMPORT_KEEP_SECONDS);
+      IMPORT_KEEP_SECONDS, MAX_INFLIGHT_BYTES, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
     Map<String, Object> values = new LinkedHashMap<>();
@@ -173,7 +183,10 @@ public record SluiceConfig(
         get(values, IMPORT_WINDOW, Integer::parseInt),
         get(values, IMPORT_MAX_JOBS, Integer::parseInt),
         get(values, STREAM_MAX_BYTES, Long::parseLong),
-        get(values, IMPORT_KEEP_SECONDS, Long::parseLong));
+        get(values, IMPORT_KEEP_SECONDS, Long::parseLong),
+        inflightBudget(get(values, MAX_INFLIGHT_BYTES, Long::parseLong)),
+        get(values, MAX_CONNECTIONS, Integer::parseInt),
+        get(values, REQUEST_TIMEOUT_SECONDS, Integer::parseInt));
   }
 
   private static <T> T get(Map<String, Object> values, Key key, Function<String, T> parse) {
@@ -187,6 +200,10 @@ public record SluiceConfig(
       throw new IllegalArgumentException("config '" + key.name() + "' (env " + key.env() + ") has invalid value '"
           + raw + "': " + key.description());
     }
+  }
+
+  private static long inflightBudget(long configured) {
+    return configured > 0 ? configured : Runtime.getRuntime().maxMemory() / 10;
   }
 
   private static String stripTrailingSlash(String url) {

@@ -23,8 +23,58 @@ public final class BatchParser {
   private BatchParser() {
   }
 
-  public static List<ParsedRow> parseArray(String table, TableSchema schema, byte[] body) {
-    List<ParsedRow> rows = new ArrayList<>();
+  /** Checks every row of a JSON array body; returns how many there are or throws a 400 listing the bad rows. */
+  public static int validateArray(String table, TableSchema schema, byte[] body) {
+    return parse(table, schema, body, null);
+  }
+
+  /** The rows of an already validated array body, parsed one at a time as they are iterated. */
+  public static Iterable<ParsedRow> rows(byte[] body) {
+    return () -> new java.util.Iterator<>() {
+      private final JsonParser parser = open();
+      private JsonToken next = advance();
+
+      private JsonParser open() {
+        try {
+          JsonParser p = Json.MAPPER.createParser(body);
+          p.nextToken();
+          return p;
+        } catch (IOException e) {
+          throw new IllegalStateException("the body was validated before", e);
+        }
+      }
+
+      private JsonToken advance() {
+        try {
+          return parser.nextToken();
+        } catch (IOException e) {
+          throw new IllegalStateException("the body was validated before", e);
+        }
+      }
+
+      @Override
+      public boolean hasNext() {
+        return next == JsonToken.START_OBJECT;
+      }
+
+      @Override
+      public ParsedRow next() {
+        try {
+          int start = (int) parser.currentTokenLocation().getByteOffset();
+          JsonNode row = Json.MAPPER.readTree(parser);
+          int end = (int) parser.currentLocation().getByteOffset();
+          next = advance();
+          return new ParsedRow(row, Arrays.copyOfRange(body, start, end));
+        } catch (IOException e) {
+          throw new IllegalStateException("the body was validated before", e);
+        }
+      }
+    };
+  }
+
+  /** Validates every row; collects the valid ones into {@code rows} unless it is null. Returns the row count. */
+  private static int parse(String table, TableSchema schema, byte[] body, List<ParsedRow> rows) {
+    int count = 0;
     JsonArray errors = new JsonArray();
     int invalid = 0;
     try (JsonParser parser = Json.MAPPER.createParser(body)) {
@@ -46,9 +96,10 @@ public final class BatchParser {
           if (errors.size() < ApiError.MAX_LISTED_ERRORS) {
             errors.add(rowError(index, problem));
           }
-        } else {
+        } else if (rows != null) {
           rows.add(new ParsedRow(row, Arrays.copyOfRange(body, start, end)));
         }
+        count++;
         index++;
       }
       if (parser.nextToken() != null) {
@@ -65,7 +116,7 @@ public final class BatchParser {
       throw new ApiError(400, invalid + " of the rows for table '" + table + "' are invalid, nothing was stored; first: row "
           + first.getInteger("row") + ": " + first.getString("message"), errors);
     }
-    return rows;
+    return count;
   }
 
   public static ParsedRow parseOne(String table, TableSchema schema, byte[] body) {

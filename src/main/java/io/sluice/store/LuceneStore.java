@@ -58,7 +58,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class LuceneStore implements TableStore {
   private static final Logger LOG = LoggerFactory.getLogger(LuceneStore.class);
-  private static final double RAM_BUFFER_MB = 64;
+  /** Lucene's indexing buffer per table: an eighth of the heap, 16..64 MB, so small heaps keep room for requests. */
+  private static final double RAM_BUFFER_MB =
+      Math.max(16, Math.min(64, Runtime.getRuntime().maxMemory() / 8 / (1024 * 1024)));
 
   private final Path dataDir;
   private final Catalog catalog;
@@ -344,14 +346,21 @@ public final class LuceneStore implements TableStore {
 
   @Override
   public Future<JsonObject> insertOne(String table, byte[] body) {
-    return writeRows(table, null, schema -> List.of(BatchParser.parseOne(table, schema, body)),
-        rows -> objectOf(rows.get(0)));
+    ParsedRow[] row = new ParsedRow[1];
+    return writeRows(table, null, schema -> {
+      row[0] = BatchParser.parseOne(table, schema, body);
+      return new Rows(1, List.of(row[0]));
+    }, count -> objectOf(row[0]));
   }
 
+  /**
+   * Validates the whole array first (all or nothing), then parses it again row by row while indexing, so a
+   * large batch never holds more than one parsed row besides its body.
+   */
   @Override
   public Future<JsonObject> insertBatch(String table, byte[] body) {
-    return writeRows(table, null, schema -> BatchParser.parseArray(table, schema, body),
-        rows -> new JsonObject().put("total", rows.size()));
+    return writeRows(table, null, schema -> new Rows(BatchParser.validateArray(table, schema, body),
+        BatchParser.rows(body)), count -> new JsonObject().put("total", count));
   }
 
   @Override
@@ -364,8 +373,8 @@ public final class LuceneStore implements TableStore {
     LineBatchParser.Result[] parsed = new LineBatchParser.Result[1];
     return writeRows(table, marker, schema -> {
       parsed[0] = LineBatchParser.parse(table, schema, payload, firstLine);
-      return validateOnly ? List.of() : parsed[0].rows();
-    }, rows -> {
+      return validateOnly ? new Rows(0, List.of()) : new Rows(parsed[0].rows().size(), parsed[0].rows());
+    }, count -> {
       List<ParsedRow> valid = parsed[0].rows();
       JsonObject reply = new JsonObject()
           .put("appended", valid.size())
@@ -411,32 +420,36 @@ public final class LuceneStore implements TableStore {
     });
   }
 
+  /** Valid rows to append: how many, and the rows themselves (possibly parsed lazily while indexing). */
+  private record Rows(int count, Iterable<ParsedRow> rows) {
+  }
+
   private interface RowSource {
-    List<ParsedRow> rows(TableSchema schema);
+    Rows rows(TableSchema schema);
   }
 
   private interface Reply<T> {
-    T of(List<ParsedRow> rows);
+    T of(int count);
   }
 
   private <T> Future<T> writeRows(String table, TableIndex.ImportMarker marker, RowSource source, Reply<T> reply) {
     TableIndex index;
-    List<ParsedRow> rows;
+    Rows rows;
     catalogLock.readLock().lock();
     try {
       TableSchema schema = entry(table).schema();
       index = indexes.get(table);
       rows = source.rows(schema);
-      if (rows.isEmpty()) {
-        return Future.succeededFuture(reply.of(rows));
+      if (rows.count() == 0) {
+        return Future.succeededFuture(reply.of(0));
       }
-      index.append(schema, rows, marker);
+      index.append(schema, rows.count(), rows.rows(), marker);
     } catch (IOException e) {
       return Future.failedFuture(storageFailure(table, e));
     } finally {
       catalogLock.readLock().unlock();
     }
-    return index.durable().map(v -> reply.of(rows)).recover(this::mapFailure);
+    return index.durable().map(v -> reply.of(rows.count())).recover(this::mapFailure);
   }
 
   @Override

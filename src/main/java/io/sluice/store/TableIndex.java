@@ -7,7 +7,7 @@ import io.vertx.core.Future;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
@@ -84,19 +84,33 @@ final class TableIndex implements Closeable {
   record ImportMarker(String job, long batch) {
   }
 
-  /** Adds valid rows as one atomic block; durable only once {@link #durable()} completes. */
-  int append(TableSchema schema, List<ParsedRow> rows, ImportMarker marker) throws IOException {
+  /**
+   * Adds {@code count} valid rows as one atomic block; durable only once {@link #durable()} completes. Rows may
+   * be produced lazily: each becomes a document only as the writer consumes it.
+   */
+  int append(TableSchema schema, int count, Iterable<ParsedRow> rows, ImportMarker marker) throws IOException {
     checkWritable();
-    List<Document> docs = new ArrayList<>(rows.size());
-    long seq = nextSeq.getAndAdd(rows.size());
-    for (ParsedRow row : rows) {
-      Document doc = DocumentBuilder.build(schema, row.row(), row.source(), seq++);
-      if (marker != null) {
-        doc.add(new StringField(Fields.IMPORT_JOB, marker.job(), Field.Store.NO));
-        doc.add(new NumericDocValuesField(Fields.IMPORT_BATCH, marker.batch()));
+    long firstSeq = nextSeq.getAndAdd(count);
+    Iterable<Document> docs = () -> new Iterator<>() {
+      private final Iterator<ParsedRow> source = rows.iterator();
+      private long seq = firstSeq;
+
+      @Override
+      public boolean hasNext() {
+        return source.hasNext();
       }
-      docs.add(doc);
-    }
+
+      @Override
+      public Document next() {
+        ParsedRow row = source.next();
+        Document doc = DocumentBuilder.build(schema, row.row(), row.source(), seq++);
+        if (marker != null) {
+          doc.add(new StringField(Fields.IMPORT_JOB, marker.job(), Field.Store.NO));
+          doc.add(new NumericDocValuesField(Fields.IMPORT_BATCH, marker.batch()));
+        }
+        return doc;
+      }
+    };
     lock.readLock().lock();
     try {
       writer.addDocuments(docs);
@@ -106,7 +120,7 @@ final class TableIndex implements Closeable {
     } finally {
       lock.readLock().unlock();
     }
-    return rows.size();
+    return count;
   }
 
   /** Completes when everything written before the call is committed to disk and visible to searches. */

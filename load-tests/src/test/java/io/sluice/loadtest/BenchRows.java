@@ -11,8 +11,8 @@ import java.util.zip.GZIPOutputStream;
 /**
  * The rows of the benchmark table ({@code shared/bench/gen_ndjson.py}), generated in process: the same
  * Mersenne Twister as CPython's {@code random.Random(42)} and the same calls in the same order, so row i
- * here is byte for byte line i of {@code gen_ndjson.py N out.ndjson} (checked by {@code RowsMatchPython}
- * in the README's instructions). Sequential and not thread-safe: generate up front, then share the result.
+ * here is byte for byte line i of {@code gen_ndjson.py N out.ndjson}; {@link #main} prints them to compare
+ * (see README.md). Sequential and not thread-safe: generate up front, then share the result.
  */
 public final class BenchRows {
   static final String[] NAMES = {"anne", "bob", "cecilia", "david", "emma", "frank", "greta", "henri", "iris",
@@ -91,6 +91,18 @@ public final class BenchRows {
       throw new UncheckedIOException(e);
     }
     return bytes.toByteArray();
+  }
+
+  /** Prints the first N rows as NDJSON, exactly as {@code gen_ndjson.py N /dev/stdout} does. */
+  public static void main(String[] args) throws IOException {
+    int n = Integer.parseInt(args[0]);
+    BenchRows rows = new BenchRows();
+    var out = new java.io.BufferedOutputStream(System.out, 1 << 16);
+    for (int i = 0; i < n; i++) {
+      out.write(rows.nextRow().getBytes(StandardCharsets.UTF_8));
+      out.write('\n');
+    }
+    out.flush();
   }
 
   /** Python's {@code repr(round(x, 2))} for 0 ≤ x ≤ 1000: correctly rounded half-even, shortest repr. */

@@ -30,7 +30,7 @@ public class MixedSimulation extends Simulation {
   private final double deleteRate = Sluice.doubleProp("sluice.deleteRate", 1);
   private final int preloadBatches = Sluice.intProp("sluice.preloadBatches", 20);
   private final int batchP99Ms = Sluice.intProp("sluice.batchP99Ms", 2000);
-  private final int searchP99Ms = Sluice.intProp("sluice.searchP99Ms", 1000);
+  private final int searchP99Ms = Sluice.intProp("sluice.searchP99Ms", 2000);
   private final int deleteP99Ms = Sluice.intProp("sluice.deleteP99Ms", 2000);
   private final BatchBodies bodies = new BatchBodies(Sluice.BATCH_ROWS, Sluice.intProp("sluice.poolRows", 20_000));
 

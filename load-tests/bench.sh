@@ -1,0 +1,336 @@
+#!/usr/bin/env bash
+# Sluice's benchmark: one command, one table, everything measured in the same run on this machine.
+#
+#   load-tests/bench.sh [ROWS] [--scaling] [--skip-build] [--skip-pg]
+#
+# ROWS (default 1000000): rows of the benchmark table (../shared/bench/gen_ndjson.py, seed 42).
+#   --scaling     also import 10,000,000 rows (or BENCH_SCALING_ROWS) and report rows/s at 10M / rows/s at ROWS
+#   --skip-build  use the target/sluice.jar already built
+#   --skip-pg     leave PostgreSQL out (no install, no start)
+# Environment: SLUICE_JAVA_OPTS (options of the server JVM, e.g. "-Xmx256m -Dsluice.import.window=8"; the
+#   server otherwise runs on its built-in defaults, not conf/sluice.json), BENCH_PORT (default 18181),
+#   BENCH_BATCH_ROWS (rows posted to the batch endpoint, default min(ROWS, 1000000)),
+#   BENCH_CEILING_PASSES (default 5), BENCH_WAIT_QUIET (seconds to wait, at most, for the 1-minute load average
+#   to fall below half the core count before measuring; default 0).
+#
+# Measures: the ceiling (gunzip + line split + Jackson parse + validation in one thread, Sluice's own classes),
+# Sluice's file import end to end with its peak heap and RSS, Sluice's batch endpoint with 1 and 4 clients,
+# PostgreSQL COPY into jsonb and COPY staging → typed + indexed, and the ratios. The table is printed at the end
+# and written as JSON to load-tests/results/. Every server runs on 127.0.0.1 and is stopped at the end (also on
+# failure or Ctrl-C); PostgreSQL is installed with apt-get if absent and stopped again if this script started it.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+BENCH_SRC="$(dirname "$0")/../../shared/bench"
+
+ROWS=1000000
+SCALING=0
+BUILD=1
+PG=1
+for arg in "$@"; do
+  case "$arg" in
+    --scaling) SCALING=1 ;;
+    --skip-build) BUILD=0 ;;
+    --skip-pg) PG=0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    ''|*[!0-9]*) echo "bench.sh: unknown argument '$arg' (usage: bench.sh [ROWS] [--scaling] [--skip-build] [--skip-pg])" >&2; exit 2 ;;
+    *) ROWS="$arg" ;;
+  esac
+done
+if [ "$ROWS" -lt 1000 ]; then
+  echo "bench.sh: ROWS must be at least 1000" >&2
+  exit 2
+fi
+SCALING_ROWS="${BENCH_SCALING_ROWS:-10000000}"
+BATCH_ROWS="${BENCH_BATCH_ROWS:-$(( ROWS < 1000000 ? ROWS : 1000000 ))}"
+CEILING_PASSES="${BENCH_CEILING_PASSES:-5}"
+PORT="${BENCH_PORT:-18181}"
+BASE="http://127.0.0.1:$PORT"
+KEY="bench-$$-$RANDOM$RANDOM"
+SERVER_JAVA_OPTS="${SLUICE_JAVA_OPTS:-}"
+
+log() { printf '\n[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf '\nbench.sh: %s\n' "$*" >&2; exit 1; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+# ------------------------------------------------------------------------------------------------ prerequisites
+[ -f "$BENCH_SRC/gen_ndjson.py" ] && [ -f "$BENCH_SRC/schema.json" ] || die "the benchmark table is missing:
+  expected $BENCH_SRC/gen_ndjson.py and schema.json (the project's shared/bench/, beside the repository
+  root: <dir>/main/load-tests/bench.sh needs <dir>/shared/bench/). Put shared/ there and run again."
+BENCH_SRC="$(cd "$BENCH_SRC" && pwd)"
+for tool in java javac mvn python3 gzip curl ps awk; do
+  command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not installed (needed: Java 17 JDK, Maven, Python 3, gzip, curl, procps)"
+done
+JAVA_MAJOR="$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')"
+[ "${JAVA_MAJOR%%.*}" -ge 17 ] 2>/dev/null || die "Java 17 or newer is needed (found '$JAVA_MAJOR')"
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+  die "port $PORT on 127.0.0.1 is in use; choose another with BENCH_PORT=..."
+fi
+
+QUIET_WAIT="${BENCH_WAIT_QUIET:-0}"
+quiet() { awk -v n="$(nproc)" '{ exit !($1 < n / 2) }' /proc/loadavg; }
+if [ "$QUIET_WAIT" -gt 0 ] && ! quiet; then
+  log "waiting up to $QUIET_WAIT s for a quiet machine (load average $(cut -d' ' -f1 /proc/loadavg))"
+  for _ in $(seq 1 $(( QUIET_WAIT / 5 ))); do quiet && break; sleep 5; done
+fi
+quiet || log "warning: load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores: other work competes with the measurement"
+RUN_ID_EPOCH="$(date +%s)"
+RUN_ID="$(date -u -d "@$RUN_ID_EPOCH" +%Y%m%dT%H%M%SZ)"
+WORK="$HERE/target/bench"
+DATA="$WORK/data"
+RUN="$WORK/run-$RUN_ID"
+RESULTS="$HERE/results"
+mkdir -p "$DATA" "$RUN" "$RESULTS"
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ------------------------------------------------------------------------------------------------ cleanup
+SERVER_PID=""
+SAMPLER_PID=""
+PG_STARTED=0
+PG_VER=""
+PSQL=()
+stop_server() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=""
+}
+cleanup() {
+  local rc=$?
+  if [ -n "$SAMPLER_PID" ]; then kill "$SAMPLER_PID" 2>/dev/null || true; fi
+  stop_server
+  if [ "${#PSQL[@]}" -gt 0 ]; then
+    "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS sluice_bench" >/dev/null 2>&1 || true
+  fi
+  if [ "$PG_STARTED" = 1 ]; then
+    log "stopping PostgreSQL $PG_VER (started by this script)"
+    pg_ctlcluster "$PG_VER" main stop >/dev/null 2>&1 || true
+  fi
+  if [ "$rc" != 0 ]; then
+    echo "bench.sh failed (exit $rc); logs in $RUN" >&2
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ------------------------------------------------------------------------------------------------ build
+JAR="$ROOT/target/sluice.jar"
+if [ "$BUILD" = 1 ]; then
+  log "building Sluice (mvn -DskipTests package)"
+  (cd "$ROOT" && mvn -q -B -DskipTests package) > "$RUN/build.log" 2>&1 || { tail -40 "$RUN/build.log" >&2; die "the build failed (log: $RUN/build.log)"; }
+fi
+[ -f "$JAR" ] || die "no $JAR: build Sluice first (cd $ROOT && mvn -DskipTests package)"
+cp "$JAR" "$RUN/sluice.jar" # a copy, so a rebuild during the run does not change the server under test
+JAR="$RUN/sluice.jar"
+CLASSES="$RUN/classes"
+mkdir -p "$CLASSES"
+javac -nowarn -cp "$JAR" -d "$CLASSES" "$HERE/bench/Ceiling.java" "$HERE/bench/BenchClient.java" 2> "$RUN/javac.log" \
+  || { cat "$RUN/javac.log" >&2; die "the benchmark tools do not compile against this Sluice (see above)"; }
+CP="$JAR:$CLASSES"
+
+# ------------------------------------------------------------------------------------------------ data
+gen_data() { # ROWS → $DATA/bench-ROWS.ndjson(.gz); deterministic, so kept between runs
+  local rows="$1" keep_raw="$2" base="$DATA/bench-$1"
+  if [ -f "$base.done" ] && [ -f "$base.ndjson.gz" ] && { [ "$keep_raw" = 0 ] || [ -f "$base.ndjson" ]; }; then
+    return
+  fi
+  log "generating $rows rows with gen_ndjson.py"
+  rm -f "$base.done"
+  if [ "$keep_raw" = 1 ]; then
+    python3 "$BENCH_SRC/gen_ndjson.py" "$rows" "$base.ndjson"
+    gzip -6 -c "$base.ndjson" > "$base.ndjson.gz"
+  else
+    python3 "$BENCH_SRC/gen_ndjson.py" "$rows" /dev/stdout | gzip -6 -c > "$base.ndjson.gz"
+  fi
+  touch "$base.done"
+}
+gen_data "$ROWS" 1
+NDJSON="$DATA/bench-$ROWS.ndjson"
+GZ="$DATA/bench-$ROWS.ndjson.gz"
+SCHEMA="$BENCH_SRC/schema.json"
+
+# ------------------------------------------------------------------------------------------------ server
+start_server() { # NAME: a fresh server on an empty data dir, GC log and output in $RUN
+  local name="$1"
+  rm -rf "$RUN/data-$name"
+  # shellcheck disable=SC2086
+  # from the run directory: no conf/sluice.json there, so the server runs on the jar's defaults (change a
+  # setting with SLUICE_JAVA_OPTS="-Dsluice.<key>=...")
+  (cd "$RUN" && exec env SLUICE_HTTP_HOST=127.0.0.1 SLUICE_HTTP_PORT="$PORT" SLUICE_PUBLIC_URL="$BASE" \
+      SLUICE_DATA_DIR="$RUN/data-$name" SLUICE_API_KEY_RW="$KEY" SLUICE_API_KEY_RO="$KEY-ro" \
+      java $SERVER_JAVA_OPTS -Xlog:gc:file="$RUN/gc-$name.log" -jar "$JAR") > "$RUN/server-$name.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 120); do
+    if curl -fsS "$BASE/api/v1/health" >/dev/null 2>&1; then
+      return
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || { tail -30 "$RUN/server-$name.log" >&2; die "Sluice did not start"; }
+    sleep 0.5
+  done
+  die "Sluice did not answer on $BASE within 60 s"
+}
+
+measure_import() { # NAME ROWS GZ → $RUN/NAME.json: the import with its peak heap and RSS
+  local name="$1" rows="$2" gz="$3" timeout
+  timeout=$(( rows / 2000 + 300 )) # bounded: at least 2,000 rows/s, or the run counts as failed
+  start_server "$name"
+  local samples="$RUN/rss-$name.txt" stop="$RUN/stop-$name"
+  : > "$samples"
+  ( for _ in $(seq 1 $(( timeout * 2 + 600 ))); do
+      [ -e "$stop" ] && break
+      ps -o rss= -p "$SERVER_PID" >> "$samples" 2>/dev/null || break
+      sleep 0.5
+    done ) &
+  SAMPLER_PID=$!
+  log "Sluice file import of $rows rows"
+  java -cp "$CP" BenchClient import "$BASE" "$KEY" bench_import "$SCHEMA" "$gz" "$rows" "$timeout" \
+    > "$RUN/$name-client.json" 2> "$RUN/$name-client.err" \
+    || { cat "$RUN/$name-client.err" >&2; die "the file import failed"; }
+  touch "$stop"
+  wait "$SAMPLER_PID" 2>/dev/null || true
+  SAMPLER_PID=""
+  local hwm peak_rss
+  hwm="$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || true)"
+  peak_rss="$(sort -n "$samples" | tail -1)"
+  jcmd "$SERVER_PID" GC.heap_info > "$RUN/heapinfo-$name.txt" 2>/dev/null || true
+  stop_server
+  python3 - "$RUN/$name-client.json" "${peak_rss:-0}" "${hwm:-0}" "$(python3 "$HERE/bench/gclog.py" "$RUN/gc-$name.log" "$RUN/heapinfo-$name.txt")" "$samples" > "$RUN/$name.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+sampled, hwm = int(sys.argv[2]) / 1024, int(sys.argv[3]) / 1024
+r["sampledPeakRssMb"] = round(sampled, 1)
+r["vmHwmMb"] = round(hwm, 1) if hwm else None
+r["peakRssMb"] = round(max(sampled, hwm), 1)
+r["rssSamples"] = sum(1 for _ in open(sys.argv[5]))
+r["heap"] = json.loads(sys.argv[4])
+print(json.dumps(r))
+EOF
+}
+
+# ------------------------------------------------------------------------------------------------ 1. ceiling
+log "ceiling: gunzip + split + parse + validate, 1 thread ($CEILING_PASSES passes after a warm-up)"
+java -cp "$CP" Ceiling "$SCHEMA" "$GZ" "$CEILING_PASSES" > "$RUN/ceiling.json" 2> "$RUN/ceiling.err" \
+  || { cat "$RUN/ceiling.err" >&2; die "the ceiling measurement failed"; }
+
+# ------------------------------------------------------------------------------------------------ 2. file import
+measure_import import "$ROWS" "$GZ"
+
+# ------------------------------------------------------------------------------------------------ 3. batch endpoint
+start_server batch
+for clients in 1 4; do
+  log "Sluice batch endpoint, $clients client(s), $BATCH_ROWS rows in batches of 1,000"
+  java -Xmx2g -cp "$CP" BenchClient batch "$BASE" "$KEY" "bench_batch$clients" "$SCHEMA" "$NDJSON" "$BATCH_ROWS" \
+    "$clients" 1000 $(( BATCH_ROWS / 500 + 300 )) > "$RUN/batch$clients.json" 2> "$RUN/batch$clients.err" \
+    || { cat "$RUN/batch$clients.err" >&2; die "the batch measurement failed"; }
+done
+VERSION="$(curl -fsS "$BASE/version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])' || echo unknown)"
+stop_server
+
+# ------------------------------------------------------------------------------------------------ 4. PostgreSQL
+as_postgres() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else (cd / && sudo -n -u postgres "$@"); fi; }
+pg_prepare() {
+  if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || command -v sudo >/dev/null || die "PostgreSQL is not installed: run as root (apt-get) or use --skip-pg"
+    log "installing PostgreSQL with apt-get"
+    local SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+    $SUDO apt-get update -q > "$RUN/apt.log" 2>&1 || { tail -20 "$RUN/apt.log" >&2; die "apt-get update failed"; }
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q postgresql >> "$RUN/apt.log" 2>&1 \
+      || { tail -20 "$RUN/apt.log" >&2; die "apt-get install postgresql failed"; }
+  fi
+  PG_VER="$(ls /usr/lib/postgresql | sort -n | tail -1)"
+  [ "$PG_VER" = 15 ] || log "note: PostgreSQL $PG_VER, not 15, is what this machine has"
+  if ! pg_lsclusters -h | awk -v v="$PG_VER" '$1 == v && $2 == "main" {found=1} END {exit !found}'; then
+    pg_createcluster "$PG_VER" main > "$RUN/pg-create.log" 2>&1 || die "pg_createcluster $PG_VER main failed"
+  fi
+  if ! pg_lsclusters -h | awk -v v="$PG_VER" '$1 == v && $2 == "main" && $4 == "online" {on=1} END {exit !on}'; then
+    log "starting PostgreSQL $PG_VER on 127.0.0.1"
+    pg_ctlcluster "$PG_VER" main start -- -o "-c listen_addresses=127.0.0.1" > "$RUN/pg-start.log" 2>&1 \
+      || { cat "$RUN/pg-start.log" >&2; die "PostgreSQL did not start"; }
+    PG_STARTED=1
+  fi
+  local port
+  port="$(pg_lsclusters -h | awk -v v="$PG_VER" '$1 == v && $2 == "main" {print $3}')"
+  PSQL=(as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$port")
+  for _ in $(seq 1 60); do
+    "${PSQL[@]}" -d postgres -c "select 1" >/dev/null 2>&1 && return
+    sleep 0.5
+  done
+  die "PostgreSQL $PG_VER does not accept connections"
+}
+COPY_OPTS="WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')" # one JSON document per line, taken as is
+PG_MWM="256MB"
+if [ "$PG" = 1 ]; then
+  pg_prepare
+  "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS sluice_bench" \
+    -c "CREATE DATABASE sluice_bench" > /dev/null
+  PGDB=("${PSQL[@]}" -d sluice_bench)
+  PG_FULL_VERSION="$("${PGDB[@]}" -tAc "show server_version" | awk '{print $1}')"
+
+  log "PostgreSQL $PG_FULL_VERSION: COPY into one jsonb column"
+  "${PGDB[@]}" -c "CREATE TABLE bench_jsonb (doc jsonb)"
+  t0="$(now)"
+  "${PGDB[@]}" -c "COPY bench_jsonb (doc) FROM STDIN $COPY_OPTS" < "$NDJSON"
+  t1="$(now)"
+  JSONB_S="$(elapsed "$t0" "$t1")"
+  [ "$("${PGDB[@]}" -tAc "select count(*) from bench_jsonb")" = "$ROWS" ] || die "COPY into jsonb stored a wrong row count"
+  "${PGDB[@]}" -c "DROP TABLE bench_jsonb"
+
+  log "PostgreSQL $PG_FULL_VERSION: COPY into staging, then typed table and indexes"
+  "${PGDB[@]}" -c "CREATE UNLOGGED TABLE bench_stage (doc jsonb)" \
+    -c "CREATE TABLE bench_typed (id int NOT NULL, name text NOT NULL, tags text NOT NULL, age int NOT NULL,
+          price numeric NOT NULL, active boolean NOT NULL, category text NOT NULL, description text NOT NULL)"
+  t0="$(now)"
+  "${PGDB[@]}" -c "COPY bench_stage (doc) FROM STDIN $COPY_OPTS" < "$NDJSON"
+  t1="$(now)"
+  "${PGDB[@]}" -c "INSERT INTO bench_typed SELECT (doc->>'id')::int, doc->>'name', doc->>'tags', (doc->>'age')::int,
+          (doc->>'price')::numeric, (doc->>'active')::boolean, doc->>'category', doc->>'description' FROM bench_stage"
+  t2="$(now)"
+  "${PGDB[@]}" -c "SET maintenance_work_mem = '$PG_MWM'" \
+    -c "CREATE INDEX bench_typed_age ON bench_typed (age)" \
+    -c "CREATE INDEX bench_typed_category ON bench_typed (category)" \
+    -c "CREATE INDEX bench_typed_description ON bench_typed USING gin (to_tsvector('english', description))"
+  t3="$(now)"
+  [ "$("${PGDB[@]}" -tAc "select count(*) from bench_typed")" = "$ROWS" ] || die "the typed load stored a wrong row count"
+  python3 - "$PG_FULL_VERSION" "$ROWS" "$JSONB_S" "$(elapsed "$t0" "$t1")" "$(elapsed "$t1" "$t2")" \
+      "$(elapsed "$t2" "$t3")" "$(elapsed "$t0" "$t3")" "$PG_MWM" > "$RUN/pg.json" <<'EOF'
+import json, sys
+v, rows, jsonb, copy_s, insert_s, index_s, total, mwm = sys.argv[1:]
+rows = int(rows)
+print(json.dumps({"version": v, "maintenanceWorkMem": mwm,
+                  "jsonb": {"seconds": float(jsonb), "rowsPerSec": round(rows / float(jsonb))},
+                  "typed": {"seconds": float(total), "copySeconds": float(copy_s), "insertSeconds": float(insert_s),
+                            "indexSeconds": float(index_s), "rowsPerSec": round(rows / float(total)),
+                            "staging": "UNLOGGED jsonb table"}}))
+EOF
+  "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench" > /dev/null
+else
+  echo '{"skipped": "--skip-pg"}' > "$RUN/pg.json"
+fi
+
+# ------------------------------------------------------------------------------------------------ 5. scaling
+if [ "$SCALING" = 1 ]; then
+  gen_data "$SCALING_ROWS" 0
+  measure_import scaling-import "$SCALING_ROWS" "$DATA/bench-$SCALING_ROWS.ndjson.gz"
+  python3 -c 'import json,sys; print(json.dumps({"rows": int(sys.argv[1]), "import": json.load(open(sys.argv[2]))}))' \
+    "$SCALING_ROWS" "$RUN/scaling-import.json" > "$RUN/scaling.json"
+fi
+
+# ------------------------------------------------------------------------------------------------ report
+python3 - "$ROWS" "$(stat -c %s "$NDJSON")" "$(stat -c %s "$GZ")" "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)" \
+    "$(nproc)" "$(awk '/MemTotal/ {printf "%.1f", $2 / 1048576}' /proc/meminfo)" \
+    "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" "$(java -version 2>&1 | head -1)" \
+    "$VERSION" "$SERVER_JAVA_OPTS" "$(date -u -d "@${RUN_ID_EPOCH}" +%Y-%m-%dT%H:%M:%SZ)" > "$RUN/machine.json" <<'EOF'
+import json, sys
+a = sys.argv[1:]
+print(json.dumps({"rows": int(a[0]), "ndjsonBytes": int(a[1]), "gzipBytes": int(a[2]), "loadStart": a[3],
+                  "loadEnd": a[4], "nproc": int(a[5]), "memGiB": float(a[6]), "cpu": a[7], "java": a[8],
+                  "sluiceVersion": a[9], "serverJavaOpts": a[10], "date": a[11]}))
+EOF
+python3 "$HERE/bench/report.py" "$RUN" "$RESULTS/bench-$RUN_ID.json" | tee "$RUN/table.md"
+cp "$RESULTS/bench-$RUN_ID.json" "$RESULTS/latest.json"

@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Merges the measurements of one bench.sh run into one table (stdout) and one JSON file.
+
+Usage: report.py RUN_DIR OUT.json
+RUN_DIR holds the pieces bench.sh wrote: machine.json, ceiling.json, import.json, batch1.json, batch4.json,
+pg.json, scaling.json (each optional except machine.json). Standard library only.
+"""
+import json
+import os
+import sys
+
+run_dir, out_path = sys.argv[1], sys.argv[2]
+
+
+def load(name):
+    path = os.path.join(run_dir, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        text = f.read().strip()
+    return json.loads(text) if text else None
+
+
+machine = load("machine.json") or {}
+ceiling = load("ceiling.json")
+imp = load("import.json")
+batch1 = load("batch1.json")
+batch4 = load("batch4.json")
+pg = load("pg.json")
+scaling = load("scaling.json")
+
+rows = machine.get("rows", 0)
+raw_bytes = machine.get("ndjsonBytes", 0)
+gz_bytes = machine.get("gzipBytes", 0)
+
+
+def n(v):
+    return "" if v is None else f"{v:,.0f}"
+
+
+def mb(v):
+    return "" if v is None else f"{v:,.1f}"
+
+
+def ms(v):
+    return "" if v is None else f"{v:,.0f}"
+
+
+def ratio(a, b):
+    if a is None or not b:
+        return None
+    return a / b
+
+
+def mbps(rows_per_sec):
+    if rows_per_sec is None or not rows:
+        return None
+    return rows_per_sec * raw_bytes / rows / 1e6
+
+
+def check(value, ok, text):
+    if value is None:
+        return text
+    return f"{text}: {'met' if ok(value) else 'missed'}"
+
+
+table = []  # (measurement, rows/s or ratio, MB/s, p50, p99, memory, target, notes)
+
+if ceiling:
+    table.append(("ceiling: gunzip + line split + Jackson parse + validation, 1 thread, warm",
+                  n(ceiling["rowsPerSec"]), mb(ceiling["mbPerSec"]), "", "", "", "",
+                  f"median of {len(ceiling['passes'])} passes (best {n(ceiling['rowsPerSecBest'])}); "
+                  "Sluice's own StreamingGunzip, LineSplitter, LineBatchParser"))
+else:
+    table.append(("ceiling", "not run", "", "", "", "", "", ""))
+
+imp_rps = imp["rowsPerSec"] if imp and imp.get("ok") else None
+if imp:
+    heap = imp.get("heap") or {}
+    mem = []
+    if heap.get("peakUsedMb") is not None:
+        mem.append(f"heap peak {heap['peakUsedMb']:,.0f} MB used / {heap['peakCommittedMb']:,.0f} MB committed")
+    if imp.get("peakRssMb") is not None:
+        mem.append(f"RSS peak {imp['peakRssMb']:,.0f} MB")
+    status = "" if imp.get("ok") else f"FAILED: phase {imp.get('phase')}, {n(imp.get('completedCount'))} rows; "
+    table.append(("Sluice file import, trigger → finished", n(imp["rowsPerSec"]), mb(mbps(imp["rowsPerSec"])),
+                  "", "", "; ".join(mem),
+                  check(imp_rps, lambda v: v >= 150_000, "≥ 150,000 rows/s") + "; " +
+                  check(heap.get("peakUsedMb"), lambda v: v < 256, "heap < 256 MB"),
+                  f"{status}{imp['seconds']:.1f} s (server: {imp.get('serverSeconds')} s); upload {imp['uploadSeconds']:.1f} s "
+                  f"not counted; server JVM options: {machine.get('serverJavaOpts') or '(defaults)'}"))
+else:
+    table.append(("Sluice file import", "not run", "", "", "", "", "", ""))
+
+for b, target in ((batch1, None), (batch4, "≥ 100,000 rows/s, p99 < 250 ms")):
+    if not b:
+        continue
+    status = "" if b.get("ok") else f"FAILED: {b.get('errors')} errors {b.get('firstErrors')}; "
+    tgt = ""
+    if target:
+        tgt = f"{target}: {'met' if b['rowsPerSec'] >= 100_000 and (b['p99Ms'] or 1e9) < 250 else 'missed'}"
+    table.append((f"Sluice batch endpoint, {b['clients']} client{'s' if b['clients'] > 1 else ''}",
+                  n(b["rowsPerSec"]), mb(mbps(b["rowsPerSec"])), ms(b["p50Ms"]), ms(b["p99Ms"]), "", tgt,
+                  f"{status}{b['requests']:,} requests of {b['batchRows']:,} rows, {b['seconds']:.1f} s"))
+
+pg_jsonb = pg_typed = None
+if pg and pg.get("skipped"):
+    table.append(("PostgreSQL", "not run", "", "", "", "", "", pg.get("skipped")))
+elif pg:
+    pg_jsonb = pg["jsonb"]["rowsPerSec"]
+    pg_typed = pg["typed"]["rowsPerSec"]
+    t = pg["typed"]
+    table.append((f"PostgreSQL {pg['version']} COPY → one jsonb column (no index)", n(pg_jsonb), mb(mbps(pg_jsonb)),
+                  "", "", "", "", f"{pg['jsonb']['seconds']:.1f} s"))
+    table.append((f"PostgreSQL {pg['version']} COPY → staging → typed table + btree(age), btree(category), "
+                  "GIN to_tsvector('english', description)", n(pg_typed), mb(mbps(pg_typed)), "", "", "", "",
+                  f"{t['seconds']:.1f} s: COPY {t['copySeconds']:.1f} s, typed insert {t['insertSeconds']:.1f} s, "
+                  f"indexes {t['indexSeconds']:.1f} s (maintenance_work_mem {pg.get('maintenanceWorkMem')})"))
+
+r_ceiling = ratio(imp_rps, ceiling["rowsPerSec"] if ceiling else None)
+r_typed = ratio(imp_rps, pg_typed)
+r_jsonb = ratio(imp_rps, pg_jsonb)
+
+
+def rfmt(v):
+    return "n/a" if v is None else f"{v:.2f}"
+
+
+table.append(("ratio: Sluice import / ceiling", rfmt(r_ceiling), "", "", "", "", "", ""))
+table.append(("ratio: Sluice import / PostgreSQL typed+indexed", rfmt(r_typed), "", "", "", "",
+              check(r_typed, lambda v: v >= 2.0, "≥ 2"), ""))
+table.append(("ratio: Sluice import / PostgreSQL jsonb", rfmt(r_jsonb), "", "", "", "", "", ""))
+r_scaling = None
+if scaling:
+    big = scaling.get("import") or {}
+    big_rps = big.get("rowsPerSec") if big.get("ok") else None
+    r_scaling = ratio(big_rps, imp_rps)
+    table.append((f"scaling: import rows/s at {scaling['rows']:,} rows / at {rows:,} rows", rfmt(r_scaling), "", "",
+                  "", "", check(r_scaling, lambda v: v >= 0.9, "≥ 0.9"),
+                  f"{n(big.get('rowsPerSec'))} rows/s, {big.get('seconds')} s"
+                  + ("" if big.get("ok") else f"; FAILED: phase {big.get('phase')}")))
+else:
+    table.append(("scaling: import rows/s at 10M rows / at 1M rows", "not run", "", "", "", "", "≥ 0.9",
+                  "bench.sh --scaling"))
+
+header = ("measurement", "rows/s (ratio)", "MB/s", "p50 ms", "p99 ms", "peak memory", "target (issue 5)", "notes")
+print()
+print(f"Sluice benchmark, {rows:,} rows ({raw_bytes / 1e6:,.1f} MB NDJSON, {gz_bytes / 1e6:,.1f} MB gzip -6), "
+      f"{machine.get('date')}")
+print(f"machine: {machine.get('nproc')} cores ({machine.get('cpu')}), {machine.get('memGiB')} GiB, "
+      f"{machine.get('java')}; Sluice {machine.get('sluiceVersion')}; load average at start "
+      f"{machine.get('loadStart')}, at end {machine.get('loadEnd')}")
+print()
+print("| " + " | ".join(header) + " |")
+print("|---|--:|--:|--:|--:|---|---|---|")
+for line in table:
+    print("| " + " | ".join(str(c) for c in line) + " |")
+print()
+
+result = {
+    "machine": machine,
+    "ceiling": ceiling,
+    "import": imp,
+    "batch1": batch1,
+    "batch4": batch4,
+    "postgresql": pg,
+    "scaling": scaling,
+    "ratios": {"importOverCeiling": r_ceiling, "importOverPgTyped": r_typed, "importOverPgJsonb": r_jsonb,
+               "scaling": r_scaling},
+    "table": [dict(zip(header, line)) for line in table],
+}
+with open(out_path, "w") as f:
+    json.dump(result, f, indent=2)
+    f.write("\n")
+print(f"results: {out_path}")
