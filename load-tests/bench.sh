@@ -90,6 +90,8 @@ SERVER_PID=""
 SAMPLER_PID=""
 PG_STARTED=0
 PG_VER=""
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo -n"
 PSQL=()
 stop_server() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -109,7 +111,7 @@ cleanup() {
   fi
   if [ "$PG_STARTED" = 1 ]; then
     log "stopping PostgreSQL $PG_VER (started by this script)"
-    pg_ctlcluster "$PG_VER" main stop >/dev/null 2>&1 || true
+    $SUDO pg_ctlcluster "$PG_VER" main stop >/dev/null 2>&1 || true
   fi
   if [ "$rc" != 0 ]; then
     echo "bench.sh failed (exit $rc); logs in $RUN" >&2
@@ -235,10 +237,11 @@ stop_server
 # ------------------------------------------------------------------------------------------------ 4. PostgreSQL
 as_postgres() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else (cd / && sudo -n -u postgres "$@"); fi; }
 pg_prepare() {
+  local installed=0
   if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
     [ "$(id -u)" = 0 ] || command -v sudo >/dev/null || die "PostgreSQL is not installed: run as root (apt-get) or use --skip-pg"
     log "installing PostgreSQL with apt-get"
-    local SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+    installed=1
     $SUDO apt-get update -q > "$RUN/apt.log" 2>&1 || { tail -20 "$RUN/apt.log" >&2; die "apt-get update failed"; }
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q postgresql >> "$RUN/apt.log" 2>&1 \
       || { tail -20 "$RUN/apt.log" >&2; die "apt-get install postgresql failed"; }
@@ -246,14 +249,15 @@ pg_prepare() {
   PG_VER="$(ls /usr/lib/postgresql | sort -n | tail -1)"
   [ "$PG_VER" = 15 ] || log "note: PostgreSQL $PG_VER, not 15, is what this machine has"
   if ! pg_lsclusters -h | awk -v v="$PG_VER" '$1 == v && $2 == "main" {found=1} END {exit !found}'; then
-    pg_createcluster "$PG_VER" main > "$RUN/pg-create.log" 2>&1 || die "pg_createcluster $PG_VER main failed"
+    $SUDO pg_createcluster "$PG_VER" main > "$RUN/pg-create.log" 2>&1 || die "pg_createcluster $PG_VER main failed"
   fi
   if ! pg_lsclusters -h | awk -v v="$PG_VER" '$1 == v && $2 == "main" && $4 == "online" {on=1} END {exit !on}'; then
     log "starting PostgreSQL $PG_VER on 127.0.0.1"
-    pg_ctlcluster "$PG_VER" main start -- -o "-c listen_addresses=127.0.0.1" > "$RUN/pg-start.log" 2>&1 \
+    $SUDO pg_ctlcluster "$PG_VER" main start -- -o "-c listen_addresses=127.0.0.1" > "$RUN/pg-start.log" 2>&1 \
       || { cat "$RUN/pg-start.log" >&2; die "PostgreSQL did not start"; }
     PG_STARTED=1
   fi
+  [ "$installed" = 0 ] || PG_STARTED=1 # installed (and perhaps started by the package) here: stopped at the end
   local port
   port="$(pg_lsclusters -h | awk -v v="$PG_VER" '$1 == v && $2 == "main" {print $3}')"
   PSQL=(as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$port")
