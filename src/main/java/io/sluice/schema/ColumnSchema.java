@@ -3,8 +3,9 @@ package io.sluice.schema;
 import io.vertx.core.json.JsonObject;
 
 /**
- * One column. {@code link} is "table.column" or null; {@code analyzer} is the analyzer exactly as the user
- * gave it (a String alias or a JsonObject), only for Text columns, null otherwise.
+ * One column. {@code link} is "table.column" or null; {@code analyzer} is the analyzer in its canonical
+ * spelling ({@link io.sluice.schema.analysis.Analyzers#canonical}: a lower-case String alias or a JsonObject),
+ * only for Text columns, null otherwise.
  */
 public record ColumnSchema(ColumnType type, boolean nullable, String link, Object analyzer) {
 

@@ -63,7 +63,13 @@ public final class SchemaParser {
       if (!(columnJson instanceof JsonObject obj)) {
         throw ApiError.badRequest("schema of column '" + column + "' in table '" + table + "' must be an object");
       }
-      parsed.put(column, parseColumn(table, column, obj));
+      ColumnSchema parsedColumn = parseColumn(table, column, obj);
+      if (parsedColumn.link() != null && "this".equals(parsedColumn.linkTable())) {
+        // Stored and returned with the table's own name: Aito's clients look the linked table up by name.
+        parsedColumn = new ColumnSchema(parsedColumn.type(), parsedColumn.nullable(),
+            table + "." + parsedColumn.linkColumn(), parsedColumn.analyzer());
+      }
+      parsed.put(column, parsedColumn);
     }
     return new TableSchema(parsed);
   }
@@ -105,6 +111,7 @@ public final class SchemaParser {
         throw ApiError.badRequest(where + " has an analyzer but is " + type.aitoName() + "; only Text columns are analyzed");
       }
       Analyzers.validate(where, analyzer);
+      analyzer = Analyzers.canonical(analyzer);
     }
     return new ColumnSchema(type, (Boolean) nullable, (String) link, analyzer);
   }

@@ -344,7 +344,8 @@ class SchemaApiTest {
     ok(server.put("/api/v1/schema/people", new JsonObject("""
         {"type":"table","columns":{"id":{"type":"Int"},"name":{"type":"String"},
          "parent":{"type":"Int","nullable":true,"link":"this.id"}}}""")));
-    assertThat(ok(server.get("/api/v1/schema/people/parent")).getString("link")).isEqualTo("this.id");
+    // "this" is resolved to the table's name, which Aito's Python client can look up.
+    assertThat(ok(server.get("/api/v1/schema/people/parent")).getString("link")).isEqualTo("people.id");
     ok(server.post("/api/v1/data/people/batch", new JsonArray("""
         [{"id":1,"name":"anne"},{"id":2,"name":"bob","parent":1},{"id":3,"name":"cid","parent":1},
          {"id":4,"name":"dan","parent":2}]""")));

@@ -52,7 +52,7 @@ class SeedExamplesTest {
 
     var schema = server.get("/api/v1/schema");
     assertThat(schema.json().getJsonObject("schema").getJsonObject("customers").getJsonObject("columns")
-        .getJsonObject("tags").getString("analyzer")).isEqualTo("Whitespace");
+        .getJsonObject("tags").getString("analyzer")).isEqualTo("whitespace");
   }
 
   @Test

@@ -238,6 +238,34 @@ public final class Analyzers {
     return raced != null ? raced : built;
   }
 
+  /**
+   * A valid spec (one {@link #validate} accepted) in the spelling Aito's clients read back: the Python client
+   * checks GET /api/v1/schema against exact-case enums of aliases (standard, whitespace, language names and
+   * two-letter codes) and of object types. Aliases are lower case ("Whitespace", "EN" become "whitespace",
+   * "en"), a longer language code becomes the language's name ("pt-br" becomes "brazilian"), object types are
+   * lower case, {"type":"standard"} / {"type":"whitespace"} become the alias, a language object's language and
+   * a token-ngram's source are canonical too. It builds the same analyzer as the spec.
+   */
+  public static Object canonical(Object spec) {
+    if (spec instanceof String alias) {
+      String key = alias.toLowerCase(Locale.ROOT);
+      Language language = LANGUAGE_ALIASES.get(key);
+      return language != null && key.length() > 2 ? language.name() : key;
+    }
+    JsonObject obj = spec instanceof Map<?, ?> map ? asJsonObject(map) : (JsonObject) spec;
+    String type = obj.getString("type").toLowerCase(Locale.ROOT);
+    if (type.equals(STANDARD) || type.equals(WHITESPACE)) {
+      return type;
+    }
+    JsonObject out = obj.copy().put("type", type);
+    if (type.equals(LANGUAGE)) {
+      out.put("language", canonical(obj.getString("language")));
+    } else if (type.equals(TOKEN_NGRAM)) {
+      out.put("source", canonical(obj.getValue("source")));
+    }
+    return out;
+  }
+
   /** The accepted language names with their codes, e.g. "english/en", for messages and docs. */
   public static List<String> languages() {
     List<String> out = new ArrayList<>();

@@ -86,6 +86,26 @@ class AnalyzersTest {
   }
 
   @Test
+  void canonicalSpellingIsWhatAitosPythonClientReadsBack() {
+    assertThat(Analyzers.canonical("Whitespace")).isEqualTo("whitespace");
+    assertThat(Analyzers.canonical("STANDARD")).isEqualTo("standard");
+    assertThat(Analyzers.canonical("English")).isEqualTo("english");
+    assertThat(Analyzers.canonical("FI")).isEqualTo("fi");
+    assertThat(Analyzers.canonical("pt-br")).isEqualTo("brazilian");
+    assertThat(Analyzers.canonical("cjk")).isEqualTo("cjk");
+    assertThat(Analyzers.canonical(new JsonObject().put("type", "Standard"))).isEqualTo("standard");
+    assertThat(Analyzers.canonical(new JsonObject().put("type", "LANGUAGE").put("language", "Finnish")
+        .put("useDefaultStopWords", true))).isEqualTo(new JsonObject().put("type", "language")
+        .put("language", "finnish").put("useDefaultStopWords", true));
+    assertThat(Analyzers.canonical(new JsonObject().put("type", "token-ngram").put("source", "EN")
+        .put("minGram", 1).put("maxGram", 2))).isEqualTo(new JsonObject().put("type", "token-ngram")
+        .put("source", "en").put("minGram", 1).put("maxGram", 2));
+    JsonObject delimiter = new JsonObject().put("type", "delimiter").put("delimiter", ",");
+    assertThat(Analyzers.canonical(delimiter)).isEqualTo(delimiter);
+    assertThat(tokens("FI", "taloissa")).isEqualTo(tokens((String) Analyzers.canonical("FI"), "taloissa"));
+  }
+
+  @Test
   void everyDocumentedLanguageNameAndCodeBuilds() {
     String[][] documented = {
         {"arabic", "ar"}, {"armenian", "hy"}, {"basque", "eu"}, {"brazilian", "pt-br", "pt_br"},
