@@ -9,6 +9,7 @@ import io.sluice.bus.StoreRequestCodec;
 import io.sluice.config.SluiceConfig;
 import io.sluice.ingest.ImportVerticle;
 import io.sluice.ingest.UploadSigner;
+import io.sluice.store.DirectoryFactory;
 import io.sluice.store.LuceneStore;
 import io.sluice.store.StoreVerticle;
 import io.sluice.store.TableStore;
@@ -31,8 +32,16 @@ public final class MainVerticle extends VerticleBase {
   private final AtomicReference<HttpVerticle> firstHttp = new AtomicReference<>();
   private TableStore store;
 
+  private final DirectoryFactory directories;
+
   public MainVerticle(SluiceConfig config) {
+    this(config, DirectoryFactory.FILE_SYSTEM);
+  }
+
+  /** With the given way to open table directories (tests inject I/O failures). */
+  public MainVerticle(SluiceConfig config, DirectoryFactory directories) {
     this.config = config;
+    this.directories = directories;
   }
 
   @Override
@@ -46,7 +55,7 @@ public final class MainVerticle extends VerticleBase {
     UploadSigner signer = UploadSigner.load(config.dataDir(), config.uploadSecret());
     Jobs jobs = new Jobs();
     RequestBudget budget = new RequestBudget(config.maxInflightBytes());
-    return vertx.executeBlocking(() -> new LuceneStore(config.dataDir(), config.maxResultLimit()))
+    return vertx.executeBlocking(() -> new LuceneStore(config.dataDir(), config.maxResultLimit(), directories))
         .compose(opened -> {
           store = opened;
           return vertx.deployVerticle(() -> new StoreVerticle(store), new DeploymentOptions()

@@ -27,6 +27,7 @@ public final class TestServer {
   private final Vertx vertx;
   private final Path dataDir;
   private final Map<String, Object> overrides;
+  private io.sluice.store.DirectoryFactory directories = io.sluice.store.DirectoryFactory.FILE_SYSTEM;
   private String deploymentId;
   private MainVerticle main;
   private WebClient client;
@@ -48,8 +49,14 @@ public final class TestServer {
     this.overrides.putAll(extra);
   }
 
+  /** Opens table directories through {@code factory} (e.g. to inject I/O failures); call before start. */
+  public TestServer withDirectories(io.sluice.store.DirectoryFactory factory) {
+    this.directories = factory;
+    return this;
+  }
+
   public TestServer start() {
-    main = new MainVerticle(SluiceConfig.load(Map.of(), overrides));
+    main = new MainVerticle(SluiceConfig.load(Map.of(), overrides), directories);
     deploymentId = await(vertx.deployVerticle(main));
     client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
         .setDefaultPort(main.actualPort()));

@@ -32,6 +32,8 @@ final class ErrorHandler {
     }
     if (error.status() == 429) {
       ctx.response().putHeader("x-error-cause", "Throttled");
+    } else if (error.errorCause() != null) {
+      ctx.response().putHeader("x-error-cause", error.errorCause());
     }
     ctx.response().end(error.toJson().toBuffer());
   }

@@ -12,15 +12,26 @@ public final class ApiError extends RuntimeException {
 
   private final int status;
   private final JsonArray errors;
+  private final String cause;
 
   public ApiError(int status, String message) {
     this(status, message, null);
   }
 
   public ApiError(int status, String message, JsonArray errors) {
+    this(status, message, errors, null);
+  }
+
+  /** {@code cause}: a short machine-readable reason sent as the {@code x-error-cause} header (e.g. DiskFull). */
+  public ApiError(int status, String message, JsonArray errors, String cause) {
     super(message, null, false, false);
     this.status = status;
     this.errors = errors;
+    this.cause = cause;
+  }
+
+  public String errorCause() {
+    return cause;
   }
 
   public static ApiError badRequest(String message) {
@@ -48,11 +59,14 @@ public final class ApiError extends RuntimeException {
     if (errors != null) {
       body.put("errors", errors);
     }
+    if (cause != null) {
+      body.put("cause", cause);
+    }
     return body;
   }
 
   public static ApiError fromJson(JsonObject body) {
     return new ApiError(body.getInteger("status", 500), body.getString("message", "internal error"),
-        body.getJsonArray("errors"));
+        body.getJsonArray("errors"), body.getString("cause"));
   }
 }

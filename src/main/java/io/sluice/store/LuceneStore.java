@@ -63,6 +63,7 @@ public final class LuceneStore implements TableStore {
       Math.max(16, Math.min(64, Runtime.getRuntime().maxMemory() / 8 / (1024 * 1024)));
 
   private final Path dataDir;
+  private final DirectoryFactory directories;
   private final Catalog catalog;
   private final int maxResultLimit;
   private final ExecutorService commitExecutor;
@@ -72,6 +73,11 @@ public final class LuceneStore implements TableStore {
   private final Map<String, TableAnalyzer> analyzers = new LinkedHashMap<>();
 
   public LuceneStore(Path dataDir, int maxResultLimit) {
+    this(dataDir, maxResultLimit, DirectoryFactory.FILE_SYSTEM);
+  }
+
+  public LuceneStore(Path dataDir, int maxResultLimit, DirectoryFactory directories) {
+    this.directories = directories;
     this.dataDir = dataDir;
     this.catalog = new Catalog(dataDir);
     this.maxResultLimit = maxResultLimit;
@@ -838,7 +844,8 @@ public final class LuceneStore implements TableStore {
   private void openIndex(String key, Catalog.Entry entry) {
     TableAnalyzer analyzer = new TableAnalyzer(entry.schema());
     try {
-      indexes.put(key, new TableIndex(catalog.tablePath(entry.id()), analyzer, commitExecutor, RAM_BUFFER_MB));
+      Path path = catalog.tablePath(entry.id());
+      indexes.put(key, new TableIndex(path, directories.open(path), analyzer, commitExecutor, RAM_BUFFER_MB));
       analyzers.put(key, analyzer);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open index of table " + key + " at " + catalog.tablePath(entry.id()), e);
@@ -927,7 +934,7 @@ public final class LuceneStore implements TableStore {
 
   private ApiError storageFailure(String table, IOException e) {
     LOG.error("storage of table '{}' failed", table, e);
-    return new ApiError(503, "storage of table '" + table + "' failed: " + e.getMessage());
+    return TableIndex.storageError(e, "storage of table '" + table + "' failed: ");
   }
 
   private <T> Future<T> mapFailure(Throwable failure) {
@@ -935,6 +942,6 @@ public final class LuceneStore implements TableStore {
       return Future.failedFuture(failure);
     }
     LOG.error("commit failed", failure);
-    return Future.failedFuture(new ApiError(503, "commit failed, the write was not stored: " + failure.getMessage()));
+    return Future.failedFuture(TableIndex.storageError(failure, "commit failed, the write was not stored: "));
   }
 }

@@ -26,7 +26,6 @@ import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.store.Directory;
-import org.apache.lucene.store.FSDirectory;
 
 /**
  * One table's Lucene index: the only writer of its directory.
@@ -44,7 +43,8 @@ final class TableIndex implements Closeable {
   private final Path path;
   private final Directory directory;
   private final IndexWriter writer;
-  private final SearcherManager searchers;
+  private volatile SearcherManager searchers;
+  private boolean readingCommitOnly;
   private final AtomicLong nextSeq;
   private final GroupCommit groupCommit;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -52,9 +52,10 @@ final class TableIndex implements Closeable {
   /** Set by each commit; the next search refreshes. Refreshing lazily spares imports a reader per commit. */
   private volatile boolean stale;
 
-  TableIndex(Path path, Analyzer analyzer, Executor commitExecutor, double ramBufferMb) throws IOException {
+  TableIndex(Path path, Directory directory, Analyzer analyzer, Executor commitExecutor, double ramBufferMb)
+      throws IOException {
     this.path = path;
-    this.directory = FSDirectory.open(path);
+    this.directory = directory;
     IndexWriterConfig config = new IndexWriterConfig(analyzer)
         .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
         .setRAMBufferSizeMB(ramBufferMb)
@@ -168,10 +169,13 @@ final class TableIndex implements Closeable {
   }
 
   <T> T withSearcher(SearchFunction<T> function) throws IOException {
-    if (stale) {
+    if (latched != null) {
+      readLastCommit();
+    } else if (stale) {
       stale = false;
       searchers.maybeRefreshBlocking();
     }
+    SearcherManager searchers = this.searchers;
     IndexSearcher searcher = searchers.acquire();
     try {
       return function.apply(searcher);
@@ -233,6 +237,19 @@ final class TableIndex implements Closeable {
     }
   }
 
+  /**
+   * After a failure the writer's buffered state is suspect (and refreshing from it may write files): serve
+   * exactly the last commit, which holds every acknowledged write, from the directory instead.
+   */
+  private synchronized void readLastCommit() throws IOException {
+    if (!readingCommitOnly) {
+      SearcherManager old = searchers;
+      searchers = new SearcherManager(directory, null);
+      readingCommitOnly = true;
+      old.close();
+    }
+  }
+
   private void latch(Throwable failure) {
     if (failure instanceof IOException || writer.getTragicException() != null || !writer.isOpen()) {
       if (latched == null) {
@@ -248,7 +265,23 @@ final class TableIndex implements Closeable {
   }
 
   private ApiError unavailable() {
-    return new ApiError(503, "table storage failed and refuses writes until restart: " + latched.getMessage());
+    return storageError(latched, "table storage failed and refuses writes until restart: ");
+  }
+
+  /** A 503 whose {@code x-error-cause} says whether the disk is full or storage failed otherwise. */
+  static ApiError storageError(Throwable failure, String prefix) {
+    boolean full = isDiskFull(failure);
+    return new ApiError(503, prefix + failure.getMessage() + (full ? " (the disk is full: free space, then restart)"
+        : ""), null, full ? "DiskFull" : "StorageFailure");
+  }
+
+  static boolean isDiskFull(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && t.getMessage().contains("No space left on device")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private long maxSeq() throws IOException {

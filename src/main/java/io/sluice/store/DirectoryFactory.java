@@ -1,0 +1,14 @@
+package io.sluice.store;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.FSDirectory;
+
+/** Opens a table's Lucene directory; tests wrap it to inject I/O failures such as a full disk. */
+@FunctionalInterface
+public interface DirectoryFactory {
+  DirectoryFactory FILE_SYSTEM = FSDirectory::open;
+
+  Directory open(Path path) throws IOException;
+}
