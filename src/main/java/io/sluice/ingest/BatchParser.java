@@ -106,8 +106,7 @@ public final class BatchParser {
         throw ApiError.badRequest("unexpected content after the JSON array");
       }
     } catch (JsonProcessingException e) {
-      throw ApiError.badRequest("malformed JSON at line " + e.getLocation().getLineNr() + ", column "
-          + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+      throw ApiError.badRequest(malformed(e));
     } catch (IOException e) {
       throw new IllegalStateException("reading a byte array cannot fail", e);
     }
@@ -124,8 +123,7 @@ public final class BatchParser {
     try {
       row = Json.MAPPER.readTree(body);
     } catch (JsonProcessingException e) {
-      throw ApiError.badRequest("malformed JSON at line " + e.getLocation().getLineNr() + ", column "
-          + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+      throw ApiError.badRequest(malformed(e));
     } catch (IOException e) {
       throw new IllegalStateException("reading a byte array cannot fail", e);
     }
@@ -143,6 +141,13 @@ public final class BatchParser {
     } catch (JsonProcessingException e) {
       return body;
     }
+  }
+
+  /** "malformed JSON at line L, column C: reason"; constraint violations (nesting, sizes) have no location. */
+  static String malformed(JsonProcessingException e) {
+    String where = e.getLocation() == null ? ""
+        : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+    return "malformed JSON" + where + ": " + e.getOriginalMessage();
   }
 
   static JsonObject rowError(int index, RowValidator.RowProblem problem) {
