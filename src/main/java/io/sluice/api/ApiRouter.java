@@ -105,7 +105,7 @@ public final class ApiRouter {
     write(HttpMethod.POST, "/api/v1/data/_delete", ctx -> delete(jsonBody(ctx)));
     write(HttpMethod.POST, "/api/v1/data/:table/batch", ctx -> batch(ctx.pathParam("table"), rawBody(ctx)));
     write(HttpMethod.POST, "/api/v1/data/:table/optimize", ctx -> optimize(ctx.pathParam("table")));
-    write(HttpMethod.POST, "/api/v1/data/:table/file", imports::initiate);
+    write(HttpMethod.POST, "/api/v1/data/:table/file", ctx -> imports.initiate(ctx, jsonBody(ctx)));
     write(HttpMethod.POST, "/api/v1/data/:table/file/:id", ctx -> imports.trigger(ctx, jsonBody(ctx)));
     read(HttpMethod.GET, "/api/v1/data/:table/file/:id", imports::status);
     router.route(HttpMethod.POST, "/api/v1/data/:table/stream").handler(ctx -> requireAccess(ctx, true))
@@ -238,7 +238,7 @@ public final class ApiRouter {
     String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
     if (type != null) {
       String mime = type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
-      boolean accepted = mime.isEmpty() || mime.endsWith("/json") || mime.endsWith("+json")
+      boolean accepted = mime.isEmpty() || mime.endsWith("/json") || mime.endsWith("+json") || mime.equals("text/csv")
           || mime.equals("application/x-ndjson") || mime.startsWith("text/")
           || mime.equals("application/x-www-form-urlencoded") || mime.equals("application/octet-stream");
       if (!accepted) {

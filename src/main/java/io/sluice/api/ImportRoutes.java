@@ -9,6 +9,7 @@ import io.sluice.ingest.ImportFormatException;
 import io.sluice.ingest.ImportProgress;
 import io.sluice.ingest.ImportSink;
 import io.sluice.ingest.UploadSigner;
+import io.sluice.schema.SchemaParser;
 import io.sluice.store.DurableFiles;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -48,9 +49,11 @@ final class ImportRoutes {
     this.bus = bus;
   }
 
-  Future<JsonObject> initiate(RoutingContext ctx) {
+  Future<JsonObject> initiate(RoutingContext ctx, JsonObject body) {
     String table = ctx.pathParam("table");
-    return bus.callImport(new JsonObject().put("op", "initiate").put("table", table)).map(reply -> {
+    String format = format(body.getValue("format"));
+    return bus.callImport(new JsonObject().put("op", "initiate").put("table", table).put("format", format))
+        .map(reply -> {
       String id = reply.getString("id");
       long expires = reply.getLong("expires");
       String url = baseUrl(ctx) + "/uploads/" + id + "?table=" + URLEncoder.encode(table, StandardCharsets.UTF_8)
@@ -152,15 +155,29 @@ final class ImportRoutes {
     HttpServerRequest request = ctx.request();
     request.pause();
     String table = ctx.pathParam("table");
+    String format;
+    try {
+      format = request.getParam("format") != null ? format(request.getParam("format")) : formatOf(request);
+    } catch (ApiError e) {
+      ctx.fail(e);
+      return;
+    }
     bus.call(StoreRequest.table(StoreOp.GET_TABLE, table)).onComplete(schema -> {
       if (schema.failed()) {
         ctx.fail(schema.cause());
         return;
       }
       ImportProgress progress = new ImportProgress();
-      ImportSink sink = new ImportSink(bus, table, null, new ImportSink.Settings(config.importMaxDecompressedBytes(),
-          config.importMaxRatio(), config.importMaxLineBytes(), config.importBatchRows(), config.importBatchBytes(),
-          config.importWindow(), config.streamMaxBytes()), Set.of(), progress);
+      ImportSink sink;
+      try {
+        sink = new ImportSink(bus, table, null, new ImportSink.Settings(config.importMaxDecompressedBytes(),
+            config.importMaxRatio(), config.importMaxLineBytes(), config.importBatchRows(), config.importBatchBytes(),
+            config.importWindow(), config.streamMaxBytes()), Set.of(), progress, format,
+            SchemaParser.parseTable(table, schema.result()));
+      } catch (ImportFormatException e) {
+        ctx.fail(ApiError.badRequest(e.getMessage()));
+        return;
+      }
       request.pipe().endOnFailure(false).to(sink).onFailure(sink::abort);
       sink.done().onComplete(ar -> {
         if (ar.succeeded()) {
@@ -183,6 +200,27 @@ final class ImportRoutes {
         ctx.fail(failure);
       });
     });
+  }
+
+  /** A requested input format, checked; null means detect it. */
+  private static String format(Object format) {
+    if (format == null) {
+      return "auto";
+    }
+    if (!(format instanceof String name) || !ImportSink.FORMATS.contains(name)) {
+      throw ApiError.badRequest("'format' must be one of " + ImportSink.FORMATS + ", got " + format);
+    }
+    return name;
+  }
+
+  /** The stream endpoint's format from its content type: text/csv, application/x-ndjson, or detected. */
+  private static String formatOf(HttpServerRequest request) {
+    String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
+    if (type == null) {
+      return "auto";
+    }
+    type = type.toLowerCase(java.util.Locale.ROOT);
+    return type.startsWith("text/csv") ? "csv" : type.contains("ndjson") ? "ndjson" : "auto";
   }
 
   private ApiError tooLarge() {

@@ -22,6 +22,7 @@ final class ImportJob {
   ImportProgress progress = new ImportProgress();
   int batchRows;
   int batchBytes;
+  String format = "auto";
 
   ImportJob(String id, String table, Instant createdAt, Instant expires) {
     this.id = id;
@@ -73,7 +74,7 @@ final class ImportJob {
         .put("startedAt", startedAt == null ? null : startedAt.toString())
         .put("finishedAt", finishedAt == null ? null : finishedAt.toString())
         .put("message", message)
-        .put("batchRows", batchRows).put("batchBytes", batchBytes)
+        .put("batchRows", batchRows).put("batchBytes", batchBytes).put("format", format)
         .put("progress", progress.toJson());
   }
 
@@ -88,6 +89,7 @@ final class ImportJob {
     job.message = json.getString("message");
     job.batchRows = json.getInteger("batchRows", 0);
     job.batchBytes = json.getInteger("batchBytes", 0);
+    job.format = json.getString("format", "auto");
     job.progress = ImportProgress.fromJson(json.getJsonObject("progress"));
     return job;
   }

@@ -14,8 +14,9 @@ import io.vertx.core.streams.WriteStream;
 import java.util.Set;
 
 /**
- * The import pipeline as a {@link WriteStream}: bytes in (gzip or plain NDJSON) → {@link StreamingGunzip} →
- * {@link LineSplitter} → batches of lines → the store, with a credit window of at most
+ * The import pipeline as a {@link WriteStream}: bytes in (gzip or plain; NDJSON, a JSON array or CSV) →
+ * {@link StreamingGunzip} → a {@link RecordSplitter} ({@link LineSplitter}, {@link JsonArrayElements},
+ * {@link CsvRecords}) → batches of JSON rows, one per line → the store, with a credit window of at most
  * {@link Settings#window()} batches in flight. While the window is full {@link #writeQueueFull()} is true, so a
  * {@code pipeTo} pauses the source; each store reply frees a credit and calls the drain handler. Memory is
  * bounded by window × batch bytes whatever the input size.
@@ -40,7 +41,12 @@ public final class ImportSink implements WriteStream<Buffer> {
   private final Set<Long> storedBatches;
   private final ImportProgress progress;
   private final StreamingGunzip gunzip;
-  private final LineSplitter lines;
+  private final LineSplitter.LineHandler records;
+  private final String format;
+  private final String tableName;
+  private final io.sluice.schema.TableSchema schema;
+  private RecordSplitter splitter;
+  private Buffer leadingWhitespace = Buffer.buffer();
   private final Promise<Void> done = Promise.promise();
 
   private Buffer batch = Buffer.buffer();
@@ -54,15 +60,25 @@ public final class ImportSink implements WriteStream<Buffer> {
   private Handler<Void> drainHandler;
   private Handler<Throwable> exceptionHandler;
 
+  /** Input formats: "ndjson", "json" (one array of rows), "csv" (header row), or "auto" (by the first byte). */
+  public static final Set<String> FORMATS = Set.of("auto", "ndjson", "json", "csv");
+
+  /**
+   * @param format one of {@link #FORMATS}
+   * @param schema the table's schema, needed to type CSV values (may be null for the JSON formats)
+   */
   public ImportSink(StoreClient store, String table, String job, Settings settings, Set<Long> storedBatches,
-      ImportProgress progress) {
+      ImportProgress progress, String format, io.sluice.schema.TableSchema schema) {
+    this.format = format == null ? "auto" : format;
+    this.tableName = table;
+    this.schema = schema;
     this.store = store;
     this.table = table;
     this.job = job;
     this.settings = settings;
     this.storedBatches = storedBatches;
     this.progress = progress;
-    this.lines = new LineSplitter(settings.maxLineBytes(), new LineSplitter.LineHandler() {
+    this.records = new LineSplitter.LineHandler() {
       @Override
       public void line(long lineNumber, Buffer line) {
         addLine(lineNumber, line);
@@ -74,8 +90,67 @@ public final class ImportSink implements WriteStream<Buffer> {
             + settings.maxLineBytes() + " (import.max.line.bytes)", prefix.toString()));
         addLine(lineNumber, Buffer.buffer());
       }
-    });
-    this.gunzip = new StreamingGunzip(settings.maxDecompressedBytes(), settings.maxRatio(), lines::feed);
+
+      @Override
+      public void invalid(long lineNumber, String message, String text) {
+        progress.failed(LineBatchParser.failure(lineNumber, message, text));
+        addLine(lineNumber, Buffer.buffer());
+      }
+    };
+    if (!"auto".equals(this.format)) {
+      splitter = splitterFor(this.format);
+    }
+    this.gunzip = new StreamingGunzip(settings.maxDecompressedBytes(), settings.maxRatio(), this::route);
+  }
+
+  /** Decompressed bytes go to the splitter of the format; "auto" decides on the first non-blank byte. */
+  private void route(Buffer chunk) {
+    if (splitter == null) {
+      int i = 0;
+      while (i < chunk.length() && isBlank(chunk.getByte(i))) {
+        i++;
+      }
+      if (i == chunk.length() && leadingWhitespace.length() < (1 << 20)) {
+        leadingWhitespace.appendBuffer(chunk.copy());
+        return;
+      }
+      byte first = i < chunk.length() ? chunk.getByte(i) : (byte) '{';
+      splitter = splitterFor(first == '{' ? "ndjson" : first == '[' ? "json" : "csv");
+      if (leadingWhitespace.length() > 0) {
+        splitter.feed(leadingWhitespace);
+        leadingWhitespace = null;
+      }
+    }
+    splitter.feed(chunk);
+  }
+
+  private RecordSplitter splitterFor(String kind) {
+    switch (kind) {
+      case "json":
+        return new JsonArrayElements(settings.maxLineBytes(), records);
+      case "csv":
+        if (schema == null) {
+          throw new ImportFormatException("CSV input needs the table's schema");
+        }
+        return new CsvRecords(tableName, schema, settings.maxLineBytes(), records);
+      default:
+        LineSplitter lines = new LineSplitter(settings.maxLineBytes(), records);
+        return new RecordSplitter() {
+          @Override
+          public void feed(Buffer chunk) {
+            lines.feed(chunk);
+          }
+
+          @Override
+          public void finish() {
+            lines.finish();
+          }
+        };
+    }
+  }
+
+  private static boolean isBlank(byte b) {
+    return b == ' ' || b == '\n' || b == '\r' || b == '\t';
   }
 
   /** Completes when the input has ended and every batch is stored; fails on the first fatal error. */
@@ -120,7 +195,13 @@ public final class ImportSink implements WriteStream<Buffer> {
     if (failure == null && !ended) {
       try {
         gunzip.finish();
-        lines.finish();
+        if (splitter == null && leadingWhitespace != null && leadingWhitespace.length() > 0) {
+          splitter = splitterFor("ndjson");
+          splitter.feed(leadingWhitespace);
+        }
+        if (splitter != null) {
+          splitter.finish();
+        }
         flush();
       } catch (ImportFormatException e) {
         fail(e);

@@ -103,7 +103,7 @@ public final class ImportVerticle extends VerticleBase {
     Future<JsonObject> result;
     try {
       result = switch (body.getString("op")) {
-        case "initiate" -> initiate(body.getString("table"));
+        case "initiate" -> initiate(body.getString("table"), body.getString("format", "auto"));
         case "claimUpload" -> Future.succeededFuture(claimUpload(body.getString("id"), body.getString("table")));
         case "uploaded" -> Future.succeededFuture(uploaded(body.getString("id"), body.getLong("bytes")));
         case "uploadFailed" -> Future.succeededFuture(uploadFailed(body.getString("id")));
@@ -128,11 +128,12 @@ public final class ImportVerticle extends VerticleBase {
     });
   }
 
-  private Future<JsonObject> initiate(String table) {
+  private Future<JsonObject> initiate(String table, String format) {
     return store.call(StoreRequest.table(StoreOp.GET_TABLE, table)).map(schema -> {
       Instant now = Instant.now();
       ImportJob job = new ImportJob(UUID.randomUUID().toString(), table, now,
           now.plusSeconds(config.uploadExpirySeconds()));
+      job.format = format;
       jobs.put(job.id, job);
       persist(job);
       return new JsonObject().put("id", job.id).put("expires", job.expires.getEpochSecond());
@@ -233,7 +234,13 @@ public final class ImportVerticle extends VerticleBase {
         config.importMaxRatio(), config.importMaxLineBytes(),
         job.batchRows > 0 ? job.batchRows : config.importBatchRows(),
         job.batchBytes > 0 ? job.batchBytes : config.importBatchBytes(), config.importWindow(), 0);
-    store.call(StoreRequest.withBody(StoreOp.IMPORTED_BATCHES, job.table, new JsonObject().put("job", job.id)))
+    io.sluice.schema.TableSchema[] schema = new io.sluice.schema.TableSchema[1];
+    store.call(StoreRequest.table(StoreOp.GET_TABLE, job.table))
+        .compose(tableSchema -> {
+          schema[0] = io.sluice.schema.SchemaParser.parseTable(job.table, tableSchema);
+          return store.call(StoreRequest.withBody(StoreOp.IMPORTED_BATCHES, job.table,
+              new JsonObject().put("job", job.id)));
+        })
         .compose(stored -> {
           Set<Long> storedBatches = new HashSet<>();
           JsonArray batches = stored.getJsonArray("batches");
@@ -245,7 +252,8 @@ public final class ImportVerticle extends VerticleBase {
                 storedBatches.size());
           }
           job.progress = new ImportProgress();
-          ImportSink sink = new ImportSink(store, job.table, job.id, settings, storedBatches, job.progress);
+          ImportSink sink = new ImportSink(store, job.table, job.id, settings, storedBatches, job.progress,
+              job.format, schema[0]);
           return open(job).compose(source -> {
             source.pipe().endOnFailure(false).to(sink).onFailure(sink::abort);
             return sink.done();

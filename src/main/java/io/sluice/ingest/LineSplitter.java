@@ -27,6 +27,11 @@ public final class LineSplitter {
 
     /** A line longer than the limit: its total length (without "\n"/"\r\n") and its first bytes. */
     void tooLong(long lineNumber, long length, Buffer prefix);
+
+    /** A record that cannot become a row (e.g. a CSV record with the wrong number of fields). */
+    default void invalid(long lineNumber, String message, String text) {
+      line(lineNumber, Buffer.buffer());
+    }
   }
 
   /** How many bytes of a too-long line are kept as its prefix. */

@@ -116,7 +116,7 @@ public final class StreamingGunzip {
         return;
       }
       byte b = chunk.getByte(i);
-      if (b == '{') {
+      if (b == '{' || b == '[' || looksLikeText(chunk, i, len)) {
         mode = Mode.PLAIN;
         passThrough(chunk, len);
         return;
@@ -474,11 +474,25 @@ public final class StreamingGunzip {
 
   private static String notGzip(byte first, Byte second) {
     return "the file is not gzip (first bytes " + hex(first) + (second == null ? "" : " " + hex(second))
-        + ") nor NDJSON";
+        + ") nor plain NDJSON, JSON or CSV text";
   }
 
   private static String hex(byte b) {
     return String.format("0x%02x", b & 0xff);
+  }
+
+  /** Plain CSV (or other text) input: no control characters among its first bytes. */
+  private static boolean looksLikeText(Buffer chunk, int from, int len) {
+    if (chunk.getByte(from) == 0x1f) {
+      return false;
+    }
+    for (int j = from; j < Math.min(len, from + 64); j++) {
+      byte b = chunk.getByte(j);
+      if ((b >= 0 && b < 0x20 && !isWhitespace(b)) || b == 0x7f) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean isWhitespace(byte b) {
