@@ -62,6 +62,9 @@ public final class LuceneStore implements TableStore {
   private static final double RAM_BUFFER_MB =
       Math.max(16, Math.min(64, Runtime.getRuntime().maxMemory() / 8 / (1024 * 1024)));
 
+  /** Suffix of the in-memory key of an index being built to replace a table's (never a valid table name). */
+  private static final String STAGING = "\u0000staging";
+
   private final Path dataDir;
   private final DirectoryFactory directories;
   private final Catalog catalog;
@@ -119,15 +122,15 @@ public final class LuceneStore implements TableStore {
       Map<String, Catalog.Entry> fresh = new LinkedHashMap<>();
       tables.forEach((name, schema) -> fresh.put(name, new Catalog.Entry(newId(), schema)));
       for (Map.Entry<String, Catalog.Entry> e : fresh.entrySet()) {
-        openIndex(e.getKey() + "\u0000new", e.getValue());
+        openIndex(e.getKey() + STAGING, e.getValue());
       }
       catalog.save(fresh);
       old.forEach((name, entry) -> dropIndex(name));
       entries.clear();
       entries.putAll(fresh);
       for (String name : fresh.keySet()) {
-        indexes.put(name, indexes.remove(name + "\u0000new"));
-        analyzers.put(name, analyzers.remove(name + "\u0000new"));
+        indexes.put(name, indexes.remove(name + STAGING));
+        analyzers.put(name, analyzers.remove(name + STAGING));
       }
       return schemaUnlocked();
     });
@@ -251,22 +254,8 @@ public final class LuceneStore implements TableStore {
       TableSchema updated = schema.withoutColumn(column);
       // Old documents still carry the column's index fields; rewriting keeps a later column of the same
       // name from matching stale values.
-      Catalog.Entry entry = new Catalog.Entry(newId(), updated);
-      openIndex(table + "\u0000new", entry);
-      TableIndex target = indexes.get(table + "\u0000new");
-      try {
-        copyRows(indexes.get(table), target, updated, column);
-        target.commitAndRefresh();
-      } catch (IOException e) {
-        closeQuietly(indexes.remove(table + "\u0000new"));
-        analyzers.remove(table + "\u0000new");
-        throw new UncheckedIOException(e);
-      }
-      entries.put(table, entry);
-      saveCatalog();
-      dropIndex(table);
-      indexes.put(table, indexes.remove(table + "\u0000new"));
-      analyzers.put(table, analyzers.remove(table + "\u0000new"));
+      installTable(table, new Catalog.Entry(newId(), updated),
+          target -> copyRows(indexes.get(table), target, updated, column));
       return new JsonObject().put("deleted", new JsonArray().add(table + "." + column));
     });
   }
@@ -318,9 +307,7 @@ public final class LuceneStore implements TableStore {
         throw ApiError.conflict("table '" + to + "' exists; pass \"replace\": true to overwrite it");
       }
       Catalog.Entry entry = new Catalog.Entry(newId(), source.schema());
-      openIndex(to + "\u0000new", entry);
-      TableIndex target = indexes.get(to + "\u0000new");
-      try {
+      installTable(to, entry, target -> {
         indexes.get(from).exclusive(searcher -> {
           List<CodecReader> readers = new ArrayList<>();
           for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
@@ -330,20 +317,7 @@ public final class LuceneStore implements TableStore {
           return null;
         });
         target.resetSequence();
-        target.commitAndRefresh();
-      } catch (IOException e) {
-        closeQuietly(indexes.remove(to + "\u0000new"));
-        analyzers.remove(to + "\u0000new");
-        throw new UncheckedIOException(e);
-      }
-      boolean replacing = entries.containsKey(to);
-      entries.put(to, entry);
-      saveCatalog();
-      if (replacing) {
-        dropIndex(to);
-      }
-      indexes.put(to, indexes.remove(to + "\u0000new"));
-      analyzers.put(to, analyzers.remove(to + "\u0000new"));
+      });
       return new JsonObject().put("from", from).put("copy", to).put("schema", entry.schema().toJson());
     });
   }
@@ -808,12 +782,35 @@ public final class LuceneStore implements TableStore {
   }
 
   private void replaceTable(String table, Catalog.Entry entry) {
-    openIndex(table + "\u0000new", entry);
+    installTable(table, entry, target -> { });
+  }
+
+  private interface IndexFiller {
+    void fill(TableIndex target) throws IOException;
+  }
+
+  /**
+   * Builds a table's new index beside the old one and swaps it in: the catalog names the new directory only
+   * once it is filled and committed, so a crash midway leaves the old table (and an orphan removed at start).
+   */
+  private void installTable(String table, Catalog.Entry entry, IndexFiller filler) {
+    String staging = table + STAGING;
+    openIndex(staging, entry);
+    TableIndex target = indexes.get(staging);
+    try {
+      filler.fill(target);
+      target.commitAndRefresh();
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(indexes.remove(staging));
+      analyzers.remove(staging);
+      deleteRecursively(target.path());
+      throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+    }
     entries.put(table, entry);
     saveCatalog();
     dropIndex(table);
-    indexes.put(table, indexes.remove(table + "\u0000new"));
-    analyzers.put(table, analyzers.remove(table + "\u0000new"));
+    indexes.put(table, indexes.remove(staging));
+    analyzers.put(table, analyzers.remove(staging));
   }
 
   private void copyRows(TableIndex source, TableIndex target, TableSchema schema, String droppedColumn)
