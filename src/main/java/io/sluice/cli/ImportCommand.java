@@ -1,0 +1,224 @@
+package io.sluice.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code sluice import FILE --table T}: the file upload flow of SPEC §3 (initiate, PUT to the signed URL, trigger,
+ * poll) with progress bars, against Sluice or Aito.
+ */
+@Command(name = "import", header = "Import an NDJSON file (gzip or plain) with a progress bar.", sortOptions = false,
+    description = {"Imports an NDJSON file (gzipped or plain) into a table through the file API: initiate, PUT the"
+        + " file to the signed URL, trigger, then poll until the job finishes, with a progress bar of rows, rows/s"
+        + " and ETA on stderr.",
+        "A plain file is gzipped to a temporary file first (Aito accepts only gzip; Sluice accepts both).",
+        "The row total behind the ETA is estimated from the lines in the first --sample rows and the bytes they"
+            + " take, so it is marked '≈' unless the whole file fit in the sample.",
+        "Rejected lines do not stop the import: they are reported at the end (the server keeps the last 50)."
+            + " Interrupting the command does not stop a triggered import: poll GET"
+            + " /api/v1/data/{table}/file/{id} (the id is printed first)."})
+final class ImportCommand implements Callable<Integer> {
+  @ParentCommand
+  SluiceCli root;
+
+  @Spec
+  CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "FILE", description = "NDJSON file, plain or gzip (detected by content).")
+  Path file;
+
+  @Option(names = "--table", required = true, paramLabel = "T", description = "Table to import into.")
+  String table;
+
+  @Mixin
+  ApiOptions api;
+
+  @Option(names = "--create-schema",
+      description = "If the table does not exist, create it with the schema infer-schema guesses from the file.")
+  boolean createSchema;
+
+  @Option(names = "--sample", paramLabel = "N", defaultValue = "" + InferSchemaCommand.DEFAULT_SAMPLE,
+      description = "Rows read for --create-schema and for the row estimate (default: ${DEFAULT-VALUE}).")
+  int sample;
+
+  @Option(names = "--analyzer", paramLabel = "A",
+      description = "With --create-schema: analyzer of every Text column. Default: guessed.")
+  String analyzer;
+
+  @Option(names = {"-q", "--quiet"}, description = "No progress bars.")
+  boolean quiet;
+
+  @Option(names = "--poll-interval", paramLabel = "MILLIS", defaultValue = "500",
+      description = "Milliseconds between status polls (default: ${DEFAULT-VALUE}).")
+  long pollMillis;
+
+  private PrintWriter out;
+  private PrintWriter err;
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    InferSchemaCommand.requireReadable(spec, file);
+    if (sample < 1 || pollMillis < 1) {
+      throw new ParameterException(spec.commandLine(), "--sample and --poll-interval must be at least 1");
+    }
+    ApiClient client = api.client(spec, root.env);
+    out = spec.commandLine().getOut();
+    err = spec.commandLine().getErr();
+    String tablePath = "/api/v1/data/" + ApiClient.segment(table) + "/file";
+
+    if (createSchema) {
+      createTableIfMissing(client);
+    }
+    NdjsonFiles.RowEstimate estimate = NdjsonFiles.estimateRows(file, sample);
+    Path upload = file;
+    Path temporary = null;
+    try {
+      if (!NdjsonFiles.isGzip(file)) {
+        if (!createSchema) {
+          client.get("/api/v1/schema/" + ApiClient.segment(table)); // an unknown table fails before the gzip work
+        }
+        temporary = Files.createTempFile("sluice-import-", ".ndjson.gz");
+        temporary.toFile().deleteOnExit();
+        try (ProgressBar bar = byteBar("Gzip", Files.size(file))) {
+          NdjsonFiles.gzip(file, temporary, bar::stepTo);
+        }
+        upload = temporary;
+      }
+      JsonNode initiated = client.post(tablePath, ApiClient.JSON.createObjectNode());
+      String id = initiated.path("id").asText();
+      String url = initiated.path("url").asText(null);
+      if (id.isEmpty() || url == null) {
+        throw new ApiClient.ApiException(0, "the server's answer to POST " + tablePath + " has no id and url: "
+            + initiated, null);
+      }
+      info("import " + id + " into table '" + table + "' from " + file);
+      try (ProgressBar bar = byteBar("Upload", Files.size(upload))) {
+        client.upload(url, upload, bar::stepTo);
+        bar.stepTo(Files.size(upload));
+      }
+      client.post(tablePath + "/" + ApiClient.segment(id), ApiClient.JSON.createObjectNode());
+      JsonNode status = poll(client, tablePath + "/" + ApiClient.segment(id), estimate);
+      return report(id, status);
+    } finally {
+      if (temporary != null) {
+        Files.deleteIfExists(temporary);
+      }
+    }
+  }
+
+  private void createTableIfMissing(ApiClient client) throws IOException {
+    String schemaPath = "/api/v1/schema/" + ApiClient.segment(table);
+    try {
+      client.get(schemaPath);
+      info("table '" + table + "' exists; keeping its schema");
+      return;
+    } catch (ApiClient.ApiException e) {
+      if (e.status() != 404) {
+        throw e;
+      }
+    }
+    SchemaInference inference = InferSchemaCommand.infer(file, sample);
+    inference.warnings().forEach(w -> info("warning: " + w));
+    if (inference.rows() == 0) {
+      throw new ParameterException(spec.commandLine(), "cannot infer a schema: no JSON object rows in the first "
+          + sample + " lines of '" + file + "'");
+    }
+    ObjectNode schema = inference.tableSchema(analyzer);
+    client.put(schemaPath, schema);
+    info("created table '" + table + "' with the schema inferred from " + inference.rows() + " row(s): " + schema);
+  }
+
+  /** Polls the job status until finished, driving a progress bar of lines processed (stored + rejected). */
+  private JsonNode poll(ApiClient client, String statusPath, NdjsonFiles.RowEstimate estimate)
+      throws InterruptedException {
+    int transientFailures = 0;
+    try (ProgressBar bar = bar("Import", estimate.rows(), " rows", 1)) {
+      while (true) {
+        JsonNode status;
+        try {
+          status = client.get(statusPath);
+          transientFailures = 0;
+        } catch (ApiClient.ApiException e) {
+          if ((e.status() == 0 || e.status() >= 500 || e.status() == 429) && ++transientFailures <= 5) {
+            Thread.sleep(Math.min(10_000, pollMillis * (1L << transientFailures)));
+            continue;
+          }
+          throw e;
+        }
+        JsonNode s = status.path("status");
+        long completed = s.path("completedCount").asLong(0);
+        long failed = s.path("failedCount").asLong(0);
+        long processed = completed + failed;
+        boolean finished = s.path("finished").asBoolean(false)
+            || s.path("phase").asText("").startsWith("Finished");
+        if (finished && s.path("phase").asText("").equals("Finished")) {
+          bar.maxHint(processed);
+        } else if (estimate.rows() > 0 && processed > bar.getMax()) {
+          bar.maxHint(processed);
+        }
+        bar.stepTo(processed);
+        bar.setExtraMessage(" " + s.path("phase").asText("") + ", " + failed + " rejected"
+            + (estimate.exact() || finished ? "" : ", total estimated"));
+        if (finished) {
+          return status;
+        }
+        Thread.sleep(pollMillis);
+      }
+    }
+  }
+
+  private int report(String id, JsonNode status) {
+    JsonNode s = status.path("status");
+    JsonNode errors = status.path("errors");
+    String phase = s.path("phase").asText("");
+    long completed = s.path("completedCount").asLong(0);
+    long failed = s.path("failedCount").asLong(0);
+    String duration = s.has("totalDuration")
+        ? String.format(Locale.ROOT, " in %.1f s", s.get("totalDuration").asLong() / 1000.0) : "";
+    String throughput = s.has("throughput") ? " (" + s.get("throughput").asLong() + " rows/s)" : "";
+    String summary = String.format(Locale.ROOT, "%s: %,d rows stored in table '%s', %,d lines rejected%s%s",
+        phase, completed, table, failed, duration, throughput);
+    boolean ok = phase.equals("Finished");
+    if (ok) {
+      out.println(summary);
+      out.flush();
+    } else {
+      err.println("sluice: import " + id + " " + summary);
+    }
+    if (!ok || failed > 0) {
+      err.println((ok ? "warning: " : "sluice: ") + errors.path("message").asText("(no message)"));
+      SluiceCli.printErrors(err, errors.path("rows"));
+    }
+    err.flush();
+    return ok ? SluiceCli.OK : SluiceCli.FAILED;
+  }
+
+  private ProgressBar byteBar(String task, long bytes) {
+    return bytes >= 1 << 20 ? bar(task, bytes, " MiB", 1 << 20) : bar(task, bytes, " KiB", 1 << 10);
+  }
+
+  private ProgressBar bar(String task, long max, String unit, long unitSize) {
+    err.flush();
+    return ProgressBars.create(root, err, quiet, task, max, unit, unitSize);
+  }
+
+  private void info(String message) {
+    err.println(message);
+    err.flush();
+  }
+}

@@ -1,0 +1,109 @@
+package io.sluice.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code sluice infer-schema FILE}: guesses a table schema from a sample of an NDJSON file. */
+@Command(name = "infer-schema", header = "Guess a table schema from an NDJSON file.", sortOptions = false,
+    description = {"Reads up to --sample rows of an NDJSON file (gzipped or not) and prints a guessed Aito table"
+        + " schema as JSON on stdout (warnings on stderr). Needs no server.",
+        "Example: sluice infer-schema data.ndjson.gz > schema.json && curl -X PUT $SLUICE/api/v1/schema/t"
+            + " -H \"x-api-key: $KEY\" -d @schema.json"})
+final class InferSchemaCommand implements Callable<Integer> {
+  static final int DEFAULT_SAMPLE = 10_000;
+
+  @Spec
+  CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "FILE", description = "NDJSON file, plain or gzip (detected by content).")
+  Path file;
+
+  @Option(names = "--table", paramLabel = "T",
+      description = "Print {\"schema\": {T: …}} (the shape of GET /api/v1/schema) instead of the table schema alone.")
+  String table;
+
+  @Option(names = "--sample", paramLabel = "N", defaultValue = "" + DEFAULT_SAMPLE,
+      description = "Rows to read from the start of the file (default: ${DEFAULT-VALUE}).")
+  int sample;
+
+  @Option(names = "--analyzer", paramLabel = "A",
+      description = "Analyzer of every Text column (e.g. standard, english, whitespace). Default: guessed.")
+  String analyzer;
+
+  @Override
+  public Integer call() throws IOException {
+    requireReadable(spec, file);
+    if (sample < 1) {
+      throw new ParameterException(spec.commandLine(), "--sample must be at least 1");
+    }
+    SchemaInference inference = infer(file, sample);
+    PrintWriter err = spec.commandLine().getErr();
+    inference.warnings().forEach(w -> err.println("warning: " + w));
+    err.println(inference.rows() > 0 ? "inferred from " + inference.rows() + " row(s) of " + file
+        : "sluice: no JSON object rows in the first " + sample + " lines of " + file);
+    err.flush();
+    ObjectNode schema = inference.tableSchema(analyzer);
+    if (table != null) {
+      ObjectNode wrapped = ApiClient.JSON.createObjectNode();
+      wrapped.putObject("schema").set(table, schema);
+      schema = wrapped;
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    out.println(SluiceCli.pretty(schema));
+    out.flush();
+    return inference.rows() > 0 ? SluiceCli.OK : SluiceCli.FAILED;
+  }
+
+  /**
+   * Feeds the first {@code sampleRows} non-blank lines of the file to a {@link SchemaInference}; a file damaged
+   * after some rows gives a guess from those rows, with a warning.
+   */
+  static SchemaInference infer(Path file, long sampleRows) throws IOException {
+    SchemaInference inference = new SchemaInference();
+    long lineNumber = 0;
+    try (BufferedReader lines = NdjsonFiles.openLines(file)) {
+      long sampled = 0;
+      String line;
+      while (sampled < sampleRows && (line = lines.readLine()) != null) {
+        lineNumber++;
+        if (line.isBlank()) {
+          continue;
+        }
+        sampled++;
+        JsonNode row;
+        try {
+          row = ApiClient.JSON.readTree(line);
+        } catch (JsonProcessingException e) {
+          inference.addUnparseable(lineNumber);
+          continue;
+        }
+        inference.add(row, lineNumber);
+      }
+    } catch (IOException e) {
+      if (inference.rows() == 0) {
+        throw new IOException("cannot read '" + file + "': " + e.getMessage(), e);
+      }
+      inference.damaged(lineNumber + 1, e.getMessage());
+    }
+    return inference;
+  }
+
+  static void requireReadable(CommandSpec spec, Path file) {
+    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+      throw new ParameterException(spec.commandLine(), "cannot read file '" + file + "'");
+    }
+  }
+}

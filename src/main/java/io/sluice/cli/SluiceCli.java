@@ -1,0 +1,153 @@
+package io.sluice.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.Version;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code sluice} command line: without a subcommand (or with {@code serve}) it starts the server; the other
+ * subcommands are clients of a running Sluice, or of Aito, over HTTP. Build one with {@link #commandLine}.
+ */
+@Command(name = "sluice", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT,
+    versionProvider = SluiceCli.VersionProvider.class,
+    description = {"Sluice: an ingestion server that speaks Aito's data API, and a client for it.",
+        "Without a command, starts the server (like 'serve')."},
+    subcommands = {ServeCommand.class, ImportCommand.class, InferSchemaCommand.class, SchemaCommand.class,
+        DeleteCommand.class, SearchCommand.class, CommandLine.HelpCommand.class},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+        "0:success",
+        "1:the import finished in error (FinishedInError), or a local file could not be read",
+        "2:usage error (bad option, missing file or API key, --where that is not a JSON object)",
+        "3:the server refused a request (its message is printed) or could not be reached"})
+public final class SluiceCli implements Callable<Integer> {
+  public static final int OK = 0;
+  public static final int FAILED = 1;
+  public static final int USAGE = 2;
+  public static final int REQUEST_FAILED = 3;
+
+  final Map<String, String> env;
+  final boolean interactive;
+  private volatile boolean serving;
+
+  @Spec
+  CommandSpec spec;
+
+  /**
+   * env: environment variables (for URL and key defaults); interactive: stderr is a terminal, so progress bars
+   * redraw in place (else they print a line now and then).
+   */
+  public SluiceCli(Map<String, String> env, boolean interactive) {
+    this.env = Map.copyOf(env);
+    this.interactive = interactive;
+  }
+
+  public static CommandLine commandLine(SluiceCli cli) {
+    CommandLine commandLine = new CommandLine(cli);
+    commandLine.setExecutionExceptionHandler(SluiceCli::handle);
+    commandLine.setParameterExceptionHandler(SluiceCli::usageError);
+    commandLine.getSubcommands().get("infer-schema").getCommandSpec().usageMessage()
+        .footerHeading("%nHeuristics:%n").footer(helpLines(SchemaInference.HEURISTICS));
+    return commandLine;
+  }
+
+  /** True once the server was started (the JVM must then keep running). */
+  public boolean serving() {
+    return serving;
+  }
+
+  void markServing() {
+    serving = true;
+  }
+
+  @Override
+  public Integer call() {
+    return ServeCommand.serve(this, spec.commandLine().getErr());
+  }
+
+  /** A usage error: the message, the synopsis and a pointer to --help (not the whole help), exit code 2. */
+  private static int usageError(CommandLine.ParameterException e, String[] args) {
+    CommandLine commandLine = e.getCommandLine();
+    PrintWriter err = commandLine.getErr();
+    err.println("sluice: " + e.getMessage());
+    CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+    err.print(commandLine.getHelp().fullSynopsis());
+    err.println("Try '" + commandLine.getCommandSpec().qualifiedName() + " --help' for more information.");
+    err.flush();
+    return USAGE;
+  }
+
+  private static int handle(Exception e, CommandLine commandLine, CommandLine.ParseResult parseResult) {
+    PrintWriter err = commandLine.getErr();
+    if (e instanceof ApiClient.ApiException api) {
+      err.println("sluice: " + api.getMessage());
+      printErrors(err, api.errors());
+      err.flush();
+      return REQUEST_FAILED;
+    }
+    if (e instanceof IOException || e instanceof UncheckedIOException) {
+      err.println("sluice: " + e.getMessage());
+      err.flush();
+      return FAILED;
+    }
+    throw asRuntime(e);
+  }
+
+  private static RuntimeException asRuntime(Exception e) {
+    return e instanceof RuntimeException r ? r : new IllegalStateException(e);
+  }
+
+  /** Prints the server's "errors" list (rows of a batch, lines of an import): one line each. */
+  static void printErrors(PrintWriter err, JsonNode errors) {
+    if (errors == null || !errors.isArray()) {
+      return;
+    }
+    for (JsonNode error : errors) {
+      StringBuilder line = new StringBuilder("  ");
+      if (error.has("line")) {
+        line.append("line ").append(error.get("line").asText()).append(": ");
+      } else if (error.has("row")) {
+        line.append("row ").append(error.get("row").asText()).append(": ");
+      }
+      if (error.has("column")) {
+        line.append("column '").append(error.get("column").asText()).append("': ");
+      }
+      line.append(error.path("message").asText(error.toString()));
+      if (error.has("line") && error.hasNonNull("row")) {
+        String row = error.get("row").isTextual() ? error.get("row").asText() : error.get("row").toString();
+        line.append(" — ").append(row.length() > 200 ? row.substring(0, 200) + "…" : row);
+      }
+      err.println(line);
+    }
+  }
+
+  static String pretty(JsonNode json) {
+    try {
+      return ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Help text given as plain lines: picocli treats help strings as format strings, so '%' is escaped. */
+  static String[] helpLines(String text) {
+    return text.replace("%", "%%").split("\n");
+  }
+
+  static final class VersionProvider implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"sluice " + Version.VERSION};
+    }
+  }
+}

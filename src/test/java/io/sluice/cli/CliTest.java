@@ -1,0 +1,331 @@
+package io.sluice.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.BenchRows;
+import io.sluice.TestServer;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI's client commands run in-process (picocli's execute) against a real server on a free port. */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class CliTest {
+  @TempDir
+  Path dataDir;
+  @TempDir
+  Path files;
+  TestServer server;
+
+  @BeforeEach
+  void start(Vertx vertx) {
+    server = new TestServer(vertx, dataDir, Map.of("import.batch.rows", 500)).start();
+  }
+
+  @AfterEach
+  void stop() {
+    server.stop();
+  }
+
+  /** Exit code and captured output of one command; env holds SLUICE_API_KEY = the read-write key. */
+  record Run(int code, String out, String err) {
+    JsonNode json() {
+      try {
+        return ApiClient.JSON.readTree(out);
+      } catch (IOException e) {
+        throw new AssertionError("stdout is not JSON: " + out, e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "exit " + code + "\n--- stdout\n" + out + "\n--- stderr\n" + err;
+    }
+  }
+
+  Run run(String... args) {
+    return runWithEnv(Map.of("SLUICE_API_KEY", TestServer.RW_KEY), args);
+  }
+
+  Run runWithEnv(Map<String, String> env, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    var commandLine = SluiceCli.commandLine(new SluiceCli(env, false));
+    commandLine.setOut(new PrintWriter(out, true));
+    commandLine.setErr(new PrintWriter(err, true));
+    int code = commandLine.execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  /** A client command with --url pointing at the test server. */
+  Run client(String... args) {
+    return run(Stream.concat(Arrays.stream(args), Stream.of("--url", url())).toArray(String[]::new));
+  }
+
+  String url() {
+    return "http://127.0.0.1:" + server.port();
+  }
+
+  long count(String table) {
+    return server.search(new JsonObject().put("from", table).put("limit", 0)).total();
+  }
+
+  Path write(String name, byte[] content) throws IOException {
+    return Files.write(files.resolve(name), content);
+  }
+
+  @Test
+  void importsGzipFileWithProgressAndReportsRejectedLines() throws IOException {
+    assertThat(server.put("/api/v1/schema/items", BenchRows.SCHEMA).status()).isEqualTo(200);
+    Path file = write("items.ndjson.gz", BenchRows.gzip(BenchRows.ndjson(7, 3000,
+        Map.of(10, "{\"id\": \"ten\"}", 2000, "not json at all"))));
+
+    Run run = client("import", file.toString(), "--table", "items", "--poll-interval", "100");
+
+    assertThat(run.code()).as(run.toString()).isZero();
+    assertThat(run.out()).contains("Finished: 2,998 rows stored in table 'items', 2 lines rejected");
+    assertThat(count("items")).isEqualTo(2998);
+    // the rejected lines, as the server reported them
+    assertThat(run.err()).contains("warning: Last 2 failing rows").contains("line 11: ").contains("'id'")
+        .contains("line 2001: ").contains("not json at all");
+    // progress without a terminal: plain ASCII lines (no carriage returns, no ANSI escapes), the last one at 100%
+    assertThat(run.err()).doesNotContain("\r").doesNotContain("\u001b");
+    assertThat(run.err().lines().filter(l -> l.startsWith("Upload"))).isNotEmpty();
+    assertThat(run.err().lines().filter(l -> l.startsWith("Import")).reduce((a, b) -> b).orElseThrow())
+        .contains("100%").contains("3000/3000 rows").contains("rows/s").contains("Finished, 2 rejected");
+  }
+
+  @Test
+  void importsPlainFileCreatingTheTableFromTheInferredSchema() throws IOException {
+    Path file = write("fresh.ndjson", BenchRows.ndjson(3, 1200, Map.of()));
+
+    Run run = client("import", file.toString(), "--table", "fresh", "--create-schema", "--poll-interval", "100");
+
+    assertThat(run.code()).as(run.toString()).isZero();
+    assertThat(run.err()).contains("created table 'fresh'").contains("Gzip");
+    assertThat(count("fresh")).isEqualTo(1200);
+    JsonObject columns = server.get("/api/v1/schema/fresh").json().getJsonObject("columns");
+    assertThat(columns.getJsonObject("id").getString("type")).isEqualTo("Int");
+    assertThat(columns.getJsonObject("price").getString("type")).isEqualTo("Decimal");
+    assertThat(columns.getJsonObject("active").getString("type")).isEqualTo("Boolean");
+    assertThat(columns.getJsonObject("category").getString("type")).isEqualTo("String");
+    assertThat(columns.getJsonObject("description").getString("type")).isEqualTo("Text");
+
+    Run again = client("import", file.toString(), "--table", "fresh", "--create-schema", "-q");
+    assertThat(again.code()).as(again.toString()).isZero();
+    assertThat(again.err()).contains("table 'fresh' exists; keeping its schema").doesNotContain("Import ");
+    assertThat(count("fresh")).isEqualTo(2400);
+  }
+
+  @Test
+  void truncatedGzipEndsFinishedInErrorWithExitCodeOne() throws IOException {
+    assertThat(server.put("/api/v1/schema/items", BenchRows.SCHEMA).status()).isEqualTo(200);
+    byte[] gzip = BenchRows.gzip(BenchRows.ndjson(5, 5000, Map.of()));
+    Path file = write("cut.ndjson.gz", Arrays.copyOf(gzip, gzip.length / 2));
+
+    Run run = client("import", file.toString(), "--table", "items", "--poll-interval", "100");
+
+    assertThat(run.code()).as(run.toString()).isEqualTo(SluiceCli.FAILED);
+    assertThat(run.err()).contains("FinishedInError").contains("truncated");
+    assertThat(run.out()).isEmpty();
+  }
+
+  @Test
+  void importIntoAMissingTableShowsTheServersMessage() throws IOException {
+    Path file = write("rows.ndjson", BenchRows.ndjson(1, 10, Map.of()));
+    Run run = client("import", file.toString(), "--table", "nosuch");
+    assertThat(run.code()).as(run.toString()).isEqualTo(SluiceCli.REQUEST_FAILED);
+    assertThat(run.err()).contains("sluice: GET /api/v1/schema/nosuch → 404").contains("'nosuch'");
+    assertThat(run.err()).as("checked before gzipping the plain file").doesNotContain("Gzip");
+
+    Run gzipped = client("import", write("rows.gz", BenchRows.gzip(BenchRows.ndjson(1, 10, Map.of()))).toString(),
+        "--table", "nosuch");
+    assertThat(gzipped.code()).as(gzipped.toString()).isEqualTo(SluiceCli.REQUEST_FAILED);
+    assertThat(gzipped.err()).contains("sluice: POST /api/v1/data/nosuch/file → 404").contains("'nosuch'");
+  }
+
+  @Test
+  void inferSchemaGuessesTypesNullabilityAndAnalyzers() throws IOException {
+    StringBuilder rows = new StringBuilder();
+    String[] cities = {"New York", "Los Angeles", "San Francisco"};
+    for (int i = 0; i < 60; i++) {
+      rows.append(new JsonObject()
+          .put("id", i)
+          .put("big", 5_000_000_000L + i)
+          .put("price", i % 2 == 0 ? i : i + 0.5)
+          .put("flag", i % 3 == 0)
+          .put("code", "C-" + i)
+          .put("city", cities[i % 3])
+          .put("bio", "the user number " + i + " is one of the people in the list of test users")
+          .put("tags", "tag" + i + " extra" + (i * 7))
+          .put("maybe", i % 4 == 0 ? null : "x" + i)
+          .put("mixed", i == 5 ? "five" : i)
+          .put("nested", new JsonArray().add(i))
+          .put("empty", (String) null)
+          .encode()).append('\n');
+      if (i == 30) {
+        rows.append("\n").append("[1, 2]\n");
+      }
+    }
+    rows.append("{\"id\": 60, \"big\": 1, \"price\": 1, \"flag\": true, \"code\": \"x\", \"city\": \"Los Angeles\","
+        + " \"bio\": \"a b\", \"tags\": \"t u\", \"mixed\": 1, \"nested\": [], \"empty\": null}\n");
+    Path file = write("sample.ndjson.gz", BenchRows.gzip(rows.toString().getBytes()));
+
+    Run run = run("infer-schema", file.toString());
+
+    assertThat(run.code()).as(run.toString()).isZero();
+    JsonNode columns = run.json().get("columns");
+    assertThat(run.json().get("type").asText()).isEqualTo("table");
+    assertThat(columns.get("id").toString()).isEqualTo("{\"type\":\"Int\",\"nullable\":false}");
+    assertThat(columns.get("big").get("type").asText()).isEqualTo("Long");
+    assertThat(columns.get("price").get("type").asText()).isEqualTo("Decimal");
+    assertThat(columns.get("flag").get("type").asText()).isEqualTo("Boolean");
+    assertThat(columns.get("code").get("type").asText()).as("no whitespace").isEqualTo("String");
+    assertThat(columns.get("city").get("type").asText()).as("categories").isEqualTo("String");
+    assertThat(columns.get("bio").toString())
+        .isEqualTo("{\"type\":\"Text\",\"nullable\":false,\"analyzer\":\"english\"}");
+    assertThat(columns.get("tags").toString())
+        .isEqualTo("{\"type\":\"Text\",\"nullable\":false,\"analyzer\":\"standard\"}");
+    assertThat(columns.get("maybe").toString()).as("null in some rows, absent in one")
+        .isEqualTo("{\"type\":\"String\",\"nullable\":true}");
+    assertThat(columns.get("mixed").get("type").asText()).as("most values are numbers").isEqualTo("Int");
+    assertThat(columns.get("nested").get("type").asText()).isEqualTo("String");
+    assertThat(columns.get("empty").toString()).isEqualTo("{\"type\":\"String\",\"nullable\":true}");
+    assertThat(run.err()).contains("1 sampled line(s) are not JSON objects and were skipped (first: line 33)")
+        .contains("field 'mixed': mostly numbers, but 1 sampled value(s) of another kind")
+        .contains("field 'nested': holds nested objects or arrays")
+        .contains("field 'empty': null or missing in every sampled row")
+        .contains("inferred from 61 row(s)");
+
+    Run wrapped = run("infer-schema", file.toString(), "--table", "t", "--sample", "10", "--analyzer", "finnish");
+    assertThat(wrapped.code()).as(wrapped.toString()).isZero();
+    JsonNode table = wrapped.json().get("schema").get("t");
+    assertThat(table.get("columns").get("bio").get("analyzer").asText()).isEqualTo("finnish");
+    assertThat(wrapped.err()).contains("inferred from 10 row(s)");
+  }
+
+  @Test
+  void inferredSchemaIsAcceptedByTheServer() throws IOException {
+    Path file = write("bench.ndjson", BenchRows.ndjson(11, 500, Map.of()));
+    Run run = run("infer-schema", file.toString());
+    assertThat(run.code()).as(run.toString()).isZero();
+    assertThat(server.put("/api/v1/schema/guessed", new JsonObject(run.out())).status()).isEqualTo(200);
+    assertThat(server.post("/api/v1/data/guessed/batch",
+        new JsonArray("[" + new String(BenchRows.ndjson(11, 500, Map.of())).strip().replace("\n", ",") + "]"))
+        .status()).isEqualTo(200);
+  }
+
+  @Test
+  void schemaDeleteAndSearchCommands() {
+    assertThat(server.put("/api/v1/schema/customers", new JsonObject("""
+        {"type":"table","columns":{"id":{"type":"Int"},"name":{"type":"String"},
+         "tags":{"type":"Text","analyzer":"Whitespace"}}}""")).status()).isEqualTo(200);
+    JsonArray rows = new JsonArray();
+    for (int i = 0; i < 20; i++) {
+      rows.add(new JsonObject().put("id", i).put("name", "n" + i).put("tags", i % 2 == 0 ? "london even" : "paris"));
+    }
+    assertThat(server.post("/api/v1/data/customers/batch", rows).status()).isEqualTo(200);
+
+    Run all = client("schema");
+    assertThat(all.code()).as(all.toString()).isZero();
+    assertThat(all.json().get("schema").get("customers").get("columns").get("id").get("type").asText())
+        .isEqualTo("Int");
+    assertThat(all.out()).contains("\n  ");
+    Run one = client("schema", "customers");
+    assertThat(one.code()).as(one.toString()).isZero();
+    assertThat(one.json().get("columns").has("tags")).isTrue();
+
+    Run search = client("search", "--table", "customers", "--where", "{\"tags\": {\"$match\": \"london\"}}",
+        "--order-by", "{\"$desc\": \"id\"}", "--limit", "3", "--select", "id,name");
+    assertThat(search.code()).as(search.toString()).isZero();
+    assertThat(search.json().get("total").asLong()).isEqualTo(10);
+    assertThat(search.json().get("hits").toString())
+        .isEqualTo("[{\"id\":18,\"name\":\"n18\"},{\"id\":16,\"name\":\"n16\"},{\"id\":14,\"name\":\"n14\"}]");
+
+    Run delete = client("delete", "--table", "customers", "--where", "{\"id\": {\"$lt\": 5}}");
+    assertThat(delete.code()).as(delete.toString()).isZero();
+    assertThat(delete.json().toString()).isEqualTo("{\"total\":5}");
+    assertThat(count("customers")).isEqualTo(15);
+
+    Run rest = client("search", "--table", "customers", "--order-by", "id", "--limit", "1");
+    assertThat(rest.json().get("hits").get(0).get("id").asInt()).isEqualTo(5);
+    assertThat(rest.json().get("total").asLong()).isEqualTo(15);
+
+    Run everything = client("delete", "--table", "customers", "--where", "{}");
+    assertThat(everything.json().get("total").asLong()).isEqualTo(15);
+  }
+
+  @Test
+  void serverErrorsArePrintedWithTheirMessageAndExitCodeThree() {
+    Run badKey = client("schema", "--key", "wrong-key");
+    assertThat(badKey.code()).isEqualTo(SluiceCli.REQUEST_FAILED);
+    assertThat(badKey.err()).contains("sluice: GET /api/v1/schema → 403: invalid api key");
+    assertThat(badKey.out()).isEmpty();
+
+    Run readOnlyDelete = runWithEnv(Map.of("AITO_API_KEY", TestServer.RO_KEY), "delete", "--table", "t", "--where",
+        "{}", "--url", url());
+    assertThat(readOnlyDelete.code()).isEqualTo(SluiceCli.REQUEST_FAILED);
+    assertThat(readOnlyDelete.err()).contains("403").contains("read-only");
+
+    Run unknownTable = client("search", "--table", "nope");
+    assertThat(unknownTable.code()).isEqualTo(SluiceCli.REQUEST_FAILED);
+    assertThat(unknownTable.err()).contains("404").contains("'nope'");
+
+    Run down = run("schema", "--url", "http://127.0.0.1:1");
+    assertThat(down.code()).isEqualTo(SluiceCli.REQUEST_FAILED);
+    assertThat(down.err()).contains("cannot connect to http://127.0.0.1:1");
+  }
+
+  @Test
+  void usageErrorsExitWithTwo() throws IOException {
+    Run noKey = runWithEnv(Map.of(), "schema", "--url", url());
+    assertThat(noKey.code()).isEqualTo(SluiceCli.USAGE);
+    assertThat(noKey.err()).contains("no API key").contains("Try 'sluice schema --help'");
+
+    Run badWhere = client("delete", "--table", "t", "--where", "{\"id\": ");
+    assertThat(badWhere.code()).isEqualTo(SluiceCli.USAGE);
+    assertThat(badWhere.err()).contains("--where is not valid JSON");
+    Run arrayWhere = client("search", "--table", "t", "--where", "[1]");
+    assertThat(arrayWhere.code()).isEqualTo(SluiceCli.USAGE);
+
+    assertThat(client("delete", "--table", "t").code()).as("--where is required").isEqualTo(SluiceCli.USAGE);
+    assertThat(client("import", files.resolve("missing.ndjson").toString(), "--table", "t").err())
+        .contains("cannot read file");
+    assertThat(run("import", write("x.ndjson", new byte[0]).toString()).code()).as("--table is required")
+        .isEqualTo(SluiceCli.USAGE);
+    assertThat(run("schema", "--url", "ftp://host").code()).isEqualTo(SluiceCli.USAGE);
+    Run typo = run("improt");
+    assertThat(typo.code()).isEqualTo(SluiceCli.USAGE);
+    assertThat(typo.err()).contains("Did you mean").contains("import");
+  }
+
+  @Test
+  void helpListsTheCommandsAndTheHeuristics() {
+    Run help = run("--help");
+    assertThat(help.code()).isZero();
+    assertThat(help.out()).contains("serve", "import", "infer-schema", "schema", "delete", "search", "Exit codes");
+    Run infer = run("infer-schema", "--help");
+    assertThat(infer.out()).contains("Heuristics:").contains("categories: at most 50 distinct values")
+        .contains("at least 15% of their words");
+    assertThat(run("serve", "--help").code()).isZero();
+    assertThat(run("--version").out()).contains("sluice ");
+  }
+}
