@@ -139,8 +139,12 @@ public final class TestServer {
   }
 
   public static <T> T await(Future<T> future) {
+    return await(future, 120);
+  }
+
+  public static <T> T await(Future<T> future, int seconds) {
     try {
-      return future.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+      return future.toCompletionStage().toCompletableFuture().get(seconds, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new AssertionError("request failed: " + e, e);
     }

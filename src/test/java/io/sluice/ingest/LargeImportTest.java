@@ -116,7 +116,7 @@ class LargeImportTest {
       server.put("/api/v1/schema/items", BenchRows.SCHEMA);
       var body = TestServer.await(vertx.fileSystem().open(file.toString(), new OpenOptions().setRead(true)));
       var response = TestServer.await(server.client().post("/api/v1/data/items/stream")
-          .putHeader("x-api-key", TestServer.RW_KEY).sendStream(body));
+          .putHeader("x-api-key", TestServer.RW_KEY).timeout(900_000).sendStream(body), 900);
       assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
       assertThat(response.bodyAsJsonObject().getLong("total")).isEqualTo(MILLION);
       assertThat(response.bodyAsJsonObject().getLong("failedCount")).isZero();
