@@ -19,6 +19,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
+import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.handler.TimeoutHandler;
 import java.util.Locale;
 import java.util.Set;
@@ -31,6 +32,9 @@ import java.util.function.Function;
  */
 public final class ApiRouter {
   private static final String ACCESS = "sluice.access";
+  /** Classpath folder of the dashboard's files. */
+  static final String WEBROOT = "webroot";
+  private static final String DASHBOARD_PATHS = "^/(?:[A-Za-z0-9_-]+\\.(?:html|js|css|svg|png|ico))?$";
   private static final Set<String> ALLOWED_HEADERS = Set.of("x-api-key", "content-type", "content-encoding");
 
   private final SluiceConfig config;
@@ -102,7 +106,9 @@ public final class ApiRouter {
     write(HttpMethod.DELETE, "/api/v1/schema/:table/:column",
         ctx -> store.call(columnRequest(ctx, StoreOp.DELETE_COLUMN, null)));
 
+    // Fixed paths under /api/v1/data come before the /api/v1/data/:table routes, or they would be taken as a table.
     write(HttpMethod.POST, "/api/v1/data/_delete", ctx -> delete(jsonBody(ctx)));
+    read(HttpMethod.GET, "/api/v1/data/_imports", imports::list);
     write(HttpMethod.POST, "/api/v1/data/:table/batch", ctx -> batch(ctx.pathParam("table"), rawBody(ctx)));
     write(HttpMethod.POST, "/api/v1/data/:table/optimize", ctx -> optimize(ctx.pathParam("table")));
     write(HttpMethod.POST, "/api/v1/data/:table/file", ctx -> imports.initiate(ctx, jsonBody(ctx)));
@@ -130,6 +136,15 @@ public final class ApiRouter {
     read(HttpMethod.GET, "/api/v1/jobs/:id", ctx -> Future.succeededFuture(jobs.status(ctx.pathParam("id"))));
     read(HttpMethod.GET, "/api/v1/jobs/:id/result",
         ctx -> Future.succeededFuture(jobs.result(ctx.pathParam("id"))));
+
+    // The dashboard (src/main/resources/webroot): "/" and the files beside it, nothing else, so that other paths
+    // keep their 404 and 405 answers.
+    router.routeWithRegex(DASHBOARD_PATHS).method(HttpMethod.GET).method(HttpMethod.HEAD)
+        .handler(ApiRouter::dashboardHeaders)
+        .handler(StaticHandler.create(WEBROOT)
+        .setCachingEnabled(false)
+        .setDirectoryListing(false)
+        .setIndexPage("index.html"));
     return router;
   }
 
@@ -174,6 +189,20 @@ public final class ApiRouter {
     router.route(method, path).handler(ctx -> budget.reserve(ctx, config.maxBatchBytes()));
     router.route(method, path).handler(timeout);
     router.route(method, path).handler(bodyHandler).handler(respond(handler));
+  }
+
+  /**
+   * The dashboard loads nothing but its own files and talks only to this server; the key lives in the page's
+   * localStorage, so no other origin may frame or script it.
+   */
+  private static void dashboardHeaders(RoutingContext ctx) {
+    ctx.response().headers()
+        .set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';"
+            + " connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+        .set("X-Content-Type-Options", "nosniff")
+        .set("Referrer-Policy", "no-referrer")
+        .set(HttpHeaders.CACHE_CONTROL, "no-cache");
+    ctx.next();
   }
 
   private void authenticate(RoutingContext ctx) {

@@ -8,6 +8,7 @@ import io.sluice.errors.ApiError;
 import io.sluice.ingest.ImportFormatException;
 import io.sluice.ingest.ImportProgress;
 import io.sluice.ingest.ImportSink;
+import io.sluice.ingest.ImportVerticle;
 import io.sluice.ingest.UploadSigner;
 import io.sluice.schema.SchemaParser;
 import io.sluice.store.DurableFiles;
@@ -36,6 +37,7 @@ import org.slf4j.LoggerFactory;
 final class ImportRoutes {
   private static final Logger LOG = LoggerFactory.getLogger(ImportRoutes.class);
   static final String UPLOAD_METHOD = "PUT";
+  static final int MAX_LIST_LIMIT = 1000;
 
   private final Vertx vertx;
   private final SluiceConfig config;
@@ -75,6 +77,27 @@ final class ImportRoutes {
   Future<JsonObject> status(RoutingContext ctx) {
     return bus.callImport(new JsonObject().put("op", "status").put("id", ctx.pathParam("id"))
         .put("table", ctx.pathParam("table")));
+  }
+
+  /**
+   * {@code GET /api/v1/data/_imports[?limit=n]} (a Sluice extension, read-only): the import jobs, newest first,
+   * each {@code {"id","table","createdAt","bytes","bytesRead","status","errors"}} with the status and errors of
+   * {@link #status}. Finished jobs stay listed for import.keep.seconds.
+   */
+  Future<JsonObject> list(RoutingContext ctx) {
+    int limit = ImportVerticle.DEFAULT_LIST_LIMIT;
+    String param = ctx.request().getParam("limit");
+    if (param != null) {
+      try {
+        limit = Integer.parseInt(param.trim());
+      } catch (NumberFormatException e) {
+        limit = -1;
+      }
+      if (limit < 1 || limit > MAX_LIST_LIMIT) {
+        throw ApiError.badRequest("'limit' must be an integer from 1 to " + MAX_LIST_LIMIT + ", got '" + param + "'");
+      }
+    }
+    return bus.callImport(new JsonObject().put("op", "list").put("limit", limit));
   }
 
   /** {@code PUT /uploads/{id}?table&expires&signature}: the signature is the credential. */

@@ -20,6 +20,10 @@ final class ImportJob {
   Instant finishedAt;
   String message;
   ImportProgress progress = new ImportProgress();
+  /** The pipeline of a running job (not persisted): its input bytes show how far the file has been read. */
+  ImportSink sink;
+  /** Input bytes read by the last run, kept when it ends. */
+  long bytesRead;
   int batchRows;
   int batchBytes;
   String format = "auto";
@@ -33,6 +37,10 @@ final class ImportJob {
 
   boolean finished() {
     return phase == Phase.Finished || phase == Phase.FinishedInError;
+  }
+
+  long bytesRead() {
+    return sink != null ? sink.inputBytes() : bytesRead;
   }
 
   boolean triggered() {
@@ -70,7 +78,7 @@ final class ImportJob {
     return new JsonObject()
         .put("id", id).put("table", table).put("phase", phase.name())
         .put("createdAt", createdAt.toString()).put("expires", expires.toString())
-        .put("bytes", bytes).put("sourceUrl", sourceUrl)
+        .put("bytes", bytes).put("bytesRead", bytesRead()).put("sourceUrl", sourceUrl)
         .put("startedAt", startedAt == null ? null : startedAt.toString())
         .put("finishedAt", finishedAt == null ? null : finishedAt.toString())
         .put("message", message)
@@ -83,6 +91,7 @@ final class ImportJob {
         Instant.parse(json.getString("createdAt")), Instant.parse(json.getString("expires")));
     job.phase = Phase.valueOf(json.getString("phase"));
     job.bytes = json.getLong("bytes", 0L);
+    job.bytesRead = json.getLong("bytesRead", 0L);
     job.sourceUrl = json.getString("sourceUrl");
     job.startedAt = json.getString("startedAt") == null ? null : Instant.parse(json.getString("startedAt"));
     job.finishedAt = json.getString("finishedAt") == null ? null : Instant.parse(json.getString("finishedAt"));

@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -51,6 +52,8 @@ public final class ImportVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ImportVerticle.class);
   static final String JOBS_DIR = "imports";
   static final String UPLOADS_DIR = "uploads";
+  /** Jobs listed by {@code GET /api/v1/data/_imports} unless it asks for another number. */
+  public static final int DEFAULT_LIST_LIMIT = 100;
 
   private final SluiceConfig config;
   private final Path jobsDir;
@@ -110,6 +113,7 @@ public final class ImportVerticle extends VerticleBase {
         case "trigger" -> Future.succeededFuture(trigger(body.getString("id"), body.getString("table"),
             body.getString("sourceUrl")));
         case "status" -> Future.succeededFuture(job(body.getString("id"), body.getString("table")).statusJson());
+        case "list" -> Future.succeededFuture(list(body.getInteger("limit", DEFAULT_LIST_LIMIT)));
         default -> Future.failedFuture(new ApiError(500, "unknown import op " + body.getString("op")));
       };
     } catch (RuntimeException e) {
@@ -206,6 +210,30 @@ public final class ImportVerticle extends VerticleBase {
     return new JsonObject().put("id", id).put("status", "started");
   }
 
+  /**
+   * {@code GET /api/v1/data/_imports} (a Sluice extension): the jobs this node knows, newest first, each with the
+   * status body of {@code GET /api/v1/data/{table}/file/{id}} plus the upload size and the bytes read so far.
+   */
+  private JsonObject list(int limit) {
+    JsonArray imports = new JsonArray();
+    jobs.values().stream()
+        .sorted(Comparator.comparing((ImportJob job) -> job.createdAt).reversed()
+            .thenComparing(job -> job.id))
+        .limit(limit)
+        .forEach(job -> {
+          JsonObject status = job.statusJson();
+          imports.add(new JsonObject()
+              .put("id", job.id)
+              .put("table", job.table)
+              .put("createdAt", job.createdAt.toString())
+              .put("bytes", job.bytes)
+              .put("bytesRead", job.bytesRead())
+              .put("status", status.getJsonObject("status"))
+              .put("errors", status.getJsonObject("errors")));
+        });
+    return new JsonObject().put("imports", imports);
+  }
+
   private ImportJob job(String id, String table) {
     ImportJob job = id == null ? null : jobs.get(id);
     if (job == null || !job.table.equals(table)) {
@@ -254,6 +282,7 @@ public final class ImportVerticle extends VerticleBase {
           job.progress = new ImportProgress();
           ImportSink sink = new ImportSink(store, job.table, job.id, settings, storedBatches, job.progress,
               job.format, schema[0]);
+          job.sink = sink;
           return open(job).compose(source -> {
             source.pipe().endOnFailure(false).to(sink).onFailure(sink::abort);
             return sink.done();
@@ -284,6 +313,10 @@ public final class ImportVerticle extends VerticleBase {
 
   private void finish(ImportJob job, Throwable failure) {
     running--;
+    if (job.sink != null) {
+      job.bytesRead = job.sink.inputBytes();
+      job.sink = null;
+    }
     job.finishedAt = Instant.now();
     if (failure == null) {
       job.phase = ImportJob.Phase.Finished;

@@ -252,6 +252,69 @@ class ImportApiTest {
     assertThat(count("items")).as("only whole batches of 500 rows, never the unfinished rest").isEqualTo(1000);
   }
 
+  @Test
+  void importsAreListedNewestFirstWithTheirStatus() {
+    assertThat(server.get("/api/v1/data/_imports").json()).isEqualTo(new JsonObject().put("imports", new JsonArray()));
+
+    byte[] first = BenchRows.gzip(BenchRows.ndjson(41, 1200, Map.of(7, "{\"id\": true}")));
+    String firstId = startImport("items", first);
+    awaitFinished("items", firstId);
+    assertThat(server.put("/api/v1/schema/other", BenchRows.SCHEMA).status()).isEqualTo(200);
+    String secondId = startImport("other", BenchRows.ndjson(42, 300, Map.of()));
+    awaitFinished("other", secondId);
+    String initiatedId = server.post("/api/v1/data/items/file", new JsonObject()).json().getString("id");
+
+    var response = server.send(HttpMethod.GET, "/api/v1/data/_imports", null, TestServer.RO_KEY);
+    assertThat(response.status()).as(response.toString()).isEqualTo(200);
+    assertThat(response.header("content-type")).startsWith("application/json");
+    JsonArray imports = response.json().getJsonArray("imports");
+    assertThat(imports.stream().map(entry -> ((JsonObject) entry).getString("id")))
+        .containsExactly(initiatedId, secondId, firstId);
+
+    JsonObject firstEntry = imports.getJsonObject(2);
+    assertThat(firstEntry.getString("table")).isEqualTo("items");
+    JsonObject firstStatus = server.get("/api/v1/data/items/file/" + firstId).json();
+    assertThat(firstEntry.getJsonObject("status")).isEqualTo(firstStatus.getJsonObject("status"));
+    assertThat(firstEntry.getJsonObject("errors")).isEqualTo(firstStatus.getJsonObject("errors"));
+    assertThat(firstEntry.getJsonObject("status").getString("phase")).isEqualTo("Finished");
+    assertThat(firstEntry.getJsonObject("status").getLong("completedCount")).isEqualTo(1199);
+    assertThat(firstEntry.getJsonObject("errors").getJsonArray("rows").getJsonObject(0).getLong("line")).isEqualTo(8);
+    assertThat(firstEntry.getLong("bytes")).isEqualTo(first.length);
+    assertThat(firstEntry.getLong("bytesRead")).isEqualTo(first.length);
+    assertThat(firstEntry.getString("createdAt")).isNotBlank();
+
+    assertThat(imports.getJsonObject(1).getString("table")).isEqualTo("other");
+    assertThat(imports.getJsonObject(1).getJsonObject("status").getLong("completedCount")).isEqualTo(300);
+    JsonObject initiated = imports.getJsonObject(0);
+    assertThat(initiated.getJsonObject("status").getString("phase")).isEqualTo("Initiated");
+    assertThat(initiated.getJsonObject("status").getBoolean("finished")).isFalse();
+    assertThat(initiated.getJsonObject("errors").getString("message")).isEqualTo("Last 0 failing rows");
+
+    var limited = server.get("/api/v1/data/_imports?limit=1").json().getJsonArray("imports");
+    assertThat(limited.size()).isEqualTo(1);
+    assertThat(limited.getJsonObject(0).getString("id")).isEqualTo(initiatedId);
+    for (String bad : new String[] {"0", "-1", "x", "1001"}) {
+      var refused = server.get("/api/v1/data/_imports?limit=" + bad);
+      assertThat(refused.status()).as(refused.toString()).isEqualTo(400);
+      assertThat(refused.json().getString("message")).contains("limit");
+    }
+    assertThat(server.send(HttpMethod.GET, "/api/v1/data/_imports", null, null).status()).isEqualTo(403);
+    assertThat(server.send(HttpMethod.GET, "/api/v1/data/_imports", null, "wrong").status()).isEqualTo(403);
+
+    // "_imports" stays a valid table name for the row endpoints (only GET of the exact path is the list).
+    assertThat(server.put("/api/v1/schema/_imports", BenchRows.SCHEMA).status()).isEqualTo(200);
+    var row = server.post("/api/v1/data/_imports", new JsonObject(BenchRows.row(new java.util.Random(1), 5)));
+    assertThat(row.status()).as(row.toString()).isEqualTo(200);
+    assertThat(count("_imports")).isEqualTo(1);
+
+    // The list is rebuilt from the persisted jobs after a restart, in the same order.
+    server.restart();
+    var afterRestart = server.get("/api/v1/data/_imports").json().getJsonArray("imports");
+    assertThat(afterRestart.stream().map(entry -> ((JsonObject) entry).getString("id")))
+        .containsExactly(initiatedId, secondId, firstId);
+    assertThat(afterRestart.getJsonObject(2).getJsonObject("status")).isEqualTo(firstStatus.getJsonObject("status"));
+  }
+
   // ---------------------------------------------------------------- helpers
 
   private HttpResponse<Buffer> upload(String url, byte[] body) {
@@ -259,11 +322,16 @@ class ImportApiTest {
   }
 
   private JsonObject importFile(String table, byte[] body) {
+    return awaitFinished(table, startImport(table, body));
+  }
+
+  /** Initiates, uploads and triggers an import; returns its id. */
+  private String startImport(String table, byte[] body) {
     JsonObject initiated = server.post("/api/v1/data/" + table + "/file", new JsonObject()).json();
     assertThat(upload(initiated.getString("url"), body).statusCode()).isEqualTo(200);
     String id = initiated.getString("id");
     assertThat(server.post("/api/v1/data/" + table + "/file/" + id, new JsonObject()).status()).isEqualTo(200);
-    return awaitFinished(table, id);
+    return id;
   }
 
   JsonObject awaitFinished(String table, String id) {
