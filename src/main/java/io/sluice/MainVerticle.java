@@ -9,6 +9,7 @@ import io.sluice.bus.StoreRequestCodec;
 import io.sluice.config.SluiceConfig;
 import io.sluice.ingest.ImportVerticle;
 import io.sluice.ingest.UploadSigner;
+import io.sluice.metrics.Metrics;
 import io.sluice.store.DirectoryFactory;
 import io.sluice.store.LuceneStore;
 import io.sluice.store.StoreVerticle;
@@ -29,19 +30,37 @@ public final class MainVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(MainVerticle.class);
 
   private final SluiceConfig config;
+  private final DirectoryFactory directories;
+  private final Metrics metrics;
   private final AtomicReference<HttpVerticle> firstHttp = new AtomicReference<>();
   private TableStore store;
 
-  private final DirectoryFactory directories;
-
+  /** With metrics enabled, Sluice's meters go to a Prometheus registry of this server's own. */
   public MainVerticle(SluiceConfig config) {
     this(config, DirectoryFactory.FILE_SYSTEM);
   }
 
   /** With the given way to open table directories (tests inject I/O failures). */
   public MainVerticle(SluiceConfig config, DirectoryFactory directories) {
+    this(config, directories, config.metricsEnabled() ? Metrics.prometheus() : Metrics.noop());
+  }
+
+  /**
+   * {@code metrics}: where Sluice's meters go; {@code GET /metrics} serves its Prometheus registry, which
+   * {@link io.sluice.cli.Main} also hands to Vert.x for the HTTP, event-bus and JVM meters.
+   */
+  public MainVerticle(SluiceConfig config, Metrics metrics) {
+    this(config, DirectoryFactory.FILE_SYSTEM, metrics);
+  }
+
+  public MainVerticle(SluiceConfig config, DirectoryFactory directories, Metrics metrics) {
     this.config = config;
     this.directories = directories;
+    this.metrics = metrics;
+  }
+
+  public Metrics metrics() {
+    return metrics;
   }
 
   @Override
@@ -55,7 +74,9 @@ public final class MainVerticle extends VerticleBase {
     UploadSigner signer = UploadSigner.load(config.dataDir(), config.uploadSecret());
     Jobs jobs = new Jobs();
     RequestBudget budget = new RequestBudget(config.maxInflightBytes());
-    return vertx.executeBlocking(() -> new LuceneStore(config.dataDir(), config.maxResultLimit(), directories))
+    metrics.inflightSource(budget::inFlight);
+    return vertx.executeBlocking(() -> new LuceneStore(config.dataDir(), config.maxResultLimit(), directories,
+            metrics))
         .compose(opened -> {
           store = opened;
           return vertx.deployVerticle(() -> new StoreVerticle(store), new DeploymentOptions()
@@ -64,12 +85,12 @@ public final class MainVerticle extends VerticleBase {
               .setWorkerPoolSize(config.storeInstances())
               .setInstances(config.storeInstances()));
         })
-        .compose(id -> vertx.deployVerticle(new ImportVerticle(config), new DeploymentOptions()
+        .compose(id -> vertx.deployVerticle(new ImportVerticle(config, metrics), new DeploymentOptions()
             .setThreadingModel(ThreadingModel.WORKER)
             .setWorkerPoolName("sluice-import")
             .setWorkerPoolSize(1)))
         .compose(id -> vertx.deployVerticle(() -> {
-          HttpVerticle http = new HttpVerticle(config, keys, jobs, signer, budget);
+          HttpVerticle http = new HttpVerticle(config, keys, jobs, signer, budget, metrics);
           firstHttp.compareAndSet(null, http);
           return http;
         }, new DeploymentOptions().setInstances(config.httpInstances())))

@@ -1,6 +1,7 @@
 package io.sluice;
 
 import io.sluice.config.SluiceConfig;
+import io.sluice.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -30,6 +31,7 @@ public final class TestServer {
   private io.sluice.store.DirectoryFactory directories = io.sluice.store.DirectoryFactory.FILE_SYSTEM;
   private String deploymentId;
   private MainVerticle main;
+  private Metrics metrics;
   private WebClient client;
 
   public TestServer(Vertx vertx, Path dataDir) {
@@ -55,8 +57,15 @@ public final class TestServer {
     return this;
   }
 
+  /** Sluice's meters go to {@code metrics} (default: a fresh registry per start, or none with metrics off). */
+  public TestServer metrics(Metrics metrics) {
+    this.metrics = metrics;
+    return this;
+  }
+
   public TestServer start() {
-    main = new MainVerticle(SluiceConfig.load(Map.of(), overrides), directories);
+    SluiceConfig config = SluiceConfig.load(Map.of(), overrides);
+    main = metrics == null ? new MainVerticle(config, directories) : new MainVerticle(config, directories, metrics);
     deploymentId = await(vertx.deployVerticle(main));
     client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
         .setDefaultPort(main.actualPort()));
@@ -110,6 +119,28 @@ public final class TestServer {
   /** POST /api/v1/_search with the read-write key. */
   public Response search(JsonObject query) {
     return post("/api/v1/_search", query);
+  }
+
+  /** PUT {@code body} to a signed upload URL (absolute, as initiate returns it), with no key. */
+  public Response upload(String url, Buffer body) {
+    return new Response(await(client.requestAbs(HttpMethod.PUT, url).sendBuffer(body)));
+  }
+
+  /** Polls an import's status until it is finished; returns the last status body. */
+  public JsonObject awaitImport(String table, String id) {
+    long deadline = System.currentTimeMillis() + 120_000;
+    while (System.currentTimeMillis() < deadline) {
+      JsonObject status = get("/api/v1/data/" + table + "/file/" + id).json();
+      if (status.getJsonObject("status").getBoolean("finished")) {
+        return status;
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    }
+    throw new AssertionError("import " + id + " did not finish");
   }
 
   /** A further client of this server with its own connection pool, e.g. to play several concurrent users. */

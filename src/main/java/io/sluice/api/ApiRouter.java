@@ -7,6 +7,7 @@ import io.sluice.bus.StoreRequest;
 import io.sluice.config.SluiceConfig;
 import io.sluice.errors.ApiError;
 import io.sluice.ingest.UploadSigner;
+import io.sluice.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -21,6 +22,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.handler.TimeoutHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
@@ -42,6 +44,8 @@ public final class ApiRouter {
   private final Jobs jobs;
   private final StoreClient store;
   private final ImportRoutes imports;
+  private final Health health;
+  private final Metrics metrics;
   private final BodyHandler bodyHandler;
   private final Router router;
 
@@ -50,26 +54,30 @@ public final class ApiRouter {
   private final Handler<RoutingContext> timeout;
 
   private ApiRouter(Vertx vertx, SluiceConfig config, ApiKeys keys, Jobs jobs, UploadSigner signer,
-      RequestBudget budget) {
+      RequestBudget budget, Metrics metrics) {
     this.config = config;
     this.budget = budget;
     this.timeout = TimeoutHandler.create(config.requestTimeoutSeconds() * 1000L, 503);
     this.keys = keys;
     this.jobs = jobs;
+    this.metrics = metrics;
     this.store = new StoreClient(vertx);
-    this.imports = new ImportRoutes(vertx, config, signer, store);
+    this.imports = new ImportRoutes(vertx, config, signer, store, metrics);
+    this.health = new Health(vertx, store);
     this.bodyHandler = BodyHandler.create(false)
         .setBodyLimit(config.maxBatchBytes())
         .setHandleFileUploads(false);
     this.router = Router.router(vertx);
   }
 
+  /** {@code metrics}: Sluice's meters; {@code GET /metrics} scrapes its Prometheus registry when it has one. */
   public static Router create(Vertx vertx, SluiceConfig config, ApiKeys keys, Jobs jobs, UploadSigner signer,
-      RequestBudget budget) {
-    return new ApiRouter(vertx, config, keys, jobs, signer, budget).build();
+      RequestBudget budget, Metrics metrics) {
+    return new ApiRouter(vertx, config, keys, jobs, signer, budget, metrics).build();
   }
 
   private Router build() {
+    router.route().handler(ctx -> AccessLog.handle(ctx, metrics));
     router.route().handler(CorsHandler.create().addOrigin("*").allowedHeaders(ALLOWED_HEADERS)
         .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE)));
     router.route().failureHandler(ErrorHandler::handle);
@@ -78,8 +86,13 @@ public final class ApiRouter {
     }
 
     router.get("/version").handler(ctx -> ok(ctx, new JsonObject().put("version", Version.VERSION)));
-    router.get("/health").handler(this::health);
-    router.get("/api/v1/health").handler(this::health);
+    router.get("/health").handler(Health::live);
+    router.get("/ready").handler(health::ready);
+    router.get("/api/v1/health").handler(health::ready);
+    if (config.metricsEnabled() && metrics.prometheusRegistry() != null) {
+      router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics.prometheusRegistry()));
+    }
+    ApiDocs.mount(router);
 
     router.put("/uploads/:id").handler(imports::upload);
 
@@ -249,15 +262,6 @@ public final class ApiRouter {
       return;
     }
     ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.toBuffer());
-  }
-
-  private void health(RoutingContext ctx) {
-    store.call(StoreRequest.of(StoreOp.HEALTH)).onComplete(ar -> {
-      JsonObject body = ar.succeeded() ? ar.result()
-          : new JsonObject().put("status", "unavailable").put("message", ar.cause().getMessage());
-      ctx.response().setStatusCode("ok".equals(body.getString("status")) ? 200 : 503);
-      ok(ctx, body);
-    });
   }
 
   // ---------------------------------------------------------------- bodies

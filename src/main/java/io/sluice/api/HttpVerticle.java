@@ -2,6 +2,7 @@ package io.sluice.api;
 
 import io.sluice.config.SluiceConfig;
 import io.sluice.ingest.UploadSigner;
+import io.sluice.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpConnection;
@@ -16,12 +17,15 @@ public final class HttpVerticle extends VerticleBase {
   private final Jobs jobs;
   private final UploadSigner signer;
   private final RequestBudget budget;
+  private final Metrics metrics;
   private final AtomicInteger connections = new AtomicInteger();
   private HttpServer server;
 
-  public HttpVerticle(SluiceConfig config, ApiKeys keys, Jobs jobs, UploadSigner signer, RequestBudget budget) {
+  public HttpVerticle(SluiceConfig config, ApiKeys keys, Jobs jobs, UploadSigner signer, RequestBudget budget,
+      Metrics metrics) {
     this.budget = budget;
     this.config = config;
+    this.metrics = metrics;
     this.keys = keys;
     this.jobs = jobs;
     this.signer = signer;
@@ -38,7 +42,7 @@ public final class HttpVerticle extends VerticleBase {
         .setHandle100ContinueAutomatically(true)
         .setIdleTimeout(config.requestTimeoutSeconds()));
     server.connectionHandler(this::limitConnections);
-    return server.requestHandler(ApiRouter.create(vertx, config, keys, jobs, signer, budget)).listen();
+    return server.requestHandler(ApiRouter.create(vertx, config, keys, jobs, signer, budget, metrics)).listen();
   }
 
   /** Over max.connections a new connection is closed at once, before it can hold any memory. */

@@ -10,6 +10,7 @@ import io.sluice.ingest.ImportProgress;
 import io.sluice.ingest.ImportSink;
 import io.sluice.ingest.ImportVerticle;
 import io.sluice.ingest.UploadSigner;
+import io.sluice.metrics.Metrics;
 import io.sluice.schema.SchemaParser;
 import io.sluice.store.DurableFiles;
 import io.vertx.core.Future;
@@ -43,9 +44,11 @@ final class ImportRoutes {
   private final SluiceConfig config;
   private final UploadSigner signer;
   private final StoreClient bus;
+  private final Metrics metrics;
 
-  ImportRoutes(Vertx vertx, SluiceConfig config, UploadSigner signer, StoreClient bus) {
+  ImportRoutes(Vertx vertx, SluiceConfig config, UploadSigner signer, StoreClient bus, Metrics metrics) {
     this.vertx = vertx;
+    this.metrics = metrics;
     this.config = config;
     this.signer = signer;
     this.bus = bus;
@@ -151,6 +154,7 @@ final class ImportRoutes {
           long[] bytes = {0};
           request.handler(chunk -> {
             bytes[0] += chunk.length();
+            metrics.uploaded(chunk.length());
             if (bytes[0] > config.uploadMaxBytes()) {
               request.pause();
               received.tryFail(tooLarge());
@@ -196,7 +200,7 @@ final class ImportRoutes {
         sink = new ImportSink(bus, table, null, new ImportSink.Settings(config.importMaxDecompressedBytes(),
             config.importMaxRatio(), config.importMaxLineBytes(), config.importBatchRows(), config.importBatchBytes(),
             config.importWindow(), config.streamMaxBytes()), Set.of(), progress, format,
-            SchemaParser.parseTable(table, schema.result()));
+            SchemaParser.parseTable(table, schema.result()), metrics);
       } catch (ImportFormatException e) {
         ctx.fail(ApiError.badRequest(e.getMessage()));
         return;

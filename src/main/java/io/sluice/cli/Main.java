@@ -1,11 +1,23 @@
 package io.sluice.cli;
 
+import io.sluice.metrics.Metrics;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+
 /**
  * {@code java -jar sluice.jar [command]}: without a command starts the server with the configuration of conf/, env
  * and -D (as {@code serve}); {@code import}, {@code infer-schema}, {@code schema}, {@code delete} and {@code search}
  * are clients of a running Sluice or Aito. See {@link SluiceCli}.
  */
 public final class Main {
+  /** Logback reads this system property when its first logger is created. */
+  public static final String LOGBACK_CONFIG = "logback.configurationFile";
+  /** The packaged JSON configuration ({@code conf/logback-json.xml} is a copy to edit). */
+  public static final String JSON_LOGBACK_CONFIG = "logback-json.xml";
+
   private Main() {
   }
 
@@ -15,5 +27,33 @@ public final class Main {
     if (!cli.serving()) {
       System.exit(code);
     }
+  }
+
+  /**
+   * {@code log.format=json} selects the packaged {@value #JSON_LOGBACK_CONFIG} (logback's JSON encoder); text
+   * keeps logback's default, the packaged {@code logback.xml}. An explicit {@code -Dlogback.configurationFile}
+   * always wins.
+   */
+  static void selectLogFormat(String format) {
+    if (System.getProperty(LOGBACK_CONFIG) == null && "json".equals(format)) {
+      System.setProperty(LOGBACK_CONFIG, JSON_LOGBACK_CONFIG);
+    }
+  }
+
+  /**
+   * A Vert.x whose HTTP, event-bus, pool and JVM meters go to the registry of {@code metrics}, next to Sluice's
+   * own; a plain Vert.x when metrics are off.
+   */
+  public static Vertx createVertx(Metrics metrics) {
+    if (metrics.prometheusRegistry() == null) {
+      return Vertx.vertx();
+    }
+    return Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+            .setEnabled(true)
+            .setJvmMetricsEnabled(true)
+            .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
+        .withMetrics(new MicrometerMetricsFactory(metrics.prometheusRegistry()))
+        .build();
   }
 }

@@ -2,6 +2,7 @@ package io.sluice.cli;
 
 import io.sluice.MainVerticle;
 import io.sluice.config.SluiceConfig;
+import io.sluice.metrics.Metrics;
 import io.vertx.core.Vertx;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -38,10 +39,13 @@ final class ServeCommand implements Callable<Integer> {
       err.flush();
       return SluiceCli.USAGE;
     }
+    // No logger may exist before this line: logback reads its configuration once, with the first logger.
+    Main.selectLogFormat(config.logFormat());
     Logger log = LoggerFactory.getLogger(ServeCommand.class);
     root.markServing();
-    Vertx vertx = Vertx.vertx();
-    vertx.deployVerticle(new MainVerticle(config)).onComplete(ar -> {
+    Metrics metrics = config.metricsEnabled() ? Metrics.prometheus() : Metrics.noop();
+    Vertx vertx = Main.createVertx(metrics);
+    vertx.deployVerticle(new MainVerticle(config, metrics)).onComplete(ar -> {
       if (ar.failed()) {
         log.error("Sluice failed to start", ar.cause());
         vertx.close().onComplete(v -> System.exit(1));

@@ -41,7 +41,9 @@ public record SluiceConfig(
     long importKeepSeconds,
     long maxInflightBytes,
     int maxConnections,
-    int requestTimeoutSeconds) {
+    int requestTimeoutSeconds,
+    boolean metricsEnabled,
+    String logFormat) {
 
   /** A setting: its key in the config file, its environment variable, its default (null: none). */
   public record Key(String name, String env, Object defaultValue, String description) {
@@ -101,11 +103,17 @@ public record SluiceConfig(
   public static final Key REQUEST_TIMEOUT_SECONDS = new Key("request.timeout.seconds", "SLUICE_REQUEST_TIMEOUT_SECONDS",
       300, "deadline for receiving a request (headers and body) and idle connections");
 
+  public static final Key METRICS_ENABLED = new Key("metrics.enabled", "SLUICE_METRICS_ENABLED", true,
+      "serve Prometheus metrics at GET /metrics (HTTP, event bus, JVM and Sluice meters)");
+  public static final Key LOG_FORMAT = new Key("log.format", "SLUICE_LOG_FORMAT", "text",
+      "log format on standard output: text or json (picks logback.xml or logback-json.xml)");
+
   public static final List<Key> KEYS = List.of(HTTP_HOST, HTTP_PORT, DATA_DIR, API_KEY_RW, API_KEY_RO, PUBLIC_URL,
       MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
       UPLOAD_MAX_BYTES, IMPORT_MAX_DECOMPRESSED_BYTES, IMPORT_MAX_RATIO, IMPORT_MAX_LINE_BYTES, IMPORT_BATCH_ROWS,
       IMPORT_BATCH_BYTES, IMPORT_WINDOW, IMPORT_MAX_JOBS, STREAM_MAX_BYTES,
-      IMPORT_KEEP_SECONDS, MAX_INFLIGHT_BYTES, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS);
+      IMPORT_KEEP_SECONDS, MAX_INFLIGHT_BYTES, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, METRICS_ENABLED,
+      LOG_FORMAT);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
     Map<String, Object> values = new LinkedHashMap<>();
@@ -186,7 +194,25 @@ public record SluiceConfig(
         get(values, IMPORT_KEEP_SECONDS, Long::parseLong),
         inflightBudget(get(values, MAX_INFLIGHT_BYTES, Long::parseLong)),
         get(values, MAX_CONNECTIONS, Integer::parseInt),
-        get(values, REQUEST_TIMEOUT_SECONDS, Integer::parseInt));
+        get(values, REQUEST_TIMEOUT_SECONDS, Integer::parseInt),
+        get(values, METRICS_ENABLED, SluiceConfig::parseBoolean),
+        get(values, LOG_FORMAT, SluiceConfig::parseLogFormat));
+  }
+
+  private static boolean parseBoolean(String value) {
+    return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException("not a boolean: " + value);
+    };
+  }
+
+  private static String parseLogFormat(String value) {
+    String format = value.toLowerCase(java.util.Locale.ROOT);
+    if (!format.equals("text") && !format.equals("json")) {
+      throw new IllegalArgumentException("not a log format: " + value);
+    }
+    return format;
   }
 
   private static <T> T get(Map<String, Object> values, Key key, Function<String, T> parse) {

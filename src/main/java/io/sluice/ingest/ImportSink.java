@@ -4,6 +4,7 @@ import io.sluice.bus.StoreClient;
 import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
 import io.sluice.errors.ApiError;
+import io.sluice.metrics.Metrics;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -40,6 +41,7 @@ public final class ImportSink implements WriteStream<Buffer> {
   private final Settings settings;
   private final Set<Long> storedBatches;
   private final ImportProgress progress;
+  private final Metrics metrics;
   private final StreamingGunzip gunzip;
   private final LineSplitter.LineHandler records;
   private final String format;
@@ -68,11 +70,12 @@ public final class ImportSink implements WriteStream<Buffer> {
    * @param schema the table's schema, needed to type CSV values (may be null for the JSON formats)
    */
   public ImportSink(StoreClient store, String table, String job, Settings settings, Set<Long> storedBatches,
-      ImportProgress progress, String format, io.sluice.schema.TableSchema schema) {
+      ImportProgress progress, String format, io.sluice.schema.TableSchema schema, Metrics metrics) {
     this.format = format == null ? "auto" : format;
     this.tableName = table;
     this.schema = schema;
     this.store = store;
+    this.metrics = metrics;
     this.table = table;
     this.job = job;
     this.settings = settings;
@@ -262,8 +265,13 @@ public final class ImportSink implements WriteStream<Buffer> {
     batchFirstLine = -1;
     batchLines = 0;
     inFlight++;
+    int bytes = payload.length();
+    metrics.inflight(bytes);
     store.call(new StoreRequest(StoreOp.APPEND_LINES, table, null, args, payload))
-        .onComplete(reply -> stored(number, reply));
+        .onComplete(reply -> {
+          metrics.inflight(-bytes);
+          stored(number, reply);
+        });
   }
 
   private void stored(long number, AsyncResult<JsonObject> reply) {

@@ -6,6 +6,7 @@ import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
 import io.sluice.config.SluiceConfig;
 import io.sluice.errors.ApiError;
+import io.sluice.metrics.Metrics;
 import io.sluice.store.DurableFiles;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -56,6 +57,7 @@ public final class ImportVerticle extends VerticleBase {
   public static final int DEFAULT_LIST_LIMIT = 100;
 
   private final SluiceConfig config;
+  private final Metrics metrics;
   private final Path jobsDir;
   private final Path uploadsDir;
   private final Map<String, ImportJob> jobs = new LinkedHashMap<>();
@@ -66,8 +68,9 @@ public final class ImportVerticle extends VerticleBase {
   private MessageConsumer<JsonObject> consumer;
   private long cleanupTimer;
 
-  public ImportVerticle(SluiceConfig config) {
+  public ImportVerticle(SluiceConfig config, Metrics metrics) {
     this.config = config;
+    this.metrics = metrics;
     this.jobsDir = config.dataDir().resolve(JOBS_DIR);
     this.uploadsDir = config.dataDir().resolve(UPLOADS_DIR);
   }
@@ -87,6 +90,7 @@ public final class ImportVerticle extends VerticleBase {
     Files.createDirectories(jobsDir);
     Files.createDirectories(uploadsDir);
     loadJobs();
+    countPhases();
     consumer = vertx.eventBus().consumer(Addresses.IMPORT, this::handle);
     long keepMillis = config.importKeepSeconds() * 1000;
     cleanupTimer = vertx.setPeriodic(Math.max(100, Math.min(60_000, keepMillis / 2)), id -> cleanup());
@@ -281,7 +285,7 @@ public final class ImportVerticle extends VerticleBase {
           }
           job.progress = new ImportProgress();
           ImportSink sink = new ImportSink(store, job.table, job.id, settings, storedBatches, job.progress,
-              job.format, schema[0]);
+              job.format, schema[0], metrics);
           job.sink = sink;
           return open(job).compose(source -> {
             source.pipe().endOnFailure(false).to(sink).onFailure(sink::abort);
@@ -353,6 +357,7 @@ public final class ImportVerticle extends VerticleBase {
   }
 
   private void persist(ImportJob job) {
+    countPhases();
     try {
       DurableFiles.writeAtomically(jobsDir, job.id + ".json",
           job.toJson().encode().getBytes(StandardCharsets.UTF_8));
@@ -373,6 +378,19 @@ public final class ImportVerticle extends VerticleBase {
       }
       return expired || old;
     });
+    countPhases();
+  }
+
+  /** Publishes the number of jobs per phase ({@link Metrics#IMPORT_JOBS}); called at every transition. */
+  private void countPhases() {
+    Map<String, Long> counts = new LinkedHashMap<>();
+    for (ImportJob.Phase phase : ImportJob.Phase.values()) {
+      counts.put(phase.name(), 0L);
+    }
+    for (ImportJob job : jobs.values()) {
+      counts.merge(job.phase.name(), 1L, Long::sum);
+    }
+    metrics.importJobs(counts);
   }
 
   private static void deleteQuietly(Path file) {

@@ -7,6 +7,7 @@ import io.sluice.ingest.BatchParser;
 import io.sluice.ingest.Json;
 import io.sluice.ingest.LineBatchParser;
 import io.sluice.ingest.ParsedRow;
+import io.sluice.metrics.Metrics;
 import io.sluice.query.LinkResolver;
 import io.sluice.query.PropositionCompiler;
 import io.sluice.schema.ColumnSchema;
@@ -70,18 +71,25 @@ public final class LuceneStore implements TableStore {
   private final Catalog catalog;
   private final int maxResultLimit;
   private final ExecutorService commitExecutor;
+  private final Metrics metrics;
   private final ReentrantReadWriteLock catalogLock = new ReentrantReadWriteLock();
   private final Map<String, Catalog.Entry> entries;
   private final Map<String, TableIndex> indexes = new LinkedHashMap<>();
   private final Map<String, TableAnalyzer> analyzers = new LinkedHashMap<>();
 
   public LuceneStore(Path dataDir, int maxResultLimit) {
-    this(dataDir, maxResultLimit, DirectoryFactory.FILE_SYSTEM);
+    this(dataDir, maxResultLimit, DirectoryFactory.FILE_SYSTEM, Metrics.noop());
   }
 
   public LuceneStore(Path dataDir, int maxResultLimit, DirectoryFactory directories) {
+    this(dataDir, maxResultLimit, directories, Metrics.noop());
+  }
+
+  /** {@code metrics} receives rows ingested and rejected per table and the latency of every commit. */
+  public LuceneStore(Path dataDir, int maxResultLimit, DirectoryFactory directories, Metrics metrics) {
     this.directories = directories;
     this.dataDir = dataDir;
+    this.metrics = metrics;
     this.catalog = new Catalog(dataDir);
     this.maxResultLimit = maxResultLimit;
     this.commitExecutor = Executors.newCachedThreadPool(runnable -> {
@@ -353,6 +361,9 @@ public final class LuceneStore implements TableStore {
     LineBatchParser.Result[] parsed = new LineBatchParser.Result[1];
     return writeRows(table, marker, schema -> {
       parsed[0] = LineBatchParser.parse(table, schema, payload, firstLine);
+      if (!validateOnly) {
+        metrics.rowsRejected(table, parsed[0].failedCount());
+      }
       return validateOnly ? new Rows(0, List.of()) : new Rows(parsed[0].rows().size(), parsed[0].rows());
     }, count -> {
       List<ParsedRow> valid = parsed[0].rows();
@@ -419,7 +430,15 @@ public final class LuceneStore implements TableStore {
     try {
       TableSchema schema = entry(table).schema();
       index = indexes.get(table);
-      rows = source.rows(schema);
+      try {
+        rows = source.rows(schema);
+      } catch (ApiError invalid) {
+        if (invalid.status() == 400) {
+          // A refused batch lists its bad rows (the first 50); a single bad row has no list.
+          metrics.rowsRejected(table, invalid.errors() == null ? 1 : invalid.errors().size());
+        }
+        throw invalid;
+      }
       if (rows.count() == 0) {
         return Future.succeededFuture(reply.of(0));
       }
@@ -429,7 +448,11 @@ public final class LuceneStore implements TableStore {
     } finally {
       catalogLock.readLock().unlock();
     }
-    return index.durable().map(v -> reply.of(rows.count())).recover(this::mapFailure);
+    int stored = rows.count();
+    return index.durable().map(v -> {
+      metrics.rowsIngested(table, stored);
+      return reply.of(stored);
+    }).recover(this::mapFailure);
   }
 
   @Override
@@ -842,7 +865,8 @@ public final class LuceneStore implements TableStore {
     TableAnalyzer analyzer = new TableAnalyzer(entry.schema());
     try {
       Path path = catalog.tablePath(entry.id());
-      indexes.put(key, new TableIndex(path, directories.open(path), analyzer, commitExecutor, RAM_BUFFER_MB));
+      indexes.put(key, new TableIndex(path, directories.open(path), analyzer, commitExecutor, RAM_BUFFER_MB,
+          metrics.commitLatency()));
       analyzers.put(key, analyzer);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open index of table " + key + " at " + catalog.tablePath(entry.id()), e);

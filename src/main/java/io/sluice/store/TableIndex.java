@@ -9,7 +9,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
+import io.micrometer.core.instrument.Timer;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.lucene.analysis.Analyzer;
@@ -51,10 +53,12 @@ final class TableIndex implements Closeable {
   private volatile Throwable latched;
   /** Set by each commit; the next search refreshes. Refreshing lazily spares imports a reader per commit. */
   private volatile boolean stale;
+  private final Timer commitLatency;
 
-  TableIndex(Path path, Directory directory, Analyzer analyzer, Executor commitExecutor, double ramBufferMb)
-      throws IOException {
+  TableIndex(Path path, Directory directory, Analyzer analyzer, Executor commitExecutor, double ramBufferMb,
+      Timer commitLatency) throws IOException {
     this.path = path;
+    this.commitLatency = commitLatency;
     this.directory = directory;
     IndexWriterConfig config = new IndexWriterConfig(analyzer)
         .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
@@ -228,8 +232,10 @@ final class TableIndex implements Closeable {
   }
 
   private void commitNow() throws IOException {
+    long start = System.nanoTime();
     try {
       writer.commit();
+      commitLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
       stale = true;
     } catch (IOException | RuntimeException e) {
       latch(e);

@@ -1,0 +1,143 @@
+package io.sluice.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+/**
+ * Sluice's own meters, by name, in one place. One instance per server, shared by the store, the import
+ * verticle and the HTTP verticles; every method is thread-safe and cheap. The store records into it whether
+ * or not Vert.x metrics are enabled: with {@code metrics.enabled=false} it records into a registry with no
+ * backend ({@link #noop()}), which costs next to nothing.
+ *
+ * <p>Prometheus names: dots become underscores, counters get {@code _total}, timers {@code _seconds}.
+ */
+public final class Metrics {
+  /** Counter, tag {@value #TAG_TABLE}: rows made durable by batches, single rows, imports and streams. */
+  public static final String ROWS_INGESTED = "sluice.rows.ingested";
+  /**
+   * Counter, tag {@value #TAG_TABLE}: rows refused by validation — lines an import or stream skipped, and the
+   * rows a refused batch listed as invalid (at most the first 50 of one batch).
+   */
+  public static final String ROWS_REJECTED = "sluice.rows.rejected";
+  /** Gauge, tag {@value #TAG_PHASE}: file-import jobs this node knows, by phase. */
+  public static final String IMPORT_JOBS = "sluice.import.jobs";
+  /** Counter: bytes received by the upload URL ({@code PUT /uploads/{id}}). */
+  public static final String UPLOAD_BYTES = "sluice.upload.bytes";
+  /** Timer: duration of each durable (fsync'd) Lucene commit, one per group of writers. */
+  public static final String COMMIT_LATENCY = "sluice.commit.latency";
+  /**
+   * Gauge: request bytes held by the HTTP layer's budget ({@code max.inflight.bytes}) plus bytes of import and
+   * stream batches sent to the store and not yet acknowledged.
+   */
+  public static final String INFLIGHT_BYTES = "sluice.inflight.bytes";
+  /** Counter: responses with status 429 (overloaded). */
+  public static final String THROTTLED = "sluice.http.throttled";
+
+  public static final String TAG_TABLE = "table";
+  public static final String TAG_PHASE = "phase";
+
+  private final MeterRegistry registry;
+  private final PrometheusMeterRegistry prometheus;
+  private final Timer commitLatency;
+  private final Counter uploadBytes;
+  private final Counter throttled;
+  private final AtomicLong inflightBytes = new AtomicLong();
+  private final List<LongSupplier> inflightSources = new CopyOnWriteArrayList<>();
+  /** Strong references: a gauge only holds its value object weakly. */
+  private final Map<String, AtomicLong> importPhases = new ConcurrentHashMap<>();
+
+  public Metrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.prometheus = registry instanceof PrometheusMeterRegistry p ? p : null;
+    this.commitLatency = Timer.builder(COMMIT_LATENCY)
+        .description("duration of a durable commit (one per group of writers)")
+        .register(registry);
+    this.uploadBytes = Counter.builder(UPLOAD_BYTES).description("bytes received by upload URLs").register(registry);
+    this.throttled = Counter.builder(THROTTLED).description("responses with status 429").register(registry);
+    Gauge.builder(INFLIGHT_BYTES, this, Metrics::inflightTotal)
+        .description("request bytes in the budget plus import batches sent to the store, not yet acknowledged")
+        .register(registry);
+  }
+
+  /** A new Prometheus registry, scraped at {@code GET /metrics}. */
+  public static Metrics prometheus() {
+    return new Metrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  /** Records into nothing (metrics.enabled=false, unit tests of the store). */
+  public static Metrics noop() {
+    return new Metrics(new CompositeMeterRegistry());
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** The registry to scrape, or null when these meters go nowhere. */
+  public PrometheusMeterRegistry prometheusRegistry() {
+    return prometheus;
+  }
+
+  public void rowsIngested(String table, long rows) {
+    if (rows > 0) {
+      registry.counter(ROWS_INGESTED, TAG_TABLE, table).increment(rows);
+    }
+  }
+
+  public void rowsRejected(String table, long rows) {
+    if (rows > 0) {
+      registry.counter(ROWS_REJECTED, TAG_TABLE, table).increment(rows);
+    }
+  }
+
+  public void uploaded(long bytes) {
+    uploadBytes.increment(bytes);
+  }
+
+  public void throttled() {
+    throttled.increment();
+  }
+
+  public Timer commitLatency() {
+    return commitLatency;
+  }
+
+  /** Add (positive) or release (negative) in-flight batch bytes. */
+  public void inflight(long bytes) {
+    inflightBytes.addAndGet(bytes);
+  }
+
+  /** Adds a further count of in-flight bytes to {@link #INFLIGHT_BYTES} (the HTTP request budget). */
+  public void inflightSource(LongSupplier bytes) {
+    inflightSources.add(bytes);
+  }
+
+  private double inflightTotal() {
+    long total = inflightBytes.get();
+    for (LongSupplier source : inflightSources) {
+      total += source.getAsLong();
+    }
+    return total;
+  }
+
+  /** Sets the number of import jobs in each phase; phases not named are left as they are. */
+  public void importJobs(Map<String, Long> byPhase) {
+    byPhase.forEach((phase, count) -> importPhases.computeIfAbsent(phase, p -> {
+      AtomicLong value = new AtomicLong();
+      Gauge.builder(IMPORT_JOBS, value, AtomicLong::get).tag(TAG_PHASE, p)
+          .description("file-import jobs by phase").register(registry);
+      return value;
+    }).set(count));
+  }
+}
