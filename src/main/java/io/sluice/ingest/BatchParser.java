@@ -77,6 +77,10 @@ public final class BatchParser {
     int count = 0;
     JsonArray errors = new JsonArray();
     int invalid = 0;
+    String notUtf8 = Json.notUtf8(body, 0, body.length);
+    if (notUtf8 != null) {
+      throw ApiError.badRequest("body for table '" + table + "': " + notUtf8);
+    }
     try (JsonParser parser = Json.MAPPER.createParser(body)) {
       if (parser.nextToken() != JsonToken.START_ARRAY) {
         throw ApiError.badRequest("body must be a JSON array of row objects for table '" + table + "'");
@@ -108,7 +112,8 @@ public final class BatchParser {
     } catch (JsonProcessingException e) {
       throw ApiError.badRequest(malformed(e));
     } catch (IOException e) {
-      throw new IllegalStateException("reading a byte array cannot fail", e);
+      // nothing is read from a device: a character decoding error (CharConversionException)
+      throw ApiError.badRequest("malformed JSON: " + e.getMessage());
     }
     if (invalid > 0) {
       JsonObject first = errors.getJsonObject(0);
@@ -120,12 +125,16 @@ public final class BatchParser {
 
   public static ParsedRow parseOne(String table, TableSchema schema, byte[] body) {
     JsonNode row;
+    String notUtf8 = Json.notUtf8(body, 0, body.length);
+    if (notUtf8 != null) {
+      throw ApiError.badRequest("invalid row for table '" + table + "': " + notUtf8);
+    }
     try {
-      row = Json.MAPPER.readTree(body);
+      row = Json.TREE.readValue(body);
     } catch (JsonProcessingException e) {
       throw ApiError.badRequest(malformed(e));
     } catch (IOException e) {
-      throw new IllegalStateException("reading a byte array cannot fail", e);
+      throw ApiError.badRequest("malformed JSON: " + e.getMessage()); // a character decoding error
     }
     RowValidator.RowProblem problem = RowValidator.validate(table, schema, row);
     if (problem != null) {

@@ -48,6 +48,7 @@ public final class ImportSink implements WriteStream<Buffer> {
   private final String tableName;
   private final io.sluice.schema.TableSchema schema;
   private RecordSplitter splitter;
+  private boolean atStart = true;
   private Buffer leadingWhitespace = Buffer.buffer();
   private final Promise<Void> done = Promise.promise();
 
@@ -108,6 +109,13 @@ public final class ImportSink implements WriteStream<Buffer> {
 
   /** Decompressed bytes go to the splitter of the format; "auto" decides on the first non-blank byte. */
   private void route(Buffer chunk) {
+    if (atStart) {
+      atStart = false;
+      if (chunk.length() >= 3 && chunk.getByte(0) == (byte) 0xEF && chunk.getByte(1) == (byte) 0xBB
+          && chunk.getByte(2) == (byte) 0xBF) {
+        chunk = chunk.slice(3, chunk.length()); // a UTF-8 byte order mark (Windows exports) is no content
+      }
+    }
     if (splitter == null) {
       int i = 0;
       while (i < chunk.length() && isBlank(chunk.getByte(i))) {

@@ -3,6 +3,7 @@ package io.sluice.ingest;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,10 +11,34 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 /** The one Jackson setup for row input: duplicate keys rejected, bounded nesting and value sizes. */
 public final class Json {
   public static final ObjectMapper MAPPER = createMapper();
-  /** Reads one JSON value as a tree; cheaper per call than {@code MAPPER.readTree}. */
-  public static final ObjectReader TREE = MAPPER.readerFor(JsonNode.class);
+  /**
+   * Reads exactly one JSON value as a tree (content after it is malformed JSON, as for an NDJSON line);
+   * cheaper per call than {@code MAPPER.readTree}, which ignores what follows the value.
+   */
+  public static final ObjectReader TREE = MAPPER.readerFor(JsonNode.class)
+      .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private Json() {
+  }
+
+  /**
+   * Row input must be UTF-8. Jackson would detect UTF-16 or UTF-32 from a byte order mark or zero bytes at the
+   * start and decode it (or fail with an I/O error rather than a parse error), while rows keep their input
+   * bytes as the stored source, which search reads as UTF-8. A zero byte never occurs in UTF-8 JSON.
+   *
+   * @return why {@code bytes[off..off+len)} cannot be UTF-8 JSON, or null if it may be
+   */
+  public static String notUtf8(byte[] bytes, int off, int len) {
+    if (len >= 2 && ((bytes[off] == (byte) 0xFE && bytes[off + 1] == (byte) 0xFF)
+        || (bytes[off] == (byte) 0xFF && bytes[off + 1] == (byte) 0xFE))) {
+      return "the JSON must be UTF-8; it starts with a UTF-16 byte order mark";
+    }
+    for (int i = off; i < off + Math.min(len, 4); i++) {
+      if (bytes[i] == 0) {
+        return "the JSON must be UTF-8; it has a zero byte at offset " + (i - off) + " (UTF-16 or UTF-32?)";
+      }
+    }
+    return null;
   }
 
   private static ObjectMapper createMapper() {

@@ -46,6 +46,15 @@ public final class LineBatchParser {
     while (start < end && isBlank(payload[start])) {
       start++;
     }
+    // A UTF-8 byte order mark (files saved by some editors begin with one): Jackson skips it, but it must not
+    // become part of the stored source, which search reads back as JSON text.
+    if (end - start >= 3 && payload[start] == (byte) 0xEF && payload[start + 1] == (byte) 0xBB
+        && payload[start + 2] == (byte) 0xBF) {
+      start += 3;
+      while (start < end && isBlank(payload[start])) {
+        start++;
+      }
+    }
     while (end > start && isBlank(payload[end - 1])) {
       end--;
     }
@@ -53,13 +62,19 @@ public final class LineBatchParser {
       return;
     }
     JsonNode row;
+    String notUtf8 = Json.notUtf8(payload, start, end - start);
+    if (notUtf8 != null) {
+      failures.add(failure(lineNumber, notUtf8, payload, start, end));
+      return;
+    }
     try {
       row = Json.TREE.readValue(payload, start, end - start);
     } catch (JsonProcessingException e) {
       failures.add(failure(lineNumber, "malformed JSON: " + e.getOriginalMessage(), payload, start, end));
       return;
-    } catch (IOException e) {
-      throw new IllegalStateException("reading a byte array cannot fail", e);
+    } catch (IOException e) { // nothing is read from a device: a character decoding error
+      failures.add(failure(lineNumber, "malformed JSON: " + e.getMessage(), payload, start, end));
+      return;
     }
     RowValidator.RowProblem problem = RowValidator.validate(table, schema, row);
     if (problem != null) {

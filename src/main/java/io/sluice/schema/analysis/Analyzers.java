@@ -230,7 +230,9 @@ public final class Analyzers {
       return cached;
     }
     // Not computeIfAbsent: token-ngram builds its source recursively, which would re-enter the map.
-    Analyzer built = parse("the given spec", spec).create();
+    Analyzer created = parse("the given spec", spec).create();
+    // token-ngram with maxGram 1 is its (already built and limited) source
+    Analyzer built = created instanceof TermLimitWrapper ? created : new TermLimitWrapper(created);
     if (key == null) {
       return built;
     }
@@ -648,6 +650,77 @@ public final class Analyzers {
       shingles.setTokenSeparator(separator);
       shingles.setFillerToken("");
       return new TokenStreamComponents(components.getSource(), shingles);
+    }
+  }
+
+  /**
+   * Lucene refuses a whole document when one of its terms is over {@value #MAX_TERM_BYTES} UTF-8 bytes (an
+   * IllegalArgumentException from the writer). The delimiter analyzer (one piece can be a whole value) and
+   * token-ngram shingles can produce such terms from a valid row, so every analyzer truncates its terms to that
+   * many bytes on a code point boundary, at index and at query time alike (as String keywords are), and a long
+   * token still matches itself. Terms that Lucene accepted before are unchanged.
+   */
+  static final int MAX_TERM_BYTES = 32766;
+
+  private static final class TermLimitWrapper extends AnalyzerWrapper {
+    private final Analyzer wrapped;
+
+    TermLimitWrapper(Analyzer wrapped) {
+      super(wrapped.getReuseStrategy());
+      this.wrapped = wrapped;
+    }
+
+    @Override
+    protected Analyzer getWrappedAnalyzer(String fieldName) {
+      return wrapped;
+    }
+
+    @Override
+    protected TokenStreamComponents wrapComponents(String fieldName, TokenStreamComponents components) {
+      return new TokenStreamComponents(components.getSource(), new TermLimitFilter(components.getTokenStream()));
+    }
+  }
+
+  /** Truncates terms longer than {@link #MAX_TERM_BYTES} UTF-8 bytes to a whole code point within the limit. */
+  private static final class TermLimitFilter extends TokenFilter {
+    private final CharTermAttribute term = addAttribute(CharTermAttribute.class);
+
+    TermLimitFilter(TokenStream in) {
+      super(in);
+    }
+
+    @Override
+    public boolean incrementToken() throws IOException {
+      if (!input.incrementToken()) {
+        return false;
+      }
+      int length = term.length();
+      if (length > MAX_TERM_BYTES / 3) { // shorter terms fit: a UTF-16 unit is at most 3 UTF-8 bytes
+        char[] chars = term.buffer();
+        int bytes = 0;
+        for (int i = 0; i < length; i++) {
+          char c = chars[i];
+          int n;
+          int units = 1;
+          if (c < 0x80) {
+            n = 1;
+          } else if (c < 0x800) {
+            n = 2;
+          } else if (Character.isHighSurrogate(c) && i + 1 < length && Character.isLowSurrogate(chars[i + 1])) {
+            n = 4;
+            units = 2;
+          } else {
+            n = 3; // a BMP char, or a lone surrogate (written as U+FFFD)
+          }
+          if (bytes + n > MAX_TERM_BYTES) {
+            term.setLength(i);
+            break;
+          }
+          bytes += n;
+          i += units - 1;
+        }
+      }
+      return true;
     }
   }
 

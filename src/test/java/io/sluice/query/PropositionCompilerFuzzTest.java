@@ -1,0 +1,188 @@
+package io.sluice.query;
+
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.FuzzSchemas;
+import io.sluice.errors.ApiError;
+import io.sluice.ingest.Json;
+import io.sluice.schema.ColumnSchema;
+import io.sluice.schema.TableSchema;
+import io.sluice.store.DocumentBuilder;
+import io.sluice.store.Fields;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.Set;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.StoredFields;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.Sort;
+import org.apache.lucene.store.ByteBuffersDirectory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * Fuzzes the where-clause and orderBy compiler with JSON decoded from the fuzzer's bytes, exactly as the
+ * HTTP layer decodes a search body (Vert.x {@code Json.decodeValue}). The only acceptable outcomes are a Lucene
+ * query that a searcher can run, or an {@link ApiError} 400/404: any other exception is a bug. Link paths are
+ * resolved like the store does, by compiling the inner clause for the linked table and running it.
+ *
+ * <p>Without {@code JAZZER_FUZZ} the inputs under
+ * {@code src/test/resources/io/sluice/query/PropositionCompilerFuzzTestInputs/<method>/} are replayed as a
+ * regression test; see docs/fuzzing.md for fuzzing longer.
+ */
+class PropositionCompilerFuzzTest {
+  private static ByteBuffersDirectory itemsDir;
+  private static ByteBuffersDirectory usersDir;
+  private static IndexSearcher items;
+  private static IndexSearcher users;
+
+  @BeforeAll
+  static void index() throws IOException {
+    itemsDir = new ByteBuffersDirectory();
+    usersDir = new ByteBuffersDirectory();
+    items = new IndexSearcher(write(itemsDir, FuzzSchemas.ITEMS_SCHEMA, FuzzSchemas.ITEM_ROWS));
+    users = new IndexSearcher(write(usersDir, FuzzSchemas.USERS_SCHEMA, FuzzSchemas.USER_ROWS));
+  }
+
+  @AfterAll
+  static void close() throws IOException {
+    items.getIndexReader().close();
+    users.getIndexReader().close();
+    itemsDir.close();
+    usersDir.close();
+  }
+
+  @FuzzTest(maxDuration = "2m")
+  @DictionaryEntries({"\"$and\"", "\"$or\"", "\"$not\"", "\"$exists\"", "\"$defined\"", "\"$is\"",
+      "\"$gt\"", "\"$gte\"", "\"$lt\"", "\"$lte\"", "\"$match\"", "\"$has\"", "\"$startsWith\"",
+      "\"id\"", "\"big\"", "\"price\"", "\"name\"", "\"title\"", "\"tags\"", "\"words\"", "\"csv\"",
+      "\"grams\"", "\"shingle\"", "\"active\"", "\"note\"", "\"rank\"", "\"score\"", "\"flag\"",
+      "\"user.tags\"", "\"user.vip\"", "\"owner.score\"", "\"parent.title\"", "\"ghost.id\"", "\"user\"",
+      "true", "false", "null", "1e308", "-0.0", "9223372036854775808", "2147483648", "[{", "}]", "\":{\""})
+  void compile(byte[] input) throws IOException {
+    Object where = decode(input);
+    if (where == DecodeFailed.INSTANCE) {
+      return;
+    }
+    PropositionCompiler compiler = compiler(FuzzSchemas.ITEMS, FuzzSchemas.ITEMS_SCHEMA);
+    Query query;
+    try {
+      query = compiler.compile(where);
+    } catch (ApiError e) {
+      requireClientError(e, input);
+      return;
+    }
+    if (query == null) {
+      throw new AssertionError("compile returned null for " + show(input));
+    }
+    items.search(query, 20, compiler.sort(null));
+    items.count(query);
+  }
+
+  @FuzzTest(maxDuration = "2m")
+  void orderBy(byte[] input) throws IOException {
+    Object orderBy = decode(input);
+    if (orderBy == DecodeFailed.INSTANCE) {
+      return;
+    }
+    PropositionCompiler compiler = compiler(FuzzSchemas.ITEMS, FuzzSchemas.ITEMS_SCHEMA);
+    Sort sort;
+    try {
+      sort = compiler.sort(orderBy);
+    } catch (ApiError e) {
+      requireClientError(e, input);
+      return;
+    }
+    items.search(new org.apache.lucene.search.MatchAllDocsQuery(), 20, sort);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+
+  private enum DecodeFailed { INSTANCE }
+
+  /** What the HTTP layer would hand on: a decoded JSON value, or DecodeFailed when it answers 400 itself. */
+  private static Object decode(byte[] input) {
+    try {
+      return io.vertx.core.json.Json.decodeValue(Buffer.buffer(input));
+    } catch (DecodeException e) {
+      return DecodeFailed.INSTANCE;
+    }
+  }
+
+  private static void requireClientError(ApiError e, byte[] input) {
+    if (e.status() != 400 && e.status() != 404) {
+      throw new AssertionError("status " + e.status() + " (" + e.getMessage() + ") for " + show(input), e);
+    }
+    if (e.getMessage() == null || e.getMessage().isBlank()) {
+      throw new AssertionError("an error without a message for " + show(input), e);
+    }
+  }
+
+  private static String show(byte[] input) {
+    String s = new String(input, StandardCharsets.UTF_8);
+    return s.length() > 300 ? s.substring(0, 300) + "…" : s;
+  }
+
+  private static PropositionCompiler compiler(String table, TableSchema schema) {
+    return new PropositionCompiler(table, schema, FuzzSchemas::lookup, FuzzSchemas::analyzer,
+        PropositionCompilerFuzzTest::resolve);
+  }
+
+  /** Like LuceneStore's link resolver: compile the inner clause on the linked table, collect its key values. */
+  private static Set<Object> resolve(String table, String column, Object where) {
+    String target = "this".equals(table) ? FuzzSchemas.ITEMS : table;
+    TableSchema schema = FuzzSchemas.lookup(target);
+    if (schema == null) {
+      throw ApiError.notFound("table '" + target + "' does not exist");
+    }
+    ColumnSchema key = schema.column(column);
+    if (key == null) {
+      throw ApiError.badRequest("unknown column '" + column + "' in table '" + target + "'");
+    }
+    Query query = compiler(target, schema).compile(where);
+    IndexSearcher searcher = FuzzSchemas.ITEMS.equals(target) ? items : users;
+    Set<Object> values = new HashSet<>();
+    try {
+      StoredFields stored = searcher.storedFields();
+      for (ScoreDoc hit : searcher.search(query, 100).scoreDocs) {
+        JsonNode row = Json.MAPPER.readTree(stored.document(hit.doc).getBinaryValue(Fields.SOURCE).bytes);
+        JsonNode value = row.get(column);
+        if (value != null && !value.isNull()) {
+          values.add(switch (key.type()) {
+            case INT, LONG -> value.asLong();
+            case DECIMAL -> value.asDouble();
+            case BOOLEAN -> value.asBoolean();
+            default -> value.asText();
+          });
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return values;
+  }
+
+  private static DirectoryReader write(ByteBuffersDirectory dir, TableSchema schema, String[] rows)
+      throws IOException {
+    try (IndexWriter writer = new IndexWriter(dir, new IndexWriterConfig(FuzzSchemas.indexAnalyzer(schema)))) {
+      long seq = 0;
+      for (String row : rows) {
+        byte[] source = row.getBytes(StandardCharsets.UTF_8);
+        writer.addDocument(DocumentBuilder.build(schema, Json.MAPPER.readTree(source), source, seq++));
+        if (seq == 2) {
+          writer.commit(); // two segments
+        }
+      }
+    }
+    return DirectoryReader.open(dir);
+  }
+}
