@@ -42,6 +42,7 @@ public record SluiceConfig(
     long maxInflightBytes,
     int maxConnections,
     int requestTimeoutSeconds,
+    int importMaxQueued,
     boolean metricsEnabled,
     String logFormat) {
 
@@ -108,12 +109,15 @@ public record SluiceConfig(
   public static final Key LOG_FORMAT = new Key("log.format", "SLUICE_LOG_FORMAT", "text",
       "log format on standard output: text or json (picks logback.xml or logback-json.xml)");
 
+  public static final Key IMPORT_MAX_QUEUED = new Key("import.max.queued", "SLUICE_IMPORT_MAX_QUEUED", 100,
+      "triggered imports waiting for a slot; past it a trigger gets 429");
+
   public static final List<Key> KEYS = List.of(HTTP_HOST, HTTP_PORT, DATA_DIR, API_KEY_RW, API_KEY_RO, PUBLIC_URL,
       MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
       UPLOAD_MAX_BYTES, IMPORT_MAX_DECOMPRESSED_BYTES, IMPORT_MAX_RATIO, IMPORT_MAX_LINE_BYTES, IMPORT_BATCH_ROWS,
       IMPORT_BATCH_BYTES, IMPORT_WINDOW, IMPORT_MAX_JOBS, STREAM_MAX_BYTES,
-      IMPORT_KEEP_SECONDS, MAX_INFLIGHT_BYTES, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, METRICS_ENABLED,
-      LOG_FORMAT);
+      IMPORT_KEEP_SECONDS, MAX_INFLIGHT_BYTES, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, IMPORT_MAX_QUEUED,
+      METRICS_ENABLED, LOG_FORMAT);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
     Map<String, Object> values = new LinkedHashMap<>();
@@ -195,6 +199,7 @@ public record SluiceConfig(
         inflightBudget(get(values, MAX_INFLIGHT_BYTES, Long::parseLong)),
         get(values, MAX_CONNECTIONS, Integer::parseInt),
         get(values, REQUEST_TIMEOUT_SECONDS, Integer::parseInt),
+        get(values, IMPORT_MAX_QUEUED, Integer::parseInt),
         get(values, METRICS_ENABLED, SluiceConfig::parseBoolean),
         get(values, LOG_FORMAT, SluiceConfig::parseLogFormat));
   }

@@ -191,6 +191,10 @@ public final class ImportVerticle extends VerticleBase {
 
   private JsonObject trigger(String id, String table, String sourceUrl) {
     ImportJob job = job(id, table);
+    if (!job.triggered() && running >= config.importMaxJobs() && queue.size() >= config.importMaxQueued()) {
+      throw new ApiError(429, "too many imports waiting (" + queue.size() + " queued behind " + running
+          + " running; import.max.queued); trigger again later");
+    }
     if (!job.triggered()) {
       if (sourceUrl != null) {
         if (job.phase != ImportJob.Phase.Initiated || job.uploading) {

@@ -145,6 +145,28 @@ class ImportApiTest {
   }
 
   @Test
+  void triggersBeyondTheImportQueueGet429(@TempDir Path otherDir) {
+    server.stop();
+    server = new TestServer(vertx, otherDir, Map.of("import.max.jobs", 1, "import.max.queued", 0)).start();
+    server.put("/api/v1/schema/items", BenchRows.SCHEMA);
+    byte[] big = BenchRows.gzip(BenchRows.ndjson(2, 200_000, Map.of()));
+    JsonObject first = server.post("/api/v1/data/items/file", new JsonObject()).json();
+    JsonObject second = server.post("/api/v1/data/items/file", new JsonObject()).json();
+    assertThat(upload(first.getString("url"), big).statusCode()).isEqualTo(200);
+    assertThat(upload(second.getString("url"), big).statusCode()).isEqualTo(200);
+    assertThat(server.post("/api/v1/data/items/file/" + first.getString("id"), new JsonObject()).status())
+        .isEqualTo(200);
+    var refused = server.post("/api/v1/data/items/file/" + second.getString("id"), new JsonObject());
+    assertThat(refused.status()).as(refused.toString()).isEqualTo(429);
+    assertThat(refused.header("x-error-cause")).isEqualTo("Throttled");
+    assertThat(refused.header("Retry-After")).isNotNull();
+    assertThat(awaitFinished("items", first.getString("id")).getJsonObject("status").getString("phase"))
+        .isEqualTo("Finished");
+    assertThat(server.post("/api/v1/data/items/file/" + second.getString("id"), new JsonObject()).status())
+        .as("a slot is free again").isEqualTo(200);
+  }
+
+  @Test
   void plainNdjsonIsAcceptedToo() {
     JsonObject status = importFile("items", BenchRows.ndjson(5, 1234, Map.of()));
     assertThat(status.getJsonObject("status").getString("phase")).isEqualTo("Finished");
