@@ -199,7 +199,7 @@ final class ImportRoutes {
       try {
         sink = new ImportSink(bus, table, null, new ImportSink.Settings(config.importMaxDecompressedBytes(),
             config.importMaxRatio(), config.importMaxLineBytes(), config.importBatchRows(), config.importBatchBytes(),
-            config.importWindow(), config.streamMaxBytes()), Set.of(), progress, format,
+            config.importWindow(), config.streamMaxBytes(), config.importCommitIntervalMs()), Set.of(), progress, format,
             SchemaParser.parseTable(table, schema.result()), metrics);
       } catch (ImportFormatException e) {
         ctx.fail(ApiError.badRequest(e.getMessage()));

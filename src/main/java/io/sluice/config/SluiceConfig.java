@@ -36,6 +36,7 @@ public record SluiceConfig(
     int importBatchRows,
     int importBatchBytes,
     int importWindow,
+    long importCommitIntervalMs,
     int importMaxJobs,
     long streamMaxBytes,
     long importKeepSeconds,
@@ -89,6 +90,9 @@ public record SluiceConfig(
       4 * 1024 * 1024, "bytes per batch sent to the store by imports");
   public static final Key IMPORT_WINDOW = new Key("import.window", "SLUICE_IMPORT_WINDOW", 4,
       "batches of one import in flight to the store at once (memory: window x batch bytes)");
+  public static final Key IMPORT_COMMIT_INTERVAL_MS = new Key("import.commit.interval.ms",
+      "SLUICE_IMPORT_COMMIT_INTERVAL_MS", 1000, "an import commits (and counts its stored rows) at most this often;"
+      + " longer makes fewer, larger index segments");
   public static final Key IMPORT_MAX_JOBS = new Key("import.max.jobs", "SLUICE_IMPORT_MAX_JOBS", 2,
       "file imports running at once; more wait in phase Started");
   public static final Key STREAM_MAX_BYTES = new Key("stream.max.bytes", "SLUICE_STREAM_MAX_BYTES",
@@ -115,7 +119,7 @@ public record SluiceConfig(
   public static final List<Key> KEYS = List.of(HTTP_HOST, HTTP_PORT, DATA_DIR, API_KEY_RW, API_KEY_RO, PUBLIC_URL,
       MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
       UPLOAD_MAX_BYTES, IMPORT_MAX_DECOMPRESSED_BYTES, IMPORT_MAX_RATIO, IMPORT_MAX_LINE_BYTES, IMPORT_BATCH_ROWS,
-      IMPORT_BATCH_BYTES, IMPORT_WINDOW, IMPORT_MAX_JOBS, STREAM_MAX_BYTES,
+      IMPORT_BATCH_BYTES, IMPORT_WINDOW, IMPORT_COMMIT_INTERVAL_MS, IMPORT_MAX_JOBS, STREAM_MAX_BYTES,
       IMPORT_KEEP_SECONDS, MAX_INFLIGHT_BYTES, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, IMPORT_MAX_QUEUED,
       METRICS_ENABLED, LOG_FORMAT);
 
@@ -193,6 +197,7 @@ public record SluiceConfig(
         get(values, IMPORT_BATCH_ROWS, Integer::parseInt),
         get(values, IMPORT_BATCH_BYTES, Integer::parseInt),
         get(values, IMPORT_WINDOW, Integer::parseInt),
+        get(values, IMPORT_COMMIT_INTERVAL_MS, Long::parseLong),
         get(values, IMPORT_MAX_JOBS, Integer::parseInt),
         get(values, STREAM_MAX_BYTES, Long::parseLong),
         get(values, IMPORT_KEEP_SECONDS, Long::parseLong),

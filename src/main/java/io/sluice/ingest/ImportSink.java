@@ -6,12 +6,17 @@ import io.sluice.bus.StoreRequest;
 import io.sluice.errors.ApiError;
 import io.sluice.metrics.Metrics;
 import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.streams.WriteStream;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -22,7 +27,13 @@ import java.util.Set;
  * {@code pipeTo} pauses the source; each store reply frees a credit and calls the drain handler. Memory is
  * bounded by window × batch bytes whatever the input size.
  *
- * <p>Progress is counted from store replies only, so it never runs ahead of what is durable. Batches are
+ * <p>The store replies to a batch once its rows are added to the index (not yet durable), so the window is
+ * not held up by commits. Indexed batches wait in {@code pending} (only their small replies) until a
+ * {@code SYNC} that was sent after their reply completes, i.e. until a commit that contains them: only then
+ * are they counted. One sync is in flight at a time, started at most every {@link Settings#commitIntervalMs()}
+ * (and at the end), so an import makes a few large commits instead of one per batch.
+ *
+ * <p>Progress is counted from sync replies only, so it never runs ahead of what is durable. Batches are
  * numbered deterministically from the start of the input; for a resumed file import, batches already in the
  * store ({@code storedBatches}) are only re-validated to recount, never written twice.
  *
@@ -32,7 +43,18 @@ public final class ImportSink implements WriteStream<Buffer> {
 
   /** Limits of one import. {@code maxInputBytes} caps the bytes written to the sink (0: no cap). */
   public record Settings(long maxDecompressedBytes, long maxRatio, int maxLineBytes, int batchRows, int batchBytes,
-      int window, long maxInputBytes) {
+      int window, long maxInputBytes, long commitIntervalMs) {
+    public static final long DEFAULT_COMMIT_INTERVAL_MS = 1000;
+
+    public Settings(long maxDecompressedBytes, long maxRatio, int maxLineBytes, int batchRows, int batchBytes,
+        int window, long maxInputBytes) {
+      this(maxDecompressedBytes, maxRatio, maxLineBytes, batchRows, batchBytes, window, maxInputBytes,
+          DEFAULT_COMMIT_INTERVAL_MS);
+    }
+  }
+
+  /** A batch the store has indexed, waiting for a commit to count it. */
+  private record Indexed(long number, JsonObject reply) {
   }
 
   private final StoreClient store;
@@ -57,6 +79,10 @@ public final class ImportSink implements WriteStream<Buffer> {
   private int batchLines;
   private long nextBatch;
   private int inFlight;
+  private final ArrayDeque<Indexed> pending = new ArrayDeque<>();
+  private boolean syncing;
+  private long lastSyncStart = System.nanoTime();
+  private long syncTimer = -1;
   private long inputBytes;
   private boolean ended;
   private Throwable failure;
@@ -268,6 +294,7 @@ public final class ImportSink implements WriteStream<Buffer> {
     if (job != null) {
       args.put("job", job).put("batch", number).put("validateOnly", storedBatches.contains(number));
     }
+    args.put("deferCommit", true);
     Buffer payload = batch;
     batch = Buffer.buffer(Math.min(settings.batchBytes(), 1 << 20));
     batchFirstLine = -1;
@@ -285,9 +312,8 @@ public final class ImportSink implements WriteStream<Buffer> {
   private void stored(long number, AsyncResult<JsonObject> reply) {
     inFlight--;
     if (reply.succeeded()) {
-      JsonObject result = reply.result();
-      progress.stored(number, result.getLong("appended"), result.getJsonObject("last"));
-      progress.failed(result.getLong("failedCount"), result.getJsonArray("failures"));
+      pending.add(new Indexed(number, reply.result()));
+      maybeSync();
     } else {
       fail(reply.cause());
     }
@@ -296,6 +322,56 @@ public final class ImportSink implements WriteStream<Buffer> {
       handler.handle(null);
     }
     completeIfIdle();
+  }
+
+  /** Starts a sync of the pending batches when one is due: the interval has passed, or nothing else will come. */
+  private void maybeSync() {
+    if (syncing || pending.isEmpty()) {
+      return;
+    }
+    long waitMs = settings.commitIntervalMs() - (System.nanoTime() - lastSyncStart) / 1_000_000;
+    boolean last = ended && inFlight == 0;
+    if (last || waitMs <= 0) {
+      startSync();
+      return;
+    }
+    Context context = Vertx.currentContext();
+    if (context == null) {
+      startSync();
+    } else if (syncTimer < 0) {
+      syncTimer = context.owner().setTimer(waitMs, id -> {
+        syncTimer = -1;
+        maybeSync();
+      });
+    }
+  }
+
+  private void startSync() {
+    if (syncTimer >= 0) {
+      Vertx vertx = Vertx.currentContext() == null ? null : Vertx.currentContext().owner();
+      if (vertx != null) {
+        vertx.cancelTimer(syncTimer);
+      }
+      syncTimer = -1;
+    }
+    syncing = true;
+    lastSyncStart = System.nanoTime();
+    List<Indexed> covered = new ArrayList<>(pending);
+    pending.clear();
+    store.call(StoreRequest.table(StoreOp.SYNC, table)).onComplete(ar -> {
+      syncing = false;
+      if (ar.succeeded()) {
+        for (Indexed batch : covered) {
+          JsonObject result = batch.reply();
+          progress.stored(batch.number(), result.getLong("appended"), result.getJsonObject("last"));
+          progress.failed(result.getLong("failedCount"), result.getJsonArray("failures"));
+        }
+      } else {
+        fail(ar.cause());
+      }
+      maybeSync();
+      completeIfIdle();
+    });
   }
 
   private void fail(Throwable cause) {
@@ -310,7 +386,10 @@ public final class ImportSink implements WriteStream<Buffer> {
   }
 
   private void completeIfIdle() {
-    if (ended && inFlight == 0) {
+    if (ended && inFlight == 0 && !pending.isEmpty()) {
+      maybeSync();
+    }
+    if (ended && inFlight == 0 && !syncing && pending.isEmpty()) {
       if (failure == null) {
         done.tryComplete();
       } else {

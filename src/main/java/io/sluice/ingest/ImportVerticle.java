@@ -269,7 +269,8 @@ public final class ImportVerticle extends VerticleBase {
     ImportSink.Settings settings = new ImportSink.Settings(config.importMaxDecompressedBytes(),
         config.importMaxRatio(), config.importMaxLineBytes(),
         job.batchRows > 0 ? job.batchRows : config.importBatchRows(),
-        job.batchBytes > 0 ? job.batchBytes : config.importBatchBytes(), config.importWindow(), 0);
+        job.batchBytes > 0 ? job.batchBytes : config.importBatchBytes(), config.importWindow(), 0,
+        config.importCommitIntervalMs());
     io.sluice.schema.TableSchema[] schema = new io.sluice.schema.TableSchema[1];
     store.call(StoreRequest.table(StoreOp.GET_TABLE, job.table))
         .compose(tableSchema -> {

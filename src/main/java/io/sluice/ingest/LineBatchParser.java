@@ -1,5 +1,6 @@
 package io.sluice.ingest;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.schema.TableSchema;
@@ -29,11 +30,12 @@ public final class LineBatchParser {
   public static Result parse(String table, TableSchema schema, byte[] payload, long firstLine) {
     List<ParsedRow> rows = new ArrayList<>();
     JsonArray failures = new JsonArray();
+    RowReader reader = new RowReader(schema);
     long lineNumber = firstLine;
     int start = 0;
     for (int i = 0; i <= payload.length; i++) {
       if (i == payload.length || payload[i] == '\n') {
-        parseLine(table, schema, payload, start, i, lineNumber, rows, failures);
+        parseLine(table, schema, reader, payload, start, i, lineNumber, rows, failures);
         lineNumber++;
         start = i + 1;
       }
@@ -41,8 +43,8 @@ public final class LineBatchParser {
     return new Result(rows, failures.size(), failures);
   }
 
-  private static void parseLine(String table, TableSchema schema, byte[] payload, int start, int end,
-      long lineNumber, List<ParsedRow> rows, JsonArray failures) {
+  private static void parseLine(String table, TableSchema schema, RowReader reader, byte[] payload, int start,
+      int end, long lineNumber, List<ParsedRow> rows, JsonArray failures) {
     while (start < end && isBlank(payload[start])) {
       start++;
     }
@@ -59,6 +61,11 @@ public final class LineBatchParser {
       end--;
     }
     if (start == end) {
+      return;
+    }
+    Object[] values = Json.notUtf8(payload, start, end - start) == null ? fastRead(reader, payload, start, end) : null;
+    if (values != null) {
+      rows.add(new ParsedRow(null, Arrays.copyOfRange(payload, start, end), values));
       return;
     }
     JsonNode row;
@@ -82,6 +89,18 @@ public final class LineBatchParser {
       return;
     }
     rows.add(new ParsedRow(row, Arrays.copyOfRange(payload, start, end)));
+  }
+
+  /** The row's values by the fast path, or null when the line needs the tree path (to report its problem). */
+  private static Object[] fastRead(RowReader reader, byte[] payload, int start, int end) {
+    try (JsonParser parser = Json.MAPPER.getFactory().createParser(payload, start, end - start)) {
+      parser.nextToken();
+      Object[] values = reader.read(parser);
+      // Content after the row's object makes the line malformed: the tree path reports it.
+      return values != null && parser.nextToken() == null ? values : null;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
   }
 
   private static boolean isBlank(byte b) {

@@ -1,6 +1,7 @@
 package io.sluice.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.ingest.ParsedRow;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.TableSchema;
 import java.util.Map;
@@ -22,6 +23,55 @@ import org.apache.lucene.util.NumericUtils;
  */
 public final class DocumentBuilder {
   private DocumentBuilder() {
+  }
+
+  /** A parsed row as a document: from its typed values when the fast path read it, else from its tree. */
+  public static Document build(TableSchema schema, ParsedRow row, long seq) {
+    return row.values() != null ? build(schema, row.values(), row.source(), seq)
+        : build(schema, row.row(), row.source(), seq);
+  }
+
+  /**
+   * values: the row's typed values in schema column order, as {@link io.sluice.ingest.RowReader} reads them
+   * (already valid; null for a missing or null value). Builds the same document as the tree variant.
+   */
+  public static Document build(TableSchema schema, Object[] values, byte[] source, long seq) {
+    Document doc = new Document();
+    doc.add(new StoredField(Fields.SOURCE, source));
+    doc.add(new NumericDocValuesField(Fields.SEQ, seq));
+    int i = 0;
+    for (Map.Entry<String, ColumnSchema> entry : schema.columns().entrySet()) {
+      Object value = values[i++];
+      if (value == null) {
+        continue;
+      }
+      String column = entry.getKey();
+      switch (entry.getValue().type()) {
+        case INT, LONG -> {
+          long l = (Long) value;
+          doc.add(new LongPoint(column, l));
+          doc.add(new NumericDocValuesField(column, l));
+        }
+        case DECIMAL -> {
+          double d = (Double) value;
+          doc.add(new DoublePoint(column, d));
+          doc.add(new NumericDocValuesField(column, NumericUtils.doubleToSortableLong(d)));
+        }
+        case STRING -> addKeyword(doc, column, (String) value);
+        case TEXT -> {
+          String text = (String) value;
+          doc.add(new TextField(column, text, Field.Store.NO));
+          addKeyword(doc, column + Fields.RAW_SUFFIX, text);
+        }
+        case BOOLEAN -> {
+          boolean b = (Boolean) value;
+          doc.add(new StringField(column, b ? "true" : "false", Field.Store.NO));
+          doc.add(new NumericDocValuesField(column, b ? 1L : 0L));
+        }
+        default -> throw new IllegalStateException("unhandled column type " + entry.getValue().type());
+      }
+    }
+    return doc;
   }
 
   /**

@@ -72,6 +72,7 @@ public final class StoreVerticle extends VerticleBase {
       case INSERT_ONE -> store.insertOne(r.table(), r.payload().getBytes());
       case INSERT_BATCH -> store.insertBatch(r.table(), r.payload().getBytes());
       case APPEND_LINES -> store.appendLines(r.table(), r.body(), r.payload().getBytes());
+      case SYNC -> store.sync(r.table());
       case IMPORTED_BATCHES -> done(store.importedBatches(r.table(), r.body().getString("job")));
       case DELETE_ROWS -> store.delete(r.body());
       case SEARCH -> done(store.search(r.body()));

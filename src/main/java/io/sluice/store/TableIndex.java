@@ -108,7 +108,7 @@ final class TableIndex implements Closeable {
       @Override
       public Document next() {
         ParsedRow row = source.next();
-        Document doc = DocumentBuilder.build(schema, row.row(), row.source(), seq++);
+        Document doc = DocumentBuilder.build(schema, row, seq++);
         if (marker != null) {
           doc.add(new StringField(Fields.IMPORT_JOB, marker.job(), Field.Store.NO));
           doc.add(new NumericDocValuesField(Fields.IMPORT_BATCH, marker.batch()));

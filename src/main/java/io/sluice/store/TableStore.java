@@ -44,9 +44,14 @@ public interface TableStore extends AutoCloseable {
    * Parses, validates and appends one batch of NDJSON lines of an import; bad lines are reported, not fatal.
    * args: {@code firstLine}, and for file imports {@code job} + {@code batch} (stored with the rows as the
    * checkpoint) and {@code validateOnly} (recount a batch that is already stored). Replies
-   * {@code {"appended", "failedCount", "failures": [{"line","message","row"}], "last"?}} once durable.
+   * {@code {"appended", "failedCount", "failures": [{"line","message","row"}], "last"?}} once durable; with
+   * {@code "deferCommit": true} it replies as soon as the rows are added, not yet durable: the caller must
+   * then {@link #sync} before it counts them.
    */
   Future<JsonObject> appendLines(String table, JsonObject args, byte[] payload);
+
+  /** Completes once everything appended to the table before the call is committed to disk. */
+  Future<JsonObject> sync(String table);
 
   /** {@code {"batches": [n...]}}: the batch numbers of an import job already stored in the table. */
   JsonObject importedBatches(String table, String job);
