@@ -202,6 +202,7 @@ measure_import() { # NAME ROWS GZ → $RUN/NAME.json: the import with its peak h
   peak_rss="$(sort -n "$samples" | tail -1)"
   jcmd "$SERVER_PID" GC.heap_info > "$RUN/heapinfo-$name.txt" 2>/dev/null || true
   stop_server
+  rm -rf "$RUN/data-$name" # the imported index: not needed any more, and large at 10M rows
   python3 - "$RUN/$name-client.json" "${peak_rss:-0}" "${hwm:-0}" "$(python3 "$HERE/bench/gclog.py" "$RUN/gc-$name.log" "$RUN/heapinfo-$name.txt")" "$samples" > "$RUN/$name.json" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -233,6 +234,7 @@ for clients in 1 4; do
 done
 VERSION="$(curl -fsS "$BASE/version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])' || echo unknown)"
 stop_server
+rm -rf "$RUN/data-batch"
 
 # ------------------------------------------------------------------------------------------------ 4. PostgreSQL
 as_postgres() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else (cd / && sudo -n -u postgres "$@"); fi; }

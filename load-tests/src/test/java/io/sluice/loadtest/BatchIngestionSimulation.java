@@ -27,7 +27,7 @@ import java.time.Duration;
 public class BatchIngestionSimulation extends Simulation {
   private final String table = Sluice.table("lt_batch");
   private final String workload = Sluice.prop("sluice.workload", "open");
-  private final double rate = Sluice.doubleProp("sluice.rate", 10);
+  private final double rate = Sluice.doubleProp("sluice.rate", 5);
   private final int users = Sluice.intProp("sluice.users", 4);
   private final int rampSeconds = Sluice.intProp("sluice.rampSeconds", 5);
   private final int batchesPerUser = Sluice.intProp("sluice.batchesPerUser", 1);
