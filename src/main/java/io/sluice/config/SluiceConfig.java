@@ -84,11 +84,11 @@ public record SluiceConfig(
       "largest gzip compression ratio accepted (guards against gzip bombs)");
   public static final Key IMPORT_MAX_LINE_BYTES = new Key("import.max.line.bytes", "SLUICE_IMPORT_MAX_LINE_BYTES",
       1024 * 1024, "longest NDJSON line; longer lines are skipped and reported");
-  public static final Key IMPORT_BATCH_ROWS = new Key("import.batch.rows", "SLUICE_IMPORT_BATCH_ROWS", 2000,
+  public static final Key IMPORT_BATCH_ROWS = new Key("import.batch.rows", "SLUICE_IMPORT_BATCH_ROWS", 10000,
       "rows per batch sent to the store by imports");
   public static final Key IMPORT_BATCH_BYTES = new Key("import.batch.bytes", "SLUICE_IMPORT_BATCH_BYTES",
-      4 * 1024 * 1024, "bytes per batch sent to the store by imports");
-  public static final Key IMPORT_WINDOW = new Key("import.window", "SLUICE_IMPORT_WINDOW", 4,
+      2 * 1024 * 1024, "bytes per batch sent to the store by imports");
+  public static final Key IMPORT_WINDOW = new Key("import.window", "SLUICE_IMPORT_WINDOW", 8,
       "batches of one import in flight to the store at once (memory: window x batch bytes)");
   public static final Key IMPORT_COMMIT_INTERVAL_MS = new Key("import.commit.interval.ms",
       "SLUICE_IMPORT_COMMIT_INTERVAL_MS", 1000, "an import commits (and counts its stored rows) at most this often;"
