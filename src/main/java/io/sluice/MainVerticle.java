@@ -70,13 +70,17 @@ public final class MainVerticle extends VerticleBase {
     } catch (IllegalStateException alreadyRegistered) {
       // A second Sluice in the same Vert.x instance (tests) shares the codec.
     }
-    ApiKeys keys = ApiKeys.load(config.dataDir(), config.apiKeyRw(), config.apiKeyRo());
-    UploadSigner signer = UploadSigner.load(config.dataDir(), config.uploadSecret());
     Jobs jobs = new Jobs();
     RequestBudget budget = new RequestBudget(config.maxInflightBytes());
     metrics.inflightSource(budget::inFlight);
-    return vertx.executeBlocking(() -> new LuceneStore(config.dataDir(), config.maxResultLimit(), directories,
-            metrics))
+    // Keys, secret and store all read or create files: never on the event loop.
+    ApiKeys[] keys = new ApiKeys[1];
+    UploadSigner[] signer = new UploadSigner[1];
+    return vertx.executeBlocking(() -> {
+          keys[0] = ApiKeys.load(config.dataDir(), config.apiKeyRw(), config.apiKeyRo());
+          signer[0] = UploadSigner.load(config.dataDir(), config.uploadSecret());
+          return new LuceneStore(config.dataDir(), config.maxResultLimit(), directories, metrics);
+        })
         .compose(opened -> {
           store = opened;
           return vertx.deployVerticle(() -> new StoreVerticle(store), new DeploymentOptions()
@@ -90,7 +94,7 @@ public final class MainVerticle extends VerticleBase {
             .setWorkerPoolName("sluice-import")
             .setWorkerPoolSize(1)))
         .compose(id -> vertx.deployVerticle(() -> {
-          HttpVerticle http = new HttpVerticle(config, keys, jobs, signer, budget, metrics);
+          HttpVerticle http = new HttpVerticle(config, keys[0], jobs, signer[0], budget, metrics);
           firstHttp.compareAndSet(null, http);
           return http;
         }, new DeploymentOptions().setInstances(config.httpInstances())))
