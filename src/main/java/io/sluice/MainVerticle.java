@@ -79,7 +79,8 @@ public final class MainVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> {
           keys[0] = ApiKeys.load(config.dataDir(), config.apiKeyRw(), config.apiKeyRo());
           signer[0] = UploadSigner.load(config.dataDir(), config.uploadSecret());
-          return new LuceneStore(config.dataDir(), config.maxResultLimit(), directories, metrics);
+          return new LuceneStore(config.dataDir(), config.maxResultLimit(), directories, metrics,
+              new LuceneStore.Options(config.storeCommitIntervalMs(), config.storeWalMaxBytes()));
         })
         .compose(opened -> {
           store = opened;

@@ -45,7 +45,9 @@ public record SluiceConfig(
     int requestTimeoutSeconds,
     int importMaxQueued,
     boolean metricsEnabled,
-    String logFormat) {
+    String logFormat,
+    long storeCommitIntervalMs,
+    long storeWalMaxBytes) {
 
   /** A setting: its key in the config file, its environment variable, its default (null: none). */
   public record Key(String name, String env, Object defaultValue, String description) {
@@ -116,12 +118,18 @@ public record SluiceConfig(
   public static final Key IMPORT_MAX_QUEUED = new Key("import.max.queued", "SLUICE_IMPORT_MAX_QUEUED", 100,
       "triggered imports waiting for a slot; past it a trigger gets 429");
 
+  public static final Key STORE_COMMIT_INTERVAL_MS = new Key("store.commit.interval.ms",
+      "SLUICE_STORE_COMMIT_INTERVAL_MS", 5000, "row writes are acknowledged once in the write-ahead log; a table's"
+      + " index is committed this often (and at store.wal.max.bytes), bounding what a restart replays");
+  public static final Key STORE_WAL_MAX_BYTES = new Key("store.wal.max.bytes", "SLUICE_STORE_WAL_MAX_BYTES",
+      64L * 1024 * 1024, "a table whose write-ahead log grows past this is committed at once");
+
   public static final List<Key> KEYS = List.of(HTTP_HOST, HTTP_PORT, DATA_DIR, API_KEY_RW, API_KEY_RO, PUBLIC_URL,
       MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
       UPLOAD_MAX_BYTES, IMPORT_MAX_DECOMPRESSED_BYTES, IMPORT_MAX_RATIO, IMPORT_MAX_LINE_BYTES, IMPORT_BATCH_ROWS,
       IMPORT_BATCH_BYTES, IMPORT_WINDOW, IMPORT_COMMIT_INTERVAL_MS, IMPORT_MAX_JOBS, STREAM_MAX_BYTES,
       IMPORT_KEEP_SECONDS, MAX_INFLIGHT_BYTES, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, IMPORT_MAX_QUEUED,
-      METRICS_ENABLED, LOG_FORMAT);
+      METRICS_ENABLED, LOG_FORMAT, STORE_COMMIT_INTERVAL_MS, STORE_WAL_MAX_BYTES);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
     Map<String, Object> values = new LinkedHashMap<>();
@@ -206,7 +214,16 @@ public record SluiceConfig(
         get(values, REQUEST_TIMEOUT_SECONDS, Integer::parseInt),
         get(values, IMPORT_MAX_QUEUED, Integer::parseInt),
         get(values, METRICS_ENABLED, SluiceConfig::parseBoolean),
-        get(values, LOG_FORMAT, SluiceConfig::parseLogFormat));
+        get(values, LOG_FORMAT, SluiceConfig::parseLogFormat),
+        positive(STORE_COMMIT_INTERVAL_MS, get(values, STORE_COMMIT_INTERVAL_MS, Long::parseLong)),
+        positive(STORE_WAL_MAX_BYTES, get(values, STORE_WAL_MAX_BYTES, Long::parseLong)));
+  }
+
+  private static long positive(Key key, long value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(key.name() + " must be positive, got " + value);
+    }
+    return value;
   }
 
   private static boolean parseBoolean(String value) {

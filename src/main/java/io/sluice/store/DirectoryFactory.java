@@ -5,10 +5,17 @@ import java.nio.file.Path;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 
-/** Opens a table's Lucene directory; tests wrap it to inject I/O failures such as a full disk. */
+/**
+ * Opens a table's Lucene directory and creates its write-ahead log files; tests wrap both to inject I/O
+ * failures such as a full disk.
+ */
 @FunctionalInterface
 public interface DirectoryFactory {
   DirectoryFactory FILE_SYSTEM = FSDirectory::open;
 
   Directory open(Path path) throws IOException;
+
+  default LogFile createLog(Path path) throws IOException {
+    return LogFile.create(path);
+  }
 }

@@ -30,6 +30,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executors;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
@@ -71,11 +73,21 @@ public final class LuceneStore implements TableStore {
   private final Catalog catalog;
   private final int maxResultLimit;
   private final ExecutorService commitExecutor;
+  private final ScheduledExecutorService commitTimer;
+  private final Options options;
   private final Metrics metrics;
   private final ReentrantReadWriteLock catalogLock = new ReentrantReadWriteLock();
   private final Map<String, Catalog.Entry> entries;
   private final Map<String, TableIndex> indexes = new LinkedHashMap<>();
   private final Map<String, TableAnalyzer> analyzers = new LinkedHashMap<>();
+
+  /**
+   * commitIntervalMs: how often a table with logged writes gets a Lucene commit; walMaxBytes: a table whose
+   * write-ahead log grows past this is committed at once. Both bound how much a restart replays.
+   */
+  public record Options(long commitIntervalMs, long walMaxBytes) {
+    public static final Options DEFAULTS = new Options(5_000, 64L * 1024 * 1024);
+  }
 
   public LuceneStore(Path dataDir, int maxResultLimit) {
     this(dataDir, maxResultLimit, DirectoryFactory.FILE_SYSTEM, Metrics.noop());
@@ -85,8 +97,14 @@ public final class LuceneStore implements TableStore {
     this(dataDir, maxResultLimit, directories, Metrics.noop());
   }
 
-  /** {@code metrics} receives rows ingested and rejected per table and the latency of every commit. */
   public LuceneStore(Path dataDir, int maxResultLimit, DirectoryFactory directories, Metrics metrics) {
+    this(dataDir, maxResultLimit, directories, metrics, Options.DEFAULTS);
+  }
+
+  /** {@code metrics} receives rows ingested and rejected per table and the latency of every commit. */
+  public LuceneStore(Path dataDir, int maxResultLimit, DirectoryFactory directories, Metrics metrics,
+      Options options) {
+    this.options = options;
     this.directories = directories;
     this.dataDir = dataDir;
     this.metrics = metrics;
@@ -107,6 +125,13 @@ public final class LuceneStore implements TableStore {
       openIndex(entry.getKey(), entry.getValue());
     }
     removeOrphanDirectories();
+    this.commitTimer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "sluice-commit-timer");
+      thread.setDaemon(true);
+      return thread;
+    });
+    commitTimer.scheduleWithFixedDelay(this::commitLoggedTables, options.commitIntervalMs(),
+        options.commitIntervalMs(), TimeUnit.MILLISECONDS);
     LOG.info("store open at {} with {} tables", dataDir.toAbsolutePath(), entries.size());
   }
 
@@ -335,7 +360,7 @@ public final class LuceneStore implements TableStore {
   @Override
   public Future<JsonObject> insertOne(String table, byte[] body) {
     ParsedRow[] row = new ParsedRow[1];
-    return writeRows(table, null, false, schema -> {
+    return writeRows(table, null, new TableIndex.Logged(false, body), schema -> {
       row[0] = BatchParser.parseOne(table, schema, body);
       return new Rows(1, List.of(row[0]));
     }, count -> objectOf(row[0]));
@@ -348,7 +373,7 @@ public final class LuceneStore implements TableStore {
    */
   @Override
   public Future<JsonObject> insertBatch(String table, byte[] body) {
-    return writeRows(table, null, false, schema -> {
+    return writeRows(table, null, new TableIndex.Logged(true, body), schema -> {
       int plain = BatchParser.plainCount(schema, body);
       return plain >= 0 ? new Rows(plain, BatchParser.plainRows(schema, body))
           : new Rows(BatchParser.validateArray(table, schema, body), BatchParser.rows(body));
@@ -364,7 +389,7 @@ public final class LuceneStore implements TableStore {
     boolean deferCommit = args.getBoolean("deferCommit", false);
     TableIndex.ImportMarker marker = job == null || batch == null ? null : new TableIndex.ImportMarker(job, batch);
     LineBatchParser.Result[] parsed = new LineBatchParser.Result[1];
-    return writeRows(table, marker, deferCommit, schema -> {
+    return writeRows(table, marker, deferCommit ? DEFER : null, schema -> {
       parsed[0] = LineBatchParser.parse(table, schema, payload, firstLine);
       if (!validateOnly) {
         metrics.rowsRejected(table, parsed[0].failedCount());
@@ -428,13 +453,19 @@ public final class LuceneStore implements TableStore {
     T of(int count);
   }
 
+  /** For {@link #writeRows}: reply once indexed, the caller will {@link #sync}. */
+  private static final TableIndex.Logged DEFER = new TableIndex.Logged(false, new byte[0]);
+
   /**
-   * Parses, appends and (unless deferCommit) waits for the commit. The reply is built before waiting, so the
+   * Parses, appends and waits until durable: for a logged write (row API) until the write-ahead log is
+   * synced, for import rows (logged null) until a Lucene commit. The reply is built before waiting, so the
    * parsed rows are garbage as soon as they are indexed: memory held per waiting write is only its reply.
-   * With deferCommit the reply comes once the rows are indexed, not yet durable: the caller must {@link #sync}.
+   * With {@link #DEFER} the reply comes once the rows are indexed, not yet durable: the caller must
+   * {@link #sync}.
    */
-  private <T> Future<T> writeRows(String table, TableIndex.ImportMarker marker, boolean deferCommit,
+  private <T> Future<T> writeRows(String table, TableIndex.ImportMarker marker, TableIndex.Logged logged,
       RowSource source, Reply<T> reply) {
+    boolean deferCommit = logged == DEFER;
     TableIndex index;
     T result;
     int stored;
@@ -455,7 +486,7 @@ public final class LuceneStore implements TableStore {
       if (rows.count() == 0) {
         return Future.succeededFuture(reply.of(0));
       }
-      index.append(schema, rows.count(), rows.rows(), marker);
+      index.append(schema, rows.count(), rows.rows(), marker, deferCommit ? null : logged);
       stored = rows.count();
       result = reply.of(stored);
     } catch (IOException e) {
@@ -468,7 +499,7 @@ public final class LuceneStore implements TableStore {
       metrics.rowsIngested(table, stored);
       return Future.succeededFuture(result);
     }
-    return index.durable().map(v -> {
+    return (logged != null ? index.logged() : index.durable()).map(v -> {
       metrics.rowsIngested(table, stored);
       return result;
     }).recover(this::mapFailure);
@@ -506,7 +537,7 @@ public final class LuceneStore implements TableStore {
     if (count == 0) {
       return Future.succeededFuture(new JsonObject().put("total", 0));
     }
-    return index.durable().map(v -> new JsonObject().put("total", count)).recover(this::mapFailure);
+    return index.logged().map(v -> new JsonObject().put("total", count)).recover(this::mapFailure);
   }
 
   @Override
@@ -715,8 +746,21 @@ public final class LuceneStore implements TableStore {
     }
   }
 
+  private void commitLoggedTables() {
+    List<TableIndex> open;
+    catalogLock.readLock().lock();
+    try {
+      open = new ArrayList<>(indexes.values());
+    } finally {
+      catalogLock.readLock().unlock();
+    }
+    // Failures latch in the index and surface on the next write and in /health.
+    open.forEach(TableIndex::commitIfLogged);
+  }
+
   @Override
   public void close() {
+    commitTimer.shutdownNow();
     catalogLock.writeLock().lock();
     try {
       indexes.values().forEach(LuceneStore::closeQuietly);
@@ -897,8 +941,8 @@ public final class LuceneStore implements TableStore {
     TableAnalyzer analyzer = new TableAnalyzer(entry.schema());
     try {
       Path path = catalog.tablePath(entry.id());
-      indexes.put(key, new TableIndex(path, directories.open(path), analyzer, commitExecutor, RAM_BUFFER_MB,
-          metrics.commitLatency()));
+      indexes.put(key, new TableIndex(path, directories.open(path), directories, entry.schema(), analyzer,
+          commitExecutor, RAM_BUFFER_MB, options.walMaxBytes(), metrics.commitLatency()));
       analyzers.put(key, analyzer);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open index of table " + key + " at " + catalog.tablePath(entry.id()), e);

@@ -1,17 +1,23 @@
 package io.sluice.store;
 
 import io.sluice.errors.ApiError;
+import io.sluice.ingest.BatchParser;
 import io.sluice.ingest.ParsedRow;
 import io.sluice.schema.TableSchema;
 import io.vertx.core.Future;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import io.micrometer.core.instrument.Timer;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.lucene.analysis.Analyzer;
@@ -26,8 +32,13 @@ import org.apache.lucene.index.NumericDocValues;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreMode;
 import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.SimpleCollector;
 import org.apache.lucene.store.Directory;
+import org.apache.lucene.util.FixedBitSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One table's Lucene index: the only writer of its directory.
@@ -36,12 +47,32 @@ import org.apache.lucene.store.Directory;
  * dropped or the store stops. Thread-safety: appends, deletes and searches may run on any thread at once;
  * {@link #exclusive()} serialises operations that need a quiescent index (delete counting, copy, rewrite).
  *
- * <p>Flush vs commit vs visible: appended documents are buffered by the writer, made durable by the group
- * commit (fsync), and made visible by refreshing the searcher before the first search that follows a commit,
- * so a search after an acknowledged write always sees it. An I/O failure in a commit is latched: every later write is refused with
- * 503 until restart, while searches of what was committed go on.
+ * <p>Durable vs committed vs visible: a row write or delete is first appended to the table's
+ * {@link WriteAheadLog} and then applied to the writer, under the read lock; it is durable (and acknowledged)
+ * once a shared fsync of the log covers it ({@link #logged()}). Lucene commits run in the background, by time
+ * ({@code store.commit.interval.ms}) and log size ({@code store.wal.max.bytes}); each records in its commit data
+ * the first log generation it may not hold, and opening the index replays the log from there. Import rows are
+ * not logged: their checkpoint is in the rows, and the import waits for a Lucene commit ({@link #durable()}).
+ * Every logged write marks the searcher stale and the next search refreshes it, so a search after an
+ * acknowledged write always sees it.
+ *
+ * <p>Replay is exact although a commit may hold part of the generation it names: rows carry their sequence
+ * number, so a replayed row already in the index is skipped, and a delete is logged as the sequence numbers it
+ * removed, so replaying it cannot touch a row written after it.
+ *
+ * <p>An I/O failure is latched: every later write is refused with 503 until restart. Searches go on from the
+ * writer while it is healthy, else from the last commit (then rows acknowledged since that commit are back
+ * only after the restart replays the log).
  */
 final class TableIndex implements Closeable {
+  private static final Logger LOG = LoggerFactory.getLogger(TableIndex.class);
+  /** Commit data: the first write-ahead log generation the commit may not hold. */
+  private static final String WAL_FROM = "sluice.walFrom";
+  private static final byte LOG_BATCH = 1;
+  private static final byte LOG_ONE = 2;
+  private static final byte LOG_DELETE = 3;
+  private static final byte LOG_ABORT = 4;
+
   private final Path path;
   private final Directory directory;
   private final IndexWriter writer;
@@ -49,14 +80,21 @@ final class TableIndex implements Closeable {
   private boolean readingCommitOnly;
   private final AtomicLong nextSeq;
   private final GroupCommit groupCommit;
+  private final WriteAheadLog wal;
+  private final GroupCommit walSync;
+  private final long walMaxBytes;
+  private final AtomicBoolean sizeCommitPending = new AtomicBoolean();
+  private final AtomicBoolean flushing = new AtomicBoolean();
+  private final Executor flushExecutor;
+  private final long backgroundFlushBytes;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private volatile Throwable latched;
-  /** Set by each commit; the next search refreshes. Refreshing lazily spares imports a reader per commit. */
+  /** Set by each logged write and commit; the next search refreshes. Lazily: writes need no reader each. */
   private volatile boolean stale;
   private final Timer commitLatency;
 
-  TableIndex(Path path, Directory directory, Analyzer analyzer, Executor commitExecutor, double ramBufferMb,
-      Timer commitLatency) throws IOException {
+  TableIndex(Path path, Directory directory, DirectoryFactory files, TableSchema schema, Analyzer analyzer,
+      Executor commitExecutor, double ramBufferMb, long walMaxBytes, Timer commitLatency) throws IOException {
     this.path = path;
     this.commitLatency = commitLatency;
     this.directory = directory;
@@ -68,9 +106,17 @@ final class TableIndex implements Closeable {
     if (!DirectoryReader.indexExists(directory)) {
       writer.commit();
     }
+    this.walMaxBytes = walMaxBytes;
+    this.flushExecutor = commitExecutor;
+    this.backgroundFlushBytes = (long) (ramBufferMb * 1024 * 1024 / 2);
+    this.wal = new WriteAheadLog(path, files);
+    long lastLogged = replay(schema);
     this.searchers = new SearcherManager(writer, null);
-    this.nextSeq = new AtomicLong(maxSeq() + 1);
+    this.nextSeq = new AtomicLong(Math.max(maxSeq(), lastLogged) + 1);
     this.groupCommit = new GroupCommit(commitExecutor, this::commitNow);
+    this.walSync = new GroupCommit(commitExecutor, this::forceLog);
+    // Leaves the log with one empty generation: what was replayed is now in a commit.
+    commitNow();
   }
 
   Path path() {
@@ -89,14 +135,69 @@ final class TableIndex implements Closeable {
   record ImportMarker(String job, long batch) {
   }
 
+  /** The request body a logged append came from: replay parses it again, with the same parser. */
+  record Logged(boolean batch, byte[] body) {
+  }
+
   /**
-   * Adds {@code count} valid rows as one atomic block; durable only once {@link #durable()} completes. Rows may
+   * Adds {@code count} valid rows as one atomic block. logged: the body to write ahead (then durable once
+   * {@link #logged()} completes), or null for import rows (durable once {@link #durable()} completes). Rows may
    * be produced lazily: each becomes a document only as the writer consumes it.
    */
-  int append(TableSchema schema, int count, Iterable<ParsedRow> rows, ImportMarker marker) throws IOException {
+  int append(TableSchema schema, int count, Iterable<ParsedRow> rows, ImportMarker marker, Logged logged)
+      throws IOException {
     checkWritable();
-    long firstSeq = nextSeq.getAndAdd(count);
-    Iterable<Document> docs = () -> new Iterator<>() {
+    lock.readLock().lock();
+    try {
+      // Sequence numbers are taken under the lock that orders appends against deletes and commits (see replay).
+      long firstSeq = nextSeq.getAndAdd(count);
+      if (logged != null) {
+        appendLog(logHeader(logged.batch() ? LOG_BATCH : LOG_ONE, firstSeq, count, logged.body().length)
+            .put(logged.body()).array());
+      }
+      try {
+        writer.addDocuments(documents(schema, rows, firstSeq, marker));
+      } catch (IOException | RuntimeException e) {
+        if (logged != null) {
+          abortLogged(firstSeq);
+        }
+        latch(e);
+        throw e;
+      }
+      if (logged != null) {
+        stale = true;
+        commitIfLogIsLarge();
+      }
+    } finally {
+      lock.readLock().unlock();
+    }
+    flushInBackgroundIfLarge();
+    return count;
+  }
+
+  /**
+   * Writes the largest indexing buffer to a segment on another thread once the buffers reach half of the RAM
+   * buffer, so the request whose document crosses the limit does not pay for the flush (seconds for a full
+   * buffer). The writer's own flush at the full RAM buffer remains as the backstop.
+   */
+  private void flushInBackgroundIfLarge() {
+    if (writer.ramBytesUsed() > backgroundFlushBytes && latched == null && flushing.compareAndSet(false, true)) {
+      flushExecutor.execute(() -> {
+        try {
+          writer.flushNextBuffer();
+        } catch (IOException | RuntimeException e) {
+          latch(e);
+          LOG.error("{}: background flush failed", path, e);
+        } finally {
+          flushing.set(false);
+        }
+      });
+    }
+  }
+
+  private static Iterable<Document> documents(TableSchema schema, Iterable<ParsedRow> rows, long firstSeq,
+      ImportMarker marker) {
+    return () -> new Iterator<>() {
       private final Iterator<ParsedRow> source = rows.iterator();
       private long seq = firstSeq;
 
@@ -116,16 +217,21 @@ final class TableIndex implements Closeable {
         return doc;
       }
     };
-    lock.readLock().lock();
-    try {
-      writer.addDocuments(docs);
-    } catch (IOException | RuntimeException e) {
-      latch(e);
-      throw e;
-    } finally {
-      lock.readLock().unlock();
+  }
+
+  /** Completes when every logged write made before the call is durable in the write-ahead log. */
+  Future<Void> logged() {
+    if (latched != null) {
+      return Future.failedFuture(unavailable());
     }
-    return count;
+    return walSync.request();
+  }
+
+  /** Commits in the background if anything was logged since the last commit (the periodic commit). */
+  void commitIfLogged() {
+    if (latched == null && wal.bytesSinceRoll() > 0) {
+      groupCommit.request();
+    }
   }
 
   /** Completes when everything written before the call is committed to disk and visible to searches. */
@@ -136,30 +242,66 @@ final class TableIndex implements Closeable {
     return groupCommit.request();
   }
 
-  /** Deletes the matching rows and returns how many there were; durable once {@link #durable()} completes. */
+  /** Deletes the matching rows and returns how many there were; durable once {@link #logged()} completes. */
   int delete(Query query) throws IOException {
     checkWritable();
     lock.writeLock().lock();
     try {
-      // Under the exclusive lock no append can slip in between counting and deleting.
+      // Under the exclusive lock no append can slip in between collecting and deleting.
       searchers.maybeRefreshBlocking();
       IndexSearcher searcher = searchers.acquire();
-      int count;
+      long[] seqs;
       try {
-        count = searcher.count(query);
+        seqs = matchingSeqs(searcher, query);
       } finally {
         searchers.release(searcher);
       }
-      if (count > 0) {
+      if (seqs.length > 0) {
+        ByteBuffer record = logHeader(LOG_DELETE, 0, seqs.length, seqs.length * 8);
+        for (long seq : seqs) {
+          record.putLong(seq);
+        }
+        appendLog(record.array());
         writer.deleteDocuments(query);
+        stale = true;
+        commitIfLogIsLarge();
       }
-      return count;
+      return seqs.length;
     } catch (IOException | RuntimeException e) {
       latch(e);
       throw e;
     } finally {
       lock.writeLock().unlock();
     }
+  }
+
+  private static long[] matchingSeqs(IndexSearcher searcher, Query query) throws IOException {
+    long[][] seqs = {new long[64]};
+    int[] count = {0};
+    searcher.search(query, new SimpleCollector() {
+      private NumericDocValues values;
+
+      @Override
+      protected void doSetNextReader(LeafReaderContext context) throws IOException {
+        values = context.reader().getNumericDocValues(Fields.SEQ);
+      }
+
+      @Override
+      public void collect(int doc) throws IOException {
+        if (values != null && values.advanceExact(doc)) {
+          if (count[0] == seqs[0].length) {
+            seqs[0] = java.util.Arrays.copyOf(seqs[0], count[0] * 2);
+          }
+          seqs[0][count[0]++] = values.longValue();
+        }
+      }
+
+      @Override
+      public ScoreMode scoreMode() {
+        return ScoreMode.COMPLETE_NO_SCORES;
+      }
+    });
+    return java.util.Arrays.copyOf(seqs[0], count[0]);
   }
 
   void optimize() throws IOException {
@@ -173,8 +315,19 @@ final class TableIndex implements Closeable {
   }
 
   <T> T withSearcher(SearchFunction<T> function) throws IOException {
-    if (latched != null) {
+    if (latched != null && (readingCommitOnly || writer.getTragicException() != null || !writer.isOpen())) {
       readLastCommit();
+    } else if (latched != null) {
+      // The writer holds only logged rows, so refreshing shows no refused write; if the refresh itself
+      // fails (a full disk), what was visible stays visible.
+      if (stale) {
+        stale = false;
+        try {
+          searchers.maybeRefreshBlocking();
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("{}: cannot refresh the searcher after a storage failure: {}", path, e.toString());
+        }
+      }
     } else if (stale) {
       stale = false;
       searchers.maybeRefreshBlocking();
@@ -231,16 +384,158 @@ final class TableIndex implements Closeable {
     return latched;
   }
 
+  /**
+   * A Lucene commit: the log rolls to a new generation while no write is in progress, so every older
+   * generation is in the writer and thus in this commit, which names the new generation as where replay
+   * starts; the older generations are deleted once the commit is durable.
+   */
   private void commitNow() throws IOException {
     long start = System.nanoTime();
     try {
+      long from;
+      lock.writeLock().lock();
+      try {
+        from = wal.roll();
+        writer.setLiveCommitData(Map.of(WAL_FROM, Long.toString(from)).entrySet());
+      } finally {
+        lock.writeLock().unlock();
+      }
+      sizeCommitPending.set(false);
       writer.commit();
+      wal.deleteBefore(from);
       commitLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
       stale = true;
     } catch (IOException | RuntimeException e) {
       latch(e);
       throw e;
     }
+  }
+
+  private void forceLog() throws IOException {
+    try {
+      wal.force();
+    } catch (IOException | RuntimeException e) {
+      latch(e);
+      throw e;
+    }
+  }
+
+  private void appendLog(byte[] record) throws IOException {
+    try {
+      wal.append(record);
+    } catch (IOException | RuntimeException e) {
+      latch(e);
+      throw e;
+    }
+  }
+
+  /** Best effort: marks a logged batch the writer refused, so replay skips it; failing that, we latch. */
+  private void abortLogged(long firstSeq) {
+    try {
+      wal.append(logHeader(LOG_ABORT, firstSeq, 0, 0).array());
+    } catch (IOException e) {
+      latch(e);
+    }
+  }
+
+  private static ByteBuffer logHeader(byte kind, long seq, int count, int bodyLength) {
+    return ByteBuffer.allocate(13 + bodyLength).put(kind).putLong(seq).putInt(count);
+  }
+
+  private void commitIfLogIsLarge() {
+    if (wal.bytesSinceRoll() > walMaxBytes && sizeCommitPending.compareAndSet(false, true)) {
+      groupCommit.request();
+    }
+  }
+
+  /**
+   * Re-applies what the log holds beyond the last commit; returns the highest sequence number it wrote (-1:
+   * none). Two passes: the first finds refused batches and the range of sequence numbers, the second applies.
+   */
+  private long replay(TableSchema schema) throws IOException {
+    long from = 0;
+    for (Map.Entry<String, String> data : writer.getLiveCommitData()) {
+      if (WAL_FROM.equals(data.getKey())) {
+        from = Long.parseLong(data.getValue());
+      }
+    }
+    Set<Long> aborted = new HashSet<>();
+    long[] range = {Long.MAX_VALUE, -1};
+    int[] frames = {0};
+    wal.replay(from, payload -> {
+      ByteBuffer record = ByteBuffer.wrap(payload);
+      byte kind = record.get();
+      long seq = record.getLong();
+      int count = record.getInt();
+      frames[0]++;
+      if (kind == LOG_ABORT) {
+        aborted.add(seq);
+      } else if (kind != LOG_DELETE && count > 0) {
+        range[0] = Math.min(range[0], seq);
+        range[1] = Math.max(range[1], seq + count - 1);
+      }
+    });
+    if (frames[0] == 0) {
+      return -1;
+    }
+    FixedBitSet present = presentSeqs(range[0], range[1]);
+    long[] rowsAndDeletes = {0, 0};
+    wal.replay(from, payload -> {
+      ByteBuffer record = ByteBuffer.wrap(payload);
+      byte kind = record.get();
+      long seq = record.getLong();
+      int count = record.getInt();
+      if (kind == LOG_DELETE) {
+        long[] seqs = new long[count];
+        for (int i = 0; i < count; i++) {
+          seqs[i] = record.getLong();
+        }
+        writer.deleteDocuments(NumericDocValuesField.newSlowSetQuery(Fields.SEQ, seqs));
+        rowsAndDeletes[1]++;
+      } else if ((kind == LOG_BATCH || kind == LOG_ONE) && !aborted.contains(seq)) {
+        byte[] body = java.util.Arrays.copyOfRange(payload, record.position(), payload.length);
+        Iterable<ParsedRow> rows = kind == LOG_ONE ? List.of(BatchParser.parseOne("(log)", schema, body))
+            : BatchParser.plainCount(schema, body) >= 0 ? BatchParser.plainRows(schema, body)
+            : BatchParser.rows(body);
+        long next = seq;
+        for (ParsedRow row : rows) {
+          long rowSeq = next++;
+          // A row the last commit already holds is skipped; it may have been deleted since (then it is
+          // written again here and the logged delete that follows removes it again).
+          if (present == null || !present.get(Math.toIntExact(rowSeq - range[0]))) {
+            writer.addDocument(DocumentBuilder.build(schema, row, rowSeq));
+            rowsAndDeletes[0]++;
+          }
+        }
+      }
+    });
+    LOG.info("{}: replayed {} rows and {} deletes from the write-ahead log (generations from {})", path,
+        rowsAndDeletes[0], rowsAndDeletes[1], from);
+    return range[1];
+  }
+
+  /** Which sequence numbers in [min, max] the index holds now (null: none). */
+  private FixedBitSet presentSeqs(long min, long max) throws IOException {
+    if (max < min) {
+      return null;
+    }
+    FixedBitSet present = new FixedBitSet(Math.toIntExact(max - min + 1));
+    try (DirectoryReader reader = DirectoryReader.open(writer)) {
+      for (LeafReaderContext leaf : reader.leaves()) {
+        NumericDocValues values = leaf.reader().getNumericDocValues(Fields.SEQ);
+        org.apache.lucene.util.Bits live = leaf.reader().getLiveDocs();
+        if (values == null) {
+          continue;
+        }
+        for (int doc = values.nextDoc(); doc != NumericDocValues.NO_MORE_DOCS; doc = values.nextDoc()) {
+          long seq = values.longValue();
+          if (seq >= min && seq <= max && (live == null || live.get(doc))) {
+            present.set(Math.toIntExact(seq - min));
+          }
+        }
+      }
+    }
+    return present;
   }
 
   /**
@@ -312,7 +607,7 @@ final class TableIndex implements Closeable {
     try {
       searchers.close();
       if (writer.isOpen() && latched == null) {
-        writer.commit();
+        commitNow();
       }
     } finally {
       try {
@@ -320,7 +615,11 @@ final class TableIndex implements Closeable {
           writer.rollback();
         }
       } finally {
-        directory.close();
+        try {
+          wal.close();
+        } finally {
+          directory.close();
+        }
       }
     }
   }

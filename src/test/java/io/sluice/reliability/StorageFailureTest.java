@@ -3,12 +3,15 @@ package io.sluice.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.TestServer;
+import io.sluice.store.DirectoryFactory;
+import io.sluice.store.LogFile;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
@@ -38,9 +41,7 @@ class StorageFailureTest {
     }
 
     private void check() throws IOException {
-      if (DISK_FULL.get()) {
-        throw new IOException("No space left on device");
-      }
+      checkSpace();
     }
 
     @Override
@@ -62,11 +63,48 @@ class StorageFailureTest {
     }
   }
 
+  /** Lucene directories and write-ahead log files that fail while {@link #DISK_FULL} is set. */
+  static final class FullDisk implements DirectoryFactory {
+    @Override
+    public Directory open(Path path) throws IOException {
+      return new FullDiskDirectory(FSDirectory.open(path));
+    }
+
+    @Override
+    public LogFile createLog(Path path) throws IOException {
+      checkSpace();
+      LogFile file = LogFile.create(path);
+      return new LogFile() {
+        @Override
+        public void write(ByteBuffer bytes) throws IOException {
+          checkSpace();
+          file.write(bytes);
+        }
+
+        @Override
+        public void force() throws IOException {
+          checkSpace();
+          file.force();
+        }
+
+        @Override
+        public void close() throws IOException {
+          file.close();
+        }
+      };
+    }
+  }
+
+  static void checkSpace() throws IOException {
+    if (DISK_FULL.get()) {
+      throw new IOException("No space left on device");
+    }
+  }
+
   @Test
   void diskFullIsA503NeverAnAcknowledgementAndRecoversAfterRestart(Vertx vertx) {
     DISK_FULL.set(false);
-    TestServer server = new TestServer(vertx, dataDir).withDirectories(path -> new FullDiskDirectory(FSDirectory.open(path)))
-        .start();
+    TestServer server = new TestServer(vertx, dataDir).withDirectories(new FullDisk()).start();
     try {
       server.put("/api/v1/schema/t", new JsonObject("{\"type\":\"table\",\"columns\":{\"id\":{\"type\":\"Int\"}}}"));
       assertThat(server.post("/api/v1/data/t/batch", new JsonArray("[{\"id\":1},{\"id\":2}]")).status()).isEqualTo(200);
