@@ -34,6 +34,19 @@ public final class BatchParser {
    * wrong). When it answers, {@link #plainRows} reads the same body.
    */
   public static int plainCount(TableSchema schema, byte[] body) {
+    return plainScan(schema, body, null);
+  }
+
+  /**
+   * The rows of the body, read once into typed values, if every one of them is plainly valid; null otherwise
+   * (as {@link #plainCount} answers -1). For bodies small enough to hold parsed: it saves the second read.
+   */
+  public static List<ParsedRow> plainParsed(TableSchema schema, byte[] body) {
+    List<ParsedRow> rows = new java.util.ArrayList<>();
+    return plainScan(schema, body, rows) < 0 ? null : rows;
+  }
+
+  private static int plainScan(TableSchema schema, byte[] body, List<ParsedRow> rows) {
     if (Json.notUtf8(body, 0, body.length) != null) {
       return -1; // the tree path refuses it with a clear 400
     }
@@ -45,8 +58,14 @@ public final class BatchParser {
       }
       JsonToken token;
       while ((token = parser.nextToken()) == JsonToken.START_OBJECT) {
-        if (reader.read(parser) == null) {
+        int start = rows == null ? 0 : (int) parser.currentTokenLocation().getByteOffset();
+        Object[] values = reader.read(parser);
+        if (values == null) {
           return -1;
+        }
+        if (rows != null) {
+          int end = (int) parser.currentLocation().getByteOffset();
+          rows.add(new ParsedRow(null, Arrays.copyOfRange(body, start, end), values));
         }
         count++;
       }

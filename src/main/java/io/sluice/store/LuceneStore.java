@@ -367,17 +367,32 @@ public final class LuceneStore implements TableStore {
   }
 
   /**
-   * Validates the whole array first (all or nothing), then parses it again row by row while indexing, so a
-   * large batch never holds more than one parsed row besides its body. Both passes take the fast path
-   * ({@link BatchParser#plainCount}) when every row is plainly valid, else trees, which report what is wrong.
+   * Validates the whole array first (all or nothing). A body up to {@link #PARSE_ONCE_BYTES} is read once into
+   * typed rows; a larger one is read again row by row while indexing, so it never holds more than one parsed
+   * row besides its body. Both take the fast path ({@link BatchParser#plainCount}) when every row is plainly
+   * valid, else trees, which report what is wrong.
    */
   @Override
   public Future<JsonObject> insertBatch(String table, byte[] body) {
-    return writeRows(table, null, new TableIndex.Logged(true, body), schema -> {
+    return writeRows(table, null, new TableIndex.Logged(true, body), schema -> batchRows(table, schema, body),
+        count -> new JsonObject().put("total", count));
+  }
+
+  private static final int PARSE_ONCE_BYTES = 1024 * 1024;
+
+  static Rows batchRows(String table, TableSchema schema, byte[] body) {
+    if (body.length <= PARSE_ONCE_BYTES) {
+      List<ParsedRow> parsed = BatchParser.plainParsed(schema, body);
+      if (parsed != null) {
+        return new Rows(parsed.size(), parsed);
+      }
+    } else {
       int plain = BatchParser.plainCount(schema, body);
-      return plain >= 0 ? new Rows(plain, BatchParser.plainRows(schema, body))
-          : new Rows(BatchParser.validateArray(table, schema, body), BatchParser.rows(body));
-    }, count -> new JsonObject().put("total", count));
+      if (plain >= 0) {
+        return new Rows(plain, BatchParser.plainRows(schema, body));
+      }
+    }
+    return new Rows(BatchParser.validateArray(table, schema, body), BatchParser.rows(body));
   }
 
   @Override

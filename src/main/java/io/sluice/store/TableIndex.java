@@ -101,6 +101,8 @@ final class TableIndex implements Closeable {
     IndexWriterConfig config = new IndexWriterConfig(analyzer)
         .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
         .setRAMBufferSizeMB(ramBufferMb)
+        // Indexing threads serve requests: they must not help flush other buffers (commits, background).
+        .setCheckPendingFlushUpdate(false)
         .setCommitOnClose(false);
     this.writer = new IndexWriter(directory, config);
     if (!DirectoryReader.indexExists(directory)) {
@@ -184,7 +186,9 @@ final class TableIndex implements Closeable {
     if (writer.ramBytesUsed() > backgroundFlushBytes && latched == null && flushing.compareAndSet(false, true)) {
       flushExecutor.execute(() -> {
         try {
-          writer.flushNextBuffer();
+          while (writer.ramBytesUsed() > backgroundFlushBytes && writer.flushNextBuffer()) {
+            // one buffer per call: the largest, until the rest fit under the threshold
+          }
         } catch (IOException | RuntimeException e) {
           latch(e);
           LOG.error("{}: background flush failed", path, e);
