@@ -58,6 +58,8 @@ public final class PropositionCompiler {
   private static final BytesRef TRUE = new BytesRef("true");
   private static final BytesRef FALSE = new BytesRef("false");
   private static final int SHOWN_VALUE_CHARS = 120;
+  /** At most this many analyzed tokens narrow an exact match on a Text column: enough to be selective. */
+  private static final int MAX_EQUALITY_TOKENS = 8;
 
   private final String table;
   private final TableSchema schema;
@@ -221,8 +223,12 @@ public final class PropositionCompiler {
             terms.add(DocumentBuilder.keyword(v.toString()));
           }
         }
-        return terms.isEmpty() ? new MatchNoDocsQuery()
-            : new TermInSetQuery(Fields.keywordField(col.name, col.schema), terms);
+        if (terms.isEmpty()) {
+          return new MatchNoDocsQuery();
+        }
+        String field = Fields.keywordField(col.name, col.schema);
+        return Fields.hasBinaryRaw(col.schema) ? BinaryValueQuery.oneOf(field, terms)
+            : new TermInSetQuery(field, terms);
       }
     }
   }
@@ -362,9 +368,43 @@ public final class PropositionCompiler {
         if (!(value instanceof String s)) {
           throw bad(col.describe(op) + " needs a string, got " + show(value));
         }
+        if (Fields.hasBinaryRaw(col.schema)) {
+          return textEquality(col, s);
+        }
         return new TermQuery(new Term(Fields.keywordField(col.name, col.schema), DocumentBuilder.keyword(s)));
       }
     }
+  }
+
+  /**
+   * Exact equality on a Text column, whose exact value is only a binary doc value ({@link Fields}): a scan of
+   * it, narrowed when possible by the analyzed field. A row whose value equals the given one holds every
+   * token the column's analyzer makes of it, so those tokens (a conjunction of TermQuery filters) select a
+   * superset of the matches cheaply and the doc-values check only confirms their candidates. Not narrowed:
+   * values that analyze to no token (only stop words or punctuation), and values near {@link
+   * Fields#MAX_TERM_BYTES}, where a longer stored value truncated to the given one would lack the tokens of
+   * the word cut in two. The candidates live inside the {@link BinaryValueQuery}, so the equality still
+   * counts as one clause (as the TermQuery of a String column does).
+   */
+  private Query textEquality(Col col, String value) {
+    BytesRef raw = DocumentBuilder.keyword(value);
+    BinaryValueQuery exact = BinaryValueQuery.exact(Fields.keywordField(col.name, col.schema), raw);
+    if (raw.length > Fields.MAX_TERM_BYTES - 4 || analyzerFor.apply(col.schema) == null) {
+      return exact;
+    }
+    Set<BytesRef> tokens = analyze(col, value);
+    if (tokens.isEmpty()) {
+      return exact;
+    }
+    BooleanQuery.Builder candidates = new BooleanQuery.Builder();
+    int n = 0;
+    for (BytesRef token : tokens) {
+      if (n++ == MAX_EQUALITY_TOKENS) {
+        break;
+      }
+      candidates.add(new TermQuery(new Term(col.name, token)), BooleanClause.Occur.FILTER);
+    }
+    return exact.narrowedBy(candidates.build());
   }
 
   /** Accumulated numeric bounds of one operator object, merged into a single point range query. */
@@ -460,6 +500,14 @@ public final class PropositionCompiler {
     }
     BytesRef bound = DocumentBuilder.keyword(s);
     String field = Fields.keywordField(col.name, col.schema);
+    if (Fields.hasBinaryRaw(col.schema)) {
+      return switch (op) {
+        case "$gt" -> BinaryValueQuery.range(field, bound, null, false, true);
+        case "$gte" -> BinaryValueQuery.range(field, bound, null, true, true);
+        case "$lt" -> BinaryValueQuery.range(field, null, bound, true, false);
+        default -> BinaryValueQuery.range(field, null, bound, true, true);
+      };
+    }
     return switch (op) {
       case "$gt" -> new TermRangeQuery(field, bound, null, false, true);
       case "$gte" -> new TermRangeQuery(field, bound, null, true, true);
@@ -528,7 +576,10 @@ public final class PropositionCompiler {
     if (!(arg instanceof String prefix)) {
       throw bad(col.describe(op) + " needs a string, got " + show(arg));
     }
-    return new PrefixQuery(new Term(Fields.keywordField(col.name, col.schema), DocumentBuilder.keyword(prefix)));
+    String field = Fields.keywordField(col.name, col.schema);
+    BytesRef bytes = DocumentBuilder.keyword(prefix);
+    return Fields.hasBinaryRaw(col.schema) ? BinaryValueQuery.prefix(field, bytes)
+        : new PrefixQuery(new Term(field, bytes));
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -697,7 +748,11 @@ public final class PropositionCompiler {
         sortField.setMissingValue(desc ? Long.MIN_VALUE : Long.MAX_VALUE);
       }
       default -> {
-        sortField = new SortField(field, SortField.Type.STRING, desc);
+        // Text keeps its exact value as binary doc values (no ordinals): STRING_VAL compares the bytes, the
+        // order of STRING's ordinals. Both map missing values alike: STRING_LAST ascending, and STRING_FIRST
+        // reversed by a descending sort, put nulls last in both directions.
+        sortField = new SortField(field, Fields.hasBinaryRaw(column) ? SortField.Type.STRING_VAL
+            : SortField.Type.STRING, desc);
         sortField.setMissingValue(desc ? SortField.STRING_FIRST : SortField.STRING_LAST);
       }
     }

@@ -5,6 +5,7 @@ import io.sluice.ingest.ParsedRow;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.TableSchema;
 import java.util.Map;
+import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.DoublePoint;
 import org.apache.lucene.document.Field;
@@ -61,7 +62,7 @@ public final class DocumentBuilder {
         case TEXT -> {
           String text = (String) value;
           doc.add(new TextField(column, text, Field.Store.NO));
-          addKeyword(doc, column + Fields.RAW_SUFFIX, text);
+          addRaw(doc, column, text);
         }
         case BOOLEAN -> {
           boolean b = (Boolean) value;
@@ -103,7 +104,7 @@ public final class DocumentBuilder {
         case TEXT -> {
           String text = value.asText();
           doc.add(new TextField(column, text, Field.Store.NO));
-          addKeyword(doc, column + Fields.RAW_SUFFIX, text);
+          addRaw(doc, column, text);
         }
         case BOOLEAN -> {
           boolean b = value.asBoolean();
@@ -120,6 +121,11 @@ public final class DocumentBuilder {
     BytesRef term = keyword(value);
     doc.add(new StringField(field, term, Field.Store.NO));
     doc.add(new SortedDocValuesField(field, term));
+  }
+
+  /** A Text column's exact value: doc values only, neither an indexed term nor a sorted dictionary. */
+  private static void addRaw(Document doc, String column, String value) {
+    doc.add(new BinaryDocValuesField(column + Fields.RAW_SUFFIX, keyword(value)));
   }
 
   /**

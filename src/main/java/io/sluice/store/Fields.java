@@ -12,12 +12,16 @@ import io.sluice.schema.ColumnType;
  *   <li>Int, Long: {@code LongPoint(c)} + {@code NumericDocValuesField(c)}.</li>
  *   <li>Decimal: {@code DoublePoint(c)} + {@code NumericDocValuesField(c, NumericUtils.doubleToSortableLong)}.</li>
  *   <li>String: {@code StringField(c)} + {@code SortedDocValuesField(c)}.</li>
- *   <li>Text: analyzed {@code TextField(c)}; the raw value as {@code StringField(c$raw)} +
- *       {@code SortedDocValuesField(c$raw)} for exact equality, prefix, order and existence.</li>
+ *   <li>Text: analyzed {@code TextField(c)}; the raw value as {@code BinaryDocValuesField(c$raw)} only (no
+ *       indexed term, no sorted dictionary: free text is mostly unique, so both would be pure indexing cost).
+ *       Exact equality, prefix and ranges scan it with {@code io.sluice.query.BinaryValueQuery} (equality
+ *       first narrows by the analyzed tokens of {@code c}); order is {@code SortField.Type.STRING_VAL};
+ *       existence is {@code FieldExistsQuery(c$raw)}.</li>
  *   <li>Boolean: {@code StringField(c, "true"|"false")} + {@code NumericDocValuesField(c, 0|1)}.</li>
  *   <li>null: no field at all, so "defined" is an exists query on {@link #existsField}.</li>
  * </ul>
- * Keyword terms and sorted doc values longer than {@link #MAX_TERM_BYTES} are truncated to it. Decimal doc
+ * Keyword terms, sorted and binary doc values longer than {@link #MAX_TERM_BYTES} are truncated to it (by
+ * {@code DocumentBuilder.keyword}, which queries apply to their values too). Decimal doc
  * values are sortable longs: sort them as {@code SortField.Type.LONG} and decode with
  * {@code NumericUtils.sortableLongToDouble}.
  */
@@ -37,9 +41,17 @@ public final class Fields {
   private Fields() {
   }
 
-  /** The keyword field holding a String or Text column's exact value. */
+  /**
+   * The field holding a String or Text column's exact value: for a String column an indexed keyword with
+   * sorted doc values, for a Text column ({@link #hasBinaryRaw}) binary doc values only.
+   */
   public static String keywordField(String column, ColumnSchema schema) {
     return schema.type() == ColumnType.TEXT ? column + RAW_SUFFIX : column;
+  }
+
+  /** Whether the column's exact value is kept as binary doc values (not indexed): Text columns. */
+  public static boolean hasBinaryRaw(ColumnSchema schema) {
+    return schema.type() == ColumnType.TEXT;
   }
 
   /** The doc-values field used for ordering and existence. */

@@ -22,6 +22,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -37,11 +38,19 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.index.CodecReader;
+import org.apache.lucene.index.DocValuesType;
+import org.apache.lucene.index.FieldInfo;
+import org.apache.lucene.index.FieldInfos;
+import org.apache.lucene.index.IndexOptions;
 import org.apache.lucene.index.LeafReader;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.NumericDocValues;
+import org.apache.lucene.index.PostingsEnum;
 import org.apache.lucene.index.SlowCodecReaderWrapper;
 import org.apache.lucene.index.StoredFields;
+import org.apache.lucene.index.Terms;
+import org.apache.lucene.index.TermsEnum;
+import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
@@ -49,6 +58,7 @@ import org.apache.lucene.search.Sort;
 import org.apache.lucene.search.TopFieldCollectorManager;
 import org.apache.lucene.search.TopFieldDocs;
 import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.BytesRef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -125,6 +135,7 @@ public final class LuceneStore implements TableStore {
       openIndex(entry.getKey(), entry.getValue());
     }
     removeOrphanDirectories();
+    upgradeTextLayouts();
     this.commitTimer = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "sluice-commit-timer");
       thread.setDaemon(true);
@@ -950,6 +961,100 @@ public final class LuceneStore implements TableStore {
       return null;
     });
     target.resetSequence();
+  }
+
+  /**
+   * Indexes written before Text columns kept their exact value as binary doc values (an indexed {@code c$raw}
+   * term with sorted doc values) are rebuilt once, at start: Lucene refuses to change a field's doc-values type
+   * within an index, and queries read {@code c$raw} as binary values. The rows are rebuilt from their stored
+   * source into a new index that replaces the old one as a dropped column's rewrite does, keeping each row's
+   * bytes, sequence number and import marker.
+   */
+  private void upgradeTextLayouts() {
+    for (Map.Entry<String, Catalog.Entry> e : new ArrayList<>(entries.entrySet())) {
+      String table = e.getKey();
+      TableSchema schema = e.getValue().schema();
+      TableIndex index = indexes.get(table);
+      try {
+        if (!hasSortedTextRaw(index, schema)) {
+          continue;
+        }
+        long rows = index.rowCount();
+        LOG.info("table '{}': rebuilding its {} rows for the binary doc-values layout of Text columns", table, rows);
+        installTable(table, new Catalog.Entry(newId(), schema), target -> rebuildRows(index, target, schema));
+        LOG.info("table '{}': rebuilt", table);
+      } catch (IOException ex) {
+        throw new UncheckedIOException("cannot upgrade the index of table '" + table + "'", ex);
+      }
+    }
+  }
+
+  /** Whether a segment of the index holds a Text column's {@code c$raw} in the old layout (indexed, sorted). */
+  private static boolean hasSortedTextRaw(TableIndex index, TableSchema schema) throws IOException {
+    return index.withSearcher(searcher -> {
+      for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
+        FieldInfos infos = leaf.reader().getFieldInfos();
+        for (Map.Entry<String, ColumnSchema> column : schema.columns().entrySet()) {
+          if (!Fields.hasBinaryRaw(column.getValue())) {
+            continue;
+          }
+          FieldInfo info = infos.fieldInfo(Fields.keywordField(column.getKey(), column.getValue()));
+          if (info != null && (info.getDocValuesType() != DocValuesType.BINARY
+              || info.getIndexOptions() != IndexOptions.NONE)) {
+            return true;
+          }
+        }
+      }
+      return false;
+    });
+  }
+
+  /** Adds every live row of source to target as {@link DocumentBuilder} lays it out now (see upgradeTextLayouts). */
+  private static void rebuildRows(TableIndex source, TableIndex target, TableSchema schema) throws IOException {
+    source.exclusive(searcher -> {
+      for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
+        LeafReader reader = leaf.reader();
+        Bits live = reader.getLiveDocs();
+        StoredFields stored = reader.storedFields();
+        NumericDocValues seqs = reader.getNumericDocValues(Fields.SEQ);
+        NumericDocValues batches = reader.getNumericDocValues(Fields.IMPORT_BATCH);
+        String[] jobs = importJobs(reader);
+        for (int doc = 0; doc < reader.maxDoc(); doc++) {
+          if (live != null && !live.get(doc)) {
+            continue;
+          }
+          BytesRef ref = stored.document(doc).getBinaryValue(Fields.SOURCE);
+          byte[] bytes = Arrays.copyOfRange(ref.bytes, ref.offset, ref.offset + ref.length);
+          long seq = seqs != null && seqs.advanceExact(doc) ? seqs.longValue() : doc;
+          Document rebuilt = DocumentBuilder.build(schema, Json.MAPPER.readTree(bytes), bytes, seq);
+          if (jobs[doc] != null && batches != null && batches.advanceExact(doc)) {
+            TableIndex.mark(rebuilt, new TableIndex.ImportMarker(jobs[doc], batches.longValue()));
+          }
+          target.writer().addDocument(rebuilt);
+        }
+      }
+      return null;
+    });
+    target.resetSequence();
+  }
+
+  /** The import job id of each document of a segment (null where none): the {@link Fields#IMPORT_JOB} terms. */
+  private static String[] importJobs(LeafReader reader) throws IOException {
+    String[] jobs = new String[reader.maxDoc()];
+    Terms terms = reader.terms(Fields.IMPORT_JOB);
+    if (terms == null) {
+      return jobs;
+    }
+    TermsEnum termsEnum = terms.iterator();
+    PostingsEnum postings = null;
+    for (BytesRef term = termsEnum.next(); term != null; term = termsEnum.next()) {
+      String job = term.utf8ToString();
+      postings = termsEnum.postings(postings, PostingsEnum.NONE);
+      for (int doc = postings.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = postings.nextDoc()) {
+        jobs[doc] = job;
+      }
+    }
+    return jobs;
   }
 
   private void openIndex(String key, Catalog.Entry entry) {

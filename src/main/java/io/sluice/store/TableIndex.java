@@ -141,6 +141,12 @@ final class TableIndex implements Closeable {
   record Logged(boolean batch, byte[] body) {
   }
 
+  /** Adds the fields that say which import batch a row belongs to. */
+  static void mark(Document doc, ImportMarker marker) {
+    doc.add(new StringField(Fields.IMPORT_JOB, marker.job(), Field.Store.NO));
+    doc.add(new NumericDocValuesField(Fields.IMPORT_BATCH, marker.batch()));
+  }
+
   /**
    * Adds {@code count} valid rows as one atomic block. logged: the body to write ahead (then durable once
    * {@link #logged()} completes), or null for import rows (durable once {@link #durable()} completes). Rows may
@@ -215,8 +221,7 @@ final class TableIndex implements Closeable {
         ParsedRow row = source.next();
         Document doc = DocumentBuilder.build(schema, row, seq++);
         if (marker != null) {
-          doc.add(new StringField(Fields.IMPORT_JOB, marker.job(), Field.Store.NO));
-          doc.add(new NumericDocValuesField(Fields.IMPORT_BATCH, marker.batch()));
+          mark(doc, marker);
         }
         return doc;
       }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.query.BinaryValueQuery;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.ColumnType;
 import io.sluice.schema.TableSchema;
@@ -13,11 +14,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.lucene.analysis.standard.StandardAnalyzer;
+import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.DoublePoint;
 import org.apache.lucene.document.LongPoint;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexOptions;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.IndexableField;
 import org.apache.lucene.index.Term;
@@ -66,7 +69,11 @@ class DocumentBuilderTest {
     assertThat(doc.getFields("s")[0].binaryValue().utf8ToString()).isEqualTo("abc");
     assertThat(doc.getFields("t")).hasSize(1);
     assertThat(doc.getFields("t")[0].stringValue()).isEqualTo("Hello World");
-    assertThat(doc.getFields("t" + Fields.RAW_SUFFIX)).hasSize(2);
+    assertThat(doc.getFields("t" + Fields.RAW_SUFFIX)).hasSize(1);
+    IndexableField raw = doc.getField("t" + Fields.RAW_SUFFIX);
+    assertThat(raw).isInstanceOf(BinaryDocValuesField.class);
+    assertThat(raw.fieldType().indexOptions()).isEqualTo(IndexOptions.NONE);
+    assertThat(raw.binaryValue().utf8ToString()).isEqualTo("Hello World");
     assertThat(doc.getFields("b")[0].binaryValue().utf8ToString()).isEqualTo("true");
     assertThat(doc.getFields("b")[1].numericValue()).isEqualTo(1L);
   }
@@ -123,7 +130,10 @@ class DocumentBuilderTest {
         IndexSearcher searcher = new IndexSearcher(reader);
         assertThat(searcher.count(new TermQuery(new Term("s", DocumentBuilder.keyword(euros))))).isEqualTo(1);
         assertThat(searcher.count(new PrefixQuery(new Term("s", "a€€")))).isEqualTo(1);
-        assertThat(searcher.count(new TermQuery(new Term("t$raw", DocumentBuilder.keyword(emoji))))).isEqualTo(1);
+        assertThat(searcher.count(BinaryValueQuery.exact("t$raw", DocumentBuilder.keyword(emoji)))).isEqualTo(1);
+        assertThat(searcher.count(BinaryValueQuery.exact("t$raw", DocumentBuilder.keyword(emoji + "x"))))
+            .isEqualTo(1);
+        assertThat(searcher.count(BinaryValueQuery.exact("t$raw", new BytesRef("😀")))).isZero();
       }
     }
   }
