@@ -100,6 +100,7 @@ final class TableIndex implements Closeable {
     this.directory = directory;
     IndexWriterConfig config = new IndexWriterConfig(analyzer)
         .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
+        .setCodec(new SluiceCodec())
         .setRAMBufferSizeMB(ramBufferMb)
         // Indexing threads serve requests: they must not help flush other buffers (commits, background).
         .setCheckPendingFlushUpdate(false)
