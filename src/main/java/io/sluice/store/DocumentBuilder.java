@@ -14,7 +14,8 @@ import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.document.SortedDocValuesField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
-import org.apache.lucene.document.TextField;
+import org.apache.lucene.document.FieldType;
+import org.apache.lucene.index.IndexOptions;
 import org.apache.lucene.util.BytesRef;
 import org.apache.lucene.util.NumericUtils;
 
@@ -23,6 +24,22 @@ import org.apache.lucene.util.NumericUtils;
  * thread-safe; it is on the ingestion hot path, so it allocates only the fields themselves.
  */
 public final class DocumentBuilder {
+  /**
+   * An analyzed Text column: which rows hold each token, nothing more. No query of Sluice scores rows or
+   * matches phrases, so term frequencies, positions and norms would be indexing work (a fifth of it, for
+   * the benchmark table) that nothing reads.
+   */
+  public static final FieldType TEXT = textType();
+
+  private static FieldType textType() {
+    FieldType type = new FieldType();
+    type.setTokenized(true);
+    type.setIndexOptions(IndexOptions.DOCS);
+    type.setOmitNorms(true);
+    type.freeze();
+    return type;
+  }
+
   private DocumentBuilder() {
   }
 
@@ -61,7 +78,7 @@ public final class DocumentBuilder {
         case STRING -> addKeyword(doc, column, (String) value);
         case TEXT -> {
           String text = (String) value;
-          doc.add(new TextField(column, text, Field.Store.NO));
+          doc.add(new Field(column, text, TEXT));
           addRaw(doc, column, text);
         }
         case BOOLEAN -> {
@@ -103,7 +120,7 @@ public final class DocumentBuilder {
         case STRING -> addKeyword(doc, column, value.asText());
         case TEXT -> {
           String text = value.asText();
-          doc.add(new TextField(column, text, Field.Store.NO));
+          doc.add(new Field(column, text, TEXT));
           addRaw(doc, column, text);
         }
         case BOOLEAN -> {

@@ -12,7 +12,8 @@ import io.sluice.schema.ColumnType;
  *   <li>Int, Long: {@code LongPoint(c)} + {@code NumericDocValuesField(c)}.</li>
  *   <li>Decimal: {@code DoublePoint(c)} + {@code NumericDocValuesField(c, NumericUtils.doubleToSortableLong)}.</li>
  *   <li>String: {@code StringField(c)} + {@code SortedDocValuesField(c)}.</li>
- *   <li>Text: analyzed {@code TextField(c)}; the raw value as {@code BinaryDocValuesField(c$raw)} only (no
+ *   <li>Text: analyzed {@code Field(c, DocumentBuilder.TEXT)} (documents only: no frequencies, positions or
+ *       norms); the raw value as {@code BinaryDocValuesField(c$raw)} only (no
  *       indexed term, no sorted dictionary: free text is mostly unique, so both would be pure indexing cost).
  *       Exact equality, prefix and ranges scan it with {@code io.sluice.query.BinaryValueQuery} (equality
  *       first narrows by the analyzed tokens of {@code c}); order is {@code SortField.Type.STRING_VAL};

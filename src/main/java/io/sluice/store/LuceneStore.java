@@ -989,7 +989,10 @@ public final class LuceneStore implements TableStore {
     }
   }
 
-  /** Whether a segment of the index holds a Text column's {@code c$raw} in the old layout (indexed, sorted). */
+  /**
+   * Whether a segment of the index holds a Text column in an old layout: {@code c$raw} indexed and sorted, or
+   * the analyzed field with frequencies, positions or norms ({@link DocumentBuilder#TEXT} has none).
+   */
   private static boolean hasSortedTextRaw(TableIndex index, TableSchema schema) throws IOException {
     return index.withSearcher(searcher -> {
       for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
@@ -1001,6 +1004,10 @@ public final class LuceneStore implements TableStore {
           FieldInfo info = infos.fieldInfo(Fields.keywordField(column.getKey(), column.getValue()));
           if (info != null && (info.getDocValuesType() != DocValuesType.BINARY
               || info.getIndexOptions() != IndexOptions.NONE)) {
+            return true;
+          }
+          FieldInfo analyzed = infos.fieldInfo(column.getKey());
+          if (analyzed != null && (analyzed.getIndexOptions() != IndexOptions.DOCS || analyzed.hasNorms())) {
             return true;
           }
         }

@@ -97,6 +97,8 @@ class TextLayoutUpgradeTest {
         assertThat(info.getDocValuesType()).isEqualTo(DocValuesType.BINARY);
         assertThat(info.getIndexOptions()).isEqualTo(IndexOptions.NONE);
       });
+      assertThat(fieldInfo(newId, "body").getIndexOptions()).isEqualTo(IndexOptions.DOCS);
+      assertThat(fieldInfo(newId, "body").hasNorms()).isFalse();
 
       assertThat(ids(store, new JsonObject(), null)).containsExactly(1, 2, 3, 5);
       assertThat(hits(store, new JsonObject().put("id", 1)).getJsonObject(0))
@@ -126,6 +128,45 @@ class TextLayoutUpgradeTest {
       assertThat(ids(store, new JsonObject().put("body", "The Cat"), null)).containsExactly(6);
     } finally {
       store.close();
+    }
+  }
+
+  /** The layout between the two changes: binary {@code $raw} already, but positions and norms on the text. */
+  @Test
+  void aTextFieldWithPositionsIsRebuiltToo() throws Exception {
+    LuceneStore store = new LuceneStore(dataDir, 100);
+    store.putTable("notes", new JsonObject("""
+        {"type":"table","columns":{"id":{"type":"Int"},"body":{"type":"Text","analyzer":"english"}}}"""));
+    store.close();
+    String oldId = tableId();
+    try (Directory dir = FSDirectory.open(dataDir.resolve(Catalog.TABLES_DIR).resolve(oldId));
+        IndexWriter writer = new IndexWriter(dir, new IndexWriterConfig(Analyzers.build("english")))) {
+      Document doc = new Document();
+      doc.add(new StoredField(Fields.SOURCE, "{\"id\":1,\"body\":\"Cats and hats\"}".getBytes(StandardCharsets.UTF_8)));
+      doc.add(new NumericDocValuesField(Fields.SEQ, 0));
+      doc.add(new LongPoint("id", 1));
+      doc.add(new NumericDocValuesField("id", 1));
+      doc.add(new TextField("body", "Cats and hats", Field.Store.NO));
+      doc.add(new org.apache.lucene.document.BinaryDocValuesField("body$raw", DocumentBuilder.keyword("Cats and hats")));
+      writer.addDocument(doc);
+      writer.commit();
+    }
+    store = new LuceneStore(dataDir, 100);
+    try {
+      assertThat(tableId()).isNotEqualTo(oldId);
+      assertThat(fieldInfo(tableId(), "body").getIndexOptions()).isEqualTo(IndexOptions.DOCS);
+      store.insertOne("notes", "{\"id\":2,\"body\":\"a hat\"}".getBytes(StandardCharsets.UTF_8))
+          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      assertThat(ids(store, new JsonObject("{\"body\":{\"$match\":\"hat\"}}"), "id")).containsExactly(1, 2);
+    } finally {
+      store.close();
+    }
+  }
+
+  private FieldInfo fieldInfo(String id, String field) throws Exception {
+    try (Directory dir = FSDirectory.open(dataDir.resolve(Catalog.TABLES_DIR).resolve(id));
+        DirectoryReader reader = DirectoryReader.open(dir)) {
+      return FieldInfos.getMergedFieldInfos(reader).fieldInfo(field);
     }
   }
 
