@@ -3,6 +3,7 @@ package io.sluice.store;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.ingest.ParsedRow;
 import io.sluice.schema.ColumnSchema;
+import io.sluice.schema.ColumnType;
 import io.sluice.schema.TableSchema;
 import java.util.Map;
 import org.apache.lucene.document.BinaryDocValuesField;
@@ -57,39 +58,57 @@ public final class DocumentBuilder {
     Document doc = new Document();
     doc.add(new StoredField(Fields.SOURCE, source));
     doc.add(new NumericDocValuesField(Fields.SEQ, seq));
-    int i = 0;
-    for (Map.Entry<String, ColumnSchema> entry : schema.columns().entrySet()) {
-      Object value = values[i++];
+    Column[] columns = layout(schema);
+    for (int i = 0; i < columns.length; i++) {
+      Object value = values[i];
       if (value == null) {
         continue;
       }
-      String column = entry.getKey();
-      switch (entry.getValue().type()) {
+      Column column = columns[i];
+      switch (column.type()) {
         case INT, LONG -> {
           long l = (Long) value;
-          doc.add(new LongPoint(column, l));
-          doc.add(new NumericDocValuesField(column, l));
+          doc.add(new LongPoint(column.name(), l));
+          doc.add(new NumericDocValuesField(column.name(), l));
         }
         case DECIMAL -> {
           double d = (Double) value;
-          doc.add(new DoublePoint(column, d));
-          doc.add(new NumericDocValuesField(column, NumericUtils.doubleToSortableLong(d)));
+          doc.add(new DoublePoint(column.name(), d));
+          doc.add(new NumericDocValuesField(column.name(), NumericUtils.doubleToSortableLong(d)));
         }
-        case STRING -> addKeyword(doc, column, (String) value);
+        case STRING -> addKeyword(doc, column.name(), (String) value);
         case TEXT -> {
           String text = (String) value;
-          doc.add(new Field(column, text, TEXT));
-          addRaw(doc, column, text);
+          doc.add(new Field(column.name(), text, TEXT));
+          doc.add(new BinaryDocValuesField(column.raw(), keyword(text)));
         }
         case BOOLEAN -> {
           boolean b = (Boolean) value;
-          doc.add(new StringField(column, b ? "true" : "false", Field.Store.NO));
-          doc.add(new NumericDocValuesField(column, b ? 1L : 0L));
+          doc.add(new StringField(column.name(), b ? "true" : "false", Field.Store.NO));
+          doc.add(new NumericDocValuesField(column.name(), b ? 1L : 0L));
         }
-        default -> throw new IllegalStateException("unhandled column type " + entry.getValue().type());
+        default -> throw new IllegalStateException("unhandled column type " + column.type());
       }
     }
     return doc;
+  }
+
+  /** A column as the hot path needs it: names computed once, not per row (Lucene hashes each field name). */
+  private record Column(String name, String raw, ColumnType type) {
+  }
+
+  /** The last schema each indexing thread built documents for, with its columns (schemas are immutable). */
+  private static final ThreadLocal<Object[]> LAST_LAYOUT = ThreadLocal.withInitial(() -> new Object[2]);
+
+  private static Column[] layout(TableSchema schema) {
+    Object[] last = LAST_LAYOUT.get();
+    if (last[0] != schema) {
+      last[1] = schema.columns().entrySet().stream()
+          .map(e -> new Column(e.getKey(), e.getKey() + Fields.RAW_SUFFIX, e.getValue().type()))
+          .toArray(Column[]::new);
+      last[0] = schema;
+    }
+    return (Column[]) last[1];
   }
 
   /**
