@@ -299,7 +299,7 @@ public final class LuceneStore implements TableStore {
       // Old documents still carry the column's index fields; rewriting keeps a later column of the same
       // name from matching stale values.
       installTable(table, new Catalog.Entry(newId(), updated),
-          target -> copyRows(indexes.get(table), target, updated, column));
+          target -> rewriteRows(indexes.get(table), target, updated, column));
       return new JsonObject().put("deleted", new JsonArray().add(table + "." + column));
     });
   }
@@ -938,30 +938,7 @@ public final class LuceneStore implements TableStore {
     analyzers.put(table, analyzers.remove(staging));
   }
 
-  private void copyRows(TableIndex source, TableIndex target, TableSchema schema, String droppedColumn)
-      throws IOException {
-    source.exclusive(searcher -> {
-      for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
-        LeafReader reader = leaf.reader();
-        Bits live = reader.getLiveDocs();
-        StoredFields stored = reader.storedFields();
-        NumericDocValues seqs = reader.getNumericDocValues(Fields.SEQ);
-        List<ParsedRow> batch = new ArrayList<>();
-        List<Long> batchSeqs = new ArrayList<>();
-        for (int doc = 0; doc < reader.maxDoc(); doc++) {
-          if (live != null && !live.get(doc)) {
-            continue;
-          }
-          ObjectNode row = (ObjectNode) Json.MAPPER.readTree(stored.document(doc).getBinaryValue(Fields.SOURCE).bytes);
-          row.remove(droppedColumn);
-          long seq = seqs != null && seqs.advanceExact(doc) ? seqs.longValue() : doc;
-          target.writer().addDocument(DocumentBuilder.build(schema, row, Json.MAPPER.writeValueAsBytes(row), seq));
-        }
-      }
-      return null;
-    });
-    target.resetSequence();
-  }
+
 
   /**
    * Indexes written before Text columns kept their exact value as binary doc values (an indexed {@code c$raw}
@@ -981,7 +958,7 @@ public final class LuceneStore implements TableStore {
         }
         long rows = index.rowCount();
         LOG.info("table '{}': rebuilding its {} rows for the binary doc-values layout of Text columns", table, rows);
-        installTable(table, new Catalog.Entry(newId(), schema), target -> rebuildRows(index, target, schema));
+        installTable(table, new Catalog.Entry(newId(), schema), target -> rewriteRows(index, target, schema, null));
         LOG.info("table '{}': rebuilt", table);
       } catch (IOException ex) {
         throw new UncheckedIOException("cannot upgrade the index of table '" + table + "'", ex);
@@ -1016,8 +993,13 @@ public final class LuceneStore implements TableStore {
     });
   }
 
-  /** Adds every live row of source to target as {@link DocumentBuilder} lays it out now (see upgradeTextLayouts). */
-  private static void rebuildRows(TableIndex source, TableIndex target, TableSchema schema) throws IOException {
+  /**
+   * Adds every live row of source to target as {@link DocumentBuilder} lays it out now, with its sequence
+   * number and import marker: without droppedColumn (a column drop) or, when it is null, byte for byte (a
+   * layout upgrade, see upgradeTextLayouts).
+   */
+  private static void rewriteRows(TableIndex source, TableIndex target, TableSchema schema, String droppedColumn)
+      throws IOException {
     source.exclusive(searcher -> {
       for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
         LeafReader reader = leaf.reader();
@@ -1032,12 +1014,17 @@ public final class LuceneStore implements TableStore {
           }
           BytesRef ref = stored.document(doc).getBinaryValue(Fields.SOURCE);
           byte[] bytes = Arrays.copyOfRange(ref.bytes, ref.offset, ref.offset + ref.length);
-          long seq = seqs != null && seqs.advanceExact(doc) ? seqs.longValue() : doc;
-          Document rebuilt = DocumentBuilder.build(schema, Json.MAPPER.readTree(bytes), bytes, seq);
-          if (jobs[doc] != null && batches != null && batches.advanceExact(doc)) {
-            TableIndex.mark(rebuilt, new TableIndex.ImportMarker(jobs[doc], batches.longValue()));
+          JsonNode row = Json.MAPPER.readTree(bytes);
+          if (droppedColumn != null) {
+            ((ObjectNode) row).remove(droppedColumn);
+            bytes = Json.MAPPER.writeValueAsBytes(row);
           }
-          target.writer().addDocument(rebuilt);
+          long seq = seqs != null && seqs.advanceExact(doc) ? seqs.longValue() : doc;
+          Document rewritten = DocumentBuilder.build(schema, row, bytes, seq);
+          if (jobs[doc] != null && batches != null && batches.advanceExact(doc)) {
+            TableIndex.mark(rewritten, new TableIndex.ImportMarker(jobs[doc], batches.longValue()));
+          }
+          target.writer().addDocument(rewritten);
         }
       }
       return null;
