@@ -101,6 +101,20 @@ class RowParsersFuzzTest {
     for (ParsedRow row : result.rows()) {
       checkStorable(row, payload);
     }
+    sameAsLineByLine(result, LineBatchParser.lineByLine(TABLE, SCHEMA, payload, 1), payload);
+  }
+
+  /** The single-parser fast path of {@link LineBatchParser#parse} must answer exactly as line by line. */
+  static void sameAsLineByLine(LineBatchParser.Result fast, LineBatchParser.Result slow, byte[] payload) {
+    boolean same = fast.failedCount() == slow.failedCount() && fast.failures().equals(slow.failures())
+        && fast.rows().size() == slow.rows().size();
+    for (int i = 0; same && i < fast.rows().size(); i++) {
+      same = java.util.Arrays.equals(fast.rows().get(i).source(), slow.rows().get(i).source())
+          && java.util.Arrays.deepEquals(fast.rows().get(i).values(), slow.rows().get(i).values());
+    }
+    if (!same) {
+      throw new AssertionError("parse and lineByLine differ for " + show(payload));
+    }
   }
 
   @FuzzTest(maxDuration = "2m")
