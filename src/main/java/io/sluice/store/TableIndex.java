@@ -193,9 +193,11 @@ final class TableIndex implements Closeable {
     if (writer.ramBytesUsed() > backgroundFlushBytes && latched == null && flushing.compareAndSet(false, true)) {
       flushExecutor.execute(() -> {
         try {
-          while (writer.ramBytesUsed() > backgroundFlushBytes && writer.flushNextBuffer()) {
+          while (writer.isOpen() && writer.ramBytesUsed() > backgroundFlushBytes && writer.flushNextBuffer()) {
             // one buffer per call: the largest, until the rest fit under the threshold
           }
+        } catch (org.apache.lucene.store.AlreadyClosedException closing) {
+          // the table was dropped or the store stopped meanwhile: its close committed or discarded the buffer
         } catch (IOException | RuntimeException e) {
           latch(e);
           LOG.error("{}: background flush failed", path, e);
