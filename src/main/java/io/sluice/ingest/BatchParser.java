@@ -52,14 +52,14 @@ public final class BatchParser {
     }
     RowReader reader = new RowReader(schema);
     int count = 0;
-    try (JsonParser parser = Json.MAPPER.createParser(body)) {
+    try (JsonParser parser = Json.FAST_ROWS.createParser(body)) {
       if (parser.nextToken() != JsonToken.START_ARRAY) {
         return -1;
       }
       JsonToken token;
       while ((token = parser.nextToken()) == JsonToken.START_OBJECT) {
         int start = rows == null ? 0 : (int) parser.currentTokenLocation().getByteOffset();
-        Object[] values = reader.read(parser);
+        Object[] values = reader.read(parser, body, 0);
         if (values == null) {
           return -1;
         }
@@ -99,7 +99,7 @@ public final class BatchParser {
 
       private JsonParser open() {
         try {
-          JsonParser p = Json.MAPPER.createParser(body);
+          JsonParser p = reader == null ? Json.MAPPER.createParser(body) : Json.FAST_ROWS.createParser(body);
           p.nextToken();
           return p;
         } catch (IOException e) {
@@ -129,7 +129,7 @@ public final class BatchParser {
           if (reader == null) {
             row = Json.MAPPER.readTree(parser);
           } else {
-            values = reader.read(parser);
+            values = reader.read(parser, body, 0);
             if (values == null) {
               throw new IllegalStateException("the body was validated before");
             }

@@ -58,7 +58,7 @@ public final class LineBatchParser {
    */
   private static List<ParsedRow> plainLines(RowReader reader, byte[] payload) {
     List<ParsedRow> rows = new ArrayList<>();
-    try (JsonParser parser = Json.MAPPER.getFactory().createParser(payload)) {
+    try (JsonParser parser = Json.FAST_ROWS.createParser(payload)) {
       int next = 0; // first byte after the last row's line
       JsonToken token;
       while ((token = parser.nextToken()) != null) {
@@ -71,7 +71,7 @@ public final class LineBatchParser {
             return null;
           }
         }
-        Object[] values = reader.read(parser);
+        Object[] values = reader.read(parser, payload, 0);
         if (values == null) {
           return null;
         }
@@ -150,9 +150,9 @@ public final class LineBatchParser {
 
   /** The row's values by the fast path, or null when the line needs the tree path (to report its problem). */
   private static Object[] fastRead(RowReader reader, byte[] payload, int start, int end) {
-    try (JsonParser parser = Json.MAPPER.getFactory().createParser(payload, start, end - start)) {
+    try (JsonParser parser = Json.FAST_ROWS.createParser(payload, start, end - start)) {
       parser.nextToken();
-      Object[] values = reader.read(parser);
+      Object[] values = reader.read(parser, payload, start);
       // Content after the row's object makes the line malformed: the tree path reports it.
       return values != null && parser.nextToken() == null ? values : null;
     } catch (IOException | RuntimeException e) {

@@ -5,22 +5,36 @@ import com.fasterxml.jackson.core.JsonToken;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.ColumnType;
 import io.sluice.schema.TableSchema;
+import io.sluice.store.Fields;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.lucene.util.BytesRef;
 
 /**
  * The fast path of row parsing: reads one JSON object straight from a streaming parser into typed values, one per
  * schema column, with no tree. It accepts exactly the plainly valid rows and gives up (returns null) on anything
  * else — an unknown column, a wrong type, a missing value, malformed JSON — so that the caller re-reads the row
  * the slow way ({@link Json#TREE} + {@link RowValidator}), which reports the exact problem. Values are
- * {@code Long} (Int, Long), {@code Double} (Decimal), {@code String} (String, Text), {@code Boolean}, or null.
+ * {@code Long} (Int, Long), {@code Double} (Decimal), {@code Boolean}, or null; a String column's value is its
+ * UTF-8 bytes ({@link BytesRef}, a slice of the input when the JSON string is plain ASCII, which it then never
+ * decodes) or, with escapes or other characters, its {@code String}; a Text column's value is a {@link Text}.
+ *
+ * <p>Duplicate keys are detected here rather than by Jackson (whose detection keeps a hash set per object): read
+ * with a parser from {@link Json#FAST_ROWS}. Not thread-safe: one reader per thread.
  */
 public final class RowReader {
   private final String[] names;
   private final ColumnType[] types;
   private final boolean[] nullable;
   private final Map<String, Integer> positions;
+  /** Per column, the number of the last row that named it: a second mention in the same row is a duplicate. */
+  private final long[] namedInRow;
+  private long rowNumber;
+
+  /** A Text value: the text to analyze and, when it is a plain ASCII slice of the input, its exact bytes. */
+  public record Text(String text, BytesRef raw) {
+  }
 
   public RowReader(TableSchema schema) {
     int n = schema.columns().size();
@@ -28,6 +42,7 @@ public final class RowReader {
     types = new ColumnType[n];
     nullable = new boolean[n];
     positions = new HashMap<>(n * 2);
+    namedInRow = new long[n];
     int i = 0;
     for (Map.Entry<String, ColumnSchema> entry : schema.columns().entrySet()) {
       names[i] = entry.getKey();
@@ -38,20 +53,25 @@ public final class RowReader {
     }
   }
 
-  /** The values of a row whose START_OBJECT is the parser's current token; null if the row needs the slow path. */
-  public Object[] read(JsonParser parser) throws IOException {
+  /**
+   * The values of a row whose START_OBJECT is the parser's current token; null if the row needs the slow path.
+   * input, base: the bytes the parser reads and where its offset 0 is in them (values may be slices of input).
+   */
+  public Object[] read(JsonParser parser, byte[] input, int base) throws IOException {
     if (parser.currentToken() != JsonToken.START_OBJECT) {
       return null;
     }
     Object[] values = new Object[names.length];
+    long row = ++rowNumber;
     int seen = 0;
     JsonToken token;
     while ((token = parser.nextToken()) == JsonToken.FIELD_NAME) {
       Integer position = positions.get(parser.currentName());
-      if (position == null) {
+      if (position == null || namedInRow[position] == row) {
         return null;
       }
       int i = position;
+      namedInRow[i] = row;
       token = parser.nextToken();
       if (token == JsonToken.VALUE_NULL) {
         if (!nullable[i]) {
@@ -59,7 +79,7 @@ public final class RowReader {
         }
         continue;
       }
-      Object value = value(types[i], token, parser);
+      Object value = value(types[i], token, parser, input, base);
       if (value == null) {
         return null;
       }
@@ -79,7 +99,8 @@ public final class RowReader {
     return values;
   }
 
-  private static Object value(ColumnType type, JsonToken token, JsonParser parser) throws IOException {
+  private static Object value(ColumnType type, JsonToken token, JsonParser parser, byte[] input, int base)
+      throws IOException {
     switch (type) {
       case INT:
         return token == JsonToken.VALUE_NUMBER_INT && parser.getNumberType() == JsonParser.NumberType.INT
@@ -101,12 +122,42 @@ public final class RowReader {
         double d = parser.getDoubleValue();
         return Double.isFinite(d) ? Double.valueOf(d) : null;
       case STRING:
+        if (token != JsonToken.VALUE_STRING) {
+          return null;
+        }
+        BytesRef ascii = asciiSlice(parser, input, base);
+        return ascii != null ? ascii : parser.getText();
       case TEXT:
-        return token == JsonToken.VALUE_STRING ? parser.getText() : null;
+        if (token != JsonToken.VALUE_STRING) {
+          return null;
+        }
+        BytesRef raw = asciiSlice(parser, input, base);
+        return new Text(parser.getText(), raw);
       case BOOLEAN:
         return token == JsonToken.VALUE_TRUE ? Boolean.TRUE : token == JsonToken.VALUE_FALSE ? Boolean.FALSE : null;
       default:
         return null;
     }
+  }
+
+  /**
+   * The bytes of the current string token's content if they are printable ASCII without escapes: then they are
+   * its UTF-8 encoding as they stand, and the column's exact value needs no decoding and re-encoding; else null.
+   */
+  private static BytesRef asciiSlice(JsonParser parser, byte[] input, int base) {
+    int open = base + (int) parser.currentTokenLocation().getByteOffset();
+    if (open < 0 || open >= input.length || input[open] != '"') {
+      return null;
+    }
+    for (int i = open + 1; i < input.length; i++) {
+      byte b = input[i];
+      if (b == '"') {
+        return new BytesRef(input, open + 1, Math.min(i - open - 1, Fields.MAX_TERM_BYTES));
+      }
+      if (b == '\\' || b < 0x20) { // an escape, a control character (Jackson refuses it) or a non-ASCII byte
+        return null;
+      }
+    }
+    return null;
   }
 }

@@ -2,6 +2,7 @@ package io.sluice.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.ingest.ParsedRow;
+import io.sluice.ingest.RowReader;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.ColumnType;
 import io.sluice.schema.TableSchema;
@@ -46,19 +47,24 @@ public final class DocumentBuilder {
 
   /** A parsed row as a document: from its typed values when the fast path read it, else from its tree. */
   public static Document build(TableSchema schema, ParsedRow row, long seq) {
-    return row.values() != null ? build(schema, row.values(), row.source(), seq)
-        : build(schema, row.row(), row.source(), seq);
+    return build(layout(schema), row, seq);
+  }
+
+  /** As {@link #build(TableSchema, ParsedRow, long)}, with the schema's layout computed once for many rows. */
+  public static Document build(Layout layout, ParsedRow row, long seq) {
+    return row.values() != null ? build(layout, row.values(), row.source(), seq)
+        : build(layout.schema, row.row(), row.source(), seq);
   }
 
   /**
-   * values: the row's typed values in schema column order, as {@link io.sluice.ingest.RowReader} reads them
-   * (already valid; null for a missing or null value). Builds the same document as the tree variant.
+   * values: the row's typed values in schema column order, as {@link RowReader} reads them (already valid; null
+   * for a missing or null value). Builds the same document as the tree variant.
    */
-  public static Document build(TableSchema schema, Object[] values, byte[] source, long seq) {
+  private static Document build(Layout layout, Object[] values, byte[] source, long seq) {
     Document doc = new Document();
     doc.add(new StoredField(Fields.SOURCE, source));
     doc.add(new NumericDocValuesField(Fields.SEQ, seq));
-    Column[] columns = layout(schema);
+    Column[] columns = layout.columns;
     for (int i = 0; i < columns.length; i++) {
       Object value = values[i];
       if (value == null) {
@@ -76,17 +82,13 @@ public final class DocumentBuilder {
           doc.add(new DoublePoint(column.name(), d));
           doc.add(new NumericDocValuesField(column.name(), NumericUtils.doubleToSortableLong(d)));
         }
-        case STRING -> addKeyword(doc, column.name(), (String) value);
+        case STRING -> addKeyword(doc, column.name(), value instanceof BytesRef bytes ? bytes : keyword((String) value));
         case TEXT -> {
-          String text = (String) value;
-          doc.add(new Field(column.name(), text, TEXT));
-          doc.add(new BinaryDocValuesField(column.raw(), keyword(text)));
+          RowReader.Text text = (RowReader.Text) value;
+          doc.add(new Field(column.name(), text.text(), TEXT));
+          doc.add(new BinaryDocValuesField(column.raw(), text.raw() != null ? text.raw() : keyword(text.text())));
         }
-        case BOOLEAN -> {
-          boolean b = (Boolean) value;
-          doc.add(new StringField(column.name(), b ? "true" : "false", Field.Store.NO));
-          doc.add(new NumericDocValuesField(column.name(), b ? 1L : 0L));
-        }
+        case BOOLEAN -> addBoolean(doc, column.name(), (Boolean) value);
         default -> throw new IllegalStateException("unhandled column type " + column.type());
       }
     }
@@ -97,18 +99,21 @@ public final class DocumentBuilder {
   private record Column(String name, String raw, ColumnType type) {
   }
 
-  /** The last schema each indexing thread built documents for, with its columns (schemas are immutable). */
-  private static final ThreadLocal<Object[]> LAST_LAYOUT = ThreadLocal.withInitial(() -> new Object[2]);
+  /** A schema's columns as documents are built from them; compute it once per batch, not per row. */
+  public static final class Layout {
+    private final TableSchema schema;
+    private final Column[] columns;
 
-  private static Column[] layout(TableSchema schema) {
-    Object[] last = LAST_LAYOUT.get();
-    if (last[0] != schema) {
-      last[1] = schema.columns().entrySet().stream()
+    private Layout(TableSchema schema) {
+      this.schema = schema;
+      this.columns = schema.columns().entrySet().stream()
           .map(e -> new Column(e.getKey(), e.getKey() + Fields.RAW_SUFFIX, e.getValue().type()))
           .toArray(Column[]::new);
-      last[0] = schema;
     }
-    return (Column[]) last[1];
+  }
+
+  public static Layout layout(TableSchema schema) {
+    return new Layout(schema);
   }
 
   /**
@@ -142,11 +147,7 @@ public final class DocumentBuilder {
           doc.add(new Field(column, text, TEXT));
           addRaw(doc, column, text);
         }
-        case BOOLEAN -> {
-          boolean b = value.asBoolean();
-          doc.add(new StringField(column, b ? "true" : "false", Field.Store.NO));
-          doc.add(new NumericDocValuesField(column, b ? 1L : 0L));
-        }
+        case BOOLEAN -> addBoolean(doc, column, value.asBoolean());
         default -> throw new IllegalStateException("unhandled column type " + entry.getValue().type());
       }
     }
@@ -154,9 +155,21 @@ public final class DocumentBuilder {
   }
 
   private static void addKeyword(Document doc, String field, String value) {
-    BytesRef term = keyword(value);
+    addKeyword(doc, field, keyword(value));
+  }
+
+  private static void addKeyword(Document doc, String field, BytesRef term) {
     doc.add(new StringField(field, term, Field.Store.NO));
     doc.add(new SortedDocValuesField(field, term));
+  }
+
+  // Shared by every document: the indexing chain only reads a field's bytes.
+  private static final BytesRef TRUE = new BytesRef("true");
+  private static final BytesRef FALSE = new BytesRef("false");
+
+  private static void addBoolean(Document doc, String field, boolean value) {
+    doc.add(new StringField(field, value ? TRUE : FALSE, Field.Store.NO));
+    doc.add(new NumericDocValuesField(field, value ? 1L : 0L));
   }
 
   /** A Text column's exact value: doc values only, neither an indexed term nor a sorted dictionary. */

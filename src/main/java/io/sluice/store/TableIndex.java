@@ -36,6 +36,7 @@ import org.apache.lucene.search.ScoreMode;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.SimpleCollector;
 import org.apache.lucene.store.Directory;
+import org.apache.lucene.util.BytesRef;
 import org.apache.lucene.util.FixedBitSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -135,7 +136,10 @@ final class TableIndex implements Closeable {
   }
 
   /** Which import batch rows belong to (see {@link Fields#IMPORT_JOB}); null for other writes. */
-  record ImportMarker(String job, long batch) {
+  record ImportMarker(String job, long batch, BytesRef jobTerm) {
+    ImportMarker(String job, long batch) {
+      this(job, batch, new BytesRef(job)); // encoded once for all the batch's rows
+    }
   }
 
   /** The request body a logged append came from: replay parses it again, with the same parser. */
@@ -144,7 +148,7 @@ final class TableIndex implements Closeable {
 
   /** Adds the fields that say which import batch a row belongs to. */
   static void mark(Document doc, ImportMarker marker) {
-    doc.add(new StringField(Fields.IMPORT_JOB, marker.job(), Field.Store.NO));
+    doc.add(new StringField(Fields.IMPORT_JOB, marker.jobTerm(), Field.Store.NO));
     doc.add(new NumericDocValuesField(Fields.IMPORT_BATCH, marker.batch()));
   }
 
@@ -212,6 +216,7 @@ final class TableIndex implements Closeable {
       ImportMarker marker) {
     return () -> new Iterator<>() {
       private final Iterator<ParsedRow> source = rows.iterator();
+      private final DocumentBuilder.Layout layout = DocumentBuilder.layout(schema);
       private long seq = firstSeq;
 
       @Override
@@ -222,7 +227,7 @@ final class TableIndex implements Closeable {
       @Override
       public Document next() {
         ParsedRow row = source.next();
-        Document doc = DocumentBuilder.build(schema, row, seq++);
+        Document doc = DocumentBuilder.build(layout, row, seq++);
         if (marker != null) {
           mark(doc, marker);
         }
@@ -491,6 +496,7 @@ final class TableIndex implements Closeable {
       return -1;
     }
     FixedBitSet present = presentSeqs(range[0], range[1]);
+    DocumentBuilder.Layout layout = DocumentBuilder.layout(schema);
     long[] rowsAndDeletes = {0, 0};
     wal.replay(from, payload -> {
       ByteBuffer record = ByteBuffer.wrap(payload);
@@ -515,7 +521,7 @@ final class TableIndex implements Closeable {
           // A row the last commit already holds is skipped; it may have been deleted since (then it is
           // written again here and the logged delete that follows removes it again).
           if (present == null || !present.get(Math.toIntExact(rowSeq - range[0]))) {
-            writer.addDocument(DocumentBuilder.build(schema, row, rowSeq));
+            writer.addDocument(DocumentBuilder.build(layout, row, rowSeq));
             rowsAndDeletes[0]++;
           }
         }
