@@ -6,6 +6,8 @@ import io.sluice.ingest.RowReader;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.ColumnType;
 import io.sluice.schema.TableSchema;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.document.Document;
@@ -18,6 +20,7 @@ import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.FieldType;
 import org.apache.lucene.index.IndexOptions;
+import org.apache.lucene.index.IndexableField;
 import org.apache.lucene.util.BytesRef;
 import org.apache.lucene.util.NumericUtils;
 
@@ -45,23 +48,34 @@ public final class DocumentBuilder {
   private DocumentBuilder() {
   }
 
-  /** A parsed row as a document: from its typed values when the fast path read it, else from its tree. */
-  public static Document build(TableSchema schema, ParsedRow row, long seq) {
+  /**
+   * A parsed row's fields: from its typed values when the fast path read it, else from its tree. The list has
+   * room for {@link #SPARE_FIELDS} more (the import marker) without growing.
+   */
+  public static List<IndexableField> build(TableSchema schema, ParsedRow row, long seq) {
     return build(layout(schema), row, seq);
   }
 
   /** As {@link #build(TableSchema, ParsedRow, long)}, with the schema's layout computed once for many rows. */
-  public static Document build(Layout layout, ParsedRow row, long seq) {
-    return row.values() != null ? build(layout, row.values(), row.source(), seq)
-        : build(layout.schema, row.row(), row.source(), seq);
+  public static List<IndexableField> build(Layout layout, ParsedRow row, long seq) {
+    if (row.values() != null) {
+      return build(layout, row.values(), row.source(), seq);
+    }
+    List<IndexableField> fields = new ArrayList<>(layout.maxFields);
+    fields.addAll(treeFields(layout.schema, row.row(), row.source(), seq));
+    return fields;
   }
+
+  /** Fields a caller may add to a built row's list without it growing. */
+  public static final int SPARE_FIELDS = 2;
 
   /**
    * values: the row's typed values in schema column order, as {@link RowReader} reads them (already valid; null
    * for a missing or null value). Builds the same document as the tree variant.
    */
-  private static Document build(Layout layout, Object[] values, byte[] source, long seq) {
-    Document doc = new Document();
+  private static List<IndexableField> build(Layout layout, Object[] values, byte[] source, long seq) {
+    // Sized once: a Document's list would grow (and copy) twice for a row of eight columns.
+    List<IndexableField> doc = new ArrayList<>(layout.maxFields);
     doc.add(new StoredField(Fields.SOURCE, source));
     doc.add(new NumericDocValuesField(Fields.SEQ, seq));
     Column[] columns = layout.columns;
@@ -103,12 +117,14 @@ public final class DocumentBuilder {
   public static final class Layout {
     private final TableSchema schema;
     private final Column[] columns;
+    private final int maxFields;
 
     private Layout(TableSchema schema) {
       this.schema = schema;
       this.columns = schema.columns().entrySet().stream()
           .map(e -> new Column(e.getKey(), e.getKey() + Fields.RAW_SUFFIX, e.getValue().type()))
           .toArray(Column[]::new);
+      this.maxFields = 2 + 2 * columns.length + SPARE_FIELDS; // source, seq; at most two a column
     }
   }
 
@@ -122,6 +138,12 @@ public final class DocumentBuilder {
    */
   public static Document build(TableSchema schema, JsonNode row, byte[] source, long seq) {
     Document doc = new Document();
+    treeFields(schema, row, source, seq).forEach(doc::add);
+    return doc;
+  }
+
+  private static List<IndexableField> treeFields(TableSchema schema, JsonNode row, byte[] source, long seq) {
+    List<IndexableField> doc = new ArrayList<>();
     doc.add(new StoredField(Fields.SOURCE, source));
     doc.add(new NumericDocValuesField(Fields.SEQ, seq));
     for (Map.Entry<String, ColumnSchema> entry : schema.columns().entrySet()) {
@@ -141,7 +163,7 @@ public final class DocumentBuilder {
           doc.add(new DoublePoint(column, d));
           doc.add(new NumericDocValuesField(column, NumericUtils.doubleToSortableLong(d)));
         }
-        case STRING -> addKeyword(doc, column, value.asText());
+        case STRING -> addKeyword(doc, column, keyword(value.asText()));
         case TEXT -> {
           String text = value.asText();
           doc.add(new Field(column, text, TEXT));
@@ -154,11 +176,7 @@ public final class DocumentBuilder {
     return doc;
   }
 
-  private static void addKeyword(Document doc, String field, String value) {
-    addKeyword(doc, field, keyword(value));
-  }
-
-  private static void addKeyword(Document doc, String field, BytesRef term) {
+  private static void addKeyword(List<IndexableField> doc, String field, BytesRef term) {
     doc.add(new StringField(field, term, Field.Store.NO));
     doc.add(new SortedDocValuesField(field, term));
   }
@@ -167,13 +185,13 @@ public final class DocumentBuilder {
   private static final BytesRef TRUE = new BytesRef("true");
   private static final BytesRef FALSE = new BytesRef("false");
 
-  private static void addBoolean(Document doc, String field, boolean value) {
+  private static void addBoolean(List<IndexableField> doc, String field, boolean value) {
     doc.add(new StringField(field, value ? TRUE : FALSE, Field.Store.NO));
     doc.add(new NumericDocValuesField(field, value ? 1L : 0L));
   }
 
   /** A Text column's exact value: doc values only, neither an indexed term nor a sorted dictionary. */
-  private static void addRaw(Document doc, String column, String value) {
+  private static void addRaw(List<IndexableField> doc, String column, String value) {
     doc.add(new BinaryDocValuesField(column + Fields.RAW_SUFFIX, keyword(value)));
   }
 

@@ -27,6 +27,7 @@ import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexableField;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.NumericDocValues;
 import org.apache.lucene.index.LeafReaderContext;
@@ -152,6 +153,12 @@ final class TableIndex implements Closeable {
     doc.add(new NumericDocValuesField(Fields.IMPORT_BATCH, marker.batch()));
   }
 
+  /** As {@link #mark(Document, ImportMarker)}, for a row built by {@link DocumentBuilder}. */
+  static void mark(List<IndexableField> fields, ImportMarker marker) {
+    fields.add(new StringField(Fields.IMPORT_JOB, marker.jobTerm(), Field.Store.NO));
+    fields.add(new NumericDocValuesField(Fields.IMPORT_BATCH, marker.batch()));
+  }
+
   /**
    * Adds {@code count} valid rows as one atomic block. logged: the body to write ahead (then durable once
    * {@link #logged()} completes), or null for import rows (durable once {@link #durable()} completes). Rows may
@@ -212,7 +219,7 @@ final class TableIndex implements Closeable {
     }
   }
 
-  private static Iterable<Document> documents(TableSchema schema, Iterable<ParsedRow> rows, long firstSeq,
+  private static Iterable<List<IndexableField>> documents(TableSchema schema, Iterable<ParsedRow> rows, long firstSeq,
       ImportMarker marker) {
     return () -> new Iterator<>() {
       private final Iterator<ParsedRow> source = rows.iterator();
@@ -225,9 +232,9 @@ final class TableIndex implements Closeable {
       }
 
       @Override
-      public Document next() {
+      public List<IndexableField> next() {
         ParsedRow row = source.next();
-        Document doc = DocumentBuilder.build(layout, row, seq++);
+        List<IndexableField> doc = DocumentBuilder.build(layout, row, seq++);
         if (marker != null) {
           mark(doc, marker);
         }

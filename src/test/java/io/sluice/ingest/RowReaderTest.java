@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.lucene.document.Document;
 import org.apache.lucene.index.IndexableField;
 import org.junit.jupiter.api.Test;
 
@@ -103,9 +102,9 @@ class RowReaderTest {
     assertThat(BatchParser.plainCount(SCHEMA, "[]".getBytes(StandardCharsets.UTF_8))).isZero();
   }
 
-  private static String dump(Document doc) {
+  private static String dump(List<IndexableField> doc) {
     StringBuilder text = new StringBuilder();
-    for (IndexableField field : doc.getFields()) {
+    for (IndexableField field : doc) {
       text.append(field.getClass().getSimpleName()).append(' ').append(field.name()).append('=')
           .append(field.binaryValue() != null ? field.binaryValue().toString()
               : field.stringValue() != null ? field.stringValue() : String.valueOf(field.numericValue()))
