@@ -10,10 +10,11 @@
 # Environment: SLUICE_JAVA_OPTS (options of the server JVM, e.g. "-Xmx256m -Dsluice.import.window=8"; the
 #   server otherwise runs on its built-in defaults, not conf/sluice.json), BENCH_PORT (default 18181),
 #   BENCH_BATCH_ROWS (rows posted to the batch endpoint, default min(ROWS, 1000000)),
-#   BENCH_CEILING_PASSES (default 5), BENCH_WAIT_QUIET (seconds to wait, at most, for the 1-minute load average
+#   BENCH_CEILING_PASSES (default 5), BENCH_STORE_PASSES (default 5), BENCH_WAIT_QUIET (seconds to wait, at most, for the 1-minute load average
 #   to fall below half the core count before measuring; default 0).
 #
 # Measures: the ceiling (gunzip + line split + Jackson parse + validation in one thread, Sluice's own classes),
+# the store alone in process (first pass on a fresh JVM against the steady state: what the JIT warm-up costs),
 # Sluice's file import end to end with its peak heap and RSS, Sluice's batch endpoint with 1 and 4 clients,
 # PostgreSQL COPY into jsonb and COPY staging → typed + indexed, and the ratios. The table is printed at the end
 # and written as JSON to load-tests/results/. Every server runs on 127.0.0.1 and is stopped at the end (also on
@@ -45,6 +46,7 @@ fi
 SCALING_ROWS="${BENCH_SCALING_ROWS:-10000000}"
 BATCH_ROWS="${BENCH_BATCH_ROWS:-$(( ROWS < 1000000 ? ROWS : 1000000 ))}"
 CEILING_PASSES="${BENCH_CEILING_PASSES:-5}"
+STORE_PASSES="${BENCH_STORE_PASSES:-5}"
 PORT="${BENCH_PORT:-18181}"
 BASE="http://127.0.0.1:$PORT"
 KEY="bench-$$-$RANDOM$RANDOM"
@@ -132,7 +134,8 @@ cp "$JAR" "$RUN/sluice.jar" # a copy, so a rebuild during the run does not chang
 JAR="$RUN/sluice.jar"
 CLASSES="$RUN/classes"
 mkdir -p "$CLASSES"
-javac -nowarn -cp "$JAR" -d "$CLASSES" "$HERE/bench/Ceiling.java" "$HERE/bench/BenchClient.java" 2> "$RUN/javac.log" \
+javac -nowarn -cp "$JAR" -d "$CLASSES" "$HERE/bench/Ceiling.java" "$HERE/bench/BenchClient.java" \
+  "$HERE/bench/StoreOnly.java" 2> "$RUN/javac.log" \
   || { cat "$RUN/javac.log" >&2; die "the benchmark tools do not compile against this Sluice (see above)"; }
 CP="$JAR:$CLASSES"
 
@@ -178,6 +181,14 @@ start_server() { # NAME: a fresh server on an empty data dir, GC log and output 
   die "Sluice did not answer on $BASE within 60 s"
 }
 
+server_cpu() { # the server process's CPU time so far (user + system), in clock ticks
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$SERVER_PID/stat"
+}
+
+with_cpu() { # CLIENT.json TICKS0 TICKS1 → the JSON with the server's CPU seconds meanwhile
+  python3 -c 'import json, os, sys; r = json.load(open(sys.argv[1])); r["serverCpuSeconds"] = round((int(sys.argv[3]) - int(sys.argv[2])) / os.sysconf("SC_CLK_TCK"), 2); print(json.dumps(r))' "$@"
+}
+
 measure_import() { # NAME ROWS GZ → $RUN/NAME.json: the import with its peak heap and RSS
   local name="$1" rows="$2" gz="$3" timeout
   timeout=$(( rows / 2000 + 300 )) # bounded: at least 2,000 rows/s, or the run counts as failed
@@ -191,16 +202,22 @@ measure_import() { # NAME ROWS GZ → $RUN/NAME.json: the import with its peak h
     done ) &
   SAMPLER_PID=$!
   log "Sluice file import of $rows rows"
+  local cpu0 cpu1
+  cpu0="$(server_cpu)"
   java -cp "$CP" BenchClient import "$BASE" "$KEY" bench_import "$SCHEMA" "$gz" "$rows" "$timeout" \
     > "$RUN/$name-client.json" 2> "$RUN/$name-client.err" \
     || { cat "$RUN/$name-client.err" >&2; die "the file import failed"; }
+  cpu1="$(server_cpu)"
   if [ "$name" = import ]; then
     # The same file again on the same server: the first import also pays for the JVM's JIT warm-up (a few
     # seconds of both cores at 1M rows); the second shows the steady state at the same size.
     log "Sluice file import of $rows rows again, same server (warm JVM)"
+    local warm0
+    warm0="$(server_cpu)"
     java -cp "$CP" BenchClient import "$BASE" "$KEY" bench_import_warm "$SCHEMA" "$gz" "$rows" "$timeout" \
-      > "$RUN/import-warm.json" 2> "$RUN/import-warm-client.err" \
+      > "$RUN/import-warm-client.json" 2> "$RUN/import-warm-client.err" \
       || { cat "$RUN/import-warm-client.err" >&2; die "the second file import failed"; }
+    with_cpu "$RUN/import-warm-client.json" "$warm0" "$(server_cpu)" > "$RUN/import-warm.json"
   fi
   touch "$stop"
   wait "$SAMPLER_PID" 2>/dev/null || true
@@ -211,7 +228,8 @@ measure_import() { # NAME ROWS GZ → $RUN/NAME.json: the import with its peak h
   jcmd "$SERVER_PID" GC.heap_info > "$RUN/heapinfo-$name.txt" 2>/dev/null || true
   stop_server
   rm -rf "$RUN/data-$name" # the imported index: not needed any more, and large at 10M rows
-  python3 - "$RUN/$name-client.json" "${peak_rss:-0}" "${hwm:-0}" "$(python3 "$HERE/bench/gclog.py" "$RUN/gc-$name.log" "$RUN/heapinfo-$name.txt")" "$samples" > "$RUN/$name.json" <<'EOF'
+  with_cpu "$RUN/$name-client.json" "$cpu0" "$cpu1" > "$RUN/$name-client-cpu.json"
+  python3 - "$RUN/$name-client-cpu.json" "${peak_rss:-0}" "${hwm:-0}" "$(python3 "$HERE/bench/gclog.py" "$RUN/gc-$name.log" "$RUN/heapinfo-$name.txt")" "$samples" > "$RUN/$name.json" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 sampled, hwm = int(sys.argv[2]) / 1024, int(sys.argv[3]) / 1024
@@ -228,6 +246,12 @@ EOF
 log "ceiling: gunzip + split + parse + validate, 1 thread ($CEILING_PASSES passes after a warm-up)"
 java -cp "$CP" Ceiling "$SCHEMA" "$GZ" "$CEILING_PASSES" > "$RUN/ceiling.json" 2> "$RUN/ceiling.err" \
   || { cat "$RUN/ceiling.err" >&2; die "the ceiling measurement failed"; }
+
+# ------------------------------------------------------------------------------------------------ 1b. store alone
+log "store alone, in process: $STORE_PASSES passes of $ROWS rows into new tables of one fresh JVM"
+java -Xmx2g -cp "$CP" StoreOnly "$SCHEMA" "$NDJSON" "$STORE_PASSES" > "$RUN/store.out" 2> "$RUN/store.err" \
+  || { cat "$RUN/store.err" >&2; die "the store-alone measurement failed"; }
+tail -n 1 "$RUN/store.out" > "$RUN/store.json" # the store's log lines go to standard output before it
 
 # ------------------------------------------------------------------------------------------------ 2. file import
 measure_import import "$ROWS" "$GZ"

@@ -2,7 +2,7 @@
 """Merges the measurements of one bench.sh run into one table (stdout) and one JSON file.
 
 Usage: report.py RUN_DIR OUT.json
-RUN_DIR holds the pieces bench.sh wrote: machine.json, ceiling.json, import.json, batch1.json, batch4.json,
+RUN_DIR holds the pieces bench.sh wrote: machine.json, ceiling.json, store.json, import.json, batch1.json, batch4.json,
 pg.json, scaling.json (each optional except machine.json). Standard library only.
 """
 import json
@@ -23,6 +23,7 @@ def load(name):
 
 machine = load("machine.json") or {}
 ceiling = load("ceiling.json")
+store = load("store.json")
 imp = load("import.json")
 imp_capped = load("import256.json")
 imp_warm = load("import-warm.json")
@@ -76,6 +77,23 @@ if ceiling:
 else:
     table.append(("ceiling", "not run", "", "", "", "", "", ""))
 
+if store:
+    first, steady = store["first"], store["steady"]
+    table.append((f"Sluice store alone, in process, {store['threads']} threads: first pass on a fresh JVM",
+                  n(first["rowsPerSec"]), mb(mbps(first["rowsPerSec"])), "", "", "", "",
+                  f"{first['seconds']:.1f} s, {first['cpuSeconds']:.1f} CPU-s; appendLines + a commit a second, "
+                  "no HTTP, gunzip or event bus"))
+    table.append((f"Sluice store alone, in process, {store['threads']} threads: steady state",
+                  n(steady["rowsPerSec"]), mb(mbps(steady["rowsPerSec"])), "", "", "", "",
+                  f"pass {steady['pass']} (median CPU of passes 3..{len(store['passes'])}): {steady['seconds']:.1f} s, "
+                  f"{steady['cpuSeconds']:.1f} CPU-s; the first pass used {store['firstOverSteadyCpu']:.1f}× the CPU "
+                  "(JIT compilation, and code not yet compiled)"))
+
+
+def cpu_note(r):
+    return f", {r['serverCpuSeconds']:.1f} server CPU-s" if r and r.get("serverCpuSeconds") is not None else ""
+
+
 imp_rps = imp["rowsPerSec"] if imp and imp.get("ok") else None
 if imp:
     heap = imp.get("heap") or {}
@@ -91,7 +109,7 @@ if imp:
                   "", "", "; ".join(mem),
                   check(imp_rps, lambda v: v >= 150_000, "≥ 150,000 rows/s")
                   + ("" if imp_capped else "; " + check(heap.get("peakUsedMb"), lambda v: v < 256, "heap < 256 MB")),
-                  f"{status}{imp['seconds']:.1f} s (server: {imp.get('serverSeconds')} s); upload {imp['uploadSeconds']:.1f} s "
+                  f"{status}{imp['seconds']:.1f} s (server: {imp.get('serverSeconds')} s{cpu_note(imp)}); upload {imp['uploadSeconds']:.1f} s "
                   f"not counted; server JVM options: {machine.get('serverJavaOpts') or '(defaults)'}"))
 else:
     table.append(("Sluice file import", "not run", "", "", "", "", "", ""))
@@ -102,7 +120,8 @@ if imp_warm:
                   n(imp_warm["rowsPerSec"]), mb(mbps(imp_warm["rowsPerSec"])), "", "", "",
                   check(warm_rps, lambda v: v >= 150_000, "≥ 150,000 rows/s"),
                   ("" if imp_warm.get("ok") else f"FAILED: phase {imp_warm.get('phase')}; ")
-                  + f"{imp_warm['seconds']:.1f} s (server: {imp_warm.get('serverSeconds')} s); into a second table; "
+                  + f"{imp_warm['seconds']:.1f} s (server: {imp_warm.get('serverSeconds')} s{cpu_note(imp_warm)}); "
+                  "into a second table; "
                   "the row above includes the JIT warm-up of a fresh JVM"))
 
 if imp_capped:
@@ -184,6 +203,7 @@ print()
 result = {
     "machine": machine,
     "ceiling": ceiling,
+    "storeAlone": store,
     "import": imp,
     "importHeapCapped": imp_capped,
     "importWarm": imp_warm,
