@@ -5,43 +5,27 @@ import static io.sluice.api.ApiAssertions.object;
 import static io.sluice.api.ApiAssertions.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.ServerTest;
 import io.sluice.TestServer;
 import io.sluice.TestServer.Response;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /** SPEC §0: keys, access rules, the error shape, status codes and CORS, through HTTP. */
-@ExtendWith(VertxExtension.class)
-class AuthAndErrorsTest {
+class AuthAndErrorsTest extends ServerTest {
   private static final JsonObject USERS = new JsonObject("""
       {"type":"table","columns":{"id":{"type":"Int"},"name":{"type":"String"}}}""");
 
-  @TempDir
-  Path dataDir;
-  TestServer server;
-
   @BeforeEach
-  void start(Vertx vertx) {
-    server = new TestServer(vertx, dataDir).start();
+  void loadUsers() {
     ok(server.put("/api/v1/schema/users", USERS));
     ok(server.post("/api/v1/data/users/batch", new JsonArray("[{\"id\":1,\"name\":\"anne\"},{\"id\":2,\"name\":\"bob\"}]")));
-  }
-
-  @AfterEach
-  void stop() {
-    server.stop();
   }
 
   /** A request with exactly the given headers (no key unless one is given). */

@@ -3,45 +3,24 @@ package io.sluice.api;
 import static io.sluice.api.ApiAssertions.error;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.ServerTest;
 import io.sluice.TestServer;
 import io.sluice.TestServer.Response;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.junit5.VertxExtension;
-import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The dashboard's files are served at {@code /} from the jar, without a key, with a policy that lets the page
  * load nothing from elsewhere; the API around them answers as before. The page itself is tested in a real
  * browser by src/test/browser/run.sh.
  */
-@ExtendWith(VertxExtension.class)
-class DashboardTest {
+class DashboardTest extends ServerTest {
   private static final String[] ASSETS = {"/", "/index.html", "/dashboard.js", "/dashboard.css", "/favicon.svg"};
   /** Any absolute or protocol-relative URL; the SVG namespace is a name, not something fetched. */
   private static final Pattern URL = Pattern.compile("(?:[a-z][a-z0-9+.-]*:)?//[a-z0-9-]+(?:\\.[a-z0-9-]+)+",
       Pattern.CASE_INSENSITIVE);
-
-  @TempDir
-  Path dataDir;
-  TestServer server;
-
-  @BeforeEach
-  void start(Vertx vertx) {
-    server = new TestServer(vertx, dataDir).start();
-  }
-
-  @AfterEach
-  void stop() {
-    server.stop();
-  }
 
   @Test
   void pageAndAssetsAreServedWithoutAKey() {

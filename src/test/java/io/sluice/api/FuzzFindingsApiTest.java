@@ -2,45 +2,29 @@ package io.sluice.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.ServerTest;
 import io.sluice.TestServer;
 import io.sluice.TestServer.Response;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Regressions for what the fuzz tests found (docs/fuzzing.md), replayed end to end through the real server:
  * the store must keep answering, and a valid row must never break the table.
  */
-@ExtendWith(VertxExtension.class)
-class FuzzFindingsApiTest {
-  @TempDir
-  Path dataDir;
-  TestServer server;
-
+class FuzzFindingsApiTest extends ServerTest {
   @BeforeEach
-  void start(Vertx vertx) {
-    server = new TestServer(vertx, dataDir).start();
+  void createTable() {
     Response created = server.put("/api/v1/schema/t", new JsonObject("""
         {"type":"table","columns":{"id":{"type":"Int"},
          "csv":{"type":"Text","nullable":true,"analyzer":{"type":"delimiter","delimiter":","}},
          "pairs":{"type":"Text","nullable":true,"analyzer":{"type":"token-ngram",
                   "source":{"type":"delimiter","delimiter":","},"minGram":2,"maxGram":2}}}}"""));
     assertThat(created.status()).as("%s", created).isEqualTo(200);
-  }
-
-  @AfterEach
-  void stop() {
-    server.stop();
   }
 
   /** A value whose one token is over Lucene's 32766-byte term limit was accepted, then latched the table. */

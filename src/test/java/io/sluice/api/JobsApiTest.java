@@ -6,41 +6,24 @@ import static io.sluice.api.ApiAssertions.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import io.sluice.TestServer;
+import io.sluice.ServerTest;
 import io.sluice.TestServer.Response;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /** SPEC §4 jobs: long requests started, polled and fetched, through HTTP against the real store. */
-@ExtendWith(VertxExtension.class)
-class JobsApiTest {
-  @TempDir
-  Path dataDir;
-  TestServer server;
-
+class JobsApiTest extends ServerTest {
   @BeforeEach
-  void start(Vertx vertx) {
-    server = new TestServer(vertx, dataDir).start();
+  void loadUsers() {
     ok(server.put("/api/v1/schema/users", new JsonObject("""
         {"type":"table","columns":{"id":{"type":"Int"},"name":{"type":"String"},"bio":{"type":"Text"}}}""")));
     ok(server.post("/api/v1/data/users/batch", new JsonArray("""
         [{"id":1,"name":"anne","bio":"likes london"},{"id":2,"name":"bob","bio":"likes paris"},
          {"id":3,"name":"cid","bio":"london again"}]""")));
-  }
-
-  @AfterEach
-  void stop() {
-    server.stop();
   }
 
   /** Starts a job: 201 with a canonical UUID id, the path it runs and when it started. */

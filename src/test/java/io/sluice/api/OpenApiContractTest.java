@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.sluice.ServerTest;
 import io.sluice.TestServer;
 import io.sluice.TestServer.Response;
 import io.sluice.config.SluiceConfig;
@@ -16,11 +17,9 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
-import io.vertx.junit5.VertxExtension;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -28,40 +27,27 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The OpenAPI contract ({@code src/main/resources/openapi.yaml}) against the server: every route the router
  * serves is documented and every documented operation is served; every request example of the contract is
  * accepted by a real server; the contract and Swagger UI are served without a key.
  */
-@ExtendWith(VertxExtension.class)
-class OpenApiContractTest {
+class OpenApiContractTest extends ServerTest {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> METHODS = Set.of("get", "put", "post", "delete", "patch", "head", "options");
 
-  @TempDir
-  Path dataDir;
-  TestServer server;
   JsonNode contract;
 
   @BeforeEach
-  void start(Vertx vertx) throws IOException {
+  void readContract() throws IOException {
     try (InputStream in = getClass().getClassLoader().getResourceAsStream(ApiDocs.CONTRACT_RESOURCE)) {
       assertThat(in).as("openapi.yaml on the classpath").isNotNull();
       contract = YAML.readTree(in);
     }
-    server = new TestServer(vertx, dataDir).start();
-  }
-
-  @AfterEach
-  void stop() {
-    server.stop();
   }
 
   @Test

@@ -6,45 +6,23 @@ import static io.sluice.api.ApiAssertions.hits;
 import static io.sluice.api.ApiAssertions.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.TestServer;
-import io.vertx.core.Vertx;
+import io.sluice.ServerTest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Everything acknowledged survives a restart on the same data directory: schemas (every type, links,
  * analyzers), exactly the rows left after deletes, column drops, renames and copies, in insertion order; and
  * writes continue after the old rows.
  */
-@ExtendWith(VertxExtension.class)
-class RestartDurabilityTest {
+class RestartDurabilityTest extends ServerTest {
   private static final String[] WORDS = {"running", "runs", "london", "paris", "bakery", "cab", "painter", "sea"};
-
-  @TempDir
-  Path dataDir;
-  TestServer server;
-
-  @BeforeEach
-  void start(Vertx vertx) {
-    server = new TestServer(vertx, dataDir).start();
-  }
-
-  @AfterEach
-  void stop() {
-    server.stop();
-  }
 
   /** Every row of a table in default order. */
   private JsonArray rows(String table) {

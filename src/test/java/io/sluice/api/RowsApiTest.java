@@ -6,6 +6,7 @@ import static io.sluice.api.ApiAssertions.hits;
 import static io.sluice.api.ApiAssertions.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.ServerTest;
 import io.sluice.TestServer;
 import io.sluice.TestServer.Response;
 import io.vertx.core.Future;
@@ -15,7 +16,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,33 +27,20 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** SPEC §2: inserting rows one at a time and in batches, through HTTP against the real store. */
-@ExtendWith(VertxExtension.class)
-class RowsApiTest {
+class RowsApiTest extends ServerTest {
   /** One column of every type, and a nullable one. */
   private static final JsonObject TYPES = new JsonObject("""
       {"type":"table","columns":{"i":{"type":"Int"},"l":{"type":"Long"},"d":{"type":"Decimal"},
        "s":{"type":"String"},"x":{"type":"Text"},"b":{"type":"Boolean"},"n":{"type":"Int","nullable":true}}}""");
 
-  @TempDir
-  Path dataDir;
-  TestServer server;
-
   @BeforeEach
-  void start(Vertx vertx) {
-    server = new TestServer(vertx, dataDir).start();
+  void createTable() {
     ok(server.put("/api/v1/schema/t", TYPES));
-  }
-
-  @AfterEach
-  void stop() {
-    server.stop();
   }
 
   /** A valid row of table t as raw JSON values, so that tests can put in any JSON text. */

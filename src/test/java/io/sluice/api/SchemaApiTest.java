@@ -6,6 +6,7 @@ import static io.sluice.api.ApiAssertions.hits;
 import static io.sluice.api.ApiAssertions.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.ServerTest;
 import io.sluice.TestServer;
 import io.sluice.TestServer.Response;
 import io.vertx.core.Future;
@@ -18,34 +19,13 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import java.nio.file.Path;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /** SPEC §1: the schema endpoints, through HTTP against the real store. */
-@ExtendWith(VertxExtension.class)
-class SchemaApiTest {
+class SchemaApiTest extends ServerTest {
   private static final JsonObject USERS = new JsonObject("""
       {"type":"table","columns":{"id":{"type":"Int"},"name":{"type":"String"}}}""");
-
-  @TempDir
-  Path dataDir;
-  TestServer server;
-
-  @BeforeEach
-  void start(Vertx vertx) {
-    server = new TestServer(vertx, dataDir).start();
-  }
-
-  @AfterEach
-  void stop() {
-    server.stop();
-  }
 
   // ------------------------------------------------------------------------------------------ whole database
 

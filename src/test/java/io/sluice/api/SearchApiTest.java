@@ -6,31 +6,19 @@ import static io.sluice.api.ApiAssertions.hits;
 import static io.sluice.api.ApiAssertions.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.TestServer;
-import io.vertx.core.Vertx;
+import io.sluice.ServerTest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /** SPEC §4: _search, _query and _delete with every proposition form, through HTTP against the real store. */
-@ExtendWith(VertxExtension.class)
-class SearchApiTest {
-  @TempDir
-  Path dataDir;
-  TestServer server;
-
+class SearchApiTest extends ServerTest {
   /** Users in insertion order 3, 1, 5, 2, 4 (three requests), so that insertion order is not id order. */
   @BeforeEach
-  void start(Vertx vertx) {
-    server = new TestServer(vertx, dataDir).start();
+  void loadUsersAndOrders() {
     ok(server.put("/api/v1/schema", new JsonObject("""
         {"schema":{
           "users":{"type":"table","columns":{"id":{"type":"Int"},"name":{"type":"String"},
@@ -54,11 +42,6 @@ class SearchApiTest {
         [{"id":10,"user":1,"amount":5.5,"note":"gift"},{"id":11,"user":3,"amount":20},
          {"id":12,"user":3,"amount":7.25,"note":"express gift"},{"id":13,"user":4,"amount":1},
          {"id":14,"user":2,"amount":100}]""")));
-  }
-
-  @AfterEach
-  void stop() {
-    server.stop();
   }
 
   private List<Object> ids(String table, String where) {

@@ -2,35 +2,13 @@ package io.sluice.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.TestServer;
-import io.vertx.core.Vertx;
+import io.sluice.ServerTest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /** SPEC §5: the seed's own examples, exactly. */
-@ExtendWith(VertxExtension.class)
-class SeedExamplesTest {
-  @TempDir
-  Path dataDir;
-  TestServer server;
-
-  @BeforeEach
-  void start(Vertx vertx) {
-    server = new TestServer(vertx, dataDir).start();
-  }
-
-  @AfterEach
-  void stop() {
-    server.stop();
-  }
-
+class SeedExamplesTest extends ServerTest {
   @Test
   void customersTableBatchAndSearch() {
     var put = server.put("/api/v1/schema/customers", new JsonObject("""

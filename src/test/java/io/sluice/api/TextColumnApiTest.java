@@ -4,39 +4,27 @@ import static io.sluice.api.ApiAssertions.column;
 import static io.sluice.api.ApiAssertions.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.TestServer;
-import io.vertx.core.Vertx;
+import io.sluice.ServerTest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The exact value of a Text column (kept as binary doc values, not as an indexed term; see Fields) through
  * HTTP: equality, prefixes, ranges, order, definedness and delete, compared byte by byte as String columns are.
  */
-@ExtendWith(VertxExtension.class)
-class TextColumnApiTest {
+class TextColumnApiTest extends ServerTest {
   /** "x " + "lorem " × 6000: 36,002 bytes, whose first 32,766 end inside a word ("… lorem lore"). */
   static final String LONG = "x " + "lorem ".repeat(6000);
   /** LONG as the index keeps it: its first 32,766 bytes. */
   static final String LONG_KEPT = "x " + "lorem ".repeat(5460) + "lore";
 
-  @TempDir
-  Path dataDir;
-  TestServer server;
-
   /** Three requests, so three segments. In byte order: "" < "Cat hat" < "The Cat…" < "The. …" < "Zebra…" <
    * "apple pie" < "the cat…" < "the the the" < "Émile" (0xC3 is above every ASCII byte). */
   @BeforeEach
-  void start(Vertx vertx) {
-    server = new TestServer(vertx, dataDir).start();
+  void loadNotes() {
     ok(server.put("/api/v1/schema", new JsonObject("""
         {"schema":{
           "notes":{"type":"table","columns":{"id":{"type":"Int"},
@@ -50,11 +38,6 @@ class TextColumnApiTest {
     ok(server.post("/api/v1/data/notes/batch", new JsonArray("""
         [{"id":8,"body":"Zebra crossing"},{"id":9,"body":"apple pie"},{"id":10},{"id":11,"body":"Cat hat"},
          {"id":12,"body":"Émile"}]""")));
-  }
-
-  @AfterEach
-  void stop() {
-    server.stop();
   }
 
   private List<Object> ids(String table, JsonObject where, Object orderBy) {

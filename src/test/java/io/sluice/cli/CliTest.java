@@ -4,11 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.BenchRows;
+import io.sluice.ServerTest;
 import io.sluice.TestServer;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -18,31 +17,19 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The CLI's client commands run in-process (picocli's execute) against a real server on a free port. */
-@ExtendWith(VertxExtension.class)
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
-class CliTest {
-  @TempDir
-  Path dataDir;
+class CliTest extends ServerTest {
   @TempDir
   Path files;
-  TestServer server;
 
-  @BeforeEach
-  void start(Vertx vertx) {
-    server = new TestServer(vertx, dataDir, Map.of("import.batch.rows", 500)).start();
-  }
-
-  @AfterEach
-  void stop() {
-    server.stop();
+  @Override
+  protected Map<String, Object> serverConfig() {
+    return Map.of("import.batch.rows", 500);
   }
 
   /** Exit code and captured output of one command; env holds SLUICE_API_KEY = the read-write key. */

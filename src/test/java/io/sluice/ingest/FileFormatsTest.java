@@ -3,41 +3,30 @@ package io.sluice.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.BenchRows;
+import io.sluice.ServerTest;
 import io.sluice.TestServer;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /** CSV and JSON-array files (beyond Aito) through the same import pipeline as NDJSON. */
-@ExtendWith(VertxExtension.class)
-class FileFormatsTest {
-  @TempDir
-  Path dataDir;
-  TestServer server;
+class FileFormatsTest extends ServerTest {
+  @Override
+  protected Map<String, Object> serverConfig() {
+    return Map.of("import.batch.rows", 3);
+  }
 
   @BeforeEach
-  void start(Vertx vertx) {
-    server = new TestServer(vertx, dataDir, Map.of("import.batch.rows", 3)).start();
+  void createPeople() {
     server.put("/api/v1/schema/people", new JsonObject("""
         {"type":"table","columns":{"id":{"type":"Int"},"name":{"type":"String"},
          "bio":{"type":"Text","analyzer":"english","nullable":true},"score":{"type":"Decimal","nullable":true},
          "active":{"type":"Boolean","nullable":true}}}"""));
-  }
-
-  @AfterEach
-  void stop() {
-    server.stop();
   }
 
   private static final String CSV = "id,name,bio,score,active\r\n"

@@ -3,6 +3,7 @@ package io.sluice.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.BenchRows;
+import io.sluice.ServerTest;
 import io.sluice.TestServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -11,37 +12,29 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** SPEC §3 through the real API: initiate, signed PUT, trigger, poll; and the stream endpoint. */
-@ExtendWith(VertxExtension.class)
-class ImportApiTest {
-  @TempDir
-  Path dataDir;
+class ImportApiTest extends ServerTest {
   Vertx vertx;
-  TestServer server;
 
-  @BeforeEach
-  void start(Vertx vertx) {
-    this.vertx = vertx;
-    server = new TestServer(vertx, dataDir, Map.of("import.batch.rows", 500)).start();
-    assertThat(server.put("/api/v1/schema/items", BenchRows.SCHEMA).status()).isEqualTo(200);
+  @Override
+  protected Map<String, Object> serverConfig() {
+    return Map.of("import.batch.rows", 500);
   }
 
-  @AfterEach
-  void stop() {
-    server.stop();
+  @BeforeEach
+  void createItems(Vertx vertx) {
+    this.vertx = vertx;
+    assertThat(server.put("/api/v1/schema/items", BenchRows.SCHEMA).status()).isEqualTo(200);
   }
 
   @Test

@@ -2,39 +2,24 @@ package io.sluice.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.ServerTest;
 import io.sluice.TestServer;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Bad input is a clear 4xx and changes nothing. */
-@ExtendWith(VertxExtension.class)
-class BadInputTest {
-  @TempDir
-  Path dataDir;
-  TestServer server;
-
+class BadInputTest extends ServerTest {
   @BeforeEach
-  void start(Vertx vertx) {
-    server = new TestServer(vertx, dataDir).start();
+  void createTable() {
     server.put("/api/v1/schema/t", new JsonObject("""
         {"type":"table","columns":{"id":{"type":"Int"},"price":{"type":"Decimal","nullable":true},
          "name":{"type":"String","nullable":true}}}"""));
-  }
-
-  @AfterEach
-  void stop() {
-    server.stop();
   }
 
   private void assertRejected(String body, int status, String fragment) {
