@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonToken;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.ColumnType;
 import io.sluice.schema.TableSchema;
-import io.sluice.store.Fields;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
@@ -121,18 +120,15 @@ public final class RowReader {
         }
         double d = parser.getDoubleValue();
         return Double.isFinite(d) ? Double.valueOf(d) : null;
-      case STRING:
+      case STRING, TEXT:
         if (token != JsonToken.VALUE_STRING) {
           return null;
         }
         BytesRef ascii = asciiSlice(parser, input, base);
-        return ascii != null ? ascii : parser.getText();
-      case TEXT:
-        if (token != JsonToken.VALUE_STRING) {
-          return null;
+        if (type == ColumnType.TEXT) {
+          return new Text(parser.getText(), ascii);
         }
-        BytesRef raw = asciiSlice(parser, input, base);
-        return new Text(parser.getText(), raw);
+        return ascii != null ? ascii : parser.getText();
       case BOOLEAN:
         return token == JsonToken.VALUE_TRUE ? Boolean.TRUE : token == JsonToken.VALUE_FALSE ? Boolean.FALSE : null;
       default:
@@ -152,7 +148,7 @@ public final class RowReader {
     for (int i = open + 1; i < input.length; i++) {
       byte b = input[i];
       if (b == '"') {
-        return new BytesRef(input, open + 1, Math.min(i - open - 1, Fields.MAX_TERM_BYTES));
+        return new BytesRef(input, open + 1, i - open - 1);
       }
       if (b == '\\' || b < 0x20) { // an escape, a control character (Jackson refuses it) or a non-ASCII byte
         return null;

@@ -61,9 +61,7 @@ public final class DocumentBuilder {
     if (row.values() != null) {
       return build(layout, row.values(), row.source(), seq);
     }
-    List<IndexableField> fields = new ArrayList<>(layout.maxFields);
-    fields.addAll(treeFields(layout.schema, row.row(), row.source(), seq));
-    return fields;
+    return treeFields(layout.schema, row.row(), row.source(), seq, new ArrayList<>(layout.maxFields));
   }
 
   /** Fields a caller may add to a built row's list without it growing. */
@@ -96,11 +94,12 @@ public final class DocumentBuilder {
           doc.add(new DoublePoint(column.name(), d));
           doc.add(new NumericDocValuesField(column.name(), NumericUtils.doubleToSortableLong(d)));
         }
-        case STRING -> addKeyword(doc, column.name(), value instanceof BytesRef bytes ? bytes : keyword((String) value));
+        case STRING -> addKeyword(doc, column.name(),
+            value instanceof BytesRef bytes ? keyword(bytes) : keyword((String) value));
         case TEXT -> {
           RowReader.Text text = (RowReader.Text) value;
           doc.add(new Field(column.name(), text.text(), TEXT));
-          doc.add(new BinaryDocValuesField(column.raw(), text.raw() != null ? text.raw() : keyword(text.text())));
+          addRaw(doc, column.raw(), text.raw() != null ? keyword(text.raw()) : keyword(text.text()));
         }
         case BOOLEAN -> addBoolean(doc, column.name(), (Boolean) value);
         default -> throw new IllegalStateException("unhandled column type " + column.type());
@@ -138,12 +137,12 @@ public final class DocumentBuilder {
    */
   public static Document build(TableSchema schema, JsonNode row, byte[] source, long seq) {
     Document doc = new Document();
-    treeFields(schema, row, source, seq).forEach(doc::add);
+    treeFields(schema, row, source, seq, new ArrayList<>()).forEach(doc::add);
     return doc;
   }
 
-  private static List<IndexableField> treeFields(TableSchema schema, JsonNode row, byte[] source, long seq) {
-    List<IndexableField> doc = new ArrayList<>();
+  private static List<IndexableField> treeFields(TableSchema schema, JsonNode row, byte[] source, long seq,
+      List<IndexableField> doc) {
     doc.add(new StoredField(Fields.SOURCE, source));
     doc.add(new NumericDocValuesField(Fields.SEQ, seq));
     for (Map.Entry<String, ColumnSchema> entry : schema.columns().entrySet()) {
@@ -167,7 +166,7 @@ public final class DocumentBuilder {
         case TEXT -> {
           String text = value.asText();
           doc.add(new Field(column, text, TEXT));
-          addRaw(doc, column, text);
+          addRaw(doc, column + Fields.RAW_SUFFIX, keyword(text));
         }
         case BOOLEAN -> addBoolean(doc, column, value.asBoolean());
         default -> throw new IllegalStateException("unhandled column type " + entry.getValue().type());
@@ -191,8 +190,8 @@ public final class DocumentBuilder {
   }
 
   /** A Text column's exact value: doc values only, neither an indexed term nor a sorted dictionary. */
-  private static void addRaw(List<IndexableField> doc, String column, String value) {
-    doc.add(new BinaryDocValuesField(column + Fields.RAW_SUFFIX, keyword(value)));
+  private static void addRaw(List<IndexableField> doc, String rawField, BytesRef value) {
+    doc.add(new BinaryDocValuesField(rawField, value));
   }
 
   /**
@@ -200,7 +199,14 @@ public final class DocumentBuilder {
    * boundary. Queries use the same function so that equality and prefixes of long values still match.
    */
   public static BytesRef keyword(String value) {
-    BytesRef bytes = new BytesRef(value);
+    return keyword(new BytesRef(value));
+  }
+
+  /**
+   * As {@link #keyword(String)}, for a value that is already UTF-8; a longer value is answered as a shorter view
+   * of the same bytes ({@code bytes} itself is left as it is: parsed rows keep their values).
+   */
+  public static BytesRef keyword(BytesRef bytes) {
     if (bytes.length > Fields.MAX_TERM_BYTES) {
       int cut = Fields.MAX_TERM_BYTES;
       // bytes[cut] is the first byte dropped: step back while it is a continuation byte (10xxxxxx),
@@ -208,7 +214,7 @@ public final class DocumentBuilder {
       while (cut > 0 && (bytes.bytes[bytes.offset + cut] & 0xC0) == 0x80) {
         cut--;
       }
-      bytes.length = cut;
+      return new BytesRef(bytes.bytes, bytes.offset, cut);
     }
     return bytes;
   }

@@ -37,6 +37,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 import org.apache.lucene.document.Document;
+import org.apache.lucene.index.IndexableField;
 import org.apache.lucene.index.CodecReader;
 import org.apache.lucene.index.DocValuesType;
 import org.apache.lucene.index.FieldInfo;
@@ -1000,6 +1001,7 @@ public final class LuceneStore implements TableStore {
    */
   private static void rewriteRows(TableIndex source, TableIndex target, TableSchema schema, String droppedColumn)
       throws IOException {
+    DocumentBuilder.Layout layout = DocumentBuilder.layout(schema);
     source.exclusive(searcher -> {
       for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
         LeafReader reader = leaf.reader();
@@ -1020,7 +1022,7 @@ public final class LuceneStore implements TableStore {
             bytes = Json.MAPPER.writeValueAsBytes(row);
           }
           long seq = seqs != null && seqs.advanceExact(doc) ? seqs.longValue() : doc;
-          Document rewritten = DocumentBuilder.build(schema, row, bytes, seq);
+          List<IndexableField> rewritten = DocumentBuilder.build(layout, new ParsedRow(row, bytes), seq);
           if (jobs[doc] != null && batches != null && batches.advanceExact(doc)) {
             TableIndex.mark(rewritten, new TableIndex.ImportMarker(jobs[doc], batches.longValue()));
           }

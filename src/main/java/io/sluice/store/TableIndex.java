@@ -21,7 +21,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.lucene.analysis.Analyzer;
-import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.document.StringField;
@@ -147,13 +146,7 @@ final class TableIndex implements Closeable {
   record Logged(boolean batch, byte[] body) {
   }
 
-  /** Adds the fields that say which import batch a row belongs to. */
-  static void mark(Document doc, ImportMarker marker) {
-    doc.add(new StringField(Fields.IMPORT_JOB, marker.jobTerm(), Field.Store.NO));
-    doc.add(new NumericDocValuesField(Fields.IMPORT_BATCH, marker.batch()));
-  }
-
-  /** As {@link #mark(Document, ImportMarker)}, for a row built by {@link DocumentBuilder}. */
+  /** Adds the fields that say which import batch a row (built by {@link DocumentBuilder}) belongs to. */
   static void mark(List<IndexableField> fields, ImportMarker marker) {
     fields.add(new StringField(Fields.IMPORT_JOB, marker.jobTerm(), Field.Store.NO));
     fields.add(new NumericDocValuesField(Fields.IMPORT_BATCH, marker.batch()));
