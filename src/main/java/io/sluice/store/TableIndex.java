@@ -54,8 +54,14 @@ import org.slf4j.LoggerFactory;
  * ({@code store.commit.interval.ms}) and log size ({@code store.wal.max.bytes}); each records in its commit data
  * the first log generation it may not hold, and opening the index replays the log from there. Import rows are
  * not logged: their checkpoint is in the rows, and the import waits for a Lucene commit ({@link #durable()}).
- * Every logged write marks the searcher stale and the next search refreshes it, so a search after an
- * acknowledged write always sees it.
+ *
+ * <p>Visibility: every change a search could see (a logged append, a delete, a commit, which also covers import
+ * rows and rewrites) takes the next <em>change generation</em> once the writer holds it, before it is
+ * acknowledged. A search first makes sure its searcher covers the generation current when the search started:
+ * if not, it refreshes under {@code refreshLock}, recording the generation read before the refresh (the refresh
+ * sees every change that took a generation up to then). So a search that starts after a write's reply sees the
+ * write whatever other searches run meanwhile; concurrent searches share one refresh, and a search when nothing
+ * changed costs two volatile reads.
  *
  * <p>Replay is exact although a commit may hold part of the generation it names: rows carry their sequence
  * number, so a replayed row already in the index is skipped, and a delete is logged as the sequence numbers it
@@ -90,8 +96,11 @@ final class TableIndex implements Closeable {
   private final long backgroundFlushBytes;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private volatile Throwable latched;
-  /** Set by each logged write and commit; the next search refreshes. Lazily: writes need no reader each. */
-  private volatile boolean stale;
+  /** The last change generation (see Visibility above): writes need no reader each, searches refresh lazily. */
+  private final AtomicLong changes = new AtomicLong();
+  /** The change generation the current searcher is known to cover; written under {@link #refreshLock}. */
+  private volatile long covered;
+  private final Object refreshLock = new Object();
   private final Timer commitLatency;
 
   TableIndex(Path path, Directory directory, DirectoryFactory files, TableSchema schema, Analyzer analyzer,
@@ -178,7 +187,7 @@ final class TableIndex implements Closeable {
         throw e;
       }
       if (logged != null) {
-        stale = true;
+        changes.incrementAndGet();
         commitIfLogIsLarge();
       }
     } finally {
@@ -280,7 +289,7 @@ final class TableIndex implements Closeable {
         }
         appendLog(record.array());
         writer.deleteDocuments(query);
-        stale = true;
+        changes.incrementAndGet();
         commitIfLogIsLarge();
       }
       return seqs.length;
@@ -337,17 +346,13 @@ final class TableIndex implements Closeable {
     } else if (latched != null) {
       // The writer holds only logged rows, so refreshing shows no refused write; if the refresh itself
       // fails (a full disk), what was visible stays visible.
-      if (stale) {
-        stale = false;
-        try {
-          searchers.maybeRefreshBlocking();
-        } catch (IOException | RuntimeException e) {
-          LOG.warn("{}: cannot refresh the searcher after a storage failure: {}", path, e.toString());
-        }
+      try {
+        coverChanges();
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("{}: cannot refresh the searcher after a storage failure: {}", path, e.toString());
       }
-    } else if (stale) {
-      stale = false;
-      searchers.maybeRefreshBlocking();
+    } else {
+      coverChanges();
     }
     SearcherManager searchers = this.searchers;
     IndexSearcher searcher = searchers.acquire();
@@ -355,6 +360,22 @@ final class TableIndex implements Closeable {
       return function.apply(searcher);
     } finally {
       searchers.release(searcher);
+    }
+  }
+
+  /** Refreshes the searcher unless it already covers every change made before the call. */
+  private void coverChanges() throws IOException {
+    long wanted = changes.get();
+    if (covered >= wanted) {
+      return;
+    }
+    synchronized (refreshLock) {
+      if (covered >= wanted) {
+        return; // a search that waited here behind a refresh that covered us
+      }
+      long covering = changes.get();
+      searchers.maybeRefreshBlocking();
+      covered = covering;
     }
   }
 
@@ -421,7 +442,7 @@ final class TableIndex implements Closeable {
       writer.commit();
       wal.deleteBefore(from);
       commitLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-      stale = true;
+      changes.incrementAndGet();
     } catch (IOException | RuntimeException e) {
       latch(e);
       throw e;
