@@ -81,7 +81,7 @@ class ReadYourWritesTest extends ServerTest {
     assertThat(violations).as("searches that missed an acknowledged write (seed %d)", seed).isEmpty();
   }
 
-  /** Batches, single rows and deletes of one writer's own rows, each followed at once by a search. */
+  /** Batches, single rows, stream imports and deletes of one writer's own rows, each followed at once by a search. */
   private void write(int writer, Random random, List<String> violations, long seed) {
     String name = "w" + writer;
     List<Integer> liveBatches = new ArrayList<>();
@@ -99,6 +99,16 @@ class ReadYourWritesTest extends ServerTest {
         assertThat(inserted.status()).as("single row: %s (seed %d)", inserted, seed).isEqualTo(200);
         liveBatches.add(step);
         check(name, step, 1, "after an acknowledged single row", violations, seed);
+      } else if (choice < 5) {
+        int rows = 1 + random.nextInt(2_000);
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < rows; i++) {
+          lines.append(row(writer * 1_000_000 + step * 10_000 + i, name, step).encode()).append('\n');
+        }
+        Response streamed = server.post("/api/v1/data/t/stream", lines.toString());
+        assertThat(streamed.status()).as("stream: %s (seed %d)", streamed, seed).isEqualTo(200);
+        liveBatches.add(step);
+        check(name, step, rows, "after an acknowledged stream import of " + rows, violations, seed);
       } else {
         int rows = 1 + random.nextInt(3_000);
         JsonArray batch = new JsonArray();
