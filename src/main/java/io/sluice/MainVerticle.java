@@ -4,6 +4,7 @@ import io.sluice.api.ApiKeys;
 import io.sluice.api.HttpVerticle;
 import io.sluice.api.Jobs;
 import io.sluice.api.RequestBudget;
+import io.sluice.bus.Addresses;
 import io.sluice.bus.StoreRequest;
 import io.sluice.bus.StoreRequestCodec;
 import io.sluice.config.SluiceConfig;
@@ -84,12 +85,18 @@ public final class MainVerticle extends VerticleBase {
         })
         .compose(opened -> {
           store = opened;
-          return vertx.deployVerticle(() -> new StoreVerticle(store), new DeploymentOptions()
+          return vertx.deployVerticle(() -> new StoreVerticle(store, Addresses.STORE), new DeploymentOptions()
               .setThreadingModel(ThreadingModel.WORKER)
               .setWorkerPoolName("sluice-store")
               .setWorkerPoolSize(config.storeInstances())
               .setInstances(config.storeInstances()));
         })
+        .compose(id -> vertx.deployVerticle(() -> new StoreVerticle(store, Addresses.STORE_READ),
+            new DeploymentOptions()
+                .setThreadingModel(ThreadingModel.WORKER)
+                .setWorkerPoolName("sluice-store-read")
+                .setWorkerPoolSize(config.storeInstances())
+                .setInstances(config.storeInstances())))
         .compose(id -> vertx.deployVerticle(new ImportVerticle(config, metrics), new DeploymentOptions()
             .setThreadingModel(ThreadingModel.WORKER)
             .setWorkerPoolName("sluice-import")

@@ -8,7 +8,10 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
-/** Sends {@link StoreRequest}s to the store verticles and turns failed replies back into {@link ApiError}s. */
+/**
+ * Sends {@link StoreRequest}s to the store verticles of their lane (reads or writes) and turns failed replies back
+ * into {@link ApiError}s.
+ */
 public final class StoreClient {
   /** Long enough for an optimize or a large delete; a request that takes longer has a job endpoint. */
   private static final long TIMEOUT_MS = 10 * 60 * 1000L;
@@ -23,7 +26,8 @@ public final class StoreClient {
   }
 
   public Future<JsonObject> call(StoreRequest request) {
-    return vertx.eventBus().<JsonObject>request(Addresses.STORE, request, options)
+    String lane = request.op().reads() ? Addresses.STORE_READ : Addresses.STORE;
+    return vertx.eventBus().<JsonObject>request(lane, request, options)
         .map(message -> message.body())
         .recover(StoreClient::toApiError);
   }

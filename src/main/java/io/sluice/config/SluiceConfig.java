@@ -70,7 +70,7 @@ public record SluiceConfig(
   public static final Key HTTP_INSTANCES = new Key("http.instances", "SLUICE_HTTP_INSTANCES", 0,
       "HTTP verticle instances (0: one per core)");
   public static final Key STORE_INSTANCES = new Key("store.instances", "SLUICE_STORE_INSTANCES", 0,
-      "store worker verticle instances (0: one per core, at least 2)");
+      "store worker verticle instances of each lane, reads and writes (0: one per core, at least 2)");
   public static final Key MAX_RESULT_LIMIT = new Key("max.result.limit", "SLUICE_MAX_RESULT_LIMIT", 10_000,
       "largest 'limit' a search accepts");
 

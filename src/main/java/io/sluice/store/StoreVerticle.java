@@ -13,23 +13,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A worker verticle serving {@link Addresses#STORE}: the only code that calls the {@link TableStore}.
- * Several instances share one store so that parsing and indexing run on several threads; each replies when
- * its write is durable, never blocking on the commit.
+ * A worker verticle serving one lane, {@link Addresses#STORE} (writes) or {@link Addresses#STORE_READ} (reads):
+ * the only code that calls the {@link TableStore}. Several instances per lane share one store so that parsing
+ * and indexing run on several threads; each replies when its write is durable, never blocking on the commit.
+ * The store is safe for concurrent reads and writes (Lucene's near-real-time readers beside the writer).
  */
 public final class StoreVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(StoreVerticle.class);
 
   private final TableStore store;
+  private final String address;
   private MessageConsumer<StoreRequest> consumer;
 
-  public StoreVerticle(TableStore store) {
+  /** address: the lane served, {@link Addresses#STORE} or {@link Addresses#STORE_READ}. */
+  public StoreVerticle(TableStore store, String address) {
     this.store = store;
+    this.address = address;
   }
 
   @Override
   public Future<?> start() {
-    consumer = vertx.eventBus().consumer(Addresses.STORE, this::handle);
+    consumer = vertx.eventBus().consumer(address, this::handle);
     return consumer.completion();
   }
 

@@ -61,7 +61,7 @@ class HealthTest {
 
   @Test
   void aLatchedStoreIsLiveButNotReady(Vertx vertx) {
-    vertx.eventBus().<StoreRequest>consumer(Addresses.STORE, message -> {
+    vertx.eventBus().<StoreRequest>consumer(Addresses.STORE_READ, message -> {
       assertThat(message.body().op()).isEqualTo(StoreOp.HEALTH);
       message.reply(new JsonObject().put("status", "degraded").put("message", "table 'customers': disk full"));
     });

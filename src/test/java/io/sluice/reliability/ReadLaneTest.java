@@ -1,0 +1,146 @@
+package io.sluice.reliability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.TestServer;
+import io.sluice.store.DirectoryFactory;
+import io.sluice.store.LogFile;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Reads have their own lane: with every write worker held in the middle of a batch (its write-ahead log append
+ * blocked by the test), searches, schema reads and readiness are still answered, from what was acknowledged
+ * before. Without the lane they queued behind the held writes.
+ */
+@ExtendWith(VertxExtension.class)
+class ReadLaneTest {
+  private static final int WRITE_WORKERS = 2;
+
+  @TempDir
+  Path dataDir;
+
+  @Test
+  void readsAreAnsweredWhileEveryWriteWorkerIsHeld(Vertx vertx) throws Exception {
+    HeldLog held = new HeldLog();
+    TestServer server = new TestServer(vertx, dataDir, Map.of("store.instances", WRITE_WORKERS))
+        .withDirectories(held).start();
+    try {
+      List<String> tables = new ArrayList<>();
+      for (int i = 0; i < WRITE_WORKERS; i++) {
+        // One table per held write: a table's log appends are serialised, so each worker blocks in its own.
+        String table = "t" + i;
+        tables.add(table);
+        assertThat(server.put("/api/v1/schema/" + table, new JsonObject(
+            "{\"type\":\"table\",\"columns\":{\"id\":{\"type\":\"Int\"}}}")).status()).isEqualTo(200);
+        assertThat(server.post("/api/v1/data/" + table + "/batch", new JsonArray("[{\"id\":1},{\"id\":2}]"))
+            .status()).isEqualTo(200);
+      }
+
+      held.hold();
+      List<Future<HttpResponse<Buffer>>> writes = new ArrayList<>();
+      for (String table : tables) {
+        writes.add(server.client().post("/api/v1/data/" + table + "/batch").putHeader("x-api-key", TestServer.RW_KEY)
+            .sendJson(new JsonArray("[{\"id\":3}]")));
+      }
+      assertThat(held.awaitBlocked(WRITE_WORKERS, 60)).as("every write worker is held in a log append").isTrue();
+
+      for (String table : tables) {
+        JsonObject found = TestServer.await(server.client().post("/api/v1/_search")
+            .putHeader("x-api-key", TestServer.RW_KEY)
+            .sendJson(new JsonObject().put("from", table).put("limit", 0)), 20).bodyAsJsonObject();
+        assertThat(found.getLong("total")).as("a search on %s while its write is held: %s", table, found)
+            .isEqualTo(2);
+      }
+      assertThat(TestServer.await(server.client().get("/api/v1/schema").putHeader("x-api-key", TestServer.RW_KEY)
+          .send(), 20).statusCode()).as("schema read while writes are held").isEqualTo(200);
+      assertThat(TestServer.await(server.client().get("/ready").send(), 20).statusCode())
+          .as("readiness while writes are held").isEqualTo(200);
+      for (Future<HttpResponse<Buffer>> write : writes) {
+        assertThat(write.isComplete()).as("a held write is not acknowledged").isFalse();
+      }
+
+      held.release();
+      for (Future<HttpResponse<Buffer>> write : writes) {
+        assertThat(TestServer.await(write, 60).statusCode()).isEqualTo(200);
+      }
+      for (String table : tables) {
+        assertThat(server.search(new JsonObject().put("from", table).put("limit", 0)).total()).isEqualTo(3);
+      }
+    } finally {
+      held.release();
+      server.stop();
+    }
+  }
+
+  /** Write-ahead log files whose appends block while held, counting the appends that wait. */
+  static final class HeldLog implements DirectoryFactory {
+    private volatile CountDownLatch gate = new CountDownLatch(0);
+    private final Semaphore blocked = new Semaphore(0);
+
+    void hold() {
+      gate = new CountDownLatch(1);
+    }
+
+    void release() {
+      gate.countDown();
+    }
+
+    boolean awaitBlocked(int appends, int seconds) throws InterruptedException {
+      return blocked.tryAcquire(appends, seconds, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public org.apache.lucene.store.Directory open(Path path) throws IOException {
+      return FILE_SYSTEM.open(path);
+    }
+
+    @Override
+    public LogFile createLog(Path path) throws IOException {
+      LogFile file = LogFile.create(path);
+      return new LogFile() {
+        @Override
+        public void write(ByteBuffer bytes) throws IOException {
+          CountDownLatch current = gate;
+          if (current.getCount() > 0) {
+            blocked.release();
+            try {
+              current.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              throw new IOException("interrupted while held", e);
+            }
+          }
+          file.write(bytes);
+        }
+
+        @Override
+        public void force() throws IOException {
+          file.force();
+        }
+
+        @Override
+        public void close() throws IOException {
+          file.close();
+        }
+      };
+    }
+  }
+}
