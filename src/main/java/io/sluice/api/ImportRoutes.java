@@ -84,7 +84,8 @@ final class ImportRoutes {
   /**
    * {@code GET /api/v1/data/_imports[?limit=n]} (a Sluice extension, read-only): the import jobs, newest first,
    * each {@code {"id","table","createdAt","bytes","bytesRead","status","errors"}} with the status and errors of
-   * {@link #status}. Finished jobs stay listed for import.keep.seconds.
+   * {@link #status}, plus {@code "dropped"} (finished jobs dropped since start because more than
+   * {@code "maxHistory"}, import.max.history, were held). Finished jobs stay listed for import.keep.seconds.
    */
   Future<JsonObject> list(RoutingContext ctx) {
     int limit = ImportVerticle.DEFAULT_LIST_LIMIT;

@@ -71,6 +71,8 @@ public final class ImportVerticle extends VerticleBase {
   private HttpClient http;
   private MessageConsumer<JsonObject> consumer;
   private long cleanupTimer;
+  /** Finished jobs dropped by import.max.history since this verticle started (listed, so a gap is explained). */
+  private long dropped;
   /** Set by {@link #stop()}: running jobs are left Running on disk, to resume at the next start. */
   private boolean stopping;
 
@@ -96,6 +98,7 @@ public final class ImportVerticle extends VerticleBase {
     Files.createDirectories(jobsDir);
     Files.createDirectories(uploadsDir);
     loadJobs();
+    trimHistory();
     countPhases();
     consumer = vertx.eventBus().consumer(Addresses.IMPORT, this::handle);
     long keepMillis = config.importKeepSeconds() * 1000;
@@ -257,7 +260,8 @@ public final class ImportVerticle extends VerticleBase {
               .put("status", status.getJsonObject("status"))
               .put("errors", status.getJsonObject("errors")));
         });
-    return new JsonObject().put("imports", imports);
+    return new JsonObject().put("imports", imports).put("dropped", dropped)
+        .put("maxHistory", config.importMaxHistory());
   }
 
   private ImportJob job(String id, String table) {
@@ -397,6 +401,7 @@ public final class ImportVerticle extends VerticleBase {
     closed.onComplete(ignored -> deleteQuietly(uploadFile(config.dataDir(), job.id)));
     LOG.info("import {} into '{}' {}: {} rows stored, {} failed", job.id, job.table, job.phase,
         job.progress.completed(), job.progress.failedCount());
+    trimHistory();
     startQueued();
   }
 
@@ -444,6 +449,30 @@ public final class ImportVerticle extends VerticleBase {
       return expired || old;
     });
     countPhases();
+  }
+
+  /**
+   * Bounds the history by count as well as by age (import.keep.seconds): past import.max.history finished jobs,
+   * the oldest finished ones go with their files. Jobs not finished are never dropped, nor counted.
+   */
+  private void trimHistory() {
+    List<ImportJob> finished = jobs.values().stream().filter(ImportJob::finished)
+        .sorted(Comparator.comparing((ImportJob job) -> job.finishedAt != null ? job.finishedAt : Instant.MIN)
+            .thenComparing(job -> job.createdAt).thenComparing(job -> job.id))
+        .toList();
+    int excess = finished.size() - config.importMaxHistory();
+    for (int i = 0; i < excess; i++) {
+      ImportJob job = finished.get(i);
+      jobs.remove(job.id);
+      deleteQuietly(jobsDir.resolve(job.id + ".json"));
+      deleteQuietly(uploadFile(config.dataDir(), job.id));
+      dropped++;
+    }
+    if (excess > 0) {
+      LOG.info("dropped the {} oldest finished import statuses (import.max.history {})", excess,
+          config.importMaxHistory());
+      countPhases();
+    }
   }
 
   /** Publishes the number of jobs per phase ({@link Metrics#IMPORT_JOBS}); called at every transition. */
