@@ -231,7 +231,8 @@
   // ---------------------------------------------------------------- imports
 
   async function pollImports() {
-    const jobs = (await api('GET', '/api/v1/data/_imports')).imports || [];
+    const listing = await api('GET', '/api/v1/data/_imports');
+    const jobs = listing.imports || [];
     const now = Date.now();
     state.jobs = jobs;
     const list = $('imports');
@@ -263,9 +264,10 @@
       renderImport(view, job);
     });
     $('imports-empty').hidden = jobs.length > 0;
-    $('imports-summary').textContent = jobs.length
+    $('imports-summary').textContent = (jobs.length
       ? jobs.length + (jobs.length === 1 ? ' job' : ' jobs') + (active ? ' · ' + active + ' running' : '')
-      : '';
+      : '') + (listing.dropped ? ' · ' + listing.dropped + ' older dropped (import.max.history '
+        + listing.maxHistory + ')' : '');
 
     if (!state.selectedByUser || !ids.has(state.selected)) {
       // Follow the newest job that has started, else the newest one.

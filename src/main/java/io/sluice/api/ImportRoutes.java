@@ -84,7 +84,8 @@ final class ImportRoutes {
   /**
    * {@code GET /api/v1/data/_imports[?limit=n]} (a Sluice extension, read-only): the import jobs, newest first,
    * each {@code {"id","table","createdAt","bytes","bytesRead","status","errors"}} with the status and errors of
-   * {@link #status}. Finished jobs stay listed for import.keep.seconds.
+   * {@link #status}, plus {@code "dropped"} (finished jobs dropped since start because more than
+   * {@code "maxHistory"}, import.max.history, were held). Finished jobs stay listed for import.keep.seconds.
    */
   Future<JsonObject> list(RoutingContext ctx) {
     int limit = ImportVerticle.DEFAULT_LIST_LIMIT;
@@ -132,7 +133,7 @@ final class ImportRoutes {
       return;
     }
     bus.callImport(new JsonObject().put("op", "claimUpload").put("id", id).put("table", table))
-        .compose(claim -> receive(request, Path.of(claim.getString("path")))
+        .compose(claim -> receive(ctx, Path.of(claim.getString("path")))
             .recover(failure -> bus.callImport(new JsonObject().put("op", "uploadFailed").put("id", id))
                 .transform(ignored -> Future.<Long>failedFuture(failure))))
         .compose(bytes -> bus.callImport(new JsonObject().put("op", "uploaded").put("id", id).put("bytes", bytes)))
@@ -145,11 +146,20 @@ final class ImportRoutes {
         });
   }
 
-  /** Streams the request body into {@code path} with backpressure, capped at upload.max.bytes, then fsyncs. */
-  private Future<Long> receive(HttpServerRequest request, Path path) {
+  /**
+   * Streams the request body into {@code path} with backpressure, capped at upload.max.bytes, then fsyncs. The
+   * file is closed however the body ends: complete, over the cap, or the client gone (even while the claim was
+   * on its way, before these handlers were set: the routing context's end handler sees the connection close).
+   */
+  private Future<Long> receive(RoutingContext ctx, Path path) {
+    HttpServerRequest request = ctx.request();
     return vertx.fileSystem().open(path.toString(), new OpenOptions().setWrite(true).setCreate(true)
         .setTruncateExisting(true)).compose(file -> {
           Promise<Long> received = Promise.promise();
+          ctx.addEndHandler(ended -> received.tryFail(new ApiError(400, "the upload ended before its body")));
+          if (ctx.response().closed()) {
+            received.tryFail(new ApiError(400, "the client went away during the upload"));
+          }
           long[] bytes = {0};
           request.handler(chunk -> {
             bytes[0] += chunk.length();
@@ -206,6 +216,11 @@ final class ImportRoutes {
       }
       request.pipe().endOnFailure(false).to(sink).onFailure(sink::abort);
       sink.done().onComplete(ar -> {
+        if (ar.failed() && !request.isEnded()) {
+          // Answer and close rather than read the rest of a body that may be gigabytes long for nothing (the
+          // failed pipe drains it) or keep a half-read request's connection open.
+          ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+        }
         if (ar.succeeded()) {
           ApiRouter.ok(ctx, new JsonObject().put("total", progress.completed())
               .put("failedCount", progress.failedCount()).put("errors", progress.errorsJson()));

@@ -47,7 +47,8 @@ public record SluiceConfig(
     boolean metricsEnabled,
     String logFormat,
     long storeCommitIntervalMs,
-    long storeWalMaxBytes) {
+    long storeWalMaxBytes,
+    int importMaxHistory) {
 
   /** A setting: its key in the config file, its environment variable, its default (null: none). */
   public record Key(String name, String env, Object defaultValue, String description) {
@@ -103,6 +104,9 @@ public record SluiceConfig(
   public static final Key IMPORT_KEEP_SECONDS = new Key("import.keep.seconds", "SLUICE_IMPORT_KEEP_SECONDS", 86400,
       "how long finished import statuses, and uploads never triggered (after their URL expired), are kept");
 
+  public static final Key IMPORT_MAX_HISTORY = new Key("import.max.history", "SLUICE_IMPORT_MAX_HISTORY", 1000,
+      "finished import statuses kept at most; past it the oldest finished are dropped (running ones never)");
+
   public static final Key MAX_INFLIGHT_BYTES = new Key("max.inflight.bytes", "SLUICE_MAX_INFLIGHT_BYTES", 0,
       "request bytes held in memory at once before 429 (0: 10% of the heap)");
   public static final Key MAX_CONNECTIONS = new Key("max.connections", "SLUICE_MAX_CONNECTIONS", 1000,
@@ -129,7 +133,7 @@ public record SluiceConfig(
       UPLOAD_MAX_BYTES, IMPORT_MAX_DECOMPRESSED_BYTES, IMPORT_MAX_RATIO, IMPORT_MAX_LINE_BYTES, IMPORT_BATCH_ROWS,
       IMPORT_BATCH_BYTES, IMPORT_WINDOW, IMPORT_COMMIT_INTERVAL_MS, IMPORT_MAX_JOBS, STREAM_MAX_BYTES,
       IMPORT_KEEP_SECONDS, MAX_INFLIGHT_BYTES, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, IMPORT_MAX_QUEUED,
-      METRICS_ENABLED, LOG_FORMAT, STORE_COMMIT_INTERVAL_MS, STORE_WAL_MAX_BYTES);
+      METRICS_ENABLED, LOG_FORMAT, STORE_COMMIT_INTERVAL_MS, STORE_WAL_MAX_BYTES, IMPORT_MAX_HISTORY);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
     Map<String, Object> values = new LinkedHashMap<>();
@@ -216,7 +220,8 @@ public record SluiceConfig(
         get(values, METRICS_ENABLED, SluiceConfig::parseBoolean),
         get(values, LOG_FORMAT, SluiceConfig::parseLogFormat),
         positive(STORE_COMMIT_INTERVAL_MS, get(values, STORE_COMMIT_INTERVAL_MS, Long::parseLong)),
-        positive(STORE_WAL_MAX_BYTES, get(values, STORE_WAL_MAX_BYTES, Long::parseLong)));
+        positive(STORE_WAL_MAX_BYTES, get(values, STORE_WAL_MAX_BYTES, Long::parseLong)),
+        (int) positive(IMPORT_MAX_HISTORY, get(values, IMPORT_MAX_HISTORY, Integer::parseInt)));
   }
 
   private static long positive(Key key, long value) {

@@ -22,6 +22,8 @@ final class ImportJob {
   ImportProgress progress = new ImportProgress();
   /** The pipeline of a running job (not persisted): its input bytes show how far the file has been read. */
   ImportSink sink;
+  /** The open input of a running job (not persisted), released when the job ends or the server stops. */
+  ImportVerticle.Input input;
   /** Input bytes read by the last run, kept when it ends. */
   long bytesRead;
   int batchRows;

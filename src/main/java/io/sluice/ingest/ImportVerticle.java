@@ -10,6 +10,7 @@ import io.sluice.metrics.Metrics;
 import io.sluice.store.DurableFiles;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.file.AsyncFile;
@@ -29,12 +30,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +71,10 @@ public final class ImportVerticle extends VerticleBase {
   private HttpClient http;
   private MessageConsumer<JsonObject> consumer;
   private long cleanupTimer;
+  /** Finished jobs dropped by import.max.history since this verticle started (listed, so a gap is explained). */
+  private long dropped;
+  /** Set by {@link #stop()}: running jobs are left Running on disk, to resume at the next start. */
+  private boolean stopping;
 
   public ImportVerticle(SluiceConfig config, Metrics metrics) {
     this.config = config;
@@ -90,6 +98,7 @@ public final class ImportVerticle extends VerticleBase {
     Files.createDirectories(jobsDir);
     Files.createDirectories(uploadsDir);
     loadJobs();
+    trimHistory();
     countPhases();
     consumer = vertx.eventBus().consumer(Addresses.IMPORT, this::handle);
     long keepMillis = config.importKeepSeconds() * 1000;
@@ -97,10 +106,22 @@ public final class ImportVerticle extends VerticleBase {
     return consumer.completion().onSuccess(v -> startQueued());
   }
 
+  /**
+   * Stops the running jobs where they are: their inputs are closed and their sinks aborted, but they stay Running
+   * on disk and resume at the next start (their upload files are kept).
+   */
   @Override
   public Future<?> stop() {
+    stopping = true;
     vertx.cancelTimer(cleanupTimer);
-    return consumer.unregister().compose(v -> http.close());
+    List<Future<Void>> closed = new ArrayList<>();
+    for (ImportJob job : jobs.values()) {
+      if (job.sink != null) {
+        job.sink.abort(new ImportFormatException("the server is stopping; the import resumes at the next start"));
+      }
+      closed.add(closeInput(job));
+    }
+    return Future.join(closed).transform(ignored -> consumer.unregister()).compose(v -> http.close());
   }
 
   // ---------------------------------------------------------------- messages
@@ -239,7 +260,8 @@ public final class ImportVerticle extends VerticleBase {
               .put("status", status.getJsonObject("status"))
               .put("errors", status.getJsonObject("errors")));
         });
-    return new JsonObject().put("imports", imports);
+    return new JsonObject().put("imports", imports).put("dropped", dropped)
+        .put("maxHistory", config.importMaxHistory());
   }
 
   private ImportJob job(String id, String table) {
@@ -288,28 +310,46 @@ public final class ImportVerticle extends VerticleBase {
             LOG.info("resuming import {} into '{}': {} batches already stored", job.id, job.table,
                 storedBatches.size());
           }
+          if (stopping) {
+            return Future.failedFuture(new ImportFormatException("the server is stopping"));
+          }
           job.progress = new ImportProgress();
           ImportSink sink = new ImportSink(store, job.table, job.id, settings, storedBatches, job.progress,
               job.format, schema[0], metrics);
           job.sink = sink;
-          return open(job).compose(source -> {
-            source.pipe().endOnFailure(false).to(sink).onFailure(sink::abort);
+          return open(job).compose(input -> {
+            job.input = input;
+            if (stopping) { // stop() ran while the input was opening: it is closed in finish
+              return Future.failedFuture(new ImportFormatException("the server is stopping"));
+            }
+            input.stream().pipe().endOnFailure(false).to(sink).onFailure(sink::abort);
             return sink.done();
           });
         })
         .onComplete(ar -> finish(job, ar.cause()));
   }
 
-  private Future<ReadStream<io.vertx.core.buffer.Buffer>> open(ImportJob job) {
+  /**
+   * The job's input, and how to release it however the job ends: a file is closed; a pulled response not read
+   * to its end is reset, which closes its connection (else it would stay open, or be read to its end for nothing).
+   */
+  record Input(ReadStream<Buffer> stream, Supplier<Future<Void>> close) {
+  }
+
+  private Future<Input> open(ImportJob job) {
     if (job.sourceUrl != null) {
       return http.request(new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(job.sourceUrl))
           .compose(request -> request.send())
           .compose(response -> {
+            Future<Void> ended = response.end(); // taken now: end() throws once the response has ended
+            Input input = new Input(response, () -> ended.isComplete() ? Future.succeededFuture()
+                : response.request().reset().otherwiseEmpty());
             if (response.statusCode() / 100 != 2) {
+              input.close().get();
               return Future.failedFuture(new ImportFormatException("fetching " + job.sourceUrl + " answered HTTP "
                   + response.statusCode()));
             }
-            return Future.succeededFuture(response);
+            return Future.succeededFuture(input);
           });
     }
     Path file = uploadFile(config.dataDir(), job.id);
@@ -317,14 +357,37 @@ public final class ImportVerticle extends VerticleBase {
       return Future.failedFuture(new ImportFormatException("the uploaded file is gone; upload it again"));
     }
     return vertx.fileSystem().open(file.toString(), new OpenOptions().setRead(true).setWrite(false))
-        .map(f -> (ReadStream<io.vertx.core.buffer.Buffer>) f.setReadBufferSize(64 * 1024));
+        .map(f -> new Input(f.setReadBufferSize(64 * 1024), () -> {
+          f.pause(); // a failed pipe resumes its source to drain it: stop reading before closing
+          return f.close().otherwiseEmpty();
+        }));
+  }
+
+  /** Releases the job's input, once; never fails. */
+  private Future<Void> closeInput(ImportJob job) {
+    Input input = job.input;
+    job.input = null;
+    if (input == null) {
+      return Future.succeededFuture();
+    }
+    try {
+      return input.close().get();
+    } catch (RuntimeException e) {
+      LOG.warn("cannot close the input of import {}", job.id, e);
+      return Future.succeededFuture();
+    }
   }
 
   private void finish(ImportJob job, Throwable failure) {
     running--;
+    Future<Void> closed = closeInput(job);
     if (job.sink != null) {
       job.bytesRead = job.sink.inputBytes();
       job.sink = null;
+    }
+    if (stopping) {
+      LOG.info("import {} into '{}' stopped with the server; it resumes at the next start", job.id, job.table);
+      return;
     }
     job.finishedAt = Instant.now();
     if (failure == null) {
@@ -334,9 +397,11 @@ public final class ImportVerticle extends VerticleBase {
       job.message = "import failed: " + failure.getMessage();
     }
     persist(job);
-    deleteQuietly(uploadFile(config.dataDir(), job.id));
+    // Deleted once closed: an open file's disk space is only freed when its last handle goes.
+    closed.onComplete(ignored -> deleteQuietly(uploadFile(config.dataDir(), job.id)));
     LOG.info("import {} into '{}' {}: {} rows stored, {} failed", job.id, job.table, job.phase,
         job.progress.completed(), job.progress.failedCount());
+    trimHistory();
     startQueued();
   }
 
@@ -384,6 +449,30 @@ public final class ImportVerticle extends VerticleBase {
       return expired || old;
     });
     countPhases();
+  }
+
+  /**
+   * Bounds the history by count as well as by age (import.keep.seconds): past import.max.history finished jobs,
+   * the oldest finished ones go with their files. Jobs not finished are never dropped, nor counted.
+   */
+  private void trimHistory() {
+    List<ImportJob> finished = jobs.values().stream().filter(ImportJob::finished)
+        .sorted(Comparator.comparing((ImportJob job) -> job.finishedAt != null ? job.finishedAt : Instant.MIN)
+            .thenComparing(job -> job.createdAt).thenComparing(job -> job.id))
+        .toList();
+    int excess = finished.size() - config.importMaxHistory();
+    for (int i = 0; i < excess; i++) {
+      ImportJob job = finished.get(i);
+      jobs.remove(job.id);
+      deleteQuietly(jobsDir.resolve(job.id + ".json"));
+      deleteQuietly(uploadFile(config.dataDir(), job.id));
+      dropped++;
+    }
+    if (excess > 0) {
+      LOG.info("dropped the {} oldest finished import statuses (import.max.history {})", excess,
+          config.importMaxHistory());
+      countPhases();
+    }
   }
 
   /** Publishes the number of jobs per phase ({@link Metrics#IMPORT_JOBS}); called at every transition. */

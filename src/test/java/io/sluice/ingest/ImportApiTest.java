@@ -269,7 +269,8 @@ class ImportApiTest extends ServerTest {
 
   @Test
   void importsAreListedNewestFirstWithTheirStatus() {
-    assertThat(server.get("/api/v1/data/_imports").json()).isEqualTo(new JsonObject().put("imports", new JsonArray()));
+    assertThat(server.get("/api/v1/data/_imports").json()).isEqualTo(new JsonObject().put("imports", new JsonArray())
+        .put("dropped", 0).put("maxHistory", 1000));
 
     byte[] first = BenchRows.gzip(BenchRows.ndjson(41, 1200, Map.of(7, "{\"id\": true}")));
     String firstId = startImport("items", first);
