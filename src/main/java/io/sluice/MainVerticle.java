@@ -85,18 +85,11 @@ public final class MainVerticle extends VerticleBase {
         })
         .compose(opened -> {
           store = opened;
-          return vertx.deployVerticle(() -> new StoreVerticle(store, Addresses.STORE), new DeploymentOptions()
-              .setThreadingModel(ThreadingModel.WORKER)
-              .setWorkerPoolName("sluice-store")
-              .setWorkerPoolSize(config.storeInstances())
-              .setInstances(config.storeInstances()));
+          return vertx.deployVerticle(new StoreVerticle(store, Addresses.STORE, "write", config.storeInstances(),
+              metrics));
         })
-        .compose(id -> vertx.deployVerticle(() -> new StoreVerticle(store, Addresses.STORE_READ),
-            new DeploymentOptions()
-                .setThreadingModel(ThreadingModel.WORKER)
-                .setWorkerPoolName("sluice-store-read")
-                .setWorkerPoolSize(config.storeInstances())
-                .setInstances(config.storeInstances())))
+        .compose(id -> vertx.deployVerticle(new StoreVerticle(store, Addresses.STORE_READ, "read",
+            config.storeInstances(), metrics)))
         .compose(id -> vertx.deployVerticle(new ImportVerticle(config, metrics), new DeploymentOptions()
             .setThreadingModel(ThreadingModel.WORKER)
             .setWorkerPoolName("sluice-import")

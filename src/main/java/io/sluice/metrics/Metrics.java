@@ -7,10 +7,12 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sluice.core.FairScheduler;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
@@ -44,7 +46,18 @@ public final class Metrics {
   /** Counter: responses with status 429 (overloaded). */
   public static final String THROTTLED = "sluice.http.throttled";
 
+  /** Gauge, tag {@value #TAG_LANE}: store tasks waiting for a thread of their lane ({@code read}, {@code write}). */
+  public static final String LANE_QUEUED = "sluice.lane.queued";
+  /** Timer with histogram, tag {@value #TAG_LANE}: how long a store task waited for a thread of its lane. */
+  public static final String LANE_WAIT = "sluice.lane.wait";
+  /**
+   * Timer with histogram, tag {@value #TAG_LANE}: how long a store task held its thread (parse, validate, index;
+   * a write's shared fsync happens after and is not counted).
+   */
+  public static final String LANE_SERVICE = "sluice.lane.service";
+
   public static final String TAG_TABLE = "table";
+  public static final String TAG_LANE = "lane";
   public static final String TAG_PHASE = "phase";
 
   private final MeterRegistry registry;
@@ -54,6 +67,8 @@ public final class Metrics {
   private final Counter throttled;
   private final AtomicLong inflightBytes = new AtomicLong();
   private final List<LongSupplier> inflightSources = new CopyOnWriteArrayList<>();
+  /** Strong references to the lanes' queue lengths: a gauge only holds its value object weakly. */
+  private final List<LongSupplier> laneQueues = new CopyOnWriteArrayList<>();
   /** Strong references: a gauge only holds its value object weakly. */
   private final Map<String, AtomicLong> importPhases = new ConcurrentHashMap<>();
 
@@ -129,6 +144,28 @@ public final class Metrics {
       total += source.getAsLong();
     }
     return total;
+  }
+
+  /** The meters of one store lane; {@code queued} is read at each scrape. */
+  public FairScheduler.Meters lane(String lane, LongSupplier queued) {
+    laneQueues.add(queued);
+    Gauge.builder(LANE_QUEUED, queued, LongSupplier::getAsLong).tag(TAG_LANE, lane)
+        .description("store tasks waiting for a thread of their lane").register(registry);
+    Timer wait = Timer.builder(LANE_WAIT).tag(TAG_LANE, lane).publishPercentileHistogram()
+        .description("time a store task waited for a thread of its lane").register(registry);
+    Timer service = Timer.builder(LANE_SERVICE).tag(TAG_LANE, lane).publishPercentileHistogram()
+        .description("time a store task held its thread").register(registry);
+    return new FairScheduler.Meters() {
+      @Override
+      public void waited(long nanos) {
+        wait.record(nanos, TimeUnit.NANOSECONDS);
+      }
+
+      @Override
+      public void served(long nanos) {
+        service.record(nanos, TimeUnit.NANOSECONDS);
+      }
+    };
   }
 
   /** Sets the number of import jobs in each phase; phases not named are left as they are. */

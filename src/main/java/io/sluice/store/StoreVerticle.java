@@ -1,45 +1,81 @@
 package io.sluice.store;
 
 import io.sluice.bus.Addresses;
+import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
+import io.sluice.core.FairScheduler;
 import io.sluice.errors.ApiError;
+import io.sluice.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.io.UncheckedIOException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A worker verticle serving one lane, {@link Addresses#STORE} (writes) or {@link Addresses#STORE_READ} (reads):
- * the only code that calls the {@link TableStore}. Several instances per lane share one store so that parsing
- * and indexing run on several threads; each replies when its write is durable, never blocking on the commit.
- * The store is safe for concurrent reads and writes (Lucene's near-real-time readers beside the writer).
+ * Serves one lane, {@link Addresses#STORE} (writes) or {@link Addresses#STORE_READ} (reads): the only code that
+ * calls the {@link TableStore}. The verticle's event loop only queues each request in the lane's
+ * {@link FairScheduler} (by table, or by import job for import batches); the work runs on the lane's own worker
+ * pool of {@code threads} threads, fairly across those keys. A write's reply is sent when it is durable, without
+ * holding a thread for the commit. The store is safe for concurrent reads and writes (Lucene's near-real-time
+ * readers beside the writer), so the lanes never wait for each other.
  */
 public final class StoreVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(StoreVerticle.class);
+  /** Long enough for an optimize or a large delete (see {@link io.sluice.bus.StoreClient}). */
+  private static final long MAX_TASK_MINUTES = 10;
 
   private final TableStore store;
   private final String address;
+  private final String lane;
+  private final int threads;
+  private final Metrics metrics;
+  private WorkerExecutor workers;
+  private FairScheduler scheduler;
   private MessageConsumer<StoreRequest> consumer;
 
-  /** address: the lane served, {@link Addresses#STORE} or {@link Addresses#STORE_READ}. */
-  public StoreVerticle(TableStore store, String address) {
+  /**
+   * address: the lane served, {@link Addresses#STORE} or {@link Addresses#STORE_READ}; lane: its name in
+   * metrics and thread names; threads: how many requests of the lane run at once.
+   */
+  public StoreVerticle(TableStore store, String address, String lane, int threads, Metrics metrics) {
     this.store = store;
     this.address = address;
+    this.lane = lane;
+    this.threads = threads;
+    this.metrics = metrics;
   }
 
   @Override
   public Future<?> start() {
-    consumer = vertx.eventBus().consumer(address, this::handle);
+    workers = vertx.createSharedWorkerExecutor("sluice-store-" + lane, threads, MAX_TASK_MINUTES, TimeUnit.MINUTES);
+    scheduler = new FairScheduler(lane + " lane", threads,
+        task -> workers.executeBlocking(() -> {
+          task.run();
+          return null;
+        }, false),
+        metrics.lane(lane, () -> scheduler == null ? 0 : scheduler.queued()));
+    consumer = vertx.eventBus().consumer(address, message -> scheduler.submit(key(message.body()),
+        () -> handle(message)));
     return consumer.completion();
   }
 
   @Override
   public Future<?> stop() {
-    return consumer == null ? Future.succeededFuture() : consumer.unregister();
+    Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
+    return unregistered.eventually(() -> workers.close());
+  }
+
+  /** Whose turn a request waits for: its import job, else its table. */
+  static String key(StoreRequest request) {
+    String job = request.op() == StoreOp.APPEND_LINES && request.body() != null
+        ? request.body().getString("job") : null;
+    return job != null ? "job " + job : request.table() != null ? "table " + request.table() : "";
   }
 
   private void handle(Message<StoreRequest> message) {

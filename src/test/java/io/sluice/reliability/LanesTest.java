@@ -3,6 +3,7 @@ package io.sluice.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.TestServer;
+import io.sluice.metrics.Metrics;
 import io.sluice.store.DirectoryFactory;
 import io.sluice.store.LogFile;
 import io.vertx.core.Future;
@@ -11,6 +12,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -26,12 +28,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Reads have their own lane: with every write worker held in the middle of a batch (its write-ahead log append
- * blocked by the test), searches, schema reads and readiness are still answered, from what was acknowledged
- * before. Without the lane they queued behind the held writes.
+ * Store lanes. Reads have their own: with every write thread held in the middle of a batch (its write-ahead log
+ * append blocked by the test), searches, schema reads and readiness are still answered, from what was
+ * acknowledged before (without the lane they queued behind the held writes). Writers share theirs fairly: a write
+ * to one table does not wait behind the queue of another table's writes.
  */
 @ExtendWith(VertxExtension.class)
-class ReadLaneTest {
+class LanesTest {
   private static final int WRITE_WORKERS = 2;
 
   @TempDir
@@ -90,10 +93,73 @@ class ReadLaneTest {
     }
   }
 
-  /** Write-ahead log files whose appends block while held, counting the appends that wait. */
+  @Test
+  void aWriteToOneTableDoesNotWaitBehindTheQueueOfAnother(Vertx vertx) throws Exception {
+    HeldLog held = new HeldLog();
+    Metrics metrics = Metrics.prometheus();
+    TestServer server = new TestServer(vertx, dataDir, Map.of("store.instances", WRITE_WORKERS))
+        .withDirectories(held).metrics(metrics).start();
+    try {
+      for (String table : List.of("busy", "small")) {
+        assertThat(server.put("/api/v1/schema/" + table, new JsonObject(
+            "{\"type\":\"table\",\"columns\":{\"id\":{\"type\":\"Int\"}}}")).status()).isEqualTo(200);
+        assertThat(server.post("/api/v1/data/" + table, new JsonObject().put("id", 0)).status()).isEqualTo(200);
+      }
+      Path busy = held.appended.get(0);
+      Path small = held.appended.get(1);
+      held.appended.clear();
+
+      held.hold();
+      int busyWrites = 10;
+      WebClient client = server.newClient(busyWrites + 1); // one connection per write: all reach the store at once
+      List<Future<HttpResponse<Buffer>>> writes = new ArrayList<>();
+      for (int i = 1; i <= busyWrites; i++) {
+        writes.add(client.post("/api/v1/data/busy").putHeader("x-api-key", TestServer.RW_KEY)
+            .sendJson(new JsonObject().put("id", i)));
+      }
+      // One write thread is held in busy's log append, the other waits for that log; the rest queue.
+      assertThat(held.awaitBlocked(1, 60)).isTrue();
+      awaitQueued(metrics, busyWrites - WRITE_WORKERS);
+      writes.add(client.post("/api/v1/data/small").putHeader("x-api-key", TestServer.RW_KEY)
+          .sendJson(new JsonObject().put("id", 1)));
+      awaitQueued(metrics, busyWrites - WRITE_WORKERS + 1);
+
+      held.release();
+      for (Future<HttpResponse<Buffer>> write : writes) {
+        assertThat(TestServer.await(write, 60).statusCode()).isEqualTo(200);
+      }
+      List<Path> order = List.copyOf(held.appended);
+      assertThat(order).hasSize(busyWrites + 1);
+      // The two held writes first, then at most one more of busy's before small's turn (first come: last).
+      assertThat(order.indexOf(small)).as("where the write to the small table started among %s (busy: %s)", order,
+          busy).isBetween(WRITE_WORKERS, WRITE_WORKERS + 1);
+    } finally {
+      held.release();
+      server.stop();
+    }
+  }
+
+  private static void awaitQueued(Metrics metrics, long expected) {
+    long deadline = System.currentTimeMillis() + 60_000;
+    double queued = -1;
+    while (System.currentTimeMillis() < deadline) {
+      queued = metrics.registry().get(Metrics.LANE_QUEUED).tag(Metrics.TAG_LANE, "write").gauge().value();
+      if (queued == expected) {
+        return;
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+    }
+    throw new AssertionError("the write lane never had " + expected + " tasks queued (last seen " + queued + ")");
+  }
+
+  /**
+   * Write-ahead log files whose appends block while held, counting the appends that wait, and recording which
+   * table directory each append went to, in order.
+   */
   static final class HeldLog implements DirectoryFactory {
     private volatile CountDownLatch gate = new CountDownLatch(0);
     private final Semaphore blocked = new Semaphore(0);
+    final List<Path> appended = java.util.Collections.synchronizedList(new ArrayList<>());
 
     void hold() {
       gate = new CountDownLatch(1);
@@ -128,6 +194,7 @@ class ReadLaneTest {
               throw new IOException("interrupted while held", e);
             }
           }
+          appended.add(path.getParent().getParent());
           file.write(bytes);
         }
 

@@ -1,0 +1,113 @@
+package io.sluice.core;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one lane's store work on at most {@code threads} threads at once, fairly across keys (a table, an import
+ * job): each key has its own queue and a free thread takes the next task of the key after the one it served last,
+ * so a small write waits for at most one task of each other busy key, not for a queue of them (an import keeps
+ * its whole credit window queued). Several tasks of one key may run at once (the store allows it); only the order
+ * in which tasks start is scheduled.
+ *
+ * <p>Thread-safety: {@link #submit} may be called from any thread. Tasks run on {@code executor}, which must
+ * have at least {@code threads} threads; a task that throws is logged and does not stop the lane.
+ */
+public final class FairScheduler {
+  private static final Logger LOG = LoggerFactory.getLogger(FairScheduler.class);
+
+  /** What the scheduler reports of itself; see {@link io.sluice.metrics.Metrics#lane}. */
+  public interface Meters {
+    void waited(long nanos);
+
+    void served(long nanos);
+  }
+
+  private record Queued(Runnable task, long since) {
+  }
+
+  private final String name;
+  private final int threads;
+  private final Executor executor;
+  private final Meters meters;
+  private final Map<String, ArrayDeque<Queued>> queues = new HashMap<>();
+  /** Keys with queued tasks, in the order they are served. */
+  private final ArrayDeque<String> turns = new ArrayDeque<>();
+  private final AtomicLong queued = new AtomicLong();
+  private int running;
+
+  public FairScheduler(String name, int threads, Executor executor, Meters meters) {
+    if (threads < 1) {
+      throw new IllegalArgumentException(name + ": a lane needs at least one thread, got " + threads);
+    }
+    this.name = name;
+    this.threads = threads;
+    this.executor = executor;
+    this.meters = meters;
+  }
+
+  /** Queues {@code task} behind the earlier tasks of {@code key}. */
+  public void submit(String key, Runnable task) {
+    boolean start;
+    synchronized (this) {
+      queues.computeIfAbsent(key, k -> {
+        turns.add(k);
+        return new ArrayDeque<>();
+      }).add(new Queued(task, System.nanoTime()));
+      queued.incrementAndGet();
+      start = running < threads;
+      if (start) {
+        running++;
+      }
+    }
+    if (start) {
+      executor.execute(this::serve);
+    }
+  }
+
+  /** Tasks waiting for a thread. */
+  public long queued() {
+    return queued.get();
+  }
+
+  private void serve() {
+    while (true) {
+      Queued next;
+      synchronized (this) {
+        String key = turns.poll();
+        if (key == null) {
+          running--;
+          return;
+        }
+        ArrayDeque<Queued> queue = queues.get(key);
+        next = queue.poll();
+        if (queue.isEmpty()) {
+          queues.remove(key);
+        } else {
+          turns.add(key); // its next task waits for one turn of every other key
+        }
+        queued.decrementAndGet();
+      }
+      long start = System.nanoTime();
+      meters.waited(start - next.since());
+      try {
+        next.task().run();
+      } catch (Throwable e) {
+        // Tasks answer their own failures; one that escapes must not cost the lane a thread.
+        LOG.error("{}: a task failed", name, e);
+      } finally {
+        meters.served(System.nanoTime() - start);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name + " (" + threads + " threads, " + queued.get() + " queued)";
+  }
+}
