@@ -286,9 +286,9 @@ public final class Soak {
         if (!alive()) {
           break;
         }
-        Sample s = sample(false);
+        Sample s = sample(false, (next - startNanos) / 1e9); // its scheduled time: taking it can take a while
         samples.add(s);
-        csvOut.println(s.csv());
+        csvOut.println(s.csv(s.t > warmupSeconds() ? "load" : "warmup"));
         say("%s", s.line());
         next += sampleSeconds * 1_000_000_000L;
       }
@@ -304,8 +304,8 @@ public final class Soak {
           count(t); // a search per table, so every searcher has refreshed since the last write
         }
         Thread.sleep(2_000);
-        end = sample(true);
-        csvOut.println(end.csv());
+        end = sample(true, (System.nanoTime() - startNanos) / 1e9);
+        csvOut.println(end.csv("end"));
         say("%s", end.line());
       }
       String report = report(version, started, loadStart, loadavg(), end);
@@ -560,8 +560,8 @@ public final class Soak {
         + "imports_dropped,reader_p50_ms,reader_p99_ms,writer_p50_ms,writer_p99_ms,searches,batches,rows_written,"
         + "deletes,drops,imports_done,probe_batches,probe_misses,errors";
 
-    String csv() {
-      return String.join(",", raw(t), quiesced ? "end" : "load", raw(rssMb), raw(heapMb), raw(liveDataMb),
+    String csv(String phase) {
+      return String.join(",", raw(t), phase, raw(rssMb), raw(heapMb), raw(liveDataMb),
           "" + fds, "" + deleted, "" + deletedUploads, "" + threads, "" + dataBytes, "" + liveRows,
           raw(bytesPerRow), "" + importJobs, importsDropped, raw(rP50), raw(rP99), raw(wP50), raw(wP99),
           "" + reads, "" + batches, "" + rows, "" + deletes, "" + drops, "" + imports, "" + probes, "" + misses,
@@ -578,8 +578,7 @@ public final class Soak {
     }
   }
 
-  Sample sample(boolean quiesced) throws Exception {
-    double t = (System.nanoTime() - startNanos) / 1e9;
+  Sample sample(boolean quiesced, double t) throws Exception {
     Map<String, Long> status = procStatus();
     long fds = 0;
     long deleted = 0;
@@ -713,8 +712,13 @@ public final class Soak {
 
   static final double RATIO = 1.5;
 
+  /** Samples up to this time are shown and written but not judged: 10 % of the run, at least 60 s. */
+  double warmupSeconds() {
+    return Math.max(60, minutes * 6);
+  }
+
   static final List<Metric> METRICS = List.of(
-      new Metric("RSS (MB)", Sample::rssMb, 64),
+      new Metric("RSS (MB)", Sample::rssMb, 128),
       new Metric("heap used after GC (MB)", Sample::heapMb, 32),
       new Metric("open files", s -> s.fds, 16),
       new Metric("open files on deleted files", s -> s.deleted, 2),
@@ -730,13 +734,16 @@ public final class Soak {
 
   String report(String version, String started, String loadStart, String loadEnd, Sample end) {
     StringBuilder sb = new StringBuilder();
-    int n = samples.size();
+    List<Sample> judgedSamples = samples.stream().filter(x -> x.t > warmupSeconds()).toList();
+    int warm = samples.size() - judgedSamples.size();
+    int n = judgedSamples.size();
     int k = n / 3;
     sb.append(String.format(Locale.ROOT, "### Soak of %s — %s min, Sluice %s (%s)%n%n", started.substring(0, 10),
         fmt(minutes), version, commit));
     sb.append(String.format(Locale.ROOT, "Started %s; %d cores; load average %s at start, %s at end; %d samples, "
-        + "one every %d s; heap: %s.%n%n", started.replaceAll("\\.\\d+Z$", "Z"),
-        Runtime.getRuntime().availableProcessors(), loadStart, loadEnd, n, sampleSeconds,
+        + "one every %d s, the first %d of them in the warm-up (%s s) and not judged; heap: %s.%n%n",
+        started.replaceAll("\\.\\d+Z$", "Z"), Runtime.getRuntime().availableProcessors(), loadStart, loadEnd,
+        samples.size(), sampleSeconds, warm, fmt(warmupSeconds()),
         forceGc ? "jvm_memory_used_bytes{area=\"heap\"} summed over the pools, read right after `jcmd <pid> GC.run`"
             : "jvm_gc_live_data_size_bytes (no forced GC)"));
     List<String> failures = new ArrayList<>();
@@ -744,9 +751,9 @@ public final class Soak {
     sb.append("| metric | first third | middle third | last third | last/first | end (quiesced) | floor | verdict |\n");
     sb.append("|---|--:|--:|--:|--:|--:|--:|---|\n");
     for (Metric m : METRICS) {
-      double f = median(samples.subList(0, k), m.value);
-      double mid = median(samples.subList(k, n - k), m.value);
-      double l = median(samples.subList(n - k, n), m.value);
+      double f = median(judgedSamples.subList(0, k), m.value);
+      double mid = median(judgedSamples.subList(k, n - k), m.value);
+      double l = median(judgedSamples.subList(n - k, n), m.value);
       String verdict;
       if (Double.isNaN(m.floor)) {
         verdict = "(shown only)";
@@ -780,8 +787,8 @@ public final class Soak {
       }
     }
     if (!judged) {
-      sb.append(String.format(Locale.ROOT, "%nGrowth not judged: %d samples, at least 6 needed (%d s).%n", n,
-          6 * sampleSeconds));
+      sb.append(String.format(Locale.ROOT, "%nGrowth not judged: %d samples after the warm-up, at least 6 "
+          + "needed (a run of %s s or more).%n", n, fmt(Math.max(60, warmupSeconds()) + 6 * sampleSeconds)));
     }
     if (end == null) {
       failures.add("the server is gone (no quiesced end sample)");
@@ -795,7 +802,7 @@ public final class Soak {
     if (errors.get() > 0) {
       failures.add("request errors: " + errors.get());
     }
-    if (n == 0) {
+    if (samples.isEmpty()) {
       failures.add("no samples");
     }
     sb.append('\n');
