@@ -723,7 +723,7 @@ public final class Soak {
       new Metric("open files", s -> s.fds, 16),
       new Metric("open files on deleted files", s -> s.deleted, 2),
       new Metric("threads", s -> s.threads, 8),
-      new Metric("data dir bytes per live row", Sample::bytesPerRow, 100),
+      new Metric("data dir bytes per live row", Sample::bytesPerRow, 200),
       new Metric("import jobs listed", s -> s.importJobs, 10),
       new Metric("reader p99 (ms)", Sample::rP99, 250),
       new Metric("writer p99 (ms)", Sample::wP99, 500),
@@ -748,25 +748,30 @@ public final class Soak {
             : "jvm_gc_live_data_size_bytes (no forced GC)"));
     List<String> failures = new ArrayList<>();
     boolean judged = n >= 6;
-    sb.append("| metric | first third | middle third | last third | last/first | end (quiesced) | floor | verdict |\n");
-    sb.append("|---|--:|--:|--:|--:|--:|--:|---|\n");
+    sb.append("Medians of the thirds of the samples after the warm-up: F, M, L. A metric grows when L > 1.5 × F, "
+        + "L − F > its floor, F ≤ M ≤ L and the lowest sample of the last third is above F.\n\n");
+    sb.append("| metric | first third (F) | middle third (M) | last third (L) | L/F | lowest of last third "
+        + "| end (quiesced) | floor | verdict |\n");
+    sb.append("|---|--:|--:|--:|--:|--:|--:|--:|---|\n");
     for (Metric m : METRICS) {
       double f = median(judgedSamples.subList(0, k), m.value);
       double mid = median(judgedSamples.subList(k, n - k), m.value);
       double l = median(judgedSamples.subList(n - k, n), m.value);
+      double low = judgedSamples.subList(n - k, n).stream().mapToDouble(m.value).filter(x -> !Double.isNaN(x))
+          .min().orElse(Double.NaN);
       String verdict;
       if (Double.isNaN(m.floor)) {
         verdict = "(shown only)";
       } else if (!judged) {
         verdict = "(too few samples)";
-      } else if (grows(f, mid, l, m.floor)) {
+      } else if (grows(f, mid, l, low, m.floor)) {
         verdict = "**grows**";
         failures.add(m.name + " grows without bound (first third " + fmt(f) + ", last third " + fmt(l) + ")");
       } else {
         verdict = "ok";
       }
-      sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s |%n", m.name, fmt(f), fmt(mid),
-          fmt(l), f > 0 ? fmt(l / f) : "", end == null ? "" : fmt(m.value.applyAsDouble(end)),
+      sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |%n", m.name, fmt(f),
+          fmt(mid), fmt(l), f > 0 ? fmt(l / f) : "", fmt(low), end == null ? "" : fmt(m.value.applyAsDouble(end)),
           Double.isNaN(m.floor) ? "" : fmt(m.floor), verdict));
     }
     long imports = importsDone.get();
@@ -816,12 +821,16 @@ public final class Soak {
     return sb.toString();
   }
 
-  /** The growth rule (see soak.sh): last third over 1.5× the first, by more than the floor, thirds not falling. */
-  static boolean grows(double first, double middle, double last, double floor) {
+  /**
+   * The growth rule (see soak.sh): the last third's median over 1.5× the first's, by more than the floor, the
+   * thirds' medians not falling, and even the lowest sample of the last third above the first third's median
+   * (a rise, not a spike in a few samples).
+   */
+  static boolean grows(double first, double middle, double last, double lowestLast, double floor) {
     if (Double.isNaN(first) || Double.isNaN(middle) || Double.isNaN(last)) {
       return false;
     }
-    return last > RATIO * first && last - first > floor && first <= middle && middle <= last;
+    return last > RATIO * first && last - first > floor && first <= middle && middle <= last && lowestLast > first;
   }
 
   static double median(List<Sample> s, ToDoubleFunction<Sample> f) {
