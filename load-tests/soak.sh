@@ -48,7 +48,8 @@
 # Environment: SOAK_PORT (default 18191), SLUICE_JAVA_OPTS (server JVM options, e.g. -Xmx1g), SOAK_IMPORT_ROWS
 #   (300000), SOAK_WRITERS (2), SOAK_READERS (4), SOAK_SAMPLE_SECONDS (30), SOAK_DROP_SECONDS (120),
 #   SOAK_FORCE_GC (true), SOAK_IMPORT_KEEP_SECONDS, SOAK_KEEP_DATA (0), SOAK_DATA_PARENT (where the temporary
-#   data directory is made; default $TMPDIR or /tmp).
+#   data directory is made; default $TMPDIR or /tmp), SOAK_JAR (soak this jar instead of target/sluice.jar,
+#   never built by the script).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -56,7 +57,7 @@ ROOT="$(cd "$HERE/.." && pwd)"
 
 MINUTES="${1:-30}"
 case "$MINUTES" in
-  -h|--help) sed -n '2,51p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,52p' "$0"; exit 0 ;;
   ''|*[!0-9]*|0) echo "soak.sh: MINUTES must be a whole number ≥ 1 (usage: soak.sh [MINUTES])" >&2; exit 2 ;;
 esac
 [ $# -le 1 ] || { echo "soak.sh: one argument at most (usage: soak.sh [MINUTES])" >&2; exit 2; }
@@ -77,8 +78,10 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
 fi
 
 # ------------------------------------------------------------------------------------------------ build
-JAR="$ROOT/target/sluice.jar"
-if [ ! -f "$JAR" ]; then
+JAR="${SOAK_JAR:-$ROOT/target/sluice.jar}"
+if [ -n "${SOAK_JAR:-}" ]; then
+  [ -f "$JAR" ] || die "SOAK_JAR=$JAR: no such file"
+elif [ ! -f "$JAR" ]; then
   command -v mvn >/dev/null 2>&1 || die "no $JAR and no 'mvn' to build it"
   log "building Sluice (mvn -B -q -DskipTests package)"
   (cd "$ROOT" && mvn -B -q -DskipTests package) >&2 || die "the build failed"
@@ -93,6 +96,7 @@ COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ "$COMMIT" != unknown ] && [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
   COMMIT="$COMMIT+changes"
 fi
+[ -z "${SOAK_JAR:-}" ] || COMMIT="jar $SOAK_JAR" # not built from this tree
 DATA="$(mktemp -d "${SOAK_DATA_PARENT:-${TMPDIR:-/tmp}}/sluice-soak-data.XXXXXX")"
 KEY="soak-$$-$RANDOM$RANDOM$RANDOM"
 
