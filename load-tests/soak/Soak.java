@@ -293,7 +293,8 @@ public final class Soak {
         next += sampleSeconds * 1_000_000_000L;
       }
       stopped = true;
-      say("deadline: stopping the load (an import in flight is awaited, at most %d s)", importTimeoutSeconds);
+      say("%s: stopping the load (an import in flight is awaited, at most %d s)",
+          alive() ? "deadline" : "the server is gone", importTimeoutSeconds);
       for (Thread t : threads) {
         t.join(TimeUnit.SECONDS.toMillis(importTimeoutSeconds + 60));
       }
@@ -339,8 +340,15 @@ public final class Soak {
     return !stopped && System.nanoTime() < deadlineNanos;
   }
 
+  /** Whether the server runs: its /proc entry exists and is no zombie (soak.sh reaps it only at the end). */
   boolean alive() {
-    return Files.exists(Path.of("/proc/" + pid));
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      char state = stat.charAt(stat.lastIndexOf(") ") + 2);
+      return state != 'Z' && state != 'X';
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
   }
 
   // ------------------------------------------------------------------------------------------ the load
@@ -453,7 +461,7 @@ public final class Soak {
         rowsWritten.addAndGet(PROBE_ROWS);
         probeBatches.incrementAndGet();
         total = searchTotal(query);
-        if (total < PROBE_ROWS) {
+        if (total >= 0 && total < PROBE_ROWS) { // (a failed search is an error, counted as such)
           probeMisses.incrementAndGet();
           probeMissedRows.addAndGet(PROBE_ROWS - total);
           Thread.sleep(1_000);
