@@ -148,6 +148,11 @@ async function main() {
   await people.locator('summary').click();
   const columns = await people.locator('table.columns tbody tr').allInnerTexts();
   assert.equal(columns.length, 7, columns.join(' | '));
+
+  // The store lanes' meters, from /metrics: one row per lane, rates once two polls were taken.
+  await page.locator('#lanes tr').nth(1).waitFor();
+  assert.deepEqual(await page.locator('#lanes tr td:first-child').allInnerTexts(), ['read', 'write']);
+  await page.locator('#lanes tr td:nth-child(3)').filter({ hasNotText: '–' }).first().waitFor();
   assert.ok(columns.some((c) => /bio\s+Text\s+no\s+english/.test(c)), columns.join(' | '));
   assert.ok(columns.some((c) => /manager\s+Int\s+yes/.test(c)), columns.join(' | '));
   log('tables and schemas shown');

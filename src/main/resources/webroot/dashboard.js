@@ -1,6 +1,6 @@
 // Sluice dashboard: plain JavaScript, no dependencies, no build step. It only reads:
 //   GET /version, GET /health, GET /api/v1/schema, POST /api/v1/_search {"from": t, "limit": 0},
-//   GET /api/v1/data/_imports (polled every second).
+//   GET /api/v1/data/_imports (polled every second), GET /metrics (the store lanes' meters, every 2 s).
 // All server data is put on the page with textContent, never parsed as HTML.
 (function () {
   'use strict';
@@ -9,6 +9,7 @@
   const IMPORTS_EVERY_MS = 1000;
   const TABLES_EVERY_MS = 5000;
   const HEALTH_EVERY_MS = 10000;
+  const LANES_EVERY_MS = 2000;
   const MAX_SAMPLES = 600;
   const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -99,6 +100,7 @@
     state.running = true;
     loop(pollImports, IMPORTS_EVERY_MS);
     loop(pollTables, TABLES_EVERY_MS);
+    loop(pollLanes, LANES_EVERY_MS);
   }
 
   function stop() {
@@ -147,6 +149,53 @@
       $('health-text').textContent = 'unreachable';
     }
     setTimeout(pollHealth, HEALTH_EVERY_MS);
+  }
+
+  // ---------------------------------------------------------------- store lanes
+
+  const LANE_METER = /^sluice_lane_(queued|wait_seconds_sum|wait_seconds_count|service_seconds_sum|service_seconds_count)\{[^}]*lane="(\w+)"[^}]*\}\s+(\S+)/;
+  const lanesBefore = new Map(); // lane -> {t, meters} of the previous poll
+
+  /** Queue length now; rate, mean wait and mean service time since the previous poll. Hidden without /metrics. */
+  async function pollLanes() {
+    const response = await fetch('/metrics', { cache: 'no-store' });
+    if (!response.ok) {
+      $('lanes-card').hidden = true;
+      return;
+    }
+    const now = Date.now();
+    const lanes = new Map();
+    for (const line of (await response.text()).split('\n')) {
+      const m = LANE_METER.exec(line);
+      if (!m) continue;
+      if (!lanes.has(m[2])) lanes.set(m[2], {});
+      lanes.get(m[2])[m[1]] = Number(m[3]);
+    }
+    $('lanes-card').hidden = lanes.size === 0;
+    const tbody = $('lanes');
+    tbody.textContent = '';
+    for (const name of [...lanes.keys()].sort()) {
+      const meters = lanes.get(name);
+      const before = lanesBefore.get(name);
+      lanesBefore.set(name, { t: now, meters });
+      let rate = null, wait = null, service = null;
+      if (before) {
+        const tasks = meters.wait_seconds_count - before.meters.wait_seconds_count;
+        const served = meters.service_seconds_count - before.meters.service_seconds_count;
+        rate = tasks / ((now - before.t) / 1000);
+        wait = tasks > 0 ? (meters.wait_seconds_sum - before.meters.wait_seconds_sum) / tasks * 1000 : 0;
+        service = served > 0 ? (meters.service_seconds_sum - before.meters.service_seconds_sum) / served * 1000 : 0;
+      }
+      const row = el('tr');
+      [name, fmt(meters.queued), rate === null ? '–' : fmt(Math.round(rate)), millis(wait), millis(service)]
+        .forEach((value) => row.appendChild(el('td', { textContent: value })));
+      tbody.appendChild(row);
+    }
+  }
+
+  function millis(ms) {
+    if (ms === null) return '–';
+    return (ms < 10 ? ms.toFixed(2) : fmt(Math.round(ms))) + ' ms';
   }
 
   // ---------------------------------------------------------------- tables
