@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Sluice's benchmark: one command, one table, everything measured in the same run on this machine.
 #
-#   load-tests/bench.sh [ROWS] [--scaling] [--skip-build] [--skip-pg]
+#   load-tests/bench.sh [ROWS] [--scaling] [--skip-build] [--skip-pg] [--data-only]
 #
-# ROWS (default 1000000): rows of the benchmark table (../shared/bench/gen_ndjson.py, seed 42).
+# ROWS (default 1000000): rows of the benchmark table (load-tests/bench/gen_ndjson.py, seed 42; TABLE.md).
 #   --scaling     also import 10,000,000 rows (or BENCH_SCALING_ROWS) and report rows/s at 10M / rows/s at ROWS
 #   --skip-build  use the target/sluice.jar already built
 #   --skip-pg     leave PostgreSQL out (no install, no start)
+#   --data-only   only generate the data of ROWS rows into load-tests/target/bench/data/ and stop
 # Environment: SLUICE_JAVA_OPTS (options of the server JVM, e.g. "-Xmx256m -Dsluice.import.window=8"; the
 #   server otherwise runs on its built-in defaults, not conf/sluice.json), BENCH_PORT (default 18181),
 #   BENCH_BATCH_ROWS (rows posted to the batch endpoint, default min(ROWS, 1000000)),
@@ -23,19 +24,21 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-BENCH_SRC="$(dirname "$0")/../../shared/bench"
+BENCH_SRC="$HERE/bench"
 
 ROWS=1000000
 SCALING=0
 BUILD=1
 PG=1
+DATA_ONLY=0
 for arg in "$@"; do
   case "$arg" in
     --scaling) SCALING=1 ;;
     --skip-build) BUILD=0 ;;
     --skip-pg) PG=0 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
-    ''|*[!0-9]*) echo "bench.sh: unknown argument '$arg' (usage: bench.sh [ROWS] [--scaling] [--skip-build] [--skip-pg])" >&2; exit 2 ;;
+    --data-only) DATA_ONLY=1 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    ''|*[!0-9]*) echo "bench.sh: unknown argument '$arg' (usage: bench.sh [ROWS] [--scaling] [--skip-build] [--skip-pg] [--data-only])" >&2; exit 2 ;;
     *) ROWS="$arg" ;;
   esac
 done
@@ -59,9 +62,7 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
 # ------------------------------------------------------------------------------------------------ prerequisites
 [ -f "$BENCH_SRC/gen_ndjson.py" ] && [ -f "$BENCH_SRC/schema.json" ] || die "the benchmark table is missing:
-  expected $BENCH_SRC/gen_ndjson.py and schema.json (the project's shared/bench/, beside the repository
-  root: <dir>/main/load-tests/bench.sh needs <dir>/shared/bench/). Put shared/ there and run again."
-BENCH_SRC="$(cd "$BENCH_SRC" && pwd)"
+  expected $BENCH_SRC/gen_ndjson.py and schema.json (they are part of the repository: restore them with git)"
 for tool in java javac mvn python3 gzip curl ps awk; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not installed (needed: Java 17 JDK, Maven, Python 3, gzip, curl, procps)"
 done
@@ -77,7 +78,7 @@ if [ "$QUIET_WAIT" -gt 0 ] && ! quiet; then
   log "waiting up to $QUIET_WAIT s for a quiet machine (load average $(cut -d' ' -f1 /proc/loadavg))"
   for _ in $(seq 1 $(( QUIET_WAIT / 5 ))); do quiet && break; sleep 5; done
 fi
-quiet || log "warning: load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores: other work competes with the measurement"
+[ "$DATA_ONLY" = 1 ] || quiet || log "warning: load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores: other work competes with the measurement"
 RUN_ID_EPOCH="$(date +%s)"
 RUN_ID="$(date -u -d "@$RUN_ID_EPOCH" +%Y%m%dT%H%M%SZ)"
 WORK="$HERE/target/bench"
@@ -123,22 +124,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# ------------------------------------------------------------------------------------------------ build
-JAR="$ROOT/target/sluice.jar"
-if [ "$BUILD" = 1 ]; then
-  log "building Sluice (mvn -DskipTests package)"
-  (cd "$ROOT" && mvn -q -B -DskipTests package) > "$RUN/build.log" 2>&1 || { tail -40 "$RUN/build.log" >&2; die "the build failed (log: $RUN/build.log)"; }
-fi
-[ -f "$JAR" ] || die "no $JAR: build Sluice first (cd $ROOT && mvn -DskipTests package)"
-cp "$JAR" "$RUN/sluice.jar" # a copy, so a rebuild during the run does not change the server under test
-JAR="$RUN/sluice.jar"
-CLASSES="$RUN/classes"
-mkdir -p "$CLASSES"
-javac -nowarn -cp "$JAR" -d "$CLASSES" "$HERE/bench/Ceiling.java" "$HERE/bench/BenchClient.java" \
-  "$HERE/bench/StoreOnly.java" 2> "$RUN/javac.log" \
-  || { cat "$RUN/javac.log" >&2; die "the benchmark tools do not compile against this Sluice (see above)"; }
-CP="$JAR:$CLASSES"
-
 # ------------------------------------------------------------------------------------------------ data
 gen_data() { # ROWS → $DATA/bench-ROWS.ndjson(.gz); deterministic, so kept between runs
   local rows="$1" keep_raw="$2" base="$DATA/bench-$1"
@@ -159,6 +144,26 @@ gen_data "$ROWS" 1
 NDJSON="$DATA/bench-$ROWS.ndjson"
 GZ="$DATA/bench-$ROWS.ndjson.gz"
 SCHEMA="$BENCH_SRC/schema.json"
+if [ "$DATA_ONLY" = 1 ]; then
+  log "data only: $GZ and $NDJSON"
+  exit 0
+fi
+
+# ------------------------------------------------------------------------------------------------ build
+JAR="$ROOT/target/sluice.jar"
+if [ "$BUILD" = 1 ]; then
+  log "building Sluice (mvn -DskipTests package)"
+  (cd "$ROOT" && mvn -q -B -DskipTests package) > "$RUN/build.log" 2>&1 || { tail -40 "$RUN/build.log" >&2; die "the build failed (log: $RUN/build.log)"; }
+fi
+[ -f "$JAR" ] || die "no $JAR: build Sluice first (cd $ROOT && mvn -DskipTests package)"
+cp "$JAR" "$RUN/sluice.jar" # a copy, so a rebuild during the run does not change the server under test
+JAR="$RUN/sluice.jar"
+CLASSES="$RUN/classes"
+mkdir -p "$CLASSES"
+javac -nowarn -cp "$JAR" -d "$CLASSES" "$HERE/bench/Ceiling.java" "$HERE/bench/BenchClient.java" \
+  "$HERE/bench/StoreOnly.java" 2> "$RUN/javac.log" \
+  || { cat "$RUN/javac.log" >&2; die "the benchmark tools do not compile against this Sluice (see above)"; }
+CP="$JAR:$CLASSES"
 
 # ------------------------------------------------------------------------------------------------ server
 start_server() { # NAME: a fresh server on an empty data dir, GC log and output in $RUN

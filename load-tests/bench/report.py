@@ -186,7 +186,7 @@ else:
     table.append(("scaling: import rows/s at 10M rows / at 1M rows", "not run", "", "", "", "", "≥ 0.9",
                   "bench.sh --scaling"))
 
-header = ("measurement", "rows/s (ratio)", "MB/s", "p50 ms", "p99 ms", "peak memory", "target (issue 5)", "notes")
+header = ("measurement", "rows/s (ratio)", "MB/s", "p50 ms", "p99 ms", "peak memory", "target", "notes")
 print()
 print(f"Sluice benchmark, {rows:,} rows ({raw_bytes / 1e6:,.1f} MB NDJSON, {gz_bytes / 1e6:,.1f} MB gzip -6), "
       f"{machine.get('date')}")

@@ -78,7 +78,7 @@ public final class Soak {
   static final String[] TABLES = {IMPORT_A, IMPORT_B, BATCH, PROBE};
   static final int PROBE_ROWS = 10;
 
-  /** One row of the benchmark table (same columns and vocabularies as shared/bench/gen_ndjson.py). */
+  /** One row of the benchmark table (same columns and vocabularies as load-tests/bench/gen_ndjson.py). */
   static void row(StringBuilder sb, long id, String name, SplittableRandom r) {
     sb.append("{\"id\":").append(id);
     sb.append(",\"name\":\"").append(name != null ? name : pick(NAMES, r)).append('"');

@@ -89,7 +89,7 @@ async function call(base, method, path, body, key = RW_KEY) {
   return json;
 }
 
-/** SPEC §3 through the API: initiate, PUT the file to the signed URL, trigger. */
+/** docs/api.md §3 through the API: initiate, PUT the file to the signed URL, trigger. */
 async function startImport(base, table, file) {
   const initiated = await call(base, 'POST', `/api/v1/data/${table}/file`, {});
   const put = await fetch(initiated.url, { method: 'PUT', body: file });

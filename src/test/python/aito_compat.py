@@ -639,7 +639,7 @@ def c_ro_write():
     raise Mismatch("RO key could write")
 
 
-# -- schemas written by other clients (curl, the SPEC's own examples) and then read by the Python client ----
+# -- schemas written by other clients (curl, docs/api.md's own examples) and then read by the Python client ----
 
 def roundtrip(table, column_schema, expect_sluice_accepts=True):
     client_request("DELETE", f"/api/v1/schema/{table}") if table in _tables() else None
@@ -661,12 +661,12 @@ def _tables():
     return list(client_request("GET", "/api/v1/schema")["schema"].keys())
 
 
-@check("schema read-back: SPEC §5 seed example analyzer \"Whitespace\" (capitalised alias)")
+@check("schema read-back: docs/api.md §5 seed example analyzer \"Whitespace\" (capitalised alias)")
 def c_rt_whitespace():
     return roundtrip("aito_compat_rt1", {"type": "Text", "analyzer": "Whitespace"})
 
 
-@check("schema read-back: alias \"English\" / \"FI\" (SPEC: aliases are case-insensitive)")
+@check("schema read-back: alias \"English\" / \"FI\" (docs/api.md §1: aliases are case-insensitive)")
 def c_rt_case():
     a = roundtrip("aito_compat_rt2", {"type": "Text", "analyzer": "English"})
     b = roundtrip("aito_compat_rt3", {"type": "Text", "analyzer": "FI"})
@@ -735,7 +735,7 @@ ALL = [c_version, c_verify, c_delete_db, c_create_db, c_create_table, c_get_db, 
        c_rt_lowertype, c_rt_long, c_rt_estonian, c_rt_this, c_cleanup]
 
 
-# Mismatches that come from what SPEC.md adds to Aito (type Long, languages Aito does not list, "this.column"
+# Mismatches that come from what docs/api.md adds to Aito (type Long, languages Aito does not list, "this.column"
 # links): the client cannot read such a schema back, whatever Sluice returns. Reported, but they fail the run
 # only with AITO_COMPAT_STRICT=1.
 KNOWN_EXTENSIONS = {c_rt_long.__name__, c_rt_estonian.__name__, c_rt_this.__name__}

@@ -9,7 +9,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import java.util.zip.GZIPOutputStream;
 
-/** Rows of the benchmark table (../shared/bench/schema.json), deterministic for a seed. */
+/**
+ * Rows with the schema of the benchmark table ({@code load-tests/bench/schema.json}), deterministic for a seed;
+ * its own vocabularies and random numbers, not those of {@code load-tests/bench/gen_ndjson.py}.
+ */
 public final class BenchRows {
   public static final JsonObject SCHEMA = new JsonObject("""
       {"type": "table", "columns": {

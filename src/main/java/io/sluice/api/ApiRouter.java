@@ -28,7 +28,7 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * The HTTP API of SPEC.md. Every {@code /api/v1} route is registered through {@link #read} or {@link #write},
+ * The HTTP API of docs/api.md. Every {@code /api/v1} route is registered through {@link #read} or {@link #write},
  * which decide who may call it: there is no route without an access rule. Handlers only translate between
  * HTTP and {@link StoreRequest}s.
  */

@@ -15,7 +15,7 @@ import java.util.List;
 
 /**
  * Liveness and readiness. {@code /health} answers 200 {@code {"status":"ok"}} whenever the process serves
- * HTTP. Readiness ({@code /ready}, and {@code /api/v1/health} as SPEC §0 asks) runs the registered
+ * HTTP. Readiness ({@code /ready}, and {@code /api/v1/health} as docs/api.md §0 asks) runs the registered
  * {@link HealthChecks} procedures — today one, {@value #STORE_CHECK}: the store answers {@code HEALTH} over
  * the bus within {@value #STORE_TIMEOUT_MS} ms and no table is latched in error — and answers 200
  * {@code {"status":"ok"}} when all are up, else 503 {@code {"status":"degraded","message","checks":[...]}}.

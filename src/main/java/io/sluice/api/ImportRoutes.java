@@ -30,7 +30,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * SPEC §3 on the HTTP side: initiate (hands out a signed upload URL), the upload itself (streamed to disk,
+ * docs/api.md §3 on the HTTP side: initiate (hands out a signed upload URL), the upload itself (streamed to disk,
  * never buffered), trigger and status (forwarded to the import verticle), and the synchronous stream
  * endpoint, which runs the import pipeline over the request body.
  */

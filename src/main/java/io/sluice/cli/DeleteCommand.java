@@ -26,7 +26,7 @@ final class DeleteCommand implements Callable<Integer> {
   String table;
 
   @Option(names = "--where", required = true, paramLabel = "JSON",
-      description = "Where-clause (SPEC §4), e.g. '{\"timestamp\": {\"$lte\": 1510444800}}'; '{}' for all rows.")
+      description = "Where-clause (docs/api.md §4), e.g. '{\"timestamp\": {\"$lte\": 1510444800}}'; '{}' for all rows.")
   String where;
 
   @Mixin

@@ -19,7 +19,7 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code sluice import FILE --table T}: the file upload flow of SPEC §3 (initiate, PUT to the signed URL, trigger,
+ * {@code sluice import FILE --table T}: the file upload flow of docs/api.md §3 (initiate, PUT to the signed URL, trigger,
  * poll) with progress bars, against Sluice or Aito.
  */
 @Command(name = "import", header = "Import an NDJSON file (gzip or plain) with a progress bar.", sortOptions = false,

@@ -28,7 +28,7 @@ final class SearchCommand implements Callable<Integer> {
   @Option(names = "--table", required = true, paramLabel = "T", description = "Table to search.")
   String table;
 
-  @Option(names = "--where", paramLabel = "JSON", description = "Where-clause (SPEC §4). Default: every row.")
+  @Option(names = "--where", paramLabel = "JSON", description = "Where-clause (docs/api.md §4). Default: every row.")
   String where;
 
   @Option(names = "--limit", paramLabel = "N", description = "Most hits to return (server default: 10).")

@@ -49,7 +49,7 @@ final class ImportJob {
     return phase.compareTo(Phase.Started) >= 0;
   }
 
-  /** SPEC §3 status body. */
+  /** docs/api.md §3 status body. */
   JsonObject statusJson() {
     JsonObject status = new JsonObject()
         .put("phase", phase.name())

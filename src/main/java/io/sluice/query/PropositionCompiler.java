@@ -47,7 +47,7 @@ import org.apache.lucene.util.BytesRef;
 import org.apache.lucene.util.automaton.ByteRunAutomaton;
 
 /**
- * Compiles an Aito proposition (SPEC §4) over one table into a Lucene query following the {@link Fields}
+ * Compiles an Aito proposition (docs/api.md §4) over one table into a Lucene query following the {@link Fields}
  * layout, and an {@code orderBy} into a Lucene sort. Every mistake in the proposition is an {@link ApiError}
  * 400 naming the table, the column, the operator and what was expected. It holds no mutable state: an
  * instance may be shared by threads when the lookups, analyzers and link resolver it is given may be.

@@ -3,7 +3,7 @@ package io.sluice.schema;
 import io.sluice.errors.ApiError;
 import java.util.regex.Pattern;
 
-/** Table and column names as SPEC §0 allows them. Names are never used as file paths. */
+/** Table and column names as docs/api.md §0 allows them. Names are never used as file paths. */
 public final class Names {
   public static final int MAX_LENGTH = 128;
   private static final Pattern VALID = Pattern.compile("[^/\".$\\r\\n\\s]+");

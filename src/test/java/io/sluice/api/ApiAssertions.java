@@ -11,7 +11,7 @@ final class ApiAssertions {
   private ApiAssertions() {
   }
 
-  /** A 200 whose body is a JSON object (SPEC §0); returns the body. */
+  /** A 200 whose body is a JSON object (docs/api.md §0); returns the body. */
   static JsonObject ok(Response response) {
     assertThat(response.status()).as(response.toString()).isEqualTo(200);
     return object(response);

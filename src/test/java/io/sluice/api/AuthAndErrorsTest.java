@@ -17,7 +17,7 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** SPEC §0: keys, access rules, the error shape, status codes and CORS, through HTTP. */
+/** docs/api.md §0: keys, access rules, the error shape, status codes and CORS, through HTTP. */
 class AuthAndErrorsTest extends ServerTest {
   private static final JsonObject USERS = new JsonObject("""
       {"type":"table","columns":{"id":{"type":"Int"},"name":{"type":"String"}}}""");

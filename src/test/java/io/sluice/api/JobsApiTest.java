@@ -15,7 +15,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** SPEC §4 jobs: long requests started, polled and fetched, through HTTP against the real store. */
+/** docs/api.md §4 jobs: long requests started, polled and fetched, through HTTP against the real store. */
 class JobsApiTest extends ServerTest {
   @BeforeEach
   void loadUsers() {

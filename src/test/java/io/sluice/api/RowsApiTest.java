@@ -31,7 +31,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** SPEC §2: inserting rows one at a time and in batches, through HTTP against the real store. */
+/** docs/api.md §2: inserting rows one at a time and in batches, through HTTP against the real store. */
 class RowsApiTest extends ServerTest {
   /** One column of every type, and a nullable one. */
   private static final JsonObject TYPES = new JsonObject("""

@@ -22,7 +22,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** SPEC §1: the schema endpoints, through HTTP against the real store. */
+/** docs/api.md §1: the schema endpoints, through HTTP against the real store. */
 class SchemaApiTest extends ServerTest {
   private static final JsonObject USERS = new JsonObject("""
       {"type":"table","columns":{"id":{"type":"Int"},"name":{"type":"String"}}}""");

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** SPEC §4: _search, _query and _delete with every proposition form, through HTTP against the real store. */
+/** docs/api.md §4: _search, _query and _delete with every proposition form, through HTTP against the real store. */
 class SearchApiTest extends ServerTest {
   /** Users in insertion order 3, 1, 5, 2, 4 (three requests), so that insertion order is not id order. */
   @BeforeEach

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** SPEC §3 through the real API: initiate, signed PUT, trigger, poll; and the stream endpoint. */
+/** docs/api.md §3 through the real API: initiate, signed PUT, trigger, poll; and the stream endpoint. */
 class ImportApiTest extends ServerTest {
   Vertx vertx;
 

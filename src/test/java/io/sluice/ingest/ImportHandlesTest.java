@@ -32,7 +32,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 21: every way an import ends must release its input. The server runs in this JVM, so its open files
+ * Every way an import ends must release its input. The server runs in this JVM, so its open files
  * are this process's: read from {@code /proc/self/fd} (Linux only; skipped elsewhere).
  */
 class ImportHandlesTest extends ServerTest {

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Issue 21: the job history is bounded by count (import.max.history) as well as by age, through the API. */
+/** The job history is bounded by count (import.max.history) as well as by age, through the API. */
 class ImportHistoryTest extends ServerTest {
 
   @Override

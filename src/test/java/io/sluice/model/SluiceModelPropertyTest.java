@@ -27,7 +27,7 @@ import net.jqwik.api.state.ActionChain;
 import net.jqwik.api.state.Transformer;
 
 /**
- * Stateful model check (issue 6, item 6): random sequences of create table, batch insert (valid and invalid
+ * Stateful model check: random sequences of create table, batch insert (valid and invalid
  * batches, all or nothing), delete and search with random where-clauses, orderBy, offset and limit, and drop /
  * recreate, run against a real in-process Sluice and an in-memory model; after every action Sluice's answer
  * (status, counts, ids in order) must equal the model's.

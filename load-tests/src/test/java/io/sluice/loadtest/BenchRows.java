@@ -9,7 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * The rows of the benchmark table ({@code shared/bench/gen_ndjson.py}), generated in process: the same
+ * The rows of the benchmark table ({@code load-tests/bench/gen_ndjson.py}), generated in process: the same
  * Mersenne Twister as CPython's {@code random.Random(42)} and the same calls in the same order, so row i
  * here is byte for byte line i of {@code gen_ndjson.py N out.ndjson}; {@link #main} prints them to compare
  * (see README.md). Sequential and not thread-safe: generate up front, then share the result.
@@ -25,7 +25,7 @@ public final class BenchRows {
       + "price quality service support online store shop").split(" ");
   static final String[] CATEGORIES = {"electronics", "clothing", "food", "books", "toys", "garden", "sports", "beauty"};
 
-  /** The benchmark table's schema, as in {@code shared/bench/schema.json}. */
+  /** The benchmark table's schema, as in {@code load-tests/bench/schema.json}. */
   public static final String SCHEMA = "{\"type\":\"table\",\"columns\":{"
       + "\"id\":{\"type\":\"Int\"},"
       + "\"name\":{\"type\":\"String\"},"

@@ -19,7 +19,7 @@ import io.gatling.javaapi.core.Simulation;
 import java.time.Duration;
 
 /**
- * The file API of SPEC §3, end to end: initiate, PUT a generated {@code .ndjson.gz} to the signed URL (no API
+ * The file API of docs/api.md §3, end to end: initiate, PUT a generated {@code .ndjson.gz} to the signed URL (no API
  * key), trigger, poll the status until it is finished (bounded by {@code sluice.importTimeout} seconds), then
  * check that every row was stored. {@code sluice.imports} clients (default 1) each import
  * {@code sluice.fileRows} rows (default 100,000), started {@code sluice.importSpread} seconds apart in all.

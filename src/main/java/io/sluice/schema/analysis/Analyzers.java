@@ -72,7 +72,7 @@ import org.apache.lucene.analysis.tokenattributes.PositionIncrementAttribute;
 import org.apache.lucene.analysis.tr.TurkishAnalyzer;
 
 /**
- * Aito analyzer specs (SPEC §1) to Lucene {@link Analyzer}s.
+ * Aito analyzer specs (docs/api.md §1) to Lucene {@link Analyzer}s.
  *
  * <p>A spec is either a case-insensitive string alias ({@code standard}, {@code whitespace}, or a language
  * name / ISO code) or a {@link JsonObject} whose {@code type} is one of {@code language}, {@code delimiter},
