@@ -124,6 +124,8 @@ class OpenApiContractTest extends ServerTest {
     assertThat(yaml.status()).as(yaml.toString()).isEqualTo(200);
     assertThat(yaml.header("content-type")).startsWith("application/yaml");
     assertThat(YAML.readTree(yaml.raw().bodyAsString())).isEqualTo(contract);
+    // Swagger UI's "Try it out" goes to the server that served the page, whatever its host and port
+    assertThat(contract.path("servers").path(0).path("url").asText()).as("servers[0].url").isEqualTo("/");
 
     Response ui = server.send(HttpMethod.GET, ApiDocs.UI_PATH, null, null);
     assertThat(ui.status()).as(ui.toString()).isEqualTo(200);

@@ -7,7 +7,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
-/** docs/api.md §5: the seed's own examples, exactly. */
+/** docs/api.md §5: Aito's own examples, exactly. */
 class SeedExamplesTest extends ServerTest {
   @Test
   void customersTableBatchAndSearch() {
