@@ -127,7 +127,11 @@ public final class LuceneStore implements TableStore {
       return thread;
     });
     try {
-      Files.createDirectories(dataDir.resolve(Catalog.TABLES_DIR));
+      Path tables = dataDir.resolve(Catalog.TABLES_DIR);
+      if (!Files.isDirectory(tables)) {
+        Files.createDirectories(tables);
+        DurableFiles.fsyncDirectory(dataDir);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create data directory " + dataDir, e);
     }
@@ -1057,6 +1061,12 @@ public final class LuceneStore implements TableStore {
     TableAnalyzer analyzer = new TableAnalyzer(entry.schema());
     try {
       Path path = catalog.tablePath(entry.id());
+      if (!Files.isDirectory(path)) {
+        // The new directory's entry must be durable before the catalog names it, or a power loss after the
+        // acknowledgement leaves the catalog naming a table whose index and log are gone.
+        Files.createDirectories(path);
+        DurableFiles.fsyncDirectory(path.getParent());
+      }
       indexes.put(key, new TableIndex(path, directories.open(path), directories, entry.schema(), analyzer,
           commitExecutor, RAM_BUFFER_MB, options.walMaxBytes(), metrics.commitLatency()));
       analyzers.put(key, analyzer);
