@@ -585,12 +585,11 @@ final class PowerLossFileSystem extends FilterFileSystemProvider {
         throw new IOException("Input/output error");
       }
       super.force(metaData);
-      if (id != null) {
-        synchronized (PowerLossFileSystem.this) {
-          // A force that started before the power went off but ends after it made nothing durable.
-          if (!poweredOff) {
-            forced(id);
-          }
+      synchronized (PowerLossFileSystem.this) {
+        // A force the power cut off made nothing durable, and must not return: a real process would be gone.
+        check();
+        if (id != null) {
+          forced(id);
         }
       }
     }
