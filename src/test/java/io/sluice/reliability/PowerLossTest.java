@@ -67,6 +67,129 @@ class PowerLossTest {
     new Schedule("onlyTheLogHoldsTheRows", seed() ^ 0x2L, new LuceneStore.Options(3_600_000, 64L << 20), 25).run();
   }
 
+  /**
+   * An fsync that fails (EIO, not a full disk) is final: the write waiting on it is refused with a 5xx, later
+   * writes to the table are refused until restart, searches go on, and after a power loss and restart every
+   * acknowledged row is there. Then the catalog's fsync fails during a schema change: refused, every later
+   * write refused, and after restart the schema is the old one or the new one, with the rows.
+   */
+  @Test
+  void aFailedFsyncIsFinal() throws Exception {
+    long seed = seed() ^ 0x3L;
+    System.out.println("PowerLossTest.aFailedFsyncIsFinal seed=" + seed);
+    Random random = new Random(seed);
+    PowerLossFileSystem fs = PowerLossFileSystem.mount(Files.createDirectories(tmp.resolve("eio")));
+    LuceneStore.Options options = new LuceneStore.Options(3_600_000, 64L << 20);
+    TableStore store = openStore(fs, options);
+    JsonObject schema = new JsonObject("{\"type\":\"table\",\"columns\":{\"id\":{\"type\":\"Int\"}}}");
+    store.putTable("t", schema);
+    int acked = 1 + random.nextInt(20);
+    await(store.insertBatch("t", ids(0, acked)));
+
+    fs.failNextForce(path -> path.toString().endsWith(".log"));
+    Throwable refused = failure(() -> store.insertBatch("t", ids(100, 105)));
+    if (!(refused instanceof ApiError error) || error.status() < 500) {
+      throw new AssertionError("a write whose fsync failed must be refused with a 5xx (seed " + seed + "), got "
+          + refused);
+    }
+    Throwable later = failure(() -> store.insertBatch("t", ids(200, 201)));
+    if (!(later instanceof ApiError laterError) || laterError.status() != 503) {
+      throw new AssertionError("after a failed fsync later writes must be refused until restart (seed " + seed
+          + "), got " + later);
+    }
+    Set<Integer> visible = idsIn(store, "t");
+    if (!visible.containsAll(ids(0, acked, true)) || visible.contains(200)) {
+      throw new AssertionError("searches after a failed fsync: expected the acknowledged rows, got " + visible);
+    }
+
+    fs.powerOff("after a failed fsync");
+    closeQuietly(store);
+    fs = fs.reboot(random, false);
+    TableStore restarted = openStore(fs, options);
+    Set<Integer> after = idsIn(restarted, "t");
+    if (!after.containsAll(ids(0, acked, true)) || after.contains(200)) {
+      throw new AssertionError("after a failed fsync and a power loss: acknowledged rows [0, " + acked
+          + ") must be there and the refused write of row 200 not (seed " + seed + "), got " + after);
+    }
+    Set<Integer> failed = ids(100, 105, true);
+    if (after.stream().anyMatch(failed::contains) && !after.containsAll(failed)) {
+      throw new AssertionError("half of the write whose fsync failed came back (seed " + seed + "): " + after);
+    }
+
+    // The catalog: its temporary file's fsync fails while a column is added.
+    fs.failNextForce(path -> path.getFileName().toString().startsWith("catalog.json"));
+    JsonObject column = new JsonObject().put("type", "String").put("nullable", true);
+    Throwable schemaRefused = failure(() -> Future.succeededFuture(restarted.putColumn("t", "x", column)));
+    if (schemaRefused == null) {
+      throw new AssertionError("a schema change whose catalog fsync failed was acknowledged (seed " + seed + ")");
+    }
+    Throwable afterCatalog = failure(() -> restarted.insertBatch("t", ids(300, 301)));
+    if (afterCatalog == null) {
+      throw new AssertionError("a write after the catalog failed to be stored was acknowledged (seed " + seed + ")");
+    }
+    fs.powerOff("after a failed catalog fsync");
+    closeQuietly(restarted);
+    fs = fs.reboot(random, false);
+    TableStore third = openStore(fs, options);
+    JsonObject columns = third.table("t").getJsonObject("columns");
+    if (!columns.fieldNames().equals(Set.of("id")) && !columns.fieldNames().equals(Set.of("id", "x"))) {
+      throw new AssertionError("schema after a failed catalog fsync is neither the old nor the new one: " + columns);
+    }
+    Set<Integer> last = idsIn(third, "t");
+    if (!last.containsAll(ids(0, acked, true)) || last.contains(300)) {
+      throw new AssertionError("after a failed catalog fsync and a power loss: acknowledged rows [0, " + acked
+          + ") must be there and refused row 300 not (seed " + seed + "), got " + last);
+    }
+    await(third.insertBatch("t", ids(400, 401)));
+  }
+
+  private TableStore openStore(PowerLossFileSystem fs, LuceneStore.Options options) {
+    TableStore store = new LuceneStore(fs.root, 1_000_000, DirectoryFactory.FILE_SYSTEM, Metrics.noop(), options);
+    open.add(store);
+    return store;
+  }
+
+  private static byte[] ids(int from, int to) {
+    JsonArray rows = new JsonArray();
+    for (int id = from; id < to; id++) {
+      rows.add(new JsonObject().put("id", id));
+    }
+    return rows.encode().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static Set<Integer> ids(int from, int to, boolean asSet) {
+    Set<Integer> set = new TreeSet<>();
+    for (int id = from; id < to; id++) {
+      set.add(id);
+    }
+    return set;
+  }
+
+  private static Set<Integer> idsIn(TableStore store, String table) {
+    Set<Integer> ids = new TreeSet<>();
+    store.search(new JsonObject().put("from", table).put("limit", 1_000_000)).getJsonArray("hits")
+        .forEach(hit -> ids.add(((JsonObject) hit).getInteger("id")));
+    return ids;
+  }
+
+  private static void await(Future<JsonObject> future) throws Exception {
+    future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  /** The failure of a write, whether it throws or fails its future; null if it succeeded. */
+  private static Throwable failure(Supplier<Future<JsonObject>> write) {
+    try {
+      write.get().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      return null;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return e.getCause();
+    } catch (RuntimeException e) {
+      return e;
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
   // ------------------------------------------------------------------------------------------ model
 
   enum Fate { PENDING, ACKED, REFUSED, UNKNOWN }
