@@ -91,6 +91,8 @@ public final class LuceneStore implements TableStore {
   private final Map<String, Catalog.Entry> entries;
   private final Map<String, TableIndex> indexes = new LinkedHashMap<>();
   private final Map<String, TableAnalyzer> analyzers = new LinkedHashMap<>();
+  /** Set when writing the catalog failed: see {@link #saveCatalog(Map)}. */
+  private volatile Throwable catalogFailure;
 
   /**
    * commitIntervalMs: how often a table with logged writes gets a Lucene commit; walMaxBytes: a table whose
@@ -127,7 +129,11 @@ public final class LuceneStore implements TableStore {
       return thread;
     });
     try {
-      Files.createDirectories(dataDir.resolve(Catalog.TABLES_DIR));
+      Path tables = dataDir.resolve(Catalog.TABLES_DIR);
+      if (!Files.isDirectory(tables)) {
+        Files.createDirectories(tables);
+        DurableFiles.fsyncDirectory(dataDir);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create data directory " + dataDir, e);
     }
@@ -169,7 +175,7 @@ public final class LuceneStore implements TableStore {
       for (Map.Entry<String, Catalog.Entry> e : fresh.entrySet()) {
         openIndex(e.getKey() + STAGING, e.getValue());
       }
-      catalog.save(fresh);
+      saveCatalog(fresh);
       old.forEach((name, entry) -> dropIndex(name));
       entries.clear();
       entries.putAll(fresh);
@@ -186,7 +192,7 @@ public final class LuceneStore implements TableStore {
     return write(() -> {
       List<String> names = new ArrayList<>(entries.keySet());
       entries.clear();
-      catalog.save(entries);
+      saveCatalog(entries);
       names.forEach(this::dropIndex);
       return new JsonObject().put("deleted", new JsonArray(names));
     });
@@ -326,7 +332,7 @@ public final class LuceneStore implements TableStore {
         String name = e.getKey().equals(from) ? to : e.getKey();
         next.put(name, new Catalog.Entry(e.getValue().id(), relink(e.getValue().schema(), from, to)));
       }
-      catalog.save(next);
+      saveCatalog(next);
       if (entries.containsKey(to)) {
         dropIndex(to);
       }
@@ -493,6 +499,7 @@ public final class LuceneStore implements TableStore {
   private <T> Future<T> writeRows(String table, TableIndex.ImportMarker marker, TableIndex.Logged logged,
       RowSource source, Reply<T> reply) {
     boolean deferCommit = logged == DEFER;
+    checkCatalog();
     TableIndex index;
     T result;
     int stored;
@@ -548,6 +555,7 @@ public final class LuceneStore implements TableStore {
   @Override
   public Future<JsonObject> delete(JsonObject body) {
     String table = requiredName(body, "from");
+    checkCatalog();
     TableIndex index;
     int count;
     catalogLock.readLock().lock();
@@ -759,6 +767,9 @@ public final class LuceneStore implements TableStore {
 
   @Override
   public String failure() {
+    if (catalogFailure != null) {
+      return "catalog: " + catalogFailure;
+    }
     catalogLock.readLock().lock();
     try {
       for (Map.Entry<String, TableIndex> e : indexes.entrySet()) {
@@ -816,6 +827,7 @@ public final class LuceneStore implements TableStore {
   private <T> T write(Action<T> action) {
     catalogLock.writeLock().lock();
     try {
+      checkCatalog();
       return action.run();
     } finally {
       catalogLock.writeLock().unlock();
@@ -1057,6 +1069,12 @@ public final class LuceneStore implements TableStore {
     TableAnalyzer analyzer = new TableAnalyzer(entry.schema());
     try {
       Path path = catalog.tablePath(entry.id());
+      if (!Files.isDirectory(path)) {
+        // The new directory's entry must be durable before the catalog names it, or a power loss after the
+        // acknowledgement leaves the catalog naming a table whose index and log are gone.
+        Files.createDirectories(path);
+        DurableFiles.fsyncDirectory(path.getParent());
+      }
       indexes.put(key, new TableIndex(path, directories.open(path), directories, entry.schema(), analyzer,
           commitExecutor, RAM_BUFFER_MB, options.walMaxBytes(), metrics.commitLatency()));
       analyzers.put(key, analyzer);
@@ -1076,7 +1094,29 @@ public final class LuceneStore implements TableStore {
   }
 
   private void saveCatalog() {
-    catalog.save(entries);
+    saveCatalog(entries);
+  }
+
+  /**
+   * A catalog that failed to be written (or fsynced) is final, like a table's storage failure: what is on disk
+   * may be the old or the new version, and the tables in memory may differ from both, so every later write is
+   * refused until a restart reads the catalog again.
+   */
+  private void saveCatalog(Map<String, Catalog.Entry> tables) {
+    try {
+      catalog.save(tables);
+    } catch (UncheckedIOException e) {
+      catalogFailure = e;
+      LOG.error("writing the catalog failed; writes are refused until restart", e);
+      throw TableIndex.storageError(e, "the catalog could not be stored, writes are refused until restart: ");
+    }
+  }
+
+  private void checkCatalog() {
+    Throwable failure = catalogFailure;
+    if (failure != null) {
+      throw TableIndex.storageError(failure, "the catalog could not be stored, writes are refused until restart: ");
+    }
   }
 
   private void removeOrphanDirectories() {

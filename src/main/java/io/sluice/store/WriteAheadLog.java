@@ -49,7 +49,11 @@ final class WriteAheadLog implements Closeable {
   WriteAheadLog(Path tableDir, DirectoryFactory files) throws IOException {
     this.dir = tableDir.resolve(DIR);
     this.files = files;
-    Files.createDirectories(dir);
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(dir);
+      // the table directory's entry for the log directory: durable before any frame is acknowledged
+      DurableFiles.fsyncDirectory(tableDir);
+    }
     List<Long> existing = generations();
     this.generation = existing.isEmpty() ? 1 : existing.get(existing.size() - 1) + 1;
     this.current = files.createLog(file(generation));
@@ -151,7 +155,9 @@ final class WriteAheadLog implements Closeable {
     }
     try {
       int expected = data.readInt();
-      if (length < 0 || length > MAX_FRAME) {
+      // Every record has a header, so an empty frame is never written: a length of 0 (with a checksum of 0, the
+      // CRC of nothing) is a tail of zeros, blocks a power loss left allocated but never written.
+      if (length <= 0 || length > MAX_FRAME) {
         LOG.warn("{}: frame of impossible length {}, ignoring the rest of the file (torn by a crash)", path, length);
         return null;
       }
