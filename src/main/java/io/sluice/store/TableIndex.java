@@ -288,7 +288,9 @@ final class TableIndex implements Closeable {
           record.putLong(seq);
         }
         appendLog(record.array());
-        writer.deleteDocuments(query);
+        // Delete exactly the rows counted (and logged) above, as replay does, rather than letting the writer
+        // evaluate the query again: a delete can never remove more than the same search finds.
+        writer.deleteDocuments(NumericDocValuesField.newSlowSetQuery(Fields.SEQ, seqs));
         changes.incrementAndGet();
         commitIfLogIsLarge();
       }
