@@ -1,5 +1,6 @@
 package io.sluice.api;
 
+import io.sluice.store.DurableFiles;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -35,6 +36,7 @@ public final class ApiKeys {
     JsonObject stored = new JsonObject();
     try {
       if (Files.exists(file)) {
+        DurableFiles.restrictToOwner(file); // files written by older versions were world-readable
         stored = new JsonObject(Files.readString(file));
       }
       boolean changed = false;
@@ -56,8 +58,7 @@ public final class ApiKeys {
         changed = true;
       }
       if (changed) {
-        Files.createDirectories(dataDir);
-        Files.writeString(file, stored.encodePrettily());
+        DurableFiles.writeSecretAtomically(dataDir, FILE, stored.encodePrettily().getBytes(StandardCharsets.UTF_8));
         System.out.println("Sluice generated API keys; they are shown only this once (stored hashed in " + file
             + "):\n" + generated + "  send one as the header 'x-api-key'.");
       }

@@ -6,6 +6,7 @@ import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
 import io.sluice.config.SluiceConfig;
 import io.sluice.errors.ApiError;
+import io.sluice.ingest.Json;
 import io.sluice.ingest.UploadSigner;
 import io.sluice.metrics.Metrics;
 import io.vertx.core.Future;
@@ -97,6 +98,7 @@ public final class ApiRouter {
     router.put("/uploads/:id").handler(imports::upload);
 
     router.route("/api/v1/*").handler(this::authenticate);
+    router.route("/api/v1/*").handler(ApiRouter::checkPathEncoding);
     router.route("/api/v1/*").handler(ApiRouter::checkContentType);
 
     read(HttpMethod.GET, "/api/v1/schema", ctx -> store.call(StoreRequest.of(StoreOp.GET_SCHEMA)));
@@ -264,6 +266,20 @@ public final class ApiRouter {
     ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.toBuffer());
   }
 
+  /**
+   * Path segments (table and column names) must be percent-encoded UTF-8. Vert.x decodes an invalid sequence such
+   * as {@code %FF} to U+FFFD, which would silently become part of a name; refuse it instead.
+   */
+  private static void checkPathEncoding(RoutingContext ctx) {
+    String path = ctx.request().path();
+    String problem = path == null ? null : PathEncoding.problem(path);
+    if (problem != null) {
+      ctx.fail(ApiError.badRequest("the request path is not valid: " + problem));
+      return;
+    }
+    ctx.next();
+  }
+
   // ---------------------------------------------------------------- bodies
 
   /** JSON bodies are accepted with a JSON, text or form content type (curl -d sends the latter). */
@@ -300,7 +316,7 @@ public final class ApiRouter {
       return new JsonObject();
     }
     try {
-      Object value = io.vertx.core.json.Json.decodeValue(body);
+      Object value = Json.decodeRequest(body);
       if (value instanceof JsonObject object) {
         return object;
       }

@@ -133,6 +133,11 @@ public final class CsvRecords implements RecordSplitter {
         throw new ImportFormatException("the CSV header names column '" + column + "', which table '" + table
             + "' does not have; its columns are " + schema.columns().keySet());
       }
+      if (header.contains(column)) {
+        // Each record would name the column twice; JSON rows with a duplicate key are refused too.
+        throw new ImportFormatException("the CSV header names column '" + column + "' twice (fields "
+            + (header.indexOf(column) + 1) + " and " + (header.size() + 1) + ")");
+      }
       header.add(column);
     }
   }

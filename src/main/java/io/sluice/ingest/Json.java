@@ -7,9 +7,15 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.jackson.JacksonCodec;
+import java.io.IOException;
 
 /** The one Jackson setup for row input: duplicate keys rejected, bounded nesting and value sizes. */
 public final class Json {
+  /** Deepest nesting of arrays and objects in any JSON input, rows and request bodies alike. */
+  public static final int MAX_NESTING = 64;
   public static final ObjectMapper MAPPER = createMapper(true);
   /**
    * For {@link RowReader} only, which detects duplicate keys itself: the same limits without Jackson's duplicate
@@ -24,6 +30,24 @@ public final class Json {
       .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private Json() {
+  }
+
+  /**
+   * Decodes a JSON request body (queries, deletes, schemas, import options) into Vert.x's JsonObject/JsonArray
+   * tree with the limits of row input: duplicate keys rejected, nesting at most {@link #MAX_NESTING} deep, bounded
+   * numbers, names and strings. Vert.x's own decoder allows 1000 levels, deep enough for a where-clause to
+   * overflow the stack of whatever walks it recursively.
+   *
+   * @throws DecodeException naming the problem (malformed JSON, a limit exceeded)
+   */
+  public static Object decodeRequest(Buffer body) {
+    JsonParser parser;
+    try {
+      parser = MAPPER.getFactory().createParser(body.getBytes());
+    } catch (IOException e) {
+      throw new DecodeException("Failed to decode: " + e.getMessage());
+    }
+    return JacksonCodec.fromParser(parser, Object.class);
   }
 
   /**
@@ -49,7 +73,7 @@ public final class Json {
   private static ObjectMapper createMapper(boolean detectDuplicates) {
     JsonFactory factory = JsonFactory.builder()
         .streamReadConstraints(StreamReadConstraints.builder()
-            .maxNestingDepth(64)
+            .maxNestingDepth(MAX_NESTING)
             .maxNumberLength(400)
             .maxStringLength(16 * 1024 * 1024)
             .maxNameLength(1024)

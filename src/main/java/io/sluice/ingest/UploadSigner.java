@@ -1,5 +1,6 @@
 package io.sluice.ingest;
 
+import io.sluice.store.DurableFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -35,8 +36,10 @@ public final class UploadSigner {
       if (!Files.exists(file)) {
         byte[] secret = new byte[32];
         new SecureRandom().nextBytes(secret);
-        Files.createDirectories(dataDir);
-        Files.writeString(file, HexFormat.of().formatHex(secret));
+        DurableFiles.writeSecretAtomically(dataDir, SECRET_FILE,
+            HexFormat.of().formatHex(secret).getBytes(StandardCharsets.US_ASCII));
+      } else {
+        DurableFiles.restrictToOwner(file); // files written by older versions were world-readable
       }
       return new UploadSigner(HexFormat.of().parseHex(Files.readString(file).trim()));
     } catch (IOException e) {

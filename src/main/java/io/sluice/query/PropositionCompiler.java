@@ -60,6 +60,16 @@ public final class PropositionCompiler {
   private static final int SHOWN_VALUE_CHARS = 120;
   /** At most this many analyzed tokens narrow an exact match on a Text column: enough to be selective. */
   private static final int MAX_EQUALITY_TOKENS = 8;
+  /**
+   * Deepest nesting of objects and arrays inside a where-clause. Compiling (and Lucene's rewriting and visiting of
+   * the result) recurses once per level, so the bound keeps every walk far from the end of the stack; it is
+   * below the request parser's own limit ({@code Json.MAX_NESTING}) so that it holds for every caller.
+   */
+  public static final int MAX_DEPTH = 32;
+  /** Most JSON values (objects, arrays, keys with their values, array elements) in one where-clause. */
+  public static final int MAX_NODES = 4096;
+  /** Most link paths in one where-clause: each runs a search of the linked table before the query exists. */
+  public static final int MAX_LINK_PATHS = 64;
 
   private final String table;
   private final TableSchema schema;
@@ -87,6 +97,7 @@ public final class PropositionCompiler {
     if (where == null) {
       return new MatchAllDocsQuery();
     }
+    checkShape(where);
     Query query;
     try {
       query = proposition(where);
@@ -95,6 +106,62 @@ public final class PropositionCompiler {
     }
     checkClauseCount(query);
     return query;
+  }
+
+  /**
+   * Bounds the size of a where-clause before anything walks it recursively: its nesting depth, its number of
+   * values and of link paths. An iterative walk, so that a clause of any shape gets a 400 rather than a
+   * StackOverflowError.
+   */
+  private void checkShape(Object where) {
+    java.util.ArrayDeque<Object> values = new java.util.ArrayDeque<>();
+    java.util.ArrayDeque<Integer> depths = new java.util.ArrayDeque<>();
+    values.push(where);
+    depths.push(1);
+    int nodes = 0;
+    int linkPaths = 0;
+    while (!values.isEmpty()) {
+      Object value = values.pop();
+      int depth = depths.pop();
+      if (++nodes > MAX_NODES) {
+        throw bad("the where-clause on table '" + table + "' is too large: it holds more than " + MAX_NODES
+            + " values");
+      }
+      Iterable<?> children;
+      JsonObject obj = asObject(value);
+      if (obj != null) {
+        for (Map.Entry<String, Object> entry : obj) {
+          String key = entry.getKey();
+          if (key.indexOf('.') >= 0 || ("$exists".equals(key) && entry.getValue() instanceof String name
+              && name.indexOf('.') >= 0)) {
+            if (++linkPaths > MAX_LINK_PATHS) {
+              throw bad("the where-clause on table '" + table + "' follows more than " + MAX_LINK_PATHS
+                  + " link paths");
+            }
+          }
+        }
+        children = obj.getMap().values();
+      } else if (value instanceof JsonArray array) {
+        children = array.getList();
+      } else if (value instanceof List<?> list) {
+        children = list;
+      } else {
+        continue;
+      }
+      if (depth > MAX_DEPTH) {
+        throw bad("the where-clause on table '" + table + "' is nested too deeply: at most " + MAX_DEPTH
+            + " levels of objects and arrays are allowed");
+      }
+      for (Object child : children) {
+        if (asObject(child) != null || child instanceof JsonArray || child instanceof List<?>) {
+          values.push(child);
+          depths.push(depth + 1);
+        } else if (++nodes > MAX_NODES) {
+          throw bad("the where-clause on table '" + table + "' is too large: it holds more than " + MAX_NODES
+              + " values");
+        }
+      }
+    }
   }
 
   private Query proposition(Object value) {
@@ -335,6 +402,7 @@ public final class PropositionCompiler {
         if (!(value instanceof Number num)) {
           throw bad(col.describe(op) + " needs an integer, got " + show(value));
         }
+        checkRange(col, op, num);
         BigDecimal exact = exact(num);
         if (exact == null || (exact.signum() != 0 && exact.stripTrailingZeros().scale() > 0)) {
           throw bad(col.describe(op) + " needs an integer, got " + show(value));
@@ -352,6 +420,7 @@ public final class PropositionCompiler {
         if (!(value instanceof Number num)) {
           throw bad(col.describe(op) + " needs a number, got " + show(value));
         }
+        checkRange(col, op, num);
         double d = num.doubleValue();
         if (Double.isNaN(d)) {
           throw bad(col.describe(op) + " needs a number, got " + show(value));
@@ -413,12 +482,8 @@ public final class PropositionCompiler {
     BigInteger highInt;
     double low = Double.NEGATIVE_INFINITY; // Decimal columns: inclusive
     double high = Double.POSITIVE_INFINITY;
-    boolean empty;
 
     Query query(Col col) {
-      if (empty) {
-        return new MatchNoDocsQuery("empty range");
-      }
       if (col.schema.type().isIntegral()) {
         long lo = Long.MIN_VALUE;
         long hi = Long.MAX_VALUE;
@@ -443,10 +508,23 @@ public final class PropositionCompiler {
     }
   }
 
+  /**
+   * A number beyond the range of a double (1e400, or an integer of 400 digits) is refused as a batch refuses it:
+   * JSON has no infinity, so a bound or value that overflowed to one is a mistake, not "everything" or "nothing".
+   */
+  private void checkRange(Col col, String op, Number num) {
+    if (Double.isInfinite(num.doubleValue())) {
+      throw bad(col.describe(op) + " needs a number within ±" + Double.MAX_VALUE + ", got "
+          + (num instanceof Double || num instanceof Float ? "a number out of range (it overflows a double)"
+              : show(num) + ", which is out of range"));
+    }
+  }
+
   private void numericBound(Col col, String op, Object arg, Bounds bounds) {
     if (!(arg instanceof Number num)) {
       throw bad(col.describe(op) + " needs a number, got " + show(arg));
     }
+    checkRange(col, op, num);
     double d = num.doubleValue();
     if (Double.isNaN(d)) {
       throw bad(col.describe(op) + " needs a number, got " + show(arg));
@@ -457,26 +535,13 @@ public final class PropositionCompiler {
       // Stored Decimals are the nearest doubles of the ingested numbers; compare with the nearest double of
       // the bound too, so a row always satisfies {"$gte": its own value}.
       if (lower) {
-        if (strict && d == Double.POSITIVE_INFINITY) {
-          bounds.empty = true;
-        }
         bounds.low = Math.max(bounds.low, strict ? Math.nextUp(d) : d);
       } else {
-        if (strict && d == Double.NEGATIVE_INFINITY) {
-          bounds.empty = true;
-        }
         bounds.high = Math.min(bounds.high, strict ? Math.nextDown(d) : d);
       }
       return;
     }
     // Integral columns: exact arithmetic; fractional bounds round inwards ($gt 2.5 → ≥ 3, $lt 2.5 → ≤ 2).
-    if (Double.isInfinite(d) && !(num instanceof BigDecimal) && !(num instanceof BigInteger)) {
-      boolean positive = d > 0;
-      if (lower == positive) {
-        bounds.empty = true; // > +∞ or < −∞
-      }
-      return; // > −∞ or < +∞: no bound
-    }
     BigDecimal x = exact(num);
     BigInteger bound;
     if (lower) {

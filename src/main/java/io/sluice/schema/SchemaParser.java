@@ -26,6 +26,7 @@ public final class SchemaParser {
     }
     Map<String, TableSchema> result = new LinkedHashMap<>();
     for (String table : tables.fieldNames()) {
+      Names.requireTable(table);
       Object tableJson = tables.getValue(table);
       if (!(tableJson instanceof JsonObject obj)) {
         throw ApiError.badRequest("schema of table '" + table + "' must be an object");
@@ -59,6 +60,7 @@ public final class SchemaParser {
     }
     Map<String, ColumnSchema> parsed = new LinkedHashMap<>();
     for (String column : columns.fieldNames()) {
+      Names.requireColumn(table, column);
       Object columnJson = columns.getValue(column);
       if (!(columnJson instanceof JsonObject obj)) {
         throw ApiError.badRequest("schema of column '" + column + "' in table '" + table + "' must be an object");
@@ -99,10 +101,19 @@ public final class SchemaParser {
     if (link != null) {
       if (!(link instanceof String s) || s.indexOf('.') <= 0 || s.indexOf('.') != s.lastIndexOf('.')
           || s.endsWith(".")) {
-        throw ApiError.badRequest("'link' of " + where + " must be \"<table>.<column>\", got " + link);
+        throw ApiError.badRequest("'link' of " + where + " must be \"<table>.<column>\", got "
+          + (link instanceof String text ? Names.quote(text) : link));
       }
       if (type == ColumnType.TEXT) {
         throw ApiError.badRequest(where + " is Text and cannot be a link; use String");
+      }
+      String target = (String) link;
+      String linkTable = target.substring(0, target.indexOf('.'));
+      String linkColumn = target.substring(target.indexOf('.') + 1);
+      if ((!"this".equals(linkTable) && !Names.isValid(linkTable)) || !Names.isValid(linkColumn)) {
+        throw ApiError.badRequest("'link' of " + where + " names " + Names.quote(target)
+            + ", which is not a valid table and column name: names are 1-" + Names.MAX_LENGTH
+            + " characters without '/', '\"', '.', '$', whitespace or control characters");
       }
     }
     Object analyzer = json.getValue("analyzer");

@@ -554,6 +554,8 @@ public final class LuceneStore implements TableStore {
 
   @Override
   public Future<JsonObject> delete(JsonObject body) {
+    // A misspelt "where" must not delete every row as an absent one does.
+    onlyKeys(body, "a delete", DELETE_KEYS);
     String table = requiredName(body, "from");
     checkCatalog();
     TableIndex index;
@@ -596,6 +598,7 @@ public final class LuceneStore implements TableStore {
 
   @Override
   public JsonObject search(JsonObject body) {
+    onlyKeys(body, "a search", SEARCH_KEYS);
     String table = requiredName(body, "from");
     int offset = nonNegative(body, "offset", 0);
     int limit = nonNegative(body, "limit", 10);
@@ -651,6 +654,10 @@ public final class LuceneStore implements TableStore {
     }
     if (!(select instanceof JsonArray array)) {
       throw ApiError.badRequest("'select' must be an array of column names or link paths");
+    }
+    if (array.size() > MAX_SELECT) {
+      throw ApiError.badRequest("'select' lists " + array.size() + " fields; at most " + MAX_SELECT
+          + " are allowed");
     }
     List<String> fields = new ArrayList<>();
     for (Object field : array) {
@@ -1159,6 +1166,23 @@ public final class LuceneStore implements TableStore {
 
   private static String newId() {
     return UUID.randomUUID().toString().replace("-", "");
+  }
+
+  private static final List<String> DELETE_KEYS = List.of("from", "where");
+  private static final List<String> SEARCH_KEYS = List.of("from", "where", "select", "orderBy", "offset", "limit");
+  /** Most fields in a search's 'select' (each link path among them reads a linked row per hit). */
+  static final int MAX_SELECT = 1024;
+
+  private static void onlyKeys(JsonObject body, String what, List<String> keys) {
+    if (body == null) {
+      return;
+    }
+    for (String key : body.fieldNames()) {
+      if (!keys.contains(key)) {
+        throw ApiError.badRequest("unknown field '" + (key.length() > 64 ? key.substring(0, 64) + "…" : key)
+            + "' in " + what + "; expected " + String.join(", ", keys));
+      }
+    }
   }
 
   private static String requiredName(JsonObject body, String key) {

@@ -288,6 +288,9 @@ final class TableIndex implements Closeable {
           record.putLong(seq);
         }
         appendLog(record.array());
+        // The query again, not the sequence numbers: under the exclusive lock it matches exactly the rows
+        // counted and logged above (a Lucene delete never touches documents added after it), and it uses the
+        // index where a set of sequence numbers would scan every row's doc value.
         writer.deleteDocuments(query);
         changes.incrementAndGet();
         commitIfLogIsLarge();

@@ -71,6 +71,23 @@ class FileFormatsTest extends ServerTest {
     JsonObject unknown = importFile("id,nope\n1,2\n".getBytes(StandardCharsets.UTF_8), "csv");
     assertThat(unknown.getJsonObject("status").getString("phase")).isEqualTo("FinishedInError");
     assertThat(unknown.getJsonObject("errors").getString("message")).contains("'nope'");
+
+    JsonObject duplicate = importFile("id,name,id\n77,a,78\n".getBytes(StandardCharsets.UTF_8), "csv");
+    assertThat(duplicate.getJsonObject("status").getString("phase")).isEqualTo("FinishedInError");
+    assertThat(duplicate.getJsonObject("errors").getString("message")).contains("'id' twice");
+    assertThat(server.search(new JsonObject().put("from", "people").put("where", new JsonObject().put("id", 77)))
+        .json().getLong("total")).isZero();
+  }
+
+  @Test
+  void streamedCsvWithADuplicateHeaderColumnIsRefused() {
+    var response = TestServer.await(server.client().post("/api/v1/data/people/stream")
+        .putHeader("x-api-key", TestServer.RW_KEY).putHeader("content-type", "text/csv")
+        .sendBuffer(Buffer.buffer("id,name,name\n7,a,b\n")));
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(400);
+    assertThat(response.bodyAsJsonObject().getString("message")).contains("'name' twice");
+    assertThat(server.search(new JsonObject().put("from", "people").put("limit", 0)).json().getLong("total"))
+        .isZero();
   }
 
   @Test

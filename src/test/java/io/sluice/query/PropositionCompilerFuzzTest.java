@@ -30,8 +30,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * Fuzzes the where-clause and orderBy compiler with JSON decoded from the fuzzer's bytes, exactly as the
- * HTTP layer decodes a search body (Vert.x {@code Json.decodeValue}). The only acceptable outcomes are a Lucene
+ * Fuzzes the where-clause and orderBy compiler with JSON decoded from the fuzzer's bytes by Vert.x's own decoder
+ * ({@code Json.decodeValue}): more permissive than the HTTP layer's {@code Json.decodeRequest} (1000 levels of
+ * nesting, duplicate keys kept), so that the compiler's own bounds (depth, size, link paths) are exercised rather
+ * than the parser's. The only acceptable outcomes are a Lucene
  * query that a searcher can run, or an {@link ApiError} 400/404: any other exception is a bug. Link paths are
  * resolved like the store does, by compiling the inner clause for the linked table and running it.
  *
@@ -109,7 +111,7 @@ class PropositionCompilerFuzzTest {
 
   private enum DecodeFailed { INSTANCE }
 
-  /** What the HTTP layer would hand on: a decoded JSON value, or DecodeFailed when it answers 400 itself. */
+  /** A decoded JSON value (a superset of what the HTTP layer hands on), or DecodeFailed when it answers 400 itself. */
   private static Object decode(byte[] input) {
     try {
       return io.vertx.core.json.Json.decodeValue(Buffer.buffer(input));

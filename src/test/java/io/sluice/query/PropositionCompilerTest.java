@@ -188,7 +188,7 @@ class PropositionCompilerTest {
     assertThat(ids("{'price':{'$lt':0}}")).containsExactly(4);
     assertThat(ids("{'price':{'$lte':-0.0}}")).containsExactly(4, 5, 8);
     assertThat(ids("{'price':{'$gt':0.25,'$lt':2.5}}")).containsExactly(0, 6);
-    assertThat(ids("{'price':{'$gt':1e400}}")).isEmpty();
+    assertThat(ids("{'price':{'$lt':1e308}}")).hasSize(10);
   }
 
   @Test
@@ -378,6 +378,45 @@ class PropositionCompilerTest {
     assertThatThrownBy(() -> compiler.compile(new JsonObject().put("$or", many)))
         .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.status()).isEqualTo(400))
         .hasMessageContaining("too large");
+  }
+
+  @Test
+  void depthSizeAndLinkPathsAreBounded() {
+    String atLimit = "{'id':1}";
+    for (int i = 1; i < PropositionCompiler.MAX_DEPTH; i++) {
+      atLimit = "{'$not':" + atLimit + "}";
+    }
+    assertThat(ids(atLimit)).hasSize(9); // 31 negations of id = 1
+    assertBad("{'$not':" + atLimit + "}", "nested too deeply: at most " + PropositionCompiler.MAX_DEPTH);
+    String deep = "1";
+    for (int i = 0; i < 400; i++) {
+      deep = "{'$or':[" + deep + "]}";
+    }
+    assertBad("{'id':" + deep + "}", "nested too deeply");
+    JsonArray wide = new JsonArray();
+    for (int i = 0; i < PropositionCompiler.MAX_NODES; i++) {
+      wide.add(i);
+    }
+    assertThatThrownBy(() -> compiler.compile(new JsonObject().put("id", new JsonObject().put("$or", wide))))
+        .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.status()).isEqualTo(400))
+        .hasMessageContaining("too large: it holds more than " + PropositionCompiler.MAX_NODES + " values");
+    JsonArray links = new JsonArray();
+    for (int i = 0; i <= PropositionCompiler.MAX_LINK_PATHS; i++) {
+      links.add(i % 2 == 0 ? new JsonObject().put("user.name", "x") : new JsonObject().put("$exists", "user.tags"));
+    }
+    assertThatThrownBy(() -> compiler.compile(new JsonObject().put("$or", links)))
+        .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.status()).isEqualTo(400))
+        .hasMessageContaining("more than " + PropositionCompiler.MAX_LINK_PATHS + " link paths");
+  }
+
+  @Test
+  void numbersBeyondADoubleAreBadRequests() {
+    // Jackson reads 1e400 as Infinity; JSON itself has no infinity, so it can only be an overflow.
+    assertBad("{'price':{'$gt':1e400}}", "'$gt' on column 'price' (Decimal) of table 'items' needs a number within");
+    assertBad("{'price':-1e400}", "out of range");
+    assertBad("{'id':{'$lt':1e400}}", "'$lt' on column 'id' (Int)");
+    assertBad("{'big':{'$is':1" + "0".repeat(320) + "}}", "'$is' on column 'big' (Long)");
+    assertThat(ids("{'price':{'$lt':1.7976931348623157e308}}")).hasSize(10);
   }
 
   @Test
