@@ -3,15 +3,11 @@ package io.sluice.schema;
 import io.sluice.errors.ApiError;
 import java.util.regex.Pattern;
 
-<<<<<<< HEAD
-/** Table and column names as docs/api.md §0 allows them. Names are never used as file paths. */
-=======
 /**
- * Table and column names as SPEC §0 allows them ({@code [^/".$\r\n\s]+}, at most 128 characters), and Unicode
+ * Table and column names as docs/api.md §0 allows them ({@code [^/".$\r\n\s]+}, at most 128 characters), and Unicode
  * text: no control characters (C0, DEL, C1), no line or paragraph separators and no lone surrogates. Names are
  * never used as file paths.
  */
->>>>>>> hard1
 public final class Names {
   public static final int MAX_LENGTH = 128;
   private static final Pattern VALID = Pattern.compile("[^/\".$\\s\\p{Cc}\\p{Cs}\\p{Zl}\\p{Zp}]+");
