@@ -3,10 +3,12 @@ package io.sluice.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Settings: defaults, precedence (environment below explicit overrides), parsing and the errors that name the
@@ -120,5 +122,31 @@ class SluiceConfigTest {
       assertThat(key.env()).isEqualTo("SLUICE_" + key.name().toUpperCase().replace('.', '_'));
       assertThat(key.sysProp()).isEqualTo("sluice." + key.name());
     }
+  }
+
+  @Test
+  void theConfigFileIsReadBelowTheEnvironmentAndSystemProperties(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("sluice.json"),
+        "{\"import.window\": 4, \"import.max.jobs\": 5, \"max.connections\": 6}");
+    Map<String, String> env = Map.of("SLUICE_CONFIG", file.toString(), "SLUICE_IMPORT_MAX_JOBS", "7");
+    SluiceConfig config = load(env, Map.of());
+    assertThat(config.importWindow()).as("from the file").isEqualTo(4);
+    assertThat(config.importMaxJobs()).as("the environment beats the file").isEqualTo(7);
+    String property = SluiceConfig.MAX_CONNECTIONS.sysProp();
+    System.setProperty(property, "8");
+    try {
+      assertThat(load(env, Map.of()).maxConnections()).as("a system property beats file and environment")
+          .isEqualTo(8);
+      assertThat(load(Map.of("SLUICE_MAX_CONNECTIONS", "9"), Map.of()).maxConnections())
+          .as("a system property beats the environment").isEqualTo(8);
+    } finally {
+      System.clearProperty(property);
+    }
+    Path broken = Files.writeString(dir.resolve("broken.json"), "{not json");
+    assertThatThrownBy(() -> load(Map.of("SLUICE_CONFIG", broken.toString()), Map.of()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot read config file");
+    Path unknown = Files.writeString(dir.resolve("unknown.json"), "{\"import.windoww\": 1}");
+    assertThatThrownBy(() -> load(Map.of("SLUICE_CONFIG", unknown.toString()), Map.of()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown config key 'import.windoww'");
   }
 }
