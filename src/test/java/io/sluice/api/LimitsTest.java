@@ -49,6 +49,8 @@ class LimitsTest extends ServerTest {
   static final int MAX_NESTING_DEPTH = 64;
   /** ImportProgress.KEPT_FAILURES: an import status lists its last 50 failing rows (README, Imports). */
   static final int KEPT_FAILURES = 50;
+  /** Lucene's IndexSearcher.getMaxClauseCount(), checked by PropositionCompiler as a 400. */
+  static final int MAX_CLAUSES = 1024;
   /** ApiError.MAX_LISTED_ERRORS: a refused batch lists its first 50 bad rows. */
   static final int LISTED_ERRORS = 50;
 
@@ -272,6 +274,26 @@ class LimitsTest extends ServerTest {
       ok(response);
     } else {
       error(response, 400, Integer.toString(MAX_RESULT_LIMIT));
+    }
+  }
+
+  // ---- where-clause size: at most 1024 Lucene clauses (IndexSearcher's maximum), a 400 above, never a 500
+
+  @ParameterizedTest
+  @ValueSource(ints = {MAX_CLAUSES - 1, MAX_CLAUSES, MAX_CLAUSES + 1})
+  void aWhereClauseOfUpToMaxClauseCountClauses(int clauses, Vertx vertx) {
+    server.stop(); // the where-clause is larger than this class's max.batch.bytes
+    server = new TestServer(vertx, dataDir).start();
+    JsonArray or = new JsonArray();
+    for (int i = 0; i < clauses; i++) {
+      or.add(new JsonObject().put("s", "v" + i));
+    }
+    Response response = server.search(new JsonObject().put("from", "t").put("where", new JsonObject().put("$or", or))
+        .put("limit", 0));
+    if (clauses <= MAX_CLAUSES) {
+      assertThat(ok(response).getLong("total")).as("%d clauses, limit %d", clauses, MAX_CLAUSES).isZero();
+    } else {
+      error(response, 400, "too large", "more than " + MAX_CLAUSES + " clauses");
     }
   }
 
