@@ -37,6 +37,8 @@ public final class ForkedServer implements AutoCloseable {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmArgs);
+    // the server draws nothing from it today; passed so that any randomness it gains replays with the test's seed
+    command.add(TestSeeds.jvmArg());
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add("io.sluice.cli.Main");

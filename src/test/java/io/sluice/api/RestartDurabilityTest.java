@@ -7,6 +7,7 @@ import static io.sluice.api.ApiAssertions.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.ServerTest;
+import io.sluice.TestSeeds;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -15,12 +16,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Everything acknowledged survives a restart on the same data directory: schemas (every type, links,
  * analyzers), exactly the rows left after deletes, column drops, renames and copies, in insertion order; and
  * writes continue after the old rows.
  */
+@ExtendWith(TestSeeds.class)
 class RestartDurabilityTest extends ServerTest {
   private static final String[] WORDS = {"running", "runs", "london", "paris", "bakery", "cab", "painter", "sea"};
 
@@ -34,8 +37,7 @@ class RestartDurabilityTest extends ServerTest {
 
   @Test
   void schemasAndExactlyTheRemainingRowsSurviveARestartAndWritesContinue() {
-    long seed = System.nanoTime();
-    System.out.println("RestartDurabilityTest seed=" + seed);
+    long seed = TestSeeds.seed("RestartDurabilityTest");
     Random random = new Random(seed);
 
     ok(server.put("/api/v1/schema", new JsonObject("""

@@ -7,6 +7,7 @@ import static io.sluice.api.ApiAssertions.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.ServerTest;
+import io.sluice.TestSeeds;
 import io.sluice.TestServer;
 import io.sluice.TestServer.Response;
 import io.vertx.core.Future;
@@ -29,9 +30,11 @@ import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** docs/api.md §2: inserting rows one at a time and in batches, through HTTP against the real store. */
+@ExtendWith(TestSeeds.class)
 class RowsApiTest extends ServerTest {
   /** One column of every type, and a nullable one. */
   private static final JsonObject TYPES = new JsonObject("""
@@ -88,8 +91,7 @@ class RowsApiTest extends ServerTest {
 
   @Test
   void aBatchWithBadRowsStoresNothingAndListsTheFirstFifty() {
-    long seed = System.nanoTime();
-    System.out.println("aBatchWithBadRowsStoresNothingAndListsTheFirstFifty seed=" + seed);
+    long seed = TestSeeds.seed("RowsApiTest.aBatchWithBadRows");
     Random random = new Random(seed);
     List<String> rows = new ArrayList<>();
     TreeSet<Integer> bad = new TreeSet<>();

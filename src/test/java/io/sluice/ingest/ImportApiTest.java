@@ -2,6 +2,9 @@ package io.sluice.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
 import io.sluice.BenchRows;
 import io.sluice.ServerTest;
 import io.sluice.TestServer;
@@ -18,9 +21,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** docs/api.md §3 through the real API: initiate, signed PUT, trigger, poll; and the stream endpoint. */
 class ImportApiTest extends ServerTest {
@@ -249,6 +255,20 @@ class ImportApiTest extends ServerTest {
   @Test
   void clientDisconnectingMidStreamLeavesOnlyWholeBatches() throws Exception {
     byte[] lines = BenchRows.ndjson(31, 1250, Map.of());
+    // The server logs the interrupted stream once its sink is done, i.e. after every batch it would store
+    // has landed: the deterministic point to count (a wrongly flushed partial batch would be there by then).
+    CountDownLatch interrupted = new CountDownLatch(1);
+    Logger routes = (Logger) LoggerFactory.getLogger("io.sluice.api.ImportRoutes");
+    AppenderBase<ILoggingEvent> watcher = new AppenderBase<>() {
+      @Override
+      protected void append(ILoggingEvent event) {
+        if (event.getFormattedMessage().startsWith("stream into table 'items' interrupted")) {
+          interrupted.countDown();
+        }
+      }
+    };
+    watcher.start();
+    routes.addAppender(watcher);
     try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
       var out = socket.getOutputStream();
       out.write(("POST /api/v1/data/items/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: " + TestServer.RW_KEY
@@ -263,7 +283,11 @@ class ImportApiTest extends ServerTest {
         Thread.sleep(20);
       }
     }
-    Thread.sleep(1500); // give a wrongly flushed partial batch time to land, so the assertion can fail
+    try {
+      assertThat(interrupted.await(60, TimeUnit.SECONDS)).as("the server ended the interrupted stream").isTrue();
+    } finally {
+      routes.detachAppender(watcher);
+    }
     assertThat(count("items")).as("only whole batches of 500 rows, never the unfinished rest").isEqualTo(1000);
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.BenchRows;
 import io.sluice.ForkedServer;
+import io.sluice.TestSeeds;
 import io.sluice.TestServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.OpenOptions;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Imports at scale against real server JVMs: a million rows through a small heap, a kill -9 in the middle of
  * an import, and a million rows through the stream endpoint.
  */
+@ExtendWith(TestSeeds.class)
 @ExtendWith(VertxExtension.class)
 class LargeImportTest {
   private static final int MILLION = 1_000_000;
@@ -61,8 +63,7 @@ class LargeImportTest {
   /** kill -9 at a seeded point of an import; after restart the job resumes and every good row is there once. */
   @Test
   void importKilledMidwayResumesWithExactCounts() throws IOException {
-    long seed = System.nanoTime();
-    System.out.println("importKilledMidwayResumesWithExactCounts seed=" + seed);
+    long seed = TestSeeds.seed("LargeImportTest.importKilledMidway");
     Random random = new Random(seed);
     int rows = 300_000;
     Map<Integer, String> bad = new HashMap<>();

@@ -3,6 +3,7 @@ package io.sluice.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sluice.TestSeeds;
 import io.vertx.core.buffer.Buffer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,7 +16,9 @@ import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(TestSeeds.class)
 class StreamingGunzipTest {
 
   private static final long NO_LIMIT = Long.MAX_VALUE;
@@ -202,8 +205,7 @@ class StreamingGunzipTest {
 
   @Test
   void randomChunkSizes() {
-    long seed = System.nanoTime();
-    System.out.println("StreamingGunzipTest.randomChunkSizes seed=" + seed);
+    long seed = TestSeeds.seed("StreamingGunzipTest.randomChunkSizes");
     Random r = new Random(seed);
     byte[] a = ndjson(3000, seed);
     byte[] b = ndjson(10, seed + 1);

@@ -1,5 +1,6 @@
 package io.sluice.model;
 
+import io.sluice.TestSeeds;
 import io.sluice.TestServer;
 import io.sluice.TestServer.Response;
 import io.vertx.core.Vertx;
@@ -20,6 +21,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.lifecycle.AfterProperty;
 import net.jqwik.api.lifecycle.BeforeProperty;
 import net.jqwik.api.state.Action;
@@ -36,7 +38,11 @@ import net.jqwik.api.state.Transformer;
  * {@code target/surefire-reports/io.sluice.model.SluiceModelPropertyTest-output.txt}); a failure shows the seed,
  * the shrunk action sequence and the step that diverged. Replay with {@code @Property(seed = "…")} or by
  * re-running: jqwik tries the last failing seed first (database in {@code target/jqwik-database}).
+ *
+ * <p>The generation seed comes from the run's {@code sluice.test.seed} ({@link TestSeeds.Jqwik}), so
+ * {@code -Dsluice.test.seed=N} replays a run like every other randomized test.
  */
+@AddLifecycleHook(TestSeeds.Jqwik.class)
 class SluiceModelPropertyTest {
   static final String TABLE = "t";
   static final JsonObject SCHEMA = new JsonObject("""

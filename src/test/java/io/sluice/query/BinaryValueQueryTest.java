@@ -2,6 +2,7 @@ package io.sluice.query;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.TestSeeds;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,9 @@ import org.apache.lucene.store.ByteBuffersDirectory;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.util.BytesRef;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(TestSeeds.class)
 class BinaryValueQueryTest {
   /** Short values over a few bytes, the high ones included, so that signed and unsigned order differ. */
   static final byte[] ALPHABET = {0, 'a', 'b', (byte) 0x7f, (byte) 0x80, (byte) 0xc3, (byte) 0xff};
@@ -47,7 +50,7 @@ class BinaryValueQueryTest {
 
   @Test
   void matchesLikeTheirPredicatesOverSegmentsAndDeletions() throws IOException {
-    Random random = new Random(42);
+    Random random = TestSeeds.random("BinaryValueQueryTest.matches");
     List<BytesRef> values = new ArrayList<>(); // by id; null = no value
     try (Directory dir = new ByteBuffersDirectory()) {
       try (IndexWriter writer = new IndexWriter(dir, new IndexWriterConfig(new KeywordAnalyzer()))) {

@@ -3,12 +3,10 @@ package io.sluice.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.ForkedServer;
-import io.sluice.TestServer;
+import io.sluice.TestSeeds;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,16 +15,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Acknowledged = durable, under kill -9: 8 clients post batches (and a ninth changes schemas) while the server
  * JVM is killed at seeded moments; after each restart every acknowledged batch is wholly present and every
- * unacknowledged one wholly present or wholly absent.
+ * unacknowledged one wholly present or wholly absent, and the scratch tables are those the acknowledged schema
+ * changes left (the one cut off by the kill applied or not). Every writer fails the test on an outcome it did
+ * not expect ({@link KilledServerWrites}).
  */
+@ExtendWith(TestSeeds.class)
 class CrashDurabilityTest {
   private static final int CLIENTS = 8;
   private static final int ROWS_PER_BATCH = 250;
@@ -37,8 +41,7 @@ class CrashDurabilityTest {
 
   @Test
   void killNineWhileEightClientsWrite() throws Exception {
-    long seed = System.nanoTime();
-    System.out.println("killNineWhileEightClientsWrite seed=" + seed);
+    long seed = TestSeeds.seed("CrashDurabilityTest");
     Random random = new Random(seed);
     Path data = tmp.resolve("data");
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -50,44 +53,71 @@ class CrashDurabilityTest {
       first.kill();
     }
 
+    // the scratch tables the churn writer's acknowledged changes leave (none yet); checked after every kill
+    Set<String> scratch = new TreeSet<>();
     for (int cycle = 0; cycle < KILLS; cycle++) {
       try (ForkedServer server = new ForkedServer(data, List.of(), Map.of()).start()) {
+        KilledServerWrites writes = new KilledServerWrites(http, server);
         Set<Integer> acknowledged = ConcurrentHashMap.newKeySet();
         Set<Integer> sent = ConcurrentHashMap.newKeySet();
-        AtomicBoolean running = new AtomicBoolean(true);
+        // Kill after a seeded number of acknowledgements (not after a delay), so every cycle checks some.
+        int wanted = 1 + random.nextInt(4 * CLIENTS);
+        CountDownLatch enoughAcknowledged = new CountDownLatch(wanted);
         List<Thread> threads = new ArrayList<>();
         int currentCycle = cycle;
         for (int client = 0; client < CLIENTS; client++) {
           int clientId = client;
           threads.add(started(() -> {
-            for (int b = 0; running.get() && b < 10_000; b++) {
+            for (int b = 0; !writes.killing() && b < 10_000; b++) {
               int batch = clientId * 10_000 + b;
               sent.add(batch);
-              if (post(http, server, "/api/v1/data/rows/batch", rows(currentCycle, batch)) == 200) {
-                acknowledged.add(batch);
+              int status = writes.send("POST", "/api/v1/data/rows/batch", rows(currentCycle, batch), s -> s == 200);
+              if (status != 200) {
+                return; // killed, or a surprise that fails the cycle
               }
+              acknowledged.add(batch);
+              enoughAcknowledged.countDown();
             }
           }));
         }
+        // A ninth client churns schemas: PUT is always acknowledged, DELETE is 200 for a table the
+        // acknowledged changes left, 404 for one they removed. The change cut off by the kill is "pending".
+        Set<String> churned = new TreeSet<>(scratch);
+        Set<String> withPending = new TreeSet<>();
         threads.add(started(() -> {
-          for (int i = 0; running.get() && i < 10_000; i++) {
-            send(http, server, "PUT", "/api/v1/schema/scratch" + (i % 3),
-                "{\"type\":\"table\",\"columns\":{\"x\":{\"type\":\"Int\"}}}");
-            send(http, server, "DELETE", "/api/v1/schema/scratch" + ((i + 1) % 3), null);
+          for (int i = 0; !writes.killing() && i < 10_000; i++) {
+            String put = "scratch" + (i % 3);
+            String drop = "scratch" + ((i + 1) % 3);
+            synchronized (withPending) {
+              withPending.clear();
+              withPending.addAll(churned);
+              withPending.add(put);
+            }
+            if (writes.send("PUT", "/api/v1/schema/" + put, "{\"type\":\"table\",\"columns\":{\"x\":{\"type\":\"Int\"}}}",
+                s -> s == 200) != 200) {
+              return;
+            }
+            churned.add(put);
+            boolean present = churned.contains(drop);
+            synchronized (withPending) {
+              withPending.clear();
+              withPending.addAll(churned);
+              withPending.remove(drop);
+            }
+            int expected = present ? 200 : 404;
+            if (writes.send("DELETE", "/api/v1/schema/" + drop, null, s -> s == expected) != expected) {
+              return;
+            }
+            churned.remove(drop);
           }
         }));
-        // Kill at a seeded point after some acknowledgements, so every cycle checks acknowledged rows.
-        int wanted = 1 + random.nextInt(2 * CLIENTS);
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (acknowledged.size() < wanted && System.currentTimeMillis() < deadline) {
-          Thread.sleep(5);
-        }
-        Thread.sleep(random.nextInt(300));
-        server.kill();
-        running.set(false);
+        assertThat(enoughAcknowledged.await(60, TimeUnit.SECONDS))
+            .as("cycle %d: %d batches acknowledged within a minute (seed %d)", cycle, wanted, seed).isTrue();
+        writes.kill();
         for (Thread thread : threads) {
           thread.join();
         }
+        writes.assertNoSurprises("cycle " + cycle + ", seed " + seed);
 
         try (ForkedServer restarted = new ForkedServer(data, List.of(), Map.of()).start()) {
           Map<Integer, Integer> stored = storedBatches(restarted, cycle);
@@ -101,10 +131,29 @@ class CrashDurabilityTest {
           }
           assertThat(stored.keySet()).as("nothing stored that was not sent (seed %d)", seed).isSubsetOf(sent);
           assertThat(acknowledged).as("cycle %d acknowledged some batches (seed %d)", cycle, seed).isNotEmpty();
+          Set<String> tables = scratchTables(restarted);
+          synchronized (withPending) {
+            assertThat(tables).as("cycle %d: the scratch tables of the acknowledged schema changes, with or without "
+                + "the change cut off by the kill (seed %d)", cycle, seed).isIn(Set.copyOf(churned),
+                Set.copyOf(withPending));
+          }
+          assertThat(restarted.call("GET", "/api/v1/schema/rows", null).getJsonObject("columns").fieldNames())
+              .as("the churn never touches the written table (seed %d)", seed).contains("cycle", "batch", "n");
+          scratch = tables;
           restarted.kill();
         }
       }
     }
+  }
+
+  private static Set<String> scratchTables(ForkedServer server) {
+    Set<String> tables = new TreeSet<>();
+    for (String name : server.call("GET", "/api/v1/schema", null).getJsonObject("schema").fieldNames()) {
+      if (name.startsWith("scratch")) {
+        tables.add(name);
+      }
+    }
+    return tables;
   }
 
   private static Thread started(Runnable body) {
@@ -134,23 +183,6 @@ class CrashDurabilityTest {
       if (hits.size() < 10_000) {
         return counts;
       }
-    }
-  }
-
-  private static int post(HttpClient http, ForkedServer server, String path, String body) {
-    return send(http, server, "POST", path, body);
-  }
-
-  /** The status, or -1 when the connection broke (the server was killed). */
-  private static int send(HttpClient http, ForkedServer server, String method, String path, String body) {
-    try {
-      HttpRequest request = HttpRequest.newBuilder(server.uri(path)).timeout(Duration.ofSeconds(30))
-          .header("x-api-key", TestServer.RW_KEY).header("content-type", "application/json")
-          .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
-          .build();
-      return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
-    } catch (Exception e) {
-      return -1;
     }
   }
 }

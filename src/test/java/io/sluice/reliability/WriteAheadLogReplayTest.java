@@ -3,36 +3,42 @@ package io.sluice.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.ForkedServer;
+import io.sluice.TestSeeds;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.http.HttpRequest;
+import java.net.http.HttpClient;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Acknowledged writes live in the write-ahead log until a background commit; after kill -9 the replay must
  * rebuild exactly the acknowledged state, whether the last commit holds none, part or all of the log it
  * names: batches, single rows and deletes interleaved, killed mid-stream, with commits racing the writes
- * (interval 50 ms) or never happening (interval one hour).
+ * (interval 50 ms) or never happening (interval one hour). The writer fails the test on any outcome it did not
+ * expect ({@link KilledServerWrites}).
  */
+@ExtendWith(TestSeeds.class)
 class WriteAheadLogReplayTest {
   @TempDir
   Path tmp;
 
   @Test
   void killNineThenReplayGivesExactlyTheAcknowledgedRows() throws Exception {
-    long seed = System.nanoTime();
-    System.out.println("killNineThenReplayGivesExactlyTheAcknowledgedRows seed=" + seed);
+    long seed = TestSeeds.seed("WriteAheadLogReplayTest");
     Random random = new Random(seed);
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     Path data = tmp.resolve("data");
     TreeSet<Integer> expected = new TreeSet<>();
     int[] nextId = {0};
@@ -47,11 +53,13 @@ class WriteAheadLogReplayTest {
         assertThat(ids(server)).as("after restart, cycle %d (seed %d)", cycle, seed).isEqualTo(expected);
         // One client writes until the kill; its last write may be cut off, so it is "pending": after the
         // restart the table holds the acknowledged state, with or without that write applied.
-        AtomicBoolean running = new AtomicBoolean(true);
+        KilledServerWrites writes = new KilledServerWrites(http, server);
         AtomicReference<UnaryOperator<TreeSet<Integer>>> pending = new AtomicReference<>();
         Random ops = new Random(random.nextLong());
+        // Kill after a seeded number of acknowledged writes (not after a delay): a varied point of the log.
+        CountDownLatch enoughAcknowledged = new CountDownLatch(3 + random.nextInt(60));
         Thread writer = new Thread(() -> {
-          while (running.get()) {
+          while (!writes.killing()) {
             int kind = ops.nextInt(10);
             String path;
             Object body;
@@ -80,27 +88,22 @@ class WriteAheadLogReplayTest {
               effect = set -> with(set, s -> s.subSet(from, to).clear());
             }
             pending.set(effect);
-            int status;
-            try {
-              status = server.send("POST", server.uri(path), HttpRequest.BodyPublishers.ofString(body.toString()),
-                  true).statusCode();
-            } catch (AssertionError killed) {
-              return;
-            }
-            if (status != 200) {
-              return;
+            if (writes.send("POST", path, body.toString(), status -> status == 200) != 200) {
+              return; // killed, or a surprise that fails the cycle
             }
             TreeSet<Integer> next = effect.apply(expected);
             expected.clear();
             expected.addAll(next);
             pending.set(null);
+            enoughAcknowledged.countDown();
           }
         });
         writer.start();
-        Thread.sleep(200 + random.nextInt(800));
-        server.kill();
-        running.set(false);
+        assertThat(enoughAcknowledged.await(60, TimeUnit.SECONDS))
+            .as("cycle %d: writes acknowledged within a minute (seed %d)", cycle, seed).isTrue();
+        writes.kill();
         writer.join();
+        writes.assertNoSurprises("cycle " + cycle + ", seed " + seed);
         try (ForkedServer restarted = new ForkedServer(data, List.of(), Map.of()).start()) {
           TreeSet<Integer> actual = ids(restarted);
           TreeSet<Integer> withPending = pending.get() == null ? expected : pending.get().apply(expected);

@@ -1,0 +1,152 @@
+package io.sluice.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Settings: defaults, precedence (environment below explicit overrides), parsing and the errors that name the
+ * key. Fast, for mutation testing; the server tests use the parsed values end to end.
+ */
+class SluiceConfigTest {
+  private static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
+    return SluiceConfig.load(env, overrides);
+  }
+
+  @Test
+  void defaultsAreTheDocumentedOnes() {
+    SluiceConfig config = load(Map.of(), Map.of());
+    assertThat(config.httpHost()).isEqualTo("127.0.0.1");
+    assertThat(config.httpPort()).isEqualTo(8080);
+    assertThat(config.maxBatchBytes()).isEqualTo(10L * 1024 * 1024);
+    assertThat(config.maxResultLimit()).isEqualTo(10_000);
+    assertThat(config.uploadExpirySeconds()).isEqualTo(900);
+    assertThat(config.uploadMaxBytes()).isEqualTo(10L * 1024 * 1024 * 1024);
+    assertThat(config.importMaxDecompressedBytes()).isEqualTo(1024L * 1024 * 1024 * 1024);
+    assertThat(config.importMaxRatio()).isEqualTo(200);
+    assertThat(config.importMaxLineBytes()).isEqualTo(1024 * 1024);
+    assertThat(config.importBatchRows()).isEqualTo(10_000);
+    assertThat(config.importBatchBytes()).isEqualTo(2 * 1024 * 1024);
+    assertThat(config.importWindow()).isEqualTo(8);
+    assertThat(config.importCommitIntervalMs()).isEqualTo(1000);
+    assertThat(config.importMaxJobs()).isEqualTo(2);
+    assertThat(config.streamMaxBytes()).isEqualTo(10L * 1024 * 1024 * 1024);
+    assertThat(config.importKeepSeconds()).isEqualTo(86_400);
+    assertThat(config.maxConnections()).isEqualTo(1000);
+    assertThat(config.requestTimeoutSeconds()).isEqualTo(300);
+    assertThat(config.importMaxQueued()).isEqualTo(100);
+    assertThat(config.metricsEnabled()).isTrue();
+    assertThat(config.logFormat()).isEqualTo("text");
+    assertThat(config.storeCommitIntervalMs()).isEqualTo(5000);
+    assertThat(config.storeWalMaxBytes()).isEqualTo(64L * 1024 * 1024);
+    assertThat(config.apiKeyRw()).isNull();
+    assertThat(config.publicUrl()).isNull();
+    int cores = Runtime.getRuntime().availableProcessors();
+    assertThat(config.httpInstances()).as("0: one per core").isEqualTo(cores);
+    assertThat(config.storeInstances()).as("0: one per core, at least 2").isEqualTo(Math.max(2, cores));
+    assertThat(config.maxInflightBytes()).as("0: a tenth of the heap")
+        .isEqualTo(Runtime.getRuntime().maxMemory() / 10);
+    assertThat(SluiceConfig.defaults()).isEqualTo(config);
+  }
+
+  @Test
+  void overridesBeatTheEnvironmentWhichBeatsDefaults() {
+    Map<String, String> env = Map.of("SLUICE_HTTP_PORT", "9000", "SLUICE_IMPORT_WINDOW", "5");
+    SluiceConfig config = load(env, Map.of("import.window", 3));
+    assertThat(config.httpPort()).as("from the environment").isEqualTo(9000);
+    assertThat(config.importWindow()).as("the override wins").isEqualTo(3);
+    assertThat(load(Map.of(), Map.of("import.window", " 7 ")).importWindow()).as("trimmed").isEqualTo(7);
+  }
+
+  @Test
+  void explicitInstanceCountsAreKept() {
+    SluiceConfig config = load(Map.of(), Map.of("http.instances", 1, "store.instances", 1,
+        "max.inflight.bytes", 12345));
+    assertThat(config.httpInstances()).isEqualTo(1);
+    assertThat(config.storeInstances()).as("an explicit 1 is kept").isEqualTo(1);
+    assertThat(config.maxInflightBytes()).isEqualTo(12345);
+  }
+
+  @Test
+  void valuesAreParsed() {
+    Map<String, Object> overrides = new HashMap<>();
+    overrides.put("metrics.enabled", "FALSE");
+    overrides.put("log.format", "JSON");
+    overrides.put("public.url", "https://sluice.example/");
+    overrides.put("data.dir", "/tmp/sluice-data");
+    overrides.put("api.key.rw", "k");
+    overrides.put("store.commit.interval.ms", 1);
+    SluiceConfig config = load(Map.of(), overrides);
+    assertThat(config.metricsEnabled()).isFalse();
+    assertThat(config.logFormat()).isEqualTo("json");
+    assertThat(config.publicUrl()).as("trailing slash dropped").isEqualTo("https://sluice.example");
+    assertThat(config.publicBaseUrl(1)).isEqualTo("https://sluice.example");
+    assertThat(config.dataDir()).isEqualTo(Path.of("/tmp/sluice-data"));
+    assertThat(config.apiKeyRw()).isEqualTo("k");
+    assertThat(config.storeCommitIntervalMs()).as("1 is positive").isEqualTo(1);
+    assertThat(load(Map.of(), Map.of("metrics.enabled", "true")).metricsEnabled()).isTrue();
+    assertThat(load(Map.of(), Map.of("public.url", "http://h")).publicUrl()).isEqualTo("http://h");
+    assertThat(load(Map.of(), Map.of("http.host", "0.0.0.0")).publicBaseUrl(81)).isEqualTo("http://0.0.0.0:81");
+    assertThat(load(Map.of(), Map.of("api.key.rw", " ")).apiKeyRw()).as("blank is unset").isNull();
+  }
+
+  @Test
+  void badValuesAreRefusedNamingTheKey() {
+    assertThatThrownBy(() -> load(Map.of(), Map.of("no.such.key", 1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown config key 'no.such.key'");
+    assertThatThrownBy(() -> load(Map.of(), Map.of("http.port", "eighty")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'http.port'").hasMessageContaining("SLUICE_HTTP_PORT").hasMessageContaining("eighty");
+    assertThatThrownBy(() -> load(Map.of(), Map.of("metrics.enabled", "yes")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("metrics.enabled");
+    assertThatThrownBy(() -> load(Map.of(), Map.of("log.format", "xml")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("log.format");
+    for (String key : new String[] {"store.commit.interval.ms", "store.wal.max.bytes"}) {
+      assertThatThrownBy(() -> load(Map.of(), Map.of(key, 0))).as(key)
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(key + " must be positive, got 0");
+    }
+    assertThatThrownBy(() -> load(Map.of("SLUICE_CONFIG", "/no/such/sluice.json"), Map.of()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("/no/such/sluice.json");
+  }
+
+  @Test
+  void everyKeyHasItsEnvironmentVariableAndSystemProperty() {
+    assertThat(SluiceConfig.KEYS).hasSize(31).doesNotHaveDuplicates();
+    for (SluiceConfig.Key key : SluiceConfig.KEYS) {
+      assertThat(key.env()).isEqualTo("SLUICE_" + key.name().toUpperCase().replace('.', '_'));
+      assertThat(key.sysProp()).isEqualTo("sluice." + key.name());
+    }
+  }
+
+  @Test
+  void theConfigFileIsReadBelowTheEnvironmentAndSystemProperties(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("sluice.json"),
+        "{\"import.window\": 4, \"import.max.jobs\": 5, \"max.connections\": 6}");
+    Map<String, String> env = Map.of("SLUICE_CONFIG", file.toString(), "SLUICE_IMPORT_MAX_JOBS", "7");
+    SluiceConfig config = load(env, Map.of());
+    assertThat(config.importWindow()).as("from the file").isEqualTo(4);
+    assertThat(config.importMaxJobs()).as("the environment beats the file").isEqualTo(7);
+    String property = SluiceConfig.MAX_CONNECTIONS.sysProp();
+    System.setProperty(property, "8");
+    try {
+      assertThat(load(env, Map.of()).maxConnections()).as("a system property beats file and environment")
+          .isEqualTo(8);
+      assertThat(load(Map.of("SLUICE_MAX_CONNECTIONS", "9"), Map.of()).maxConnections())
+          .as("a system property beats the environment").isEqualTo(8);
+    } finally {
+      System.clearProperty(property);
+    }
+    Path broken = Files.writeString(dir.resolve("broken.json"), "{not json");
+    assertThatThrownBy(() -> load(Map.of("SLUICE_CONFIG", broken.toString()), Map.of()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot read config file");
+    Path unknown = Files.writeString(dir.resolve("unknown.json"), "{\"import.windoww\": 1}");
+    assertThatThrownBy(() -> load(Map.of("SLUICE_CONFIG", unknown.toString()), Map.of()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown config key 'import.windoww'");
+  }
+}
