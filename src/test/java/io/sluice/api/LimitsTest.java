@@ -43,7 +43,7 @@ class LimitsTest extends ServerTest {
   static final int STREAM_MAX_BYTES = 4096;
   static final int MAX_LINE_BYTES = 256;
   static final int MAX_RESULT_LIMIT = 10;
-  /** schema/Names.MAX_LENGTH (SPEC §0: names are 1-128 characters). */
+  /** schema/Names.MAX_LENGTH (docs/api.md §0: names are 1-128 characters). */
   static final int MAX_NAME_LENGTH = 128;
   /** Jackson's maxNestingDepth in ingest/Json (docs/reliability.md). */
   static final int MAX_NESTING_DEPTH = 64;

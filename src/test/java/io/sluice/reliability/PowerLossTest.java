@@ -861,16 +861,10 @@ class PowerLossTest {
 
   // ------------------------------------------------------------------------------------------ helpers
 
-  /** The run's seed: {@code -Dsluice.test.seed} (surefire passes an unset one as empty or "${...}"), else fresh. */
+  /** The run's seed (see {@link io.sluice.TestSeeds}). */
   private static long seed() {
-    String property = System.getProperty("sluice.test.seed", "").trim();
-    if (property.isEmpty() || property.startsWith("${")) {
-      return FRESH_SEED;
-    }
-    return Long.parseLong(property);
+    return io.sluice.TestSeeds.seed();
   }
-
-  private static final long FRESH_SEED = System.nanoTime();
 
   private static void closeQuietly(TableStore store) {
     try {

@@ -3,6 +3,7 @@ package io.sluice.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.ServerTest;
+import io.sluice.TestSeeds;
 import io.sluice.TestServer.Response;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -17,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Read-your-writes under concurrency: a search that starts after a write's reply was sent sees that write, even
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.Test;
  * searcher from before its write). Writers and readers run from a printed seed; every search a writer makes
  * right after an acknowledged batch, row or delete is checked against what was acknowledged before it started.
  */
+@ExtendWith(TestSeeds.class)
 class ReadYourWritesTest extends ServerTest {
   private static final int WRITERS = 2;
   private static final int READERS = 3;
@@ -31,8 +34,8 @@ class ReadYourWritesTest extends ServerTest {
 
   @Test
   void searchAfterAcknowledgedWriteSeesItWhileOthersSearch() throws Exception {
-    long seed = seed();
-    System.out.println("ReadYourWritesTest seed=" + seed + " (replay: -Dsluice.test.seed=" + seed + ")");
+    long seed = TestSeeds.seed();
+    System.out.println("ReadYourWritesTest " + TestSeeds.replay());
     assertThat(server.put("/api/v1/schema/t", new JsonObject("""
         {"type":"table","columns":{"id":{"type":"Int"},"writer":{"type":"String"},"batch":{"type":"Int"},
          "x":{"type":"Text","analyzer":"Whitespace"}}}""")).status()).isEqualTo(200);
@@ -172,9 +175,4 @@ class ReadYourWritesTest extends ServerTest {
     return new JsonObject().put("id", id).put("writer", writer).put("batch", batch).put("x", "noise " + id);
   }
 
-  private static long seed() {
-    String given = System.getProperty("sluice.test.seed");
-    return given != null && !given.isBlank() && !given.startsWith("$") ? Long.parseLong(given.trim())
-        : new Random().nextLong();
-  }
 }

@@ -29,7 +29,7 @@ class SchemaParserTest {
     assertThat(Names.isValid("a")).isTrue();
     assertThat(Names.isValid("x".repeat(Names.MAX_LENGTH))).as("MAX_LENGTH characters").isTrue();
     assertThat(Names.isValid("x".repeat(Names.MAX_LENGTH + 1))).as("MAX_LENGTH + 1 characters").isFalse();
-    assertThat(Names.MAX_LENGTH).as("SPEC §0").isEqualTo(128);
+    assertThat(Names.MAX_LENGTH).as("docs/api.md §0").isEqualTo(128);
     assertThat(Names.isValid("")).isFalse();
     assertThat(Names.isValid(null)).isFalse();
     for (String bad : new String[] {"a/b", "a\"b", "a.b", "a$b", "a b", "a\tb", "a\nb", "a\rb"}) {
