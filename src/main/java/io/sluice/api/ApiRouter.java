@@ -81,7 +81,10 @@ public final class ApiRouter {
     router.route().handler(CorsHandler.create().addOrigin("*").allowedHeaders(ALLOWED_HEADERS)
         .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE)));
     router.route().failureHandler(ErrorHandler::handle);
-    for (int status : new int[] {404, 405, 413, 415}) {
+    router.route().handler(ApiRouter::checkPathEncoding);
+    // Failures no route's failure handler took (no route matched, a path the router cannot decode...): every
+    // status Vert.x Web may produce on its own gets the JSON error shape.
+    for (int status : new int[] {400, 403, 404, 405, 406, 413, 414, 415, 431, 500, 501, 503}) {
       router.errorHandler(status, ctx -> ErrorHandler.handle(ctx));
     }
 
@@ -215,6 +218,23 @@ public final class ApiRouter {
         .set("X-Content-Type-Options", "nosniff")
         .set("Referrer-Policy", "no-referrer")
         .set(HttpHeaders.CACHE_CONTROL, "no-cache");
+    ctx.next();
+  }
+
+  /**
+   * A path whose percent-escapes do not decode ({@code /api/v1/schema/%zz}) would make the router throw while it
+   * extracts a path parameter, which Vert.x Web reports as a 500 without its cause: refuse it as the 400 it is.
+   */
+  private static void checkPathEncoding(RoutingContext ctx) {
+    String path = ctx.request().path();
+    if (path != null && path.indexOf('%') >= 0) {
+      try {
+        java.net.URLDecoder.decode(path.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        ctx.fail(ApiError.badRequest("the path has an invalid percent-escape: " + e.getMessage()));
+        return;
+      }
+    }
     ctx.next();
   }
 

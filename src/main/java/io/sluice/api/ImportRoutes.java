@@ -269,13 +269,28 @@ final class ImportRoutes {
         + " bytes (upload.max.bytes)");
   }
 
+  /**
+   * The base of upload URLs: public.url, else the address this server is bound to (http.host, or the local
+   * address the request arrived on when bound to a wildcard) and its actual port. Never a request header (Host,
+   * X-Forwarded-*): a forged Host would make the server hand out signed URLs pointing at another machine.
+   */
   private String baseUrl(RoutingContext ctx) {
     if (config.publicUrl() != null) {
       return config.publicUrl();
     }
-    String host = ctx.request().authority() != null ? ctx.request().authority().toString()
-        : config.httpHost() + ":" + ctx.request().localAddress().port();
-    return ctx.request().scheme() + "://" + host;
+    io.vertx.core.net.SocketAddress local = ctx.request().localAddress();
+    String host = config.httpHost();
+    if (isWildcard(host) && local != null && local.hostAddress() != null) {
+      host = local.hostAddress();
+    }
+    if (host.contains(":") && !host.startsWith("[")) {
+      host = "[" + host + "]"; // an IPv6 literal
+    }
+    return "http://" + host + ":" + (local != null ? local.port() : config.httpPort());
+  }
+
+  private static boolean isWildcard(String host) {
+    return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") || host.equals("0:0:0:0:0:0:0:0");
   }
 
   private static long parseLong(String value) {

@@ -7,6 +7,10 @@ import io.sluice.TestServer;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
@@ -73,6 +77,107 @@ class BadInputTest extends ServerTest {
       var result = TestServer.await(response);
       assertThat(result.statusCode()).as(type).isEqualTo(415);
       assertThat(result.bodyAsJsonObject().getString("message")).contains("content type");
+    }
+  }
+
+  // ---------------------------------------------------------------- errors from below the router (issue 12, item 7)
+
+  /** A response read from a raw socket: what the Vert.x client cannot send is written byte for byte. */
+  record RawResponse(int status, String headers, String body) {
+    JsonObject json() {
+      return new JsonObject(body);
+    }
+
+    @Override
+    public String toString() {
+      return status + " " + headers.replace("\r\n", " | ") + " " + body;
+    }
+  }
+
+  /** Sends {@code request} as is and reads one response (it must have a Content-Length or close the connection). */
+  private RawResponse raw(String request) throws IOException {
+    return raw(request.getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  private RawResponse raw(byte[] request) throws IOException {
+    try (Socket socket = new Socket("127.0.0.1", server.port())) {
+      socket.setSoTimeout(20_000);
+      try {
+        socket.getOutputStream().write(request);
+        socket.getOutputStream().flush();
+      } catch (IOException e) {
+        // The server may answer and close before reading all of a request it refuses: read what it said.
+      }
+      InputStream in = socket.getInputStream();
+      StringBuilder head = new StringBuilder();
+      while (!head.toString().endsWith("\r\n\r\n")) {
+        int b = in.read();
+        if (b < 0) {
+          throw new AssertionError("connection closed before a response; got: " + head);
+        }
+        head.append((char) b);
+      }
+      String headers = head.toString();
+      int status = Integer.parseInt(headers.substring(9, 12));
+      java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)content-length:\\s*(\\d+)").matcher(headers);
+      byte[] body = length.find() ? in.readNBytes(Integer.parseInt(length.group(1))) : in.readAllBytes();
+      return new RawResponse(status, headers, new String(body, StandardCharsets.UTF_8));
+    }
+  }
+
+  private static void assertJsonError(RawResponse response, int status, String fragment) {
+    assertThat(response.status()).as(response.toString()).isEqualTo(status);
+    assertThat(response.headers().toLowerCase(java.util.Locale.ROOT)).as(response.toString())
+        .contains("content-type: application/json");
+    JsonObject body = response.json();
+    assertThat(body.getInteger("status")).as(response.toString()).isEqualTo(status);
+    assertThat(body.getString("message")).as(response.toString()).containsIgnoringCase(fragment);
+  }
+
+  @Test
+  void errorsOfTheHttpDecoderAreJsonToo() throws IOException {
+    String key = "x-api-key: " + TestServer.RW_KEY + "\r\n";
+    assertJsonError(raw("GET /api/v1/schema/" + "a".repeat(5000) + " HTTP/1.1\r\nHost: x\r\n\r\n"), 414,
+        "request line is too long");
+    assertJsonError(raw("POST /api/v1/data/t/batch HTTP/1.1\r\nHost: x\r\n" + key
+        + "Content-Length: 99999999999999999999999999\r\n\r\n[]"), 400, "malformed HTTP request");
+    assertJsonError(raw("POST /api/v1/data/t/batch HTTP/1.1\r\nHost: x\r\n" + key
+        + "Content-Length: -5\r\n\r\n[]"), 400, "malformed HTTP request");
+    assertJsonError(raw("GET /api/v1/schema HTTP/1.1\r\nHost: x\r\n" + key + "x-big: " + "b".repeat(10_000)
+        + "\r\n\r\n"), 431, "headers are too large");
+    assertJsonError(raw("GARBAGE\r\n\r\n"), 400, "malformed HTTP request");
+    assertJsonError(raw("GET /api/v1/schema HTTP/9.9\r\nHost: x\r\n\r\n"), 501, "HTTP version");
+    assertThat(server.search(new JsonObject().put("from", "t").put("limit", 0)).json().getLong("total")).isZero();
+  }
+
+  @Test
+  void errorsOfTheRouterAreJson() throws IOException {
+    String key = "x-api-key: " + TestServer.RW_KEY + "\r\n";
+    assertJsonError(raw("GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 404, "no such endpoint");
+    assertJsonError(raw("PATCH /api/v1/schema HTTP/1.1\r\nHost: x\r\n" + key + "Connection: close\r\n\r\n"),
+        405, "not allowed");
+    assertJsonError(raw("DELETE /api/v1/_search HTTP/1.1\r\nHost: x\r\n" + key + "Connection: close\r\n\r\n"),
+        405, "not allowed");
+    // Over max.batch.bytes by its declared length: refused before a byte of the body is read.
+    assertJsonError(raw("POST /api/v1/data/t/batch HTTP/1.1\r\nHost: x\r\n" + key
+        + "Content-Type: application/json\r\nConnection: close\r\nContent-Length: " + (10 * 1024 * 1024 + 1)
+        + "\r\n\r\n[]"), 413, "larger than the limit");
+    assertJsonError(raw("GET /api/v1/schema/%zz HTTP/1.1\r\nHost: x\r\n" + key + "Connection: close\r\n\r\n"),
+        400, "");
+  }
+
+  // ---------------------------------------------------------------- upload URLs (issue 12, item 6)
+
+  @Test
+  void uploadUrlsNeverComeFromTheHostHeader() throws IOException {
+    String expected = "http://127.0.0.1:" + server.port() + "/uploads/";
+    for (String forged : new String[] {"Host: evil.example\r\n",
+        "Host: evil.example:443\r\nX-Forwarded-Host: evil.example\r\nX-Forwarded-Proto: https\r\n"}) {
+      RawResponse response = raw("POST /api/v1/data/t/file HTTP/1.1\r\n" + forged + "x-api-key: " + TestServer.RW_KEY
+          + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+      assertThat(response.status()).as(response.toString()).isEqualTo(200);
+      assertThat(response.json().getString("url")).as(response.toString()).startsWith(expected)
+          .doesNotContain("evil");
     }
   }
 }
