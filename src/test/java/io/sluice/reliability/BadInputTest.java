@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.ServerTest;
 import io.sluice.TestServer;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -53,6 +54,114 @@ class BadInputTest extends ServerTest {
     var response = server.send(HttpMethod.POST, "/api/v1/data/t/batch", Buffer.buffer(body), TestServer.RW_KEY);
     assertThat(response.status()).as(response.toString()).isEqualTo(400);
     assertThat(response.json().getString("message")).containsIgnoringCase("UTF-8");
+  }
+
+  // ---------------------------------------------------------------- malformed text (issue 12, item 3)
+
+  /** Byte sequences that are not text, each with a word its error message must contain. */
+  private static final Object[][] NOT_TEXT = {
+      {new byte[] {(byte) 0xC0, (byte) 0xAF}, "overlong"},
+      {new byte[] {(byte) 0xE0, (byte) 0x80, (byte) 0xAF}, "overlong"},
+      {new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, "surrogate"},
+      {new byte[] {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, "above U+10FFFF"},
+      {new byte[] {(byte) 0xE2, (byte) 0x82}, "truncated"},
+      {new byte[] {(byte) 0x80}, "continuation"},
+      {"\\uD800".getBytes(StandardCharsets.US_ASCII), "unpaired surrogate"},
+      {"\\uDC00\\uD800".getBytes(StandardCharsets.US_ASCII), "unpaired surrogate"},
+      {"\\uD800x".getBytes(StandardCharsets.US_ASCII), "unpaired surrogate"},
+  };
+
+  private static byte[] concat(String before, byte[] middle, String after) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.writeBytes(before.getBytes(StandardCharsets.UTF_8));
+    out.writeBytes(middle);
+    out.writeBytes(after.getBytes(StandardCharsets.UTF_8));
+    return out.toByteArray();
+  }
+
+  @Test
+  void malformedTextIsRefusedOnEveryWritePath(Vertx vertx) {
+    long stored = 0;
+    for (Object[] sample : NOT_TEXT) {
+      byte[] bad = (byte[]) sample[0];
+      String word = (String) sample[1];
+      boolean escape = bad[0] == '\\';
+      String what = word + " " + java.util.HexFormat.ofDelimiter(" ").formatHex(bad);
+
+      // batch and single row: 400 naming the problem and where, nothing stored
+      var batch = server.send(HttpMethod.POST, "/api/v1/data/t/batch",
+          Buffer.buffer(concat("[{\"id\":1},{\"id\":2,\"name\":\"a", bad, "b\"}]")), TestServer.RW_KEY);
+      assertThat(batch.status()).as(what + ": " + batch).isEqualTo(400);
+      assertThat(batch.json().getString("message")).as(what).contains(word).contains("line 1, column 28");
+      var one = server.send(HttpMethod.POST, "/api/v1/data/t",
+          Buffer.buffer(concat("{\"id\":2,\n\"name\":\"a", bad, "b\"}")), TestServer.RW_KEY);
+      assertThat(one.status()).as(what + ": " + one).isEqualTo(400);
+      assertThat(one.json().getString("message")).as(what).contains(word).contains("line 2, column 10");
+
+      // stream (NDJSON, JSON array, CSV) and file import: the line is rejected and says where; the rest lands
+      var ndjson = server.send(HttpMethod.POST, "/api/v1/data/t/stream",
+          Buffer.buffer(concat("{\"id\":1}\n{\"id\":2,\"name\":\"a", bad, "b\"}\n{\"id\":3}\n")), TestServer.RW_KEY);
+      assertRejectedLine(ndjson, 2, 2, word, "column 18", what);
+      var array = server.send(HttpMethod.POST, "/api/v1/data/t/stream?format=json",
+          Buffer.buffer(concat("[{\"id\":1},{\"id\":2,\"name\":\"a", bad, "b\"}]")), TestServer.RW_KEY);
+      assertRejectedLine(array, 1, 2, word, "column 18", what);
+      stored += 3;
+      if (!escape) { // in CSV a backslash is just a character
+        var csv = server.send(HttpMethod.POST, "/api/v1/data/t/stream?format=csv",
+            Buffer.buffer(concat("id,name\n1,ok\n2,a", bad, "b\n")), TestServer.RW_KEY);
+        assertRejectedLine(csv, 1, 3, word, "line 3, column 4", what);
+        stored += 1;
+      }
+      JsonObject file = importFile(vertx, concat("{\"id\":1}\n{\"id\":2,\"name\":\"a", bad, "b\"}\n"));
+      assertThat(file.getJsonObject("status").getString("phase")).as(what).isEqualTo("Finished");
+      assertThat(file.getJsonObject("status").getLong("completedCount")).as(what).isEqualTo(1);
+      JsonObject failure = file.getJsonObject("errors").getJsonArray("rows").getJsonObject(0);
+      assertThat(failure.getLong("line")).as(what).isEqualTo(2);
+      assertThat(failure.getString("message")).as(what).contains(word).contains("column 18");
+      stored += 1;
+    }
+    JsonObject all = server.search(new JsonObject().put("from", "t").put("limit", 1000)).json();
+    assertThat(all.getLong("total")).isEqualTo(stored);
+    assertThat(all.getJsonArray("hits").encode()).doesNotContain("\uFFFD").doesNotContain("\\uFFFD");
+  }
+
+  @Test
+  void wellFormedTextIsStoredExactly() {
+    // A raw 4-byte character, an escaped surrogate pair and an escaped BMP character are all text.
+    byte[] body = "[{\"id\":1,\"name\":\"\uD83D\uDE00\"},{\"id\":2,\"name\":\"\\uD83D\\uDE00\"},{\"id\":3,\"name\":\"\\u00e9\\\\uD800\"}]"
+        .getBytes(StandardCharsets.UTF_8);
+    var response = server.send(HttpMethod.POST, "/api/v1/data/t/batch", Buffer.buffer(body), TestServer.RW_KEY);
+    assertThat(response.status()).as(response.toString()).isEqualTo(200);
+    var hits = server.search(new JsonObject().put("from", "t").put("orderBy", "id")).json().getJsonArray("hits");
+    assertThat(hits.getJsonObject(0).getString("name")).isEqualTo("\uD83D\uDE00");
+    assertThat(hits.getJsonObject(1).getString("name")).isEqualTo("\uD83D\uDE00");
+    assertThat(hits.getJsonObject(2).getString("name")).isEqualTo("\u00e9\\uD800"); // an escaped backslash, then text
+  }
+
+  private static void assertRejectedLine(TestServer.Response response, long total, long line, String word,
+      String where, String what) {
+    assertThat(response.status()).as(what + ": " + response).isEqualTo(200);
+    assertThat(response.json().getLong("total")).as(what + ": " + response).isEqualTo(total);
+    assertThat(response.json().getLong("failedCount")).as(what + ": " + response).isEqualTo(1);
+    JsonObject failure = response.json().getJsonObject("errors").getJsonArray("rows").getJsonObject(0);
+    assertThat(failure.getLong("line")).as(what + ": " + response).isEqualTo(line);
+    assertThat(failure.getString("message")).as(what + ": " + response).contains(word).contains(where);
+  }
+
+  /** A file import of {@code body} into t through the signed upload URL; polls (on timers) until it ends. */
+  private JsonObject importFile(Vertx vertx, byte[] body) {
+    JsonObject initiated = server.post("/api/v1/data/t/file", new JsonObject()).json();
+    assertThat(server.upload(initiated.getString("url"), Buffer.buffer(body)).status()).isEqualTo(200);
+    String id = initiated.getString("id");
+    assertThat(server.post("/api/v1/data/t/file/" + id, new JsonObject()).status()).isEqualTo(200);
+    for (int i = 0; i < 2400; i++) {
+      JsonObject status = server.get("/api/v1/data/t/file/" + id).json();
+      if (status.getJsonObject("status").getBoolean("finished")) {
+        return status;
+      }
+      TestServer.await(vertx.timer(50));
+    }
+    throw new AssertionError("import " + id + " did not finish");
   }
 
   @Test
