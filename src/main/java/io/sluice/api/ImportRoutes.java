@@ -139,8 +139,10 @@ final class ImportRoutes {
         .compose(bytes -> bus.callImport(new JsonObject().put("op", "uploaded").put("id", id).put("bytes", bytes)))
         .onSuccess(reply -> ApiRouter.ok(ctx, reply))
         .onFailure(failure -> {
-          if (failure instanceof ApiError error && error.status() == 413) {
+          if (failure instanceof ApiError error && (error.status() == 413 || error.status() == 408)) {
+            // The rest of the body is not read: answer, then close rather than wait for a body that may never end.
             ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+            ctx.addEndHandler(ended -> request.connection().close());
           }
           ctx.fail(failure);
         });
@@ -161,6 +163,7 @@ final class ImportRoutes {
             received.tryFail(new ApiError(400, "the client went away during the upload"));
           }
           long[] bytes = {0};
+          boolean[] heldBack = {false};
           request.handler(chunk -> {
             bytes[0] += chunk.length();
             metrics.uploaded(chunk.length());
@@ -172,9 +175,19 @@ final class ImportRoutes {
             file.write(chunk);
             if (file.writeQueueFull()) {
               request.pause();
-              file.drainHandler(v -> request.resume());
+              heldBack[0] = true;
+              file.drainHandler(v -> {
+                heldBack[0] = false;
+                request.resume();
+              });
             }
           });
+          SlowClientGuard guard = new SlowClientGuard(vertx, config.streamIdleTimeoutSeconds(),
+              config.streamMinBytesPerSecond(), () -> bytes[0], () -> heldBack[0], request::isEnded, reason -> {
+                received.tryFail(new ApiError(408, "upload ended: " + reason + "; nothing of it was kept, PUT the"
+                    + " file again (the URL stays valid until it expires)"));
+              });
+          received.future().onComplete(ignored -> guard.stop());
           request.exceptionHandler(received::tryFail);
           request.endHandler(v -> received.tryComplete(bytes[0]));
           request.resume();
@@ -215,7 +228,12 @@ final class ImportRoutes {
         return;
       }
       request.pipe().endOnFailure(false).to(sink).onFailure(sink::abort);
+      // A full import window pauses the request: that wait is ours, not a slow client's.
+      SlowClientGuard guard = new SlowClientGuard(vertx, config.streamIdleTimeoutSeconds(),
+          config.streamMinBytesPerSecond(), sink::inputBytes, sink::writeQueueFull, request::isEnded,
+          reason -> sink.abort(new ApiError(408, reason)));
       sink.done().onComplete(ar -> {
+        guard.stop();
         if (ar.failed() && !request.isEnded()) {
           // Answer and close rather than read the rest of a body that may be gigabytes long for nothing (the
           // failed pipe drains it) or keep a half-read request's connection open.
@@ -231,6 +249,12 @@ final class ImportRoutes {
           LOG.warn("stream into table '{}' interrupted ({}): {} rows committed in whole batches", table,
               failure.getMessage(), progress.completed());
           return;
+        }
+        if (failure instanceof ApiError error && error.status() == 408) {
+          LOG.info("stream into table '{}' ended, too slow: {}; {} rows committed", table, failure.getMessage(),
+              progress.completed());
+          failure = new ApiError(408, "stream ended: " + failure.getMessage() + "; " + progress.completed()
+              + " rows were committed in whole batches before and stay stored");
         }
         if (failure instanceof ImportFormatException) {
           failure = ApiError.badRequest(failure.getMessage() + " (" + progress.completed() + " rows stored before)");
