@@ -211,7 +211,8 @@ final class ImportRoutes {
       ctx.fail(e);
       return;
     }
-    bus.call(StoreRequest.table(StoreOp.GET_TABLE, table)).onComplete(schema -> {
+    bus.call(StoreRequest.withBody(StoreOp.GET_TABLE, table, new JsonObject().put("withId", true)))
+        .onComplete(schema -> {
       if (schema.failed()) {
         ctx.fail(schema.cause());
         return;
@@ -222,7 +223,8 @@ final class ImportRoutes {
         sink = new ImportSink(bus, table, null, new ImportSink.Settings(config.importMaxDecompressedBytes(),
             config.importMaxRatio(), config.importMaxLineBytes(), config.importBatchRows(), config.importBatchBytes(),
             config.importWindow(), config.streamMaxBytes(), config.importCommitIntervalMs()), Set.of(), progress, format,
-            SchemaParser.parseTable(table, schema.result()), metrics);
+            SchemaParser.parseTable(table, schema.result().getJsonObject("schema")), metrics)
+            .bindTo(schema.result().getString("id"));
       } catch (ImportFormatException e) {
         ctx.fail(ApiError.badRequest(e.getMessage()));
         return;
