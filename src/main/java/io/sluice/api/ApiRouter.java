@@ -82,7 +82,10 @@ public final class ApiRouter {
     router.route().handler(CorsHandler.create().addOrigin("*").allowedHeaders(ALLOWED_HEADERS)
         .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE)));
     router.route().failureHandler(ErrorHandler::handle);
-    for (int status : new int[] {404, 405, 413, 415}) {
+    router.route().handler(ApiRouter::checkPathEncoding);
+    // Failures no route's failure handler took (no route matched, a path the router cannot decode...): every
+    // status Vert.x Web may produce on its own gets the JSON error shape.
+    for (int status : new int[] {400, 403, 404, 405, 406, 413, 414, 415, 431, 500, 501, 503}) {
       router.errorHandler(status, ctx -> ErrorHandler.handle(ctx));
     }
 
@@ -98,7 +101,6 @@ public final class ApiRouter {
     router.put("/uploads/:id").handler(imports::upload);
 
     router.route("/api/v1/*").handler(this::authenticate);
-    router.route("/api/v1/*").handler(ApiRouter::checkPathEncoding);
     router.route("/api/v1/*").handler(ApiRouter::checkContentType);
 
     read(HttpMethod.GET, "/api/v1/schema", ctx -> store.call(StoreRequest.of(StoreOp.GET_SCHEMA)));

@@ -42,6 +42,8 @@ public final class HttpVerticle extends VerticleBase {
         .setHandle100ContinueAutomatically(true)
         .setIdleTimeout(config.requestTimeoutSeconds()));
     server.connectionHandler(this::limitConnections);
+    // Requests the HTTP decoder refuses never reach the router: answer them with the JSON error shape too.
+    server.invalidRequestHandler(ErrorHandler::invalidRequest);
     return server.requestHandler(ApiRouter.create(vertx, config, keys, jobs, signer, budget, metrics)).listen();
   }
 
@@ -52,6 +54,7 @@ public final class HttpVerticle extends VerticleBase {
       connection.close();
       return;
     }
+    BareErrorBodies.install(connection);
     connection.closeHandler(v -> connections.decrementAndGet());
   }
 

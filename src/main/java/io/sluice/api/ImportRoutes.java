@@ -139,8 +139,10 @@ final class ImportRoutes {
         .compose(bytes -> bus.callImport(new JsonObject().put("op", "uploaded").put("id", id).put("bytes", bytes)))
         .onSuccess(reply -> ApiRouter.ok(ctx, reply))
         .onFailure(failure -> {
-          if (failure instanceof ApiError error && error.status() == 413) {
+          if (failure instanceof ApiError error && (error.status() == 413 || error.status() == 408)) {
+            // The rest of the body is not read: answer, then close rather than wait for a body that may never end.
             ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+            ctx.addEndHandler(ended -> request.connection().close());
           }
           ctx.fail(failure);
         });
@@ -161,6 +163,7 @@ final class ImportRoutes {
             received.tryFail(new ApiError(400, "the client went away during the upload"));
           }
           long[] bytes = {0};
+          boolean[] heldBack = {false};
           request.handler(chunk -> {
             bytes[0] += chunk.length();
             metrics.uploaded(chunk.length());
@@ -172,9 +175,19 @@ final class ImportRoutes {
             file.write(chunk);
             if (file.writeQueueFull()) {
               request.pause();
-              file.drainHandler(v -> request.resume());
+              heldBack[0] = true;
+              file.drainHandler(v -> {
+                heldBack[0] = false;
+                request.resume();
+              });
             }
           });
+          SlowClientGuard guard = new SlowClientGuard(vertx, config.streamIdleTimeoutSeconds(),
+              config.streamMinBytesPerSecond(), () -> bytes[0], () -> heldBack[0], request::isEnded, reason -> {
+                received.tryFail(new ApiError(408, "upload ended: " + reason + "; nothing of it was kept, PUT the"
+                    + " file again (the URL stays valid until it expires)"));
+              });
+          received.future().onComplete(ignored -> guard.stop());
           request.exceptionHandler(received::tryFail);
           request.endHandler(v -> received.tryComplete(bytes[0]));
           request.resume();
@@ -198,7 +211,8 @@ final class ImportRoutes {
       ctx.fail(e);
       return;
     }
-    bus.call(StoreRequest.table(StoreOp.GET_TABLE, table)).onComplete(schema -> {
+    bus.call(StoreRequest.withBody(StoreOp.GET_TABLE, table, new JsonObject().put("withId", true)))
+        .onComplete(schema -> {
       if (schema.failed()) {
         ctx.fail(schema.cause());
         return;
@@ -209,13 +223,19 @@ final class ImportRoutes {
         sink = new ImportSink(bus, table, null, new ImportSink.Settings(config.importMaxDecompressedBytes(),
             config.importMaxRatio(), config.importMaxLineBytes(), config.importBatchRows(), config.importBatchBytes(),
             config.importWindow(), config.streamMaxBytes(), config.importCommitIntervalMs()), Set.of(), progress, format,
-            SchemaParser.parseTable(table, schema.result()), metrics);
+            SchemaParser.parseTable(table, schema.result().getJsonObject("schema")), metrics)
+            .bindTo(schema.result().getString("id"));
       } catch (ImportFormatException e) {
         ctx.fail(ApiError.badRequest(e.getMessage()));
         return;
       }
       request.pipe().endOnFailure(false).to(sink).onFailure(sink::abort);
+      // A full import window pauses the request: that wait is ours, not a slow client's.
+      SlowClientGuard guard = new SlowClientGuard(vertx, config.streamIdleTimeoutSeconds(),
+          config.streamMinBytesPerSecond(), sink::inputBytes, sink::writeQueueFull, request::isEnded,
+          reason -> sink.abort(new ApiError(408, reason)));
       sink.done().onComplete(ar -> {
+        guard.stop();
         if (ar.failed() && !request.isEnded()) {
           // Answer and close rather than read the rest of a body that may be gigabytes long for nothing (the
           // failed pipe drains it) or keep a half-read request's connection open.
@@ -231,6 +251,12 @@ final class ImportRoutes {
           LOG.warn("stream into table '{}' interrupted ({}): {} rows committed in whole batches", table,
               failure.getMessage(), progress.completed());
           return;
+        }
+        if (failure instanceof ApiError error && error.status() == 408) {
+          LOG.info("stream into table '{}' ended, too slow: {}; {} rows committed", table, failure.getMessage(),
+              progress.completed());
+          failure = new ApiError(408, "stream ended: " + failure.getMessage() + "; " + progress.completed()
+              + " rows were committed in whole batches before and stay stored");
         }
         if (failure instanceof ImportFormatException) {
           failure = ApiError.badRequest(failure.getMessage() + " (" + progress.completed() + " rows stored before)");
@@ -269,13 +295,28 @@ final class ImportRoutes {
         + " bytes (upload.max.bytes)");
   }
 
+  /**
+   * The base of upload URLs: public.url, else the address this server is bound to (http.host, or the local
+   * address the request arrived on when bound to a wildcard) and its actual port. Never a request header (Host,
+   * X-Forwarded-*): a forged Host would make the server hand out signed URLs pointing at another machine.
+   */
   private String baseUrl(RoutingContext ctx) {
     if (config.publicUrl() != null) {
       return config.publicUrl();
     }
-    String host = ctx.request().authority() != null ? ctx.request().authority().toString()
-        : config.httpHost() + ":" + ctx.request().localAddress().port();
-    return ctx.request().scheme() + "://" + host;
+    io.vertx.core.net.SocketAddress local = ctx.request().localAddress();
+    String host = config.httpHost();
+    if (isWildcard(host) && local != null && local.hostAddress() != null) {
+      host = local.hostAddress();
+    }
+    if (host.contains(":") && !host.startsWith("[")) {
+      host = "[" + host + "]"; // an IPv6 literal
+    }
+    return "http://" + host + ":" + (local != null ? local.port() : config.httpPort());
+  }
+
+  private static boolean isWildcard(String host) {
+    return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") || host.equals("0:0:0:0:0:0:0:0");
   }
 
   private static long parseLong(String value) {

@@ -48,7 +48,9 @@ public record SluiceConfig(
     String logFormat,
     long storeCommitIntervalMs,
     long storeWalMaxBytes,
-    int importMaxHistory) {
+    int importMaxHistory,
+    int streamIdleTimeoutSeconds,
+    long streamMinBytesPerSecond) {
 
   /** A setting: its key in the config file, its environment variable, its default (null: none). */
   public record Key(String name, String env, Object defaultValue, String description) {
@@ -128,12 +130,20 @@ public record SluiceConfig(
   public static final Key STORE_WAL_MAX_BYTES = new Key("store.wal.max.bytes", "SLUICE_STORE_WAL_MAX_BYTES",
       64L * 1024 * 1024, "a table whose write-ahead log grows past this is committed at once");
 
+  public static final Key STREAM_IDLE_TIMEOUT_SECONDS = new Key("stream.idle.timeout.seconds",
+      "SLUICE_STREAM_IDLE_TIMEOUT_SECONDS", 60, "the stream endpoint and upload URLs end a request (408) that sends"
+      + " no byte for this long while Sluice is ready to read; committed rows stay");
+  public static final Key STREAM_MIN_BYTES_PER_SECOND = new Key("stream.min.bytes.per.second",
+      "SLUICE_STREAM_MIN_BYTES_PER_SECOND", 1024, "the stream endpoint and upload URLs end a request (408) whose"
+      + " body arrives slower than this, averaged over each stream.idle.timeout.seconds of reading (0: no minimum)");
+
   public static final List<Key> KEYS = List.of(HTTP_HOST, HTTP_PORT, DATA_DIR, API_KEY_RW, API_KEY_RO, PUBLIC_URL,
       MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
       UPLOAD_MAX_BYTES, IMPORT_MAX_DECOMPRESSED_BYTES, IMPORT_MAX_RATIO, IMPORT_MAX_LINE_BYTES, IMPORT_BATCH_ROWS,
       IMPORT_BATCH_BYTES, IMPORT_WINDOW, IMPORT_COMMIT_INTERVAL_MS, IMPORT_MAX_JOBS, STREAM_MAX_BYTES,
       IMPORT_KEEP_SECONDS, MAX_INFLIGHT_BYTES, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, IMPORT_MAX_QUEUED,
-      METRICS_ENABLED, LOG_FORMAT, STORE_COMMIT_INTERVAL_MS, STORE_WAL_MAX_BYTES, IMPORT_MAX_HISTORY);
+      METRICS_ENABLED, LOG_FORMAT, STORE_COMMIT_INTERVAL_MS, STORE_WAL_MAX_BYTES, IMPORT_MAX_HISTORY,
+      STREAM_IDLE_TIMEOUT_SECONDS, STREAM_MIN_BYTES_PER_SECOND);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
     Map<String, Object> values = new LinkedHashMap<>();
@@ -221,12 +231,21 @@ public record SluiceConfig(
         get(values, LOG_FORMAT, SluiceConfig::parseLogFormat),
         positive(STORE_COMMIT_INTERVAL_MS, get(values, STORE_COMMIT_INTERVAL_MS, Long::parseLong)),
         positive(STORE_WAL_MAX_BYTES, get(values, STORE_WAL_MAX_BYTES, Long::parseLong)),
-        (int) positive(IMPORT_MAX_HISTORY, get(values, IMPORT_MAX_HISTORY, Integer::parseInt)));
+        (int) positive(IMPORT_MAX_HISTORY, get(values, IMPORT_MAX_HISTORY, Integer::parseInt)),
+        (int) positive(STREAM_IDLE_TIMEOUT_SECONDS, get(values, STREAM_IDLE_TIMEOUT_SECONDS, Integer::parseInt)),
+        nonNegative(STREAM_MIN_BYTES_PER_SECOND, get(values, STREAM_MIN_BYTES_PER_SECOND, Long::parseLong)));
   }
 
   private static long positive(Key key, long value) {
     if (value <= 0) {
       throw new IllegalArgumentException(key.name() + " must be positive, got " + value);
+    }
+    return value;
+  }
+
+  private static long nonNegative(Key key, long value) {
+    if (value < 0) {
+      throw new IllegalArgumentException(key.name() + " must not be negative, got " + value);
     }
     return value;
   }

@@ -47,7 +47,7 @@ public final class BatchParser {
   }
 
   private static int plainScan(TableSchema schema, byte[] body, List<ParsedRow> rows) {
-    if (Json.notUtf8(body, 0, body.length) != null) {
+    if (Json.notUtf8(body, 0, body.length) != null || TextCheck.check(body, 0, body.length) != null) {
       return -1; // the tree path refuses it with a clear 400
     }
     RowReader reader = new RowReader(schema);
@@ -153,6 +153,11 @@ public final class BatchParser {
     if (notUtf8 != null) {
       throw ApiError.badRequest("body for table '" + table + "': " + notUtf8);
     }
+    TextCheck.Problem text = TextCheck.check(body, 0, body.length);
+    if (text != null) {
+      throw ApiError.badRequest("body for table '" + table + "': " + text.describe(body, 0, 1)
+          + "; nothing was stored");
+    }
     try (JsonParser parser = Json.MAPPER.createParser(body)) {
       if (parser.nextToken() != JsonToken.START_ARRAY) {
         throw ApiError.badRequest("body must be a JSON array of row objects for table '" + table + "'");
@@ -200,6 +205,10 @@ public final class BatchParser {
     String notUtf8 = Json.notUtf8(body, 0, body.length);
     if (notUtf8 != null) {
       throw ApiError.badRequest("invalid row for table '" + table + "': " + notUtf8);
+    }
+    TextCheck.Problem text = TextCheck.check(body, 0, body.length);
+    if (text != null) {
+      throw ApiError.badRequest("invalid row for table '" + table + "': " + text.describe(body, 0, 1));
     }
     try {
       row = Json.TREE.readValue(body);

@@ -91,6 +91,17 @@ public final class CsvRecords implements RecordSplitter {
       handler.tooLong(number, length, bytes.slice(0, Math.min(bytes.length(), LineSplitter.PREFIX_BYTES)));
       return;
     }
+    // Decoding would silently turn malformed UTF-8 into U+FFFD, which would then be stored as if sent.
+    byte[] raw = bytes.getBytes();
+    TextCheck.Problem problem = TextCheck.checkUtf8(raw, 0, raw.length);
+    if (problem != null) {
+      String where = problem.describe(raw, 0, number);
+      if (header == null) {
+        throw new ImportFormatException("the CSV header: " + where);
+      }
+      handler.invalid(number, where, bytes.toString());
+      return;
+    }
     String text = bytes.toString();
     if (text.endsWith("\r")) {
       text = text.substring(0, text.length() - 1);

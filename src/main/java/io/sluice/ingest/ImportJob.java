@@ -9,7 +9,7 @@ final class ImportJob {
   enum Phase { Initiated, Uploaded, Started, Running, Finished, FinishedInError }
 
   final String id;
-  final String table;
+  String table; // follows a rename while the import runs
   final Instant createdAt;
   final Instant expires;
   Phase phase = Phase.Initiated;

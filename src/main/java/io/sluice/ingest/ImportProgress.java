@@ -47,6 +47,15 @@ public final class ImportProgress {
     }
   }
 
+  /** The rows counted so far went with a dropped table: none of them is stored. Returns how many they were. */
+  public long lost() {
+    long lost = completed;
+    completed = 0;
+    lastSuccessful = null;
+    lastSuccessfulBatch = -1;
+    return lost;
+  }
+
   public long completed() {
     return completed;
   }

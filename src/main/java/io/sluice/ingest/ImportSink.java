@@ -58,7 +58,10 @@ public final class ImportSink implements WriteStream<Buffer> {
   }
 
   private final StoreClient store;
-  private final String table;
+  /** The table's current name: a rename while the import runs carries it along (the store replies the name). */
+  private String table;
+  /** The internal id of the table the import started on (null: none, by name only); see {@link #bindTo}. */
+  private String tableId;
   private final String job;
   private final Settings settings;
   private final Set<Long> storedBatches;
@@ -190,6 +193,21 @@ public final class ImportSink implements WriteStream<Buffer> {
     return b == ' ' || b == '\n' || b == '\r' || b == '\t';
   }
 
+  /**
+   * Binds the import to the table instance with this internal id (from {@code GET_TABLE} with {@code withId}): if
+   * the table is dropped or replaced while the import runs, the store refuses its next batch or sync and the
+   * import ends in error, instead of counting rows that went with the old table or writing into a new one.
+   */
+  public ImportSink bindTo(String tableId) {
+    this.tableId = tableId;
+    return this;
+  }
+
+  /** The table's current name (it follows a rename). */
+  public String table() {
+    return table;
+  }
+
   /** Completes when the input has ended and every batch is stored; fails on the first fatal error. */
   public Future<Void> done() {
     return done.future();
@@ -295,6 +313,9 @@ public final class ImportSink implements WriteStream<Buffer> {
       args.put("job", job).put("batch", number).put("validateOnly", storedBatches.contains(number));
     }
     args.put("deferCommit", true);
+    if (tableId != null) {
+      args.put("tableId", tableId);
+    }
     Buffer payload = batch;
     batch = Buffer.buffer(Math.min(settings.batchBytes(), 1 << 20));
     batchFirstLine = -1;
@@ -312,6 +333,7 @@ public final class ImportSink implements WriteStream<Buffer> {
   private void stored(long number, AsyncResult<JsonObject> reply) {
     inFlight--;
     if (reply.succeeded()) {
+      follow(reply.result());
       pending.add(new Indexed(number, reply.result()));
       maybeSync();
     } else {
@@ -358,9 +380,11 @@ public final class ImportSink implements WriteStream<Buffer> {
     lastSyncStart = System.nanoTime();
     List<Indexed> covered = new ArrayList<>(pending);
     pending.clear();
-    store.call(StoreRequest.table(StoreOp.SYNC, table)).onComplete(ar -> {
+    JsonObject syncArgs = tableId == null ? null : new JsonObject().put("tableId", tableId);
+    store.call(new StoreRequest(StoreOp.SYNC, table, null, syncArgs, null)).onComplete(ar -> {
       syncing = false;
       if (ar.succeeded()) {
+        follow(ar.result());
         for (Indexed batch : covered) {
           JsonObject result = batch.reply();
           progress.stored(batch.number(), result.getLong("appended"), result.getJsonObject("last"));
@@ -372,6 +396,13 @@ public final class ImportSink implements WriteStream<Buffer> {
       maybeSync();
       completeIfIdle();
     });
+  }
+
+  private void follow(JsonObject reply) {
+    String current = reply.getString("table");
+    if (current != null) {
+      table = current;
+    }
   }
 
   private void fail(Throwable cause) {
@@ -392,6 +423,11 @@ public final class ImportSink implements WriteStream<Buffer> {
     if (ended && inFlight == 0 && !syncing && pending.isEmpty()) {
       if (failure == null) {
         done.tryComplete();
+      } else if (failure instanceof ApiError error && io.sluice.store.LuceneStore.TABLE_REPLACED.equals(error.errorCause())) {
+        // Whatever this import stored went with the old table: the status must not count it.
+        long lost = progress.lost();
+        done.tryFail(new ApiError(409, error.getMessage() + "; the " + lost + " rows it had stored went with it,"
+            + " none are in the table now", null, error.errorCause()));
       } else {
         done.tryFail(failure);
       }

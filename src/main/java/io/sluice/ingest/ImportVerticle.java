@@ -266,6 +266,10 @@ public final class ImportVerticle extends VerticleBase {
 
   private ImportJob job(String id, String table) {
     ImportJob job = id == null ? null : jobs.get(id);
+    if (job != null && job.sink != null && !job.sink.table().equals(job.table)) {
+      job.table = job.sink.table(); // renamed while it runs
+      persist(job);
+    }
     if (job == null || !job.table.equals(table)) {
       throw ApiError.notFound("import job '" + id + "' not found for table '" + table + "'");
     }
@@ -294,9 +298,11 @@ public final class ImportVerticle extends VerticleBase {
         job.batchBytes > 0 ? job.batchBytes : config.importBatchBytes(), config.importWindow(), 0,
         config.importCommitIntervalMs());
     io.sluice.schema.TableSchema[] schema = new io.sluice.schema.TableSchema[1];
-    store.call(StoreRequest.table(StoreOp.GET_TABLE, job.table))
-        .compose(tableSchema -> {
-          schema[0] = io.sluice.schema.SchemaParser.parseTable(job.table, tableSchema);
+    String[] tableId = new String[1];
+    store.call(StoreRequest.withBody(StoreOp.GET_TABLE, job.table, new JsonObject().put("withId", true)))
+        .compose(table -> {
+          schema[0] = io.sluice.schema.SchemaParser.parseTable(job.table, table.getJsonObject("schema"));
+          tableId[0] = table.getString("id");
           return store.call(StoreRequest.withBody(StoreOp.IMPORTED_BATCHES, job.table,
               new JsonObject().put("job", job.id)));
         })
@@ -315,7 +321,7 @@ public final class ImportVerticle extends VerticleBase {
           }
           job.progress = new ImportProgress();
           ImportSink sink = new ImportSink(store, job.table, job.id, settings, storedBatches, job.progress,
-              job.format, schema[0], metrics);
+              job.format, schema[0], metrics).bindTo(tableId[0]);
           job.sink = sink;
           return open(job).compose(input -> {
             job.input = input;
@@ -383,6 +389,7 @@ public final class ImportVerticle extends VerticleBase {
     Future<Void> closed = closeInput(job);
     if (job.sink != null) {
       job.bytesRead = job.sink.inputBytes();
+      job.table = job.sink.table(); // renamed while it ran: the status names the table holding the rows
       job.sink = null;
     }
     if (stopping) {

@@ -57,6 +57,9 @@ public final class LineBatchParser {
    * line by line, which reports exactly what is wrong where.
    */
   private static List<ParsedRow> plainLines(RowReader reader, byte[] payload) {
+    if (TextCheck.check(payload, 0, payload.length) != null) {
+      return null; // line by line reports the line and column
+    }
     List<ParsedRow> rows = new ArrayList<>();
     try (JsonParser parser = Json.FAST_ROWS.createParser(payload)) {
       int next = 0; // first byte after the last row's line
@@ -102,6 +105,7 @@ public final class LineBatchParser {
 
   private static void parseLine(String table, TableSchema schema, RowReader reader, byte[] payload, int start,
       int end, long lineNumber, List<ParsedRow> rows, JsonArray failures) {
+    int lineStart = start;
     while (start < end && isBlank(payload[start])) {
       start++;
     }
@@ -120,15 +124,20 @@ public final class LineBatchParser {
     if (start == end) {
       return;
     }
-    Object[] values = Json.notUtf8(payload, start, end - start) == null ? fastRead(reader, payload, start, end) : null;
+    String notUtf8 = Json.notUtf8(payload, start, end - start);
+    TextCheck.Problem text = notUtf8 == null ? TextCheck.check(payload, start, end - start) : null;
+    Object[] values = notUtf8 == null && text == null ? fastRead(reader, payload, start, end) : null;
     if (values != null) {
       rows.add(new ParsedRow(null, Arrays.copyOfRange(payload, start, end), values));
       return;
     }
     JsonNode row;
-    String notUtf8 = Json.notUtf8(payload, start, end - start);
     if (notUtf8 != null) {
       failures.add(failure(lineNumber, notUtf8, payload, start, end));
+      return;
+    }
+    if (text != null) {
+      failures.add(failure(lineNumber, text.describeInLine(lineStart), payload, start, end));
       return;
     }
     try {

@@ -93,6 +93,11 @@ public final class LuceneStore implements TableStore {
   private final Map<String, TableAnalyzer> analyzers = new LinkedHashMap<>();
   /** Set when writing the catalog failed: see {@link #saveCatalog(Map)}. */
   private volatile Throwable catalogFailure;
+  /**
+   * Internal ids of tables rebuilt with their rows (a dropped column): old id → new id, so that an import that
+   * started on the old index goes on into the new one. A dropped or replaced table has no entry: its imports end.
+   */
+  private final Map<String, String> rebuiltIds = new java.util.HashMap<>();
 
   /**
    * commitIntervalMs: how often a table with logged writes gets a Lucene commit; walMaxBytes: a table whose
@@ -204,6 +209,37 @@ public final class LuceneStore implements TableStore {
   }
 
   @Override
+  public String tableId(String table) {
+    return read(() -> entry(table).id());
+  }
+
+  /**
+   * The current name of the table an import started on: its internal id, followed through rebuilds that kept the
+   * rows, found under any name (a rename carries the import along). A table dropped or replaced since (by a
+   * table or whole-schema PUT, a drop, a rename or copy over it) is gone with the rows the import stored: 409.
+   * Under the catalog lock.
+   */
+  private String currentName(String table, String tableId) {
+    if (tableId == null) {
+      return table;
+    }
+    String id = tableId;
+    for (int hops = 0; rebuiltIds.containsKey(id) && hops < 1000; hops++) {
+      id = rebuiltIds.get(id);
+    }
+    for (Map.Entry<String, Catalog.Entry> e : entries.entrySet()) {
+      if (e.getValue().id().equals(id)) {
+        return e.getKey();
+      }
+    }
+    throw new ApiError(409, "table '" + table + "' was dropped or replaced while the import ran", null,
+        TABLE_REPLACED);
+  }
+
+  /** The x-error-cause of an import whose table was dropped or replaced under it. */
+  public static final String TABLE_REPLACED = "TableReplaced";
+
+  @Override
   public JsonObject putTable(String table, JsonObject body) {
     TableSchema schema = SchemaParser.parseTable(table, body);
     return write(() -> {
@@ -305,8 +341,10 @@ public final class LuceneStore implements TableStore {
       TableSchema updated = schema.withoutColumn(column);
       // Old documents still carry the column's index fields; rewriting keeps a later column of the same
       // name from matching stale values.
-      installTable(table, new Catalog.Entry(newId(), updated),
-          target -> rewriteRows(indexes.get(table), target, updated, column));
+      String oldId = entries.get(table).id();
+      Catalog.Entry rebuilt = new Catalog.Entry(newId(), updated);
+      installTable(table, rebuilt, target -> rewriteRows(indexes.get(table), target, updated, column));
+      rebuiltIds.put(oldId, rebuilt.id()); // the rows moved: running imports follow them
       return new JsonObject().put("deleted", new JsonArray().add(table + "." + column));
     });
   }
@@ -422,7 +460,8 @@ public final class LuceneStore implements TableStore {
     boolean deferCommit = args.getBoolean("deferCommit", false);
     TableIndex.ImportMarker marker = job == null || batch == null ? null : new TableIndex.ImportMarker(job, batch);
     LineBatchParser.Result[] parsed = new LineBatchParser.Result[1];
-    return writeRows(table, marker, deferCommit ? DEFER : null, schema -> {
+    String[] name = {table};
+    return writeRows(table, args.getString("tableId"), name, marker, deferCommit ? DEFER : null, schema -> {
       parsed[0] = LineBatchParser.parse(table, schema, payload, firstLine);
       if (!validateOnly) {
         metrics.rowsRejected(table, parsed[0].failedCount());
@@ -431,6 +470,7 @@ public final class LuceneStore implements TableStore {
     }, count -> {
       List<ParsedRow> valid = parsed[0].rows();
       JsonObject reply = new JsonObject()
+          .put("table", name[0]) // its current name: a rename carries the import along
           .put("appended", valid.size())
           .put("failedCount", parsed[0].failedCount())
           .put("failures", parsed[0].failures());
@@ -498,13 +538,22 @@ public final class LuceneStore implements TableStore {
    */
   private <T> Future<T> writeRows(String table, TableIndex.ImportMarker marker, TableIndex.Logged logged,
       RowSource source, Reply<T> reply) {
+    return writeRows(table, null, new String[] {table}, marker, logged, source, reply);
+  }
+
+  /** tableId: the internal id an import started on (null: the table now named so); name: gets the current name. */
+  private <T> Future<T> writeRows(String requested, String tableId, String[] name, TableIndex.ImportMarker marker,
+      TableIndex.Logged logged, RowSource source, Reply<T> reply) {
     boolean deferCommit = logged == DEFER;
     checkCatalog();
     TableIndex index;
     T result;
     int stored;
+    String table = requested;
     catalogLock.readLock().lock();
     try {
+      name[0] = currentName(requested, tableId);
+      table = name[0];
       TableSchema schema = entry(table).schema();
       index = indexes.get(table);
       Rows rows;
@@ -528,28 +577,49 @@ public final class LuceneStore implements TableStore {
     } finally {
       catalogLock.readLock().unlock();
     }
+    String written = table;
     if (deferCommit) {
       // Counted when indexed: the import's own sync follows within import.commit.interval.ms.
-      metrics.rowsIngested(table, stored);
+      metrics.rowsIngested(written, stored);
       return Future.succeededFuture(result);
     }
     return (logged != null ? index.logged() : index.durable()).map(v -> {
-      metrics.rowsIngested(table, stored);
+      metrics.rowsIngested(written, stored);
       return result;
     }).recover(this::mapFailure);
   }
 
   @Override
   public Future<JsonObject> sync(String table) {
+    return sync(table, null);
+  }
+
+  @Override
+  public Future<JsonObject> sync(String requested, String tableId) {
     TableIndex index;
+    String table;
     catalogLock.readLock().lock();
     try {
+      table = currentName(requested, tableId);
       entry(table);
       index = indexes.get(table);
     } finally {
       catalogLock.readLock().unlock();
     }
-    return index.durable().map(v -> new JsonObject()).recover(this::mapFailure);
+    Future<JsonObject> durable = index.durable().map(v -> new JsonObject().put("table", table))
+        .recover(this::mapFailure);
+    if (tableId == null) {
+      return durable;
+    }
+    // The commit may complete on an index dropped meanwhile (its rows went with it): check again after it.
+    return durable.compose(reply -> {
+      catalogLock.readLock().lock();
+      try {
+        return Future.succeededFuture(reply.put("table", currentName(requested, tableId)));
+      } finally {
+        catalogLock.readLock().unlock();
+      }
+    });
   }
 
   @Override

@@ -101,7 +101,9 @@ public final class StoreVerticle extends VerticleBase {
       case GET_SCHEMA -> done(store.schema());
       case PUT_SCHEMA -> done(store.putSchema(r.body()));
       case DELETE_SCHEMA -> done(store.deleteSchema());
-      case GET_TABLE -> done(store.table(r.table()));
+      case GET_TABLE -> done(r.body() != null && r.body().getBoolean("withId", false)
+          ? new JsonObject().put("schema", store.table(r.table())).put("id", store.tableId(r.table()))
+          : store.table(r.table()));
       case PUT_TABLE -> done(store.putTable(r.table(), r.body()));
       case DELETE_TABLE -> done(store.deleteTable(r.table()));
       case GET_COLUMN -> done(store.column(r.table(), r.column()));
@@ -112,7 +114,7 @@ public final class StoreVerticle extends VerticleBase {
       case INSERT_ONE -> store.insertOne(r.table(), r.payload().getBytes());
       case INSERT_BATCH -> store.insertBatch(r.table(), r.payload().getBytes());
       case APPEND_LINES -> store.appendLines(r.table(), r.body(), r.payload().getBytes());
-      case SYNC -> store.sync(r.table());
+      case SYNC -> store.sync(r.table(), r.body() == null ? null : r.body().getString("tableId"));
       case IMPORTED_BATCHES -> done(store.importedBatches(r.table(), r.body().getString("job")));
       case DELETE_ROWS -> store.delete(r.body());
       case SEARCH -> done(store.search(r.body()));

@@ -53,6 +53,17 @@ public interface TableStore extends AutoCloseable {
   /** Completes once everything appended to the table before the call is committed to disk. */
   Future<JsonObject> sync(String table);
 
+  /**
+   * {@link #sync} of the table an import started on, by its internal id ({@link #tableId}; null: by name): fails
+   * with 409 (x-error-cause TableReplaced) if that table was dropped or replaced since, before or after the
+   * commit; replies {@code {"table"}}, its current name (a rename carries imports along). {@link #appendLines}
+   * takes the id as {@code "tableId"} in its args likewise.
+   */
+  Future<JsonObject> sync(String table, String tableId);
+
+  /** The internal id of a table: it changes when the table is dropped and created again, or replaced. */
+  String tableId(String table);
+
   /** {@code {"batches": [n...]}}: the batch numbers of an import job already stored in the table. */
   JsonObject importedBatches(String table, String job);
 
