@@ -178,7 +178,7 @@ public final class ImportVerticle extends VerticleBase {
       throw new ApiError(403, "this upload URL was already used (import " + id + " is " + job.phase + ")");
     }
     job.uploading = true;
-    return new JsonObject().put("path", partFile(config.dataDir(), id).toString());
+    return new JsonObject().put("id", id);
   }
 
   private JsonObject uploaded(String id, long bytes) {
