@@ -97,6 +97,9 @@ public final class ImportVerticle extends VerticleBase {
     http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(30_000).setIdleTimeout(300));
     Files.createDirectories(jobsDir);
     Files.createDirectories(uploadsDir);
+    // Their entries in the data directory: fsyncing a job file's or an upload's directory keeps nothing after a
+    // power loss if the directory itself is gone (no table creation may come after them to fsync it).
+    DurableFiles.fsyncDirectory(config.dataDir());
     loadJobs();
     trimHistory();
     countPhases();
