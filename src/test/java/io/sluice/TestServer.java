@@ -65,6 +65,9 @@ public final class TestServer {
 
   public TestServer start() {
     SluiceConfig config = SluiceConfig.load(Map.of(), overrides);
+    if (dataDir.getFileSystem() != java.nio.file.FileSystems.getDefault()) {
+      config = config.withDataDir(dataDir); // a simulated file system (power loss tests), which a string cannot name
+    }
     main = metrics == null ? new MainVerticle(config, directories) : new MainVerticle(config, directories, metrics);
     deploymentId = await(vertx.deployVerticle(main));
     client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")

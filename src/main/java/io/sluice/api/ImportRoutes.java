@@ -133,7 +133,7 @@ final class ImportRoutes {
       return;
     }
     bus.callImport(new JsonObject().put("op", "claimUpload").put("id", id).put("table", table))
-        .compose(claim -> receive(ctx, Path.of(claim.getString("path")))
+        .compose(claim -> receive(ctx, ImportVerticle.partFile(config.dataDir(), id))
             .recover(failure -> bus.callImport(new JsonObject().put("op", "uploadFailed").put("id", id))
                 .transform(ignored -> Future.<Long>failedFuture(failure))))
         .compose(bytes -> bus.callImport(new JsonObject().put("op", "uploaded").put("id", id).put("bytes", bytes)))
@@ -152,6 +152,8 @@ final class ImportRoutes {
    * Streams the request body into {@code path} with backpressure, capped at upload.max.bytes, then fsyncs. The
    * file is closed however the body ends: complete, over the cap, or the client gone (even while the claim was
    * on its way, before these handlers were set: the routing context's end handler sees the connection close).
+   * Vert.x writes it by its name on the default file system; the fsync goes through {@code path} itself (the
+   * data directory's own file system: tests simulate power loss there).
    */
   private Future<Long> receive(RoutingContext ctx, Path path) {
     HttpServerRequest request = ctx.request();

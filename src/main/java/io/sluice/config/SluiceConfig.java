@@ -287,6 +287,47 @@ public record SluiceConfig(
     return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
   }
 
+  /**
+   * This configuration with its data directory at {@code dir}, which may be a {@code Path} of any file system:
+   * tests run the server on a simulated one (e.g. one that forgets unsynced writes at a power loss), which a
+   * {@code data.dir} string cannot name. The server reaches every file of its own through this {@code Path}.
+   */
+  public SluiceConfig withDataDir(Path dir) {
+    return new SluiceConfig(
+        httpHost,
+        httpPort,
+        dir,
+        apiKeyRw,
+        apiKeyRo,
+        publicUrl,
+        maxBatchBytes,
+        httpInstances,
+        storeInstances,
+        maxResultLimit,
+        uploadSecret,
+        uploadExpirySeconds,
+        uploadMaxBytes,
+        importMaxDecompressedBytes,
+        importMaxRatio,
+        importMaxLineBytes,
+        importBatchRows,
+        importBatchBytes,
+        importWindow,
+        importCommitIntervalMs,
+        importMaxJobs,
+        streamMaxBytes,
+        importKeepSeconds,
+        maxInflightBytes,
+        maxConnections,
+        requestTimeoutSeconds,
+        importMaxQueued,
+        metricsEnabled,
+        logFormat,
+        storeCommitIntervalMs,
+        storeWalMaxBytes,
+        importMaxHistory);
+  }
+
   /** The base URL clients should use to reach this server. */
   public String publicBaseUrl(int actualPort) {
     return publicUrl != null ? publicUrl : "http://" + httpHost + ":" + actualPort;

@@ -97,6 +97,9 @@ public final class ImportVerticle extends VerticleBase {
     http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(30_000).setIdleTimeout(300));
     Files.createDirectories(jobsDir);
     Files.createDirectories(uploadsDir);
+    // Their entries in the data directory: fsyncing a job file's or an upload's directory keeps nothing after a
+    // power loss if the directory itself is gone (no table creation may come after them to fsync it).
+    DurableFiles.fsyncDirectory(config.dataDir());
     loadJobs();
     trimHistory();
     countPhases();
@@ -178,7 +181,7 @@ public final class ImportVerticle extends VerticleBase {
       throw new ApiError(403, "this upload URL was already used (import " + id + " is " + job.phase + ")");
     }
     job.uploading = true;
-    return new JsonObject().put("path", partFile(config.dataDir(), id).toString());
+    return new JsonObject().put("id", id);
   }
 
   private JsonObject uploaded(String id, long bytes) {

@@ -240,7 +240,11 @@ final class PowerLossFileSystem extends FilterFileSystemProvider {
     return real.startsWith(realRoot);
   }
 
-  /** The id of a live path, adopting (and reporting) files that appeared without passing through here. */
+  /**
+   * The id of a live path, adopting (and reporting) files that appeared without passing through here (e.g. written
+   * by Vert.x by their {@code String} name). An adopted file has no durable bytes until a {@code force} through
+   * here, and no durable entry until its directory is forced through here.
+   */
   private synchronized Long idOf(Path real) {
     Long id = live.get(real);
     if (id == null && tracked(real) && Files.exists(real)) {
