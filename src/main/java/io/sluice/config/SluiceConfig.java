@@ -325,7 +325,9 @@ public record SluiceConfig(
         logFormat,
         storeCommitIntervalMs,
         storeWalMaxBytes,
-        importMaxHistory);
+        importMaxHistory,
+        streamIdleTimeoutSeconds,
+        streamMinBytesPerSecond);
   }
 
   /** The base URL clients should use to reach this server. */
