@@ -365,6 +365,16 @@ public final class ImportVerticle extends VerticleBase {
     if (!Files.exists(file)) {
       return Future.failedFuture(new ImportFormatException("the uploaded file is gone; upload it again"));
     }
+    try {
+      // A file that lost bytes since its upload was acknowledged (a storage fault) must not import as fewer rows.
+      long size = Files.size(file);
+      if (size != job.bytes) {
+        return Future.failedFuture(new ImportFormatException("the uploaded file is " + size + " bytes but "
+            + job.bytes + " were acknowledged; the disk lost part of it, upload it again"));
+      }
+    } catch (IOException e) {
+      return Future.failedFuture(new ImportFormatException("cannot read the uploaded file: " + e.getMessage()));
+    }
     return vertx.fileSystem().open(file.toString(), new OpenOptions().setRead(true).setWrite(false))
         .map(f -> new Input(f.setReadBufferSize(64 * 1024), () -> {
           f.pause(); // a failed pipe resumes its source to drain it: stop reading before closing
