@@ -232,7 +232,7 @@ class SluiceModelPropertyTest {
   static final class Delete implements Action.Independent<State> {
     @Override
     public Arbitrary<Transformer<State>> transformer() {
-      return where().optional(0.9).map(where -> Transformer.mutate(
+      return boundedWhere().optional(0.9).map(where -> Transformer.mutate(
           "delete where " + where.map(Where::toString).orElse("(all)"), state -> {
             JsonObject body = new JsonObject().put("from", TABLE);
             where.ifPresent(w -> body.put("where", w.json()));
@@ -255,7 +255,7 @@ class SluiceModelPropertyTest {
       Arbitrary<Integer> order = Arbitraries.integers().between(0, 2); // none, id asc, id desc
       Arbitrary<Integer> offset = Arbitraries.integers().between(0, 12);
       Arbitrary<Integer> limit = Arbitraries.integers().between(0, 12);
-      return Combinators.combine(where().optional(0.8), order, offset.optional(0.8), limit.optional(0.8))
+      return Combinators.combine(boundedWhere().optional(0.8), order, offset.optional(0.8), limit.optional(0.8))
           .as((where, orderBy, off, lim) -> {
             JsonObject query = new JsonObject().put("from", TABLE);
             where.ifPresent(w -> query.put("where", w.json()));
@@ -329,6 +329,24 @@ class SluiceModelPropertyTest {
       }
       return json;
     });
+  }
+
+  /**
+   * Where-clauses within the documented nesting limit (32 levels of objects and arrays; deeper ones are a 400 that
+   * BadInputTest covers), with room to spare so the model never has to count levels as the compiler does.
+   */
+  static Arbitrary<Where> boundedWhere() {
+    return where().filter(where -> depth(where.json()) <= 24);
+  }
+
+  private static int depth(Object json) {
+    if (json instanceof JsonObject object) {
+      return 1 + object.stream().mapToInt(e -> depth(e.getValue())).max().orElse(0);
+    }
+    if (json instanceof JsonArray array) {
+      return 1 + array.stream().mapToInt(SluiceModelPropertyTest::depth).max().orElse(0);
+    }
+    return 0;
   }
 
   static Arbitrary<Where> where() {
