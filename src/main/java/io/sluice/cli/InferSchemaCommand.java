@@ -20,6 +20,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "infer-schema", header = "Guess a table schema from an NDJSON file.", sortOptions = false,
     description = {"Reads up to --sample rows of an NDJSON file (gzipped or not) and prints a guessed Aito table"
         + " schema as JSON on stdout (warnings on stderr). Needs no server.",
+        "If no schema can be guessed (unreadable file, no row objects in the sample), nothing is printed on"
+            + " stdout and the exit code is non-zero, so a redirect never leaves an empty schema behind.",
         "Example: sluice infer-schema data.ndjson.gz > schema.json && curl -X PUT $SLUICE/api/v1/schema/t"
             + " -H \"x-api-key: $KEY\" -d @schema.json"})
 final class InferSchemaCommand implements Callable<Integer> {
@@ -52,8 +54,14 @@ final class InferSchemaCommand implements Callable<Integer> {
     SchemaInference inference = infer(file, sample);
     PrintWriter err = spec.commandLine().getErr();
     inference.warnings().forEach(w -> err.println("warning: " + w));
-    err.println(inference.rows() > 0 ? "inferred from " + inference.rows() + " row(s) of " + file
-        : "sluice: no JSON object rows in the first " + sample + " lines of " + file);
+    if (inference.rows() == 0) {
+      // Nothing on stdout: `infer-schema f > schema.json` must not leave a valid-looking empty schema behind.
+      err.println("sluice: cannot infer a schema: no JSON object rows in the first " + sample + " lines of '"
+          + file + "'");
+      err.flush();
+      return SluiceCli.FAILED;
+    }
+    err.println("inferred from " + inference.rows() + " row(s) of " + file);
     err.flush();
     ObjectNode schema = inference.tableSchema(analyzer);
     if (table != null) {
@@ -64,7 +72,7 @@ final class InferSchemaCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     out.println(SluiceCli.pretty(schema));
     out.flush();
-    return inference.rows() > 0 ? SluiceCli.OK : SluiceCli.FAILED;
+    return SluiceCli.OK;
   }
 
   /**

@@ -221,6 +221,34 @@ class CliTest extends ServerTest {
   }
 
   @Test
+  void inferSchemaFailuresPrintNothingOnStdout() throws IOException {
+    Run missing = run("infer-schema", files.resolve("missing.ndjson").toString());
+    assertThat(missing.code()).as(missing.toString()).isEqualTo(SluiceCli.USAGE);
+    assertThat(missing.err()).contains("cannot read file");
+    assertThat(missing.out()).isEmpty();
+
+    Run directory = run("infer-schema", files.toString());
+    assertThat(directory.code()).as(directory.toString()).isEqualTo(SluiceCli.USAGE);
+    assertThat(directory.out()).isEmpty();
+
+    Run empty = run("infer-schema", write("empty.ndjson", new byte[0]).toString());
+    assertThat(empty.code()).as(empty.toString()).isEqualTo(SluiceCli.FAILED);
+    assertThat(empty.err()).contains("sluice: cannot infer a schema: no JSON object rows");
+    assertThat(empty.out()).isEmpty();
+
+    Run badJson = run("infer-schema", write("bad.ndjson", "not json\n{\"a\": \n[1]\n".getBytes()).toString());
+    assertThat(badJson.code()).as(badJson.toString()).isEqualTo(SluiceCli.FAILED);
+    assertThat(badJson.err()).contains("3 sampled line(s) are not JSON objects").contains("cannot infer a schema");
+    assertThat(badJson.out()).isEmpty();
+
+    byte[] gzip = BenchRows.gzip(BenchRows.ndjson(1, 10, Map.of()));
+    Run corrupt = run("infer-schema", write("corrupt.gz", Arrays.copyOf(gzip, 12)).toString());
+    assertThat(corrupt.code()).as(corrupt.toString()).isEqualTo(SluiceCli.FAILED);
+    assertThat(corrupt.err()).contains("sluice: cannot read");
+    assertThat(corrupt.out()).isEmpty();
+  }
+
+  @Test
   void schemaDeleteAndSearchCommands() {
     assertThat(server.put("/api/v1/schema/customers", new JsonObject("""
         {"type":"table","columns":{"id":{"type":"Int"},"name":{"type":"String"},
