@@ -22,8 +22,9 @@ import picocli.CommandLine.Spec;
  * {@code sluice import FILE --table T}: the file upload flow of docs/api.md §3 (initiate, PUT to the signed URL, trigger,
  * poll) with progress bars, against Sluice or Aito.
  */
-@Command(name = "import", header = "Import an NDJSON file (gzip or plain) with a progress bar.", sortOptions = false,
-    description = {"Imports an NDJSON file (gzipped or plain) into a table through the file API: initiate, PUT the"
+@Command(name = "import", header = "Import an NDJSON, CSV or JSON array file (gzip or plain) with a progress bar.",
+    sortOptions = false,
+    description = {"Imports an NDJSON, CSV or JSON array file (gzipped or plain) into a table through the file API: initiate, PUT the"
         + " file to the signed URL, trigger, then poll until the job finishes, with a progress bar of rows, rows/s"
         + " and ETA on stderr.",
         "A plain file is gzipped to a temporary file first (Aito accepts only gzip; Sluice accepts both).",
@@ -39,8 +40,13 @@ final class ImportCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "FILE", description = "NDJSON file, plain or gzip (detected by content).")
+  @Parameters(index = "0", paramLabel = "FILE",
+      description = "NDJSON, CSV or JSON array file, plain or gzip (detected by content).")
   Path file;
+
+  @Option(names = "--format", paramLabel = "F", defaultValue = "auto",
+      description = InputFormat.HELP + " Sent to the server unless auto (Aito knows only NDJSON).")
+  InputFormat format;
 
   @Option(names = "--table", required = true, paramLabel = "T", description = "Table to import into.")
   String table;
@@ -99,7 +105,11 @@ final class ImportCommand implements Callable<Integer> {
         }
         upload = temporary;
       }
-      JsonNode initiated = client.post(tablePath, ApiClient.JSON.createObjectNode());
+      ObjectNode initiate = ApiClient.JSON.createObjectNode();
+      if (format != InputFormat.auto) {
+        initiate.put("format", format.name()); // auto: no field, so the body stays the one Aito accepts
+      }
+      JsonNode initiated = client.post(tablePath, initiate);
       String id = initiated.path("id").asText();
       String url = initiated.path("url").asText(null);
       if (id.isEmpty() || url == null) {
@@ -132,11 +142,16 @@ final class ImportCommand implements Callable<Integer> {
         throw e;
       }
     }
-    SchemaInference inference = InferSchemaCommand.infer(file, sample);
+    InputFormat resolved = format.resolve(file);
+    String formatWarning = InputFormat.autoWarning(file, format, resolved);
+    if (formatWarning != null) {
+      info("warning: " + formatWarning);
+    }
+    SchemaInference inference = InferSchemaCommand.infer(file, resolved, sample);
     inference.warnings().forEach(w -> info("warning: " + w));
     if (inference.rows() == 0) {
-      throw new ParameterException(spec.commandLine(), "cannot infer a schema: no JSON object rows in the first "
-          + sample + " lines of '" + file + "'");
+      throw new ParameterException(spec.commandLine(), "cannot infer a schema: no " + resolved.rows()
+          + " in the first " + sample + " lines of '" + file + "'");
     }
     ObjectNode schema = inference.tableSchema(analyzer);
     client.put(schemaPath, schema);

@@ -1,7 +1,5 @@
 package io.sluice.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -16,9 +14,11 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code sluice infer-schema FILE}: guesses a table schema from a sample of an NDJSON file. */
-@Command(name = "infer-schema", header = "Guess a table schema from an NDJSON file.", sortOptions = false,
-    description = {"Reads up to --sample rows of an NDJSON file (gzipped or not) and prints a guessed Aito table"
+/** {@code sluice infer-schema FILE}: guesses a table schema from a sample of an NDJSON, CSV or JSON array file. */
+@Command(name = "infer-schema", header = "Guess a table schema from an NDJSON, CSV or JSON array file.",
+    sortOptions = false,
+    description = {"Reads up to --sample rows of an NDJSON, CSV or JSON array file (gzipped or not) and prints a"
+        + " guessed Aito table"
         + " schema as JSON on stdout (warnings on stderr). Needs no server.",
         "If no schema can be guessed (unreadable file, no row objects in the sample), nothing is printed on"
             + " stdout and the exit code is non-zero, so a redirect never leaves an empty schema behind.",
@@ -30,8 +30,12 @@ final class InferSchemaCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "FILE", description = "NDJSON file, plain or gzip (detected by content).")
+  @Parameters(index = "0", paramLabel = "FILE",
+      description = "NDJSON, CSV or JSON array file, plain or gzip (detected by content).")
   Path file;
+
+  @Option(names = "--format", paramLabel = "F", defaultValue = "auto", description = InputFormat.HELP)
+  InputFormat format;
 
   @Option(names = "--table", paramLabel = "T",
       description = "Print {\"schema\": {T: …}} (the shape of GET /api/v1/schema) instead of the table schema alone.")
@@ -51,13 +55,18 @@ final class InferSchemaCommand implements Callable<Integer> {
     if (sample < 1) {
       throw new ParameterException(spec.commandLine(), "--sample must be at least 1");
     }
-    SchemaInference inference = infer(file, sample);
+    InputFormat resolved = format.resolve(file);
+    SchemaInference inference = infer(file, resolved, sample);
     PrintWriter err = spec.commandLine().getErr();
+    String formatWarning = InputFormat.autoWarning(file, format, resolved);
+    if (formatWarning != null) {
+      err.println("warning: " + formatWarning);
+    }
     inference.warnings().forEach(w -> err.println("warning: " + w));
     if (inference.rows() == 0) {
       // Nothing on stdout: `infer-schema f > schema.json` must not leave a valid-looking empty schema behind.
-      err.println("sluice: cannot infer a schema: no JSON object rows in the first " + sample + " lines of '"
-          + file + "'");
+      err.println("sluice: cannot infer a schema: no " + resolved.rows() + " in the first " + sample
+          + " lines of '" + file + "'");
       err.flush();
       return SluiceCli.FAILED;
     }
@@ -76,35 +85,19 @@ final class InferSchemaCommand implements Callable<Integer> {
   }
 
   /**
-   * Feeds the first {@code sampleRows} non-blank lines of the file to a {@link SchemaInference}; a file damaged
-   * after some rows gives a guess from those rows, with a warning.
+   * Feeds the first {@code sampleRows} non-blank records of the file (read as {@code format}, not auto) to a
+   * {@link SchemaInference}; a file damaged after some rows gives a guess from those rows, with a warning.
    */
-  static SchemaInference infer(Path file, long sampleRows) throws IOException {
+  static SchemaInference infer(Path file, InputFormat format, long sampleRows) throws IOException {
     SchemaInference inference = new SchemaInference();
-    long lineNumber = 0;
-    try (BufferedReader lines = NdjsonFiles.openLines(file)) {
-      long sampled = 0;
-      String line;
-      while (sampled < sampleRows && (line = lines.readLine()) != null) {
-        lineNumber++;
-        if (line.isBlank()) {
-          continue;
-        }
-        sampled++;
-        JsonNode row;
-        try {
-          row = ApiClient.JSON.readTree(line);
-        } catch (JsonProcessingException e) {
-          inference.addUnparseable(lineNumber);
-          continue;
-        }
-        inference.add(row, lineNumber);
-      }
+    long[] line = {0};
+    try (BufferedReader in = NdjsonFiles.openLines(file)) {
+      format.sample(in, sampleRows, inference, line);
     } catch (IOException e) {
       if (inference.rows() == 0) {
         throw new IOException("cannot read '" + file + "': " + e.getMessage(), e);
       }
-      inference.damaged(lineNumber + 1, e.getMessage());
+      inference.damaged(line[0] + 1, e.getMessage());
     }
     return inference;
   }

@@ -26,9 +26,21 @@ final class NdjsonFiles {
     }
   }
 
-  /** The decompressed content (multi-member gzip or plain) as UTF-8 lines. */
+  /** The decompressed content (multi-member gzip or plain) as UTF-8 lines, without a leading byte order mark. */
   static BufferedReader openLines(Path file) throws IOException {
-    return new BufferedReader(new InputStreamReader(open(file, null, BUFFER), StandardCharsets.UTF_8), BUFFER);
+    BufferedReader reader =
+        new BufferedReader(new InputStreamReader(open(file, null, BUFFER), StandardCharsets.UTF_8), BUFFER);
+    try {
+      // The server skips a UTF-8 byte order mark (Windows exports); it would otherwise glue onto the first key.
+      reader.mark(1);
+      if (reader.read() != '\uFEFF') {
+        reader.reset();
+      }
+    } catch (IOException e) {
+      reader.close();
+      throw e;
+    }
+    return reader;
   }
 
   /** gzipBuffer: compressed bytes read ahead at a time (small when the bytes consumed must be known closely). */

@@ -61,6 +61,7 @@ public final class SchemaInference {
   private long skipped;
   private long firstSkippedLine;
   private String damage;
+  private String skippedWhat = "are not JSON objects";
 
   /** Adds one sampled row; a non-object is counted as skipped (with its 1-based line number). */
   public void add(JsonNode row, long line) {
@@ -81,6 +82,11 @@ public final class SchemaInference {
   /** Counts a line that is not JSON at all. */
   public void addUnparseable(long line) {
     add(null, line);
+  }
+
+  /** How skipped lines are described in the warning (e.g. CSV records whose field count is wrong). */
+  public void describeSkipped(String what) {
+    skippedWhat = what;
   }
 
   /** The file could not be read past this line (a truncated or corrupt gzip): the guess is from the rows before. */
@@ -114,7 +120,7 @@ public final class SchemaInference {
       warnings.add(damage);
     }
     if (skipped > 0) {
-      warnings.add(skipped + " sampled line(s) are not JSON objects and were skipped (first: line "
+      warnings.add(skipped + " sampled line(s) " + skippedWhat + " and were skipped (first: line "
           + firstSkippedLine + ")");
     }
     fields.forEach((name, stats) -> {

@@ -54,6 +54,7 @@ public final class SluiceCli implements Callable<Integer> {
 
   public static CommandLine commandLine(SluiceCli cli) {
     CommandLine commandLine = new CommandLine(cli);
+    commandLine.setCaseInsensitiveEnumValuesAllowed(true); // --format CSV as well as csv
     commandLine.setExecutionExceptionHandler(SluiceCli::handle);
     commandLine.setParameterExceptionHandler(SluiceCli::usageError);
     commandLine.getSubcommands().get("infer-schema").getCommandSpec().usageMessage()

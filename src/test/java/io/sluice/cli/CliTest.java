@@ -236,16 +236,69 @@ class CliTest extends ServerTest {
     assertThat(empty.err()).contains("sluice: cannot infer a schema: no JSON object rows");
     assertThat(empty.out()).isEmpty();
 
-    Run badJson = run("infer-schema", write("bad.ndjson", "not json\n{\"a\": \n[1]\n".getBytes()).toString());
+    Run badJson = run("infer-schema", write("bad.ndjson", "{\"a\": \nnot json\n[1]\n".getBytes()).toString());
     assertThat(badJson.code()).as(badJson.toString()).isEqualTo(SluiceCli.FAILED);
     assertThat(badJson.err()).contains("3 sampled line(s) are not JSON objects").contains("cannot infer a schema");
     assertThat(badJson.out()).isEmpty();
+    Run notJson = run("infer-schema", write("text.ndjson", "not json\n".getBytes()).toString());
+    assertThat(notJson.err()).as("auto decides by content, as the server does, but says so")
+        .contains("warning: ").contains("read as CSV");
 
     byte[] gzip = BenchRows.gzip(BenchRows.ndjson(1, 10, Map.of()));
     Run corrupt = run("infer-schema", write("corrupt.gz", Arrays.copyOf(gzip, 12)).toString());
     assertThat(corrupt.code()).as(corrupt.toString()).isEqualTo(SluiceCli.FAILED);
     assertThat(corrupt.err()).contains("sluice: cannot read");
     assertThat(corrupt.out()).isEmpty();
+  }
+
+  @Test
+  void csvAndJsonArrayFilesAreInferredAndImported() throws IOException {
+    StringBuilder csv = new StringBuilder("\uFEFFid, big,price,flag,code,note,maybe\r\n");
+    for (int i = 0; i < 40; i++) {
+      csv.append(i).append(',').append(5_000_000_000L + i).append(',').append(i % 2 == 0 ? "" + i : i + ".5")
+          .append(',').append(i % 3 == 0 ? "TRUE" : "false").append(",C-").append(i)
+          .append(",\"line one of ").append(i).append(",\nand \"\"two\"\"\",").append(i % 4 == 0 ? "" : "x")
+          .append("\r\n");
+    }
+    csv.append("\n41,1\n"); // a blank record, then one with too few fields (lines 82 and 83)
+    Path file = write("rows.csv", csv.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+    Run run = run("infer-schema", file.toString());
+
+    assertThat(run.code()).as(run.toString()).isZero();
+    JsonNode columns = run.json().get("columns");
+    assertThat(columns.get("id").toString()).isEqualTo("{\"type\":\"Int\",\"nullable\":false}");
+    assertThat(columns.get("big").get("type").asText()).as("header names trimmed").isEqualTo("Long");
+    assertThat(columns.get("price").get("type").asText()).isEqualTo("Decimal");
+    assertThat(columns.get("flag").get("type").asText()).isEqualTo("Boolean");
+    assertThat(columns.get("code").get("type").asText()).isEqualTo("String");
+    assertThat(columns.get("note").get("type").asText()).as("quoted newlines kept").isEqualTo("Text");
+    assertThat(columns.get("maybe").toString()).as("an empty field is null")
+        .isEqualTo("{\"type\":\"String\",\"nullable\":true}");
+    assertThat(run.err()).contains("inferred from 40 row(s)")
+        .contains("1 sampled line(s) are not CSV records with as many fields as the header and were skipped"
+            + " (first: line 83)");
+
+    Run forced = run("infer-schema", file.toString(), "--format", "NDJSON");
+    assertThat(forced.code()).as(forced.toString()).isEqualTo(SluiceCli.FAILED);
+    assertThat(forced.err()).contains("no JSON object rows");
+    assertThat(forced.out()).isEmpty();
+
+    Run imported = client("import", file.toString(), "--table", "fromcsv", "--create-schema", "-q");
+    assertThat(imported.code()).as(imported.toString()).isZero();
+    assertThat(imported.out()).contains("40 rows stored in table 'fromcsv', 1 lines rejected");
+    assertThat(count("fromcsv")).isEqualTo(40);
+
+    Path array = write("rows.json", " [{\"a\": 1, \"b\": \"x\"},\n {\"a\": 2.5, \"b\": null}, 3]".getBytes());
+    Run json = run("infer-schema", array.toString(), "--format", "json");
+    assertThat(json.code()).as(json.toString()).isZero();
+    assertThat(json.json().get("columns").toString())
+        .isEqualTo("{\"a\":{\"type\":\"Decimal\",\"nullable\":false},\"b\":{\"type\":\"String\",\"nullable\":true}}");
+    assertThat(json.err()).contains("1 sampled line(s) are not JSON objects and were skipped (first: line 3)");
+    Run jsonImport = client("import", array.toString(), "--table", "fromjson", "--create-schema", "-q",
+        "--format", "json");
+    assertThat(jsonImport.code()).as(jsonImport.toString()).isZero();
+    assertThat(count("fromjson")).isEqualTo(2);
   }
 
   @Test
