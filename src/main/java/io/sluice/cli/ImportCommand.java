@@ -30,7 +30,8 @@ import picocli.CommandLine.Spec;
         "A plain file is gzipped to a temporary file first (Aito accepts only gzip; Sluice accepts both).",
         "The row total behind the ETA is estimated from the lines in the first --sample rows and the bytes they"
             + " take, so it is marked '≈' unless the whole file fit in the sample.",
-        "Rejected lines do not stop the import: they are reported at the end (the server keeps the last 50)."
+        "Rejected lines do not stop the import: they are reported at the end (the server keeps the last 50);"
+            + " --max-rejected turns too many into exit code " + SluiceCli.TOO_MANY_REJECTED + ", --rejects saves them."
             + " Interrupting the command does not stop a triggered import: poll GET"
             + " /api/v1/data/{table}/file/{id} (the id is printed first)."})
 final class ImportCommand implements Callable<Integer> {
@@ -66,6 +67,17 @@ final class ImportCommand implements Callable<Integer> {
       description = "With --create-schema: analyzer of every Text column. Default: guessed.")
   String analyzer;
 
+  @Option(names = "--max-rejected", paramLabel = "N",
+      description = {"Exit with code " + SluiceCli.TOO_MANY_REJECTED + " when more than N lines were rejected (the"
+          + " status's failedCount). The import is not undone: the other rows stay stored. Default: no limit."})
+  Long maxRejected;
+
+  @Option(names = "--rejects", paramLabel = "FILE",
+      description = {"Write the rejected lines the final status reports to FILE as NDJSON, one"
+          + " {\"line\": n, \"message\": …, \"row\": …} per line (empty if none). The server keeps only the last 50"
+          + " failing lines, so with more rejections FILE holds the last 50 (a warning says so)."})
+  Path rejects;
+
   @Option(names = {"-q", "--quiet"}, description = "No progress bars.")
   boolean quiet;
 
@@ -81,6 +93,9 @@ final class ImportCommand implements Callable<Integer> {
     InferSchemaCommand.requireReadable(spec, file);
     if (sample < 1 || pollMillis < 1) {
       throw new ParameterException(spec.commandLine(), "--sample and --poll-interval must be at least 1");
+    }
+    if (maxRejected != null && maxRejected < 0) {
+      throw new ParameterException(spec.commandLine(), "--max-rejected must be at least 0");
     }
     ApiClient client = api.client(spec, root.env);
     out = spec.commandLine().getOut();
@@ -197,7 +212,7 @@ final class ImportCommand implements Callable<Integer> {
     }
   }
 
-  private int report(String id, JsonNode status) {
+  private int report(String id, JsonNode status) throws IOException {
     JsonNode s = status.path("status");
     JsonNode errors = status.path("errors");
     String phase = s.path("phase").asText("");
@@ -219,8 +234,38 @@ final class ImportCommand implements Callable<Integer> {
       err.println((ok ? "warning: " : "sluice: ") + errors.path("message").asText("(no message)"));
       SluiceCli.printErrors(err, errors.path("rows"));
     }
+    if (rejects != null) {
+      writeRejects(errors.path("rows"), failed);
+    }
     err.flush();
-    return ok ? SluiceCli.OK : SluiceCli.FAILED;
+    if (!ok) {
+      return SluiceCli.FAILED;
+    }
+    if (maxRejected != null && failed > maxRejected) {
+      err.println(String.format(Locale.ROOT, "sluice: %,d lines rejected, more than --max-rejected %,d", failed,
+          maxRejected));
+      err.flush();
+      return SluiceCli.TOO_MANY_REJECTED;
+    }
+    return SluiceCli.OK;
+  }
+
+  /** The rejected lines the status lists, as the server reported them, one JSON object per line. */
+  private void writeRejects(JsonNode rows, long failed) throws IOException {
+    long written = 0;
+    try (var writer = Files.newBufferedWriter(rejects, java.nio.charset.StandardCharsets.UTF_8)) {
+      if (rows.isArray()) {
+        for (JsonNode row : rows) {
+          writer.write(row.toString());
+          writer.write('\n');
+          written++;
+        }
+      }
+    }
+    if (written < failed) {
+      err.println(String.format(Locale.ROOT, "warning: %s holds the last %,d of the %,d rejected lines (the server"
+          + " keeps only the last 50)", rejects, written, failed));
+    }
   }
 
   private ProgressBar byteBar(String task, long bytes) {

@@ -29,12 +29,14 @@ import picocli.CommandLine.Spec;
         "0:success",
         "1:the import finished in error (FinishedInError), or a local file could not be read",
         "2:usage error (bad option, missing file or API key, --where that is not a JSON object)",
-        "3:the server refused a request (its message is printed) or could not be reached"})
+        "3:the server refused a request (its message is printed) or could not be reached",
+        "4:import: more lines were rejected than --max-rejected allows (the other rows are stored)"})
 public final class SluiceCli implements Callable<Integer> {
   public static final int OK = 0;
   public static final int FAILED = 1;
   public static final int USAGE = 2;
   public static final int REQUEST_FAILED = 3;
+  public static final int TOO_MANY_REJECTED = 4;
 
   final Map<String, String> env;
   final boolean interactive;

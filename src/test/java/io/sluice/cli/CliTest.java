@@ -14,6 +14,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -299,6 +300,58 @@ class CliTest extends ServerTest {
         "--format", "json");
     assertThat(jsonImport.code()).as(jsonImport.toString()).isZero();
     assertThat(count("fromjson")).isEqualTo(2);
+  }
+
+  @Test
+  void maxRejectedAndRejectsFile() throws IOException {
+    assertThat(server.put("/api/v1/schema/items", BenchRows.SCHEMA).status()).isEqualTo(200);
+    Path few = write("few.ndjson.gz", BenchRows.gzip(BenchRows.ndjson(3, 600,
+        Map.of(4, "{\"id\": \"four\"}", 99, "not json", 500, "[1]"))));
+    Path rejects = files.resolve("rejects.ndjson");
+
+    Run tooMany = client("import", few.toString(), "--table", "items", "-q", "--max-rejected", "2",
+        "--rejects", rejects.toString());
+    assertThat(tooMany.code()).as(tooMany.toString()).isEqualTo(SluiceCli.TOO_MANY_REJECTED);
+    assertThat(tooMany.out()).contains("597 rows stored");
+    assertThat(tooMany.err()).contains("sluice: 3 lines rejected, more than --max-rejected 2");
+    List<JsonNode> lines = readNdjson(rejects);
+    assertThat(lines).extracting(l -> l.get("line").asLong()).containsExactly(5L, 100L, 501L);
+    assertThat(lines.get(1).get("row").asText()).isEqualTo("not json");
+    assertThat(lines).allSatisfy(l -> assertThat(l.get("message").asText()).isNotEmpty());
+
+    Run enough = client("import", few.toString(), "--table", "items", "-q", "--max-rejected", "3",
+        "--rejects", rejects.toString());
+    assertThat(enough.code()).as(enough.toString()).isZero();
+    assertThat(readNdjson(rejects)).hasSize(3);
+
+    Map<Integer, String> bad = new java.util.HashMap<>();
+    for (int i = 1; i <= 60; i++) {
+      bad.put(i * 10 - 1, "bad " + i);
+    }
+    Path many = write("many.ndjson.gz", BenchRows.gzip(BenchRows.ndjson(4, 1000, bad)));
+    Run truncated = client("import", many.toString(), "--table", "items", "-q", "--rejects", rejects.toString());
+    assertThat(truncated.code()).as("no --max-rejected: no limit").isZero();
+    assertThat(truncated.err()).contains("holds the last 50 of the 60 rejected lines");
+    assertThat(readNdjson(rejects)).extracting(l -> l.get("line").asLong()).hasSize(50).startsWith(110L)
+        .endsWith(600L);
+
+    Path clean = write("clean.ndjson.gz", BenchRows.gzip(BenchRows.ndjson(5, 10, Map.of())));
+    Run none = client("import", clean.toString(), "--table", "items", "-q", "--max-rejected", "0",
+        "--rejects", rejects.toString());
+    assertThat(none.code()).as(none.toString()).isZero();
+    assertThat(Files.size(rejects)).isZero();
+
+    String help = run("import", "--help").out().replaceAll("\\s+", " ");
+    assertThat(help).contains("--max-rejected=N Exit with code 4 when more than N lines were rejected")
+        .contains("keeps only the last 50");
+  }
+
+  static List<JsonNode> readNdjson(Path file) throws IOException {
+    List<JsonNode> rows = new java.util.ArrayList<>();
+    for (String line : Files.readAllLines(file)) {
+      rows.add(ApiClient.JSON.readTree(line));
+    }
+    return rows;
   }
 
   @Test
