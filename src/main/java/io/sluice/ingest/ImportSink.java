@@ -5,6 +5,7 @@ import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
 import io.sluice.errors.ApiError;
 import io.sluice.metrics.Metrics;
+import io.sluice.store.TableStore;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -423,7 +424,7 @@ public final class ImportSink implements WriteStream<Buffer> {
     if (ended && inFlight == 0 && !syncing && pending.isEmpty()) {
       if (failure == null) {
         done.tryComplete();
-      } else if (failure instanceof ApiError error && io.sluice.store.LuceneStore.TABLE_REPLACED.equals(error.errorCause())) {
+      } else if (failure instanceof ApiError error && TableStore.TABLE_REPLACED.equals(error.errorCause())) {
         // Whatever this import stored went with the old table: the status must not count it.
         long lost = progress.lost();
         done.tryFail(new ApiError(409, error.getMessage() + "; the " + lost + " rows it had stored went with it,"

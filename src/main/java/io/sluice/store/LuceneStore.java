@@ -233,11 +233,8 @@ public final class LuceneStore implements TableStore {
       }
     }
     throw new ApiError(409, "table '" + table + "' was dropped or replaced while the import ran", null,
-        TABLE_REPLACED);
+        TableStore.TABLE_REPLACED);
   }
-
-  /** The x-error-cause of an import whose table was dropped or replaced under it. */
-  public static final String TABLE_REPLACED = "TableReplaced";
 
   @Override
   public JsonObject putTable(String table, JsonObject body) {
@@ -1185,7 +1182,7 @@ public final class LuceneStore implements TableStore {
     } catch (UncheckedIOException e) {
       catalogFailure = e;
       LOG.error("writing the catalog failed; writes are refused until restart", e);
-      throw TableIndex.storageError(e, "the catalog could not be stored, writes are refused until restart: ");
+      checkCatalog();
     }
   }
 

@@ -9,6 +9,8 @@ import io.vertx.core.json.JsonObject;
  * durable. Failures are {@link io.sluice.errors.ApiError}s carrying their HTTP status.
  */
 public interface TableStore extends AutoCloseable {
+  /** The x-error-cause of an import batch or sync whose table was dropped or replaced since the import began. */
+  String TABLE_REPLACED = "TableReplaced";
 
   JsonObject schema();
 

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(TestSeeds.class)
 @ExtendWith(VertxExtension.class)
-class LargeImportTest {
+public class LargeImportTest {
   private static final int MILLION = 1_000_000;
 
   @TempDir
@@ -130,12 +130,12 @@ class LargeImportTest {
 
   // ---------------------------------------------------------------- helpers
 
-  interface RowMaker {
+  public interface RowMaker {
     String row(Random random, int id);
   }
 
   /** Writes count NDJSON rows, gzip level 1 (fast); returns the decompressed size. */
-  static long writeGzip(Path file, int count, long seed, RowMaker rows) throws IOException {
+  public static long writeGzip(Path file, int count, long seed, RowMaker rows) throws IOException {
     Random random = new Random(seed);
     long bytes = 0;
     try (OutputStream out = new GZIPOutputStream(new BufferedOutputStream(Files.newOutputStream(file), 1 << 16),

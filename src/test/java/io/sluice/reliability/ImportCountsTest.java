@@ -4,21 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.BenchRows;
 import io.sluice.ForkedServer;
+import io.sluice.ingest.LargeImportTest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
-import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,7 +33,7 @@ class ImportCountsTest {
   @Test
   void statusNeverCountsRowsACrashLoses() throws IOException {
     Path file = tmp.resolve("rows.ndjson.gz");
-    writeGzip(file);
+    LargeImportTest.writeGzip(file, ROWS, 7, BenchRows::row);
     // No commit before the import's end: every row it reports before then is indexed, not yet durable.
     Map<String, String> env = Map.of("SLUICE_IMPORT_BATCH_ROWS", "1000",
         "SLUICE_IMPORT_COMMIT_INTERVAL_MS", "600000");
@@ -108,20 +104,5 @@ class ImportCountsTest {
   private static long count(ForkedServer server, JsonObject where) {
     return server.call("POST", "/api/v1/_search", new JsonObject().put("from", "items").put("where", where)
         .put("limit", 0)).getLong("total");
-  }
-
-  private static void writeGzip(Path file) throws IOException {
-    Random random = new Random(7);
-    try (OutputStream out = new GZIPOutputStream(new BufferedOutputStream(Files.newOutputStream(file), 1 << 16))) {
-      StringBuilder chunk = new StringBuilder();
-      for (int id = 0; id < ROWS; id++) {
-        chunk.append(BenchRows.row(random, id)).append('\n');
-        if (chunk.length() > 1 << 16) {
-          out.write(chunk.toString().getBytes(StandardCharsets.UTF_8));
-          chunk.setLength(0);
-        }
-      }
-      out.write(chunk.toString().getBytes(StandardCharsets.UTF_8));
-    }
   }
 }
