@@ -1,0 +1,95 @@
+package io.sluice.engine;
+
+import io.sluice.schema.TableSchema;
+import io.vertx.core.Future;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedSet;
+
+/**
+ * What Sluice needs of a database, below everything that is Aito's: tables by internal id ({@link TableDef}),
+ * typed rows ({@link Row}), predicates ({@link Predicate}), sort keys ({@link Order}) and import checkpoints
+ * ({@link Checkpoint}). No HTTP status, no Aito JSON, no user-facing validation: the core
+ * ({@code io.sluice.core}) does those once for every engine and holds the catalog lock, so an engine never sees
+ * two schema changes at once, nor a schema change during a write to the same table.
+ *
+ * <p>Threading: callers are worker threads; methods may block. Writes return a future completed once the write
+ * is durable (on disk, or committed by the database) — never before. Failures are {@link StorageException}s.
+ */
+public interface StorageEngine extends AutoCloseable {
+
+  // ------------------------------------------------------------------ catalog
+
+  /** The catalog as last saved: table name → definition, in the order tables were created. */
+  Map<String, TableDef> loadCatalog();
+
+  /**
+   * Stores the whole catalog durably (atomically: after a crash the old or the new one is read). A failure is
+   * final for this engine instance ({@link #failure} reports it): what is stored is no longer known.
+   */
+  void saveCatalog(Map<String, TableDef> tables);
+
+  /** Creates empty storage for a table id not yet in the catalog. */
+  void createTable(TableDef table);
+
+  /** Fills the (just created) storage of {@code to} with every row of {@code fromId}, with their order and marks. */
+  void copyRows(String fromId, TableDef to);
+
+  /**
+   * Fills the (just created) storage of {@code to} with every row of {@code fromId} without column
+   * {@code droppedColumn}, keeping order and import marks (the rows' sources lose the column too).
+   */
+  void copyRowsWithout(String fromId, TableDef to, String droppedColumn);
+
+  /** A nullable column was added to a table (existing rows hold null in it). */
+  void addColumn(String id, TableSchema updated);
+
+  /** Deletes a table's storage. The table is no longer in the saved catalog. */
+  void dropTable(String id);
+
+  /** Deletes storage no table of the catalog refers to (left by a crash during a schema change). */
+  void dropOrphans(Set<String> knownIds);
+
+  long rowCount(String id);
+
+  // ------------------------------------------------------------------ writes
+
+  /**
+   * Appends rows. With a checkpoint, the rows and the checkpoint are stored in one commit. With {@code deferred},
+   * the future completes once the rows are added but maybe not yet durable: the caller then {@link #sync}s
+   * before it counts them (imports batch their commits so).
+   */
+  Future<Void> append(TableDef table, RowBatch rows, Checkpoint checkpoint, boolean deferred);
+
+  /** Completes once everything appended to the table before the call is durable. */
+  Future<Void> sync(String id);
+
+  /** Deletes the matching rows; completes with how many, once durable. */
+  Future<Long> delete(TableDef table, Predicate where);
+
+  Future<Void> optimize(String id);
+
+  // ------------------------------------------------------------------ reads (never queued behind writes)
+
+  /**
+   * The rows matching {@code where}, ordered by {@code order} (empty: insertion order), skipping {@code offset},
+   * at most {@code limit}; the total counts every match. Sees every write whose future has completed.
+   */
+  Page search(TableDef table, Predicate where, List<Order> order, int offset, int limit);
+
+  /** The distinct non-null values of {@code column} in the matching rows, typed as {@link Row} says (String for
+   * String/Text): a link's keys. */
+  Set<Object> values(TableDef table, Predicate where, String column);
+
+  /** The batch numbers of import job {@code job} already stored in the table. */
+  SortedSet<Long> importedBatches(String id, String job);
+
+  // ------------------------------------------------------------------ health
+
+  /** Null when healthy, else why writes are refused (never a secret). */
+  String failure();
+
+  @Override
+  void close();
+}
