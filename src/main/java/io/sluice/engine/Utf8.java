@@ -36,6 +36,22 @@ public final class Utf8 {
     return length;
   }
 
+  /** Equal when the bytes are (wherever they lie). */
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof Utf8 that && java.util.Arrays.equals(bytes, offset, offset + length,
+        that.bytes, that.offset, that.offset + that.length);
+  }
+
+  @Override
+  public int hashCode() {
+    int hash = 1;
+    for (int i = offset; i < offset + length; i++) {
+      hash = 31 * hash + bytes[i];
+    }
+    return hash;
+  }
+
   @Override
   public String toString() {
     String decoded = text;

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.engine.Row;
+import io.sluice.engine.RowBatch;
 import io.sluice.errors.ApiError;
 import io.sluice.schema.TableSchema;
 import io.vertx.core.json.JsonArray;
@@ -41,12 +43,12 @@ public final class BatchParser {
    * The rows of the body, read once into typed values, if every one of them is plainly valid; null otherwise
    * (as {@link #plainCount} answers -1). For bodies small enough to hold parsed: it saves the second read.
    */
-  public static List<ParsedRow> plainParsed(TableSchema schema, byte[] body) {
-    List<ParsedRow> rows = new java.util.ArrayList<>();
+  public static List<Row> plainParsed(TableSchema schema, byte[] body) {
+    List<Row> rows = new java.util.ArrayList<>();
     return plainScan(schema, body, rows) < 0 ? null : rows;
   }
 
-  private static int plainScan(TableSchema schema, byte[] body, List<ParsedRow> rows) {
+  private static int plainScan(TableSchema schema, byte[] body, List<Row> rows) {
     if (Json.notUtf8(body, 0, body.length) != null || TextCheck.check(body, 0, body.length) != null) {
       return -1; // the tree path refuses it with a clear 400
     }
@@ -65,7 +67,7 @@ public final class BatchParser {
         }
         if (rows != null) {
           int end = (int) parser.currentLocation().getByteOffset();
-          rows.add(new ParsedRow(null, Arrays.copyOfRange(body, start, end), values));
+          rows.add(new Row(values, Arrays.copyOfRange(body, start, end)));
         }
         count++;
       }
@@ -79,20 +81,20 @@ public final class BatchParser {
   }
 
   /** The rows of an already validated array body, parsed one at a time as they are iterated. */
-  public static Iterable<ParsedRow> rows(byte[] body) {
-    return rows(null, body);
+  public static Iterable<Row> rows(TableSchema schema, byte[] body) {
+    return rows(schema, null, body);
   }
 
   /**
    * The rows of a body that {@link #plainCount} accepted, read one at a time into typed values (no trees) as they
    * are iterated.
    */
-  public static Iterable<ParsedRow> plainRows(TableSchema schema, byte[] body) {
-    return rows(new RowReader(schema), body);
+  public static Iterable<Row> plainRows(TableSchema schema, byte[] body) {
+    return rows(schema, new RowReader(schema), body);
   }
 
   /** reader: null to parse trees (after {@link #validateArray}), else the fast path (after {@link #plainCount}). */
-  private static Iterable<ParsedRow> rows(RowReader reader, byte[] body) {
+  private static Iterable<Row> rows(TableSchema schema, RowReader reader, byte[] body) {
     return () -> new java.util.Iterator<>() {
       private final JsonParser parser = open();
       private JsonToken next = advance();
@@ -121,13 +123,13 @@ public final class BatchParser {
       }
 
       @Override
-      public ParsedRow next() {
+      public Row next() {
         try {
           int start = (int) parser.currentTokenLocation().getByteOffset();
-          JsonNode row = null;
+          JsonNode tree = null;
           Object[] values = null;
           if (reader == null) {
-            row = Json.MAPPER.readTree(parser);
+            tree = Json.MAPPER.readTree(parser);
           } else {
             values = reader.read(parser, body, 0);
             if (values == null) {
@@ -136,7 +138,8 @@ public final class BatchParser {
           }
           int end = (int) parser.currentLocation().getByteOffset();
           next = advance();
-          return new ParsedRow(row, Arrays.copyOfRange(body, start, end), values);
+          byte[] source = Arrays.copyOfRange(body, start, end);
+          return values != null ? new Row(values, source) : RowValues.of(schema, tree, source);
         } catch (IOException e) {
           throw new IllegalStateException("the body was validated before", e);
         }
@@ -145,7 +148,7 @@ public final class BatchParser {
   }
 
   /** Validates every row; collects the valid ones into {@code rows} unless it is null. Returns the row count. */
-  private static int parse(String table, TableSchema schema, byte[] body, List<ParsedRow> rows) {
+  private static int parse(String table, TableSchema schema, byte[] body, List<Row> rows) {
     int count = 0;
     JsonArray errors = new JsonArray();
     int invalid = 0;
@@ -178,7 +181,7 @@ public final class BatchParser {
             errors.add(rowError(index, problem));
           }
         } else if (rows != null) {
-          rows.add(new ParsedRow(row, Arrays.copyOfRange(body, start, end)));
+          rows.add(RowValues.of(schema, row, Arrays.copyOfRange(body, start, end)));
         }
         count++;
         index++;
@@ -200,7 +203,18 @@ public final class BatchParser {
     return count;
   }
 
-  public static ParsedRow parseOne(String table, TableSchema schema, byte[] body) {
+  /**
+   * The rows of a logged write again ({@link io.sluice.engine.RowDecoder}): the body was valid when it was
+   * logged, so it reads the same rows, by the fast path when it can.
+   */
+  public static Iterable<Row> redo(TableSchema schema, RowBatch.Redo redo) {
+    if (!redo.batch()) {
+      return List.of(parseOne("(log)", schema, redo.body()));
+    }
+    return plainCount(schema, redo.body()) >= 0 ? plainRows(schema, redo.body()) : rows(schema, redo.body());
+  }
+
+  public static Row parseOne(String table, TableSchema schema, byte[] body) {
     JsonNode row;
     String notUtf8 = Json.notUtf8(body, 0, body.length);
     if (notUtf8 != null) {
@@ -222,7 +236,7 @@ public final class BatchParser {
       throw new ApiError(400, "invalid row for table '" + table + "': " + problem.message(),
           new JsonArray().add(rowError(0, problem)));
     }
-    return new ParsedRow(row, compact(row, body));
+    return RowValues.of(schema, row, compact(row, body));
   }
 
   private static byte[] compact(JsonNode row, byte[] body) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.engine.Row;
 import io.sluice.schema.TableSchema;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -21,7 +22,7 @@ public final class LineBatchParser {
   public static final int MAX_REPORTED_ROW_CHARS = 1000;
 
   /** Valid rows, and for the bad lines their count and a report of each (all of them: a batch is small). */
-  public record Result(List<ParsedRow> rows, int failedCount, JsonArray failures) {
+  public record Result(List<Row> rows, int failedCount, JsonArray failures) {
   }
 
   private LineBatchParser() {
@@ -29,14 +30,14 @@ public final class LineBatchParser {
 
   /** payload: the batch's lines separated by '\n'; blank lines are skipped but still counted. */
   public static Result parse(String table, TableSchema schema, byte[] payload, long firstLine) {
-    List<ParsedRow> plain = plainLines(new RowReader(schema), payload);
+    List<Row> plain = plainLines(new RowReader(schema), payload);
     return plain != null ? new Result(plain, 0, new JsonArray()) : lineByLine(table, schema, payload, firstLine);
   }
 
   /** What {@link #parse} answers, always reading line by line (tests compare the two). */
   static Result lineByLine(String table, TableSchema schema, byte[] payload, long firstLine) {
     RowReader reader = new RowReader(schema);
-    List<ParsedRow> rows = new ArrayList<>();
+    List<Row> rows = new ArrayList<>();
     JsonArray failures = new JsonArray();
     long lineNumber = firstLine;
     int start = 0;
@@ -56,11 +57,11 @@ public final class LineBatchParser {
    * line, a row over several lines, a byte order mark, a bad row...), and then {@link #parse} reads the batch
    * line by line, which reports exactly what is wrong where.
    */
-  private static List<ParsedRow> plainLines(RowReader reader, byte[] payload) {
+  private static List<Row> plainLines(RowReader reader, byte[] payload) {
     if (TextCheck.check(payload, 0, payload.length) != null) {
       return null; // line by line reports the line and column
     }
-    List<ParsedRow> rows = new ArrayList<>();
+    List<Row> rows = new ArrayList<>();
     try (JsonParser parser = Json.FAST_ROWS.createParser(payload)) {
       int next = 0; // first byte after the last row's line
       JsonToken token;
@@ -90,7 +91,7 @@ public final class LineBatchParser {
             return null;
           }
         }
-        rows.add(new ParsedRow(null, Arrays.copyOfRange(payload, start, end), values));
+        rows.add(new Row(values, Arrays.copyOfRange(payload, start, end)));
       }
       for (int i = next; i < payload.length; i++) {
         if (payload[i] != '\n' && !isBlank(payload[i])) {
@@ -104,7 +105,7 @@ public final class LineBatchParser {
   }
 
   private static void parseLine(String table, TableSchema schema, RowReader reader, byte[] payload, int start,
-      int end, long lineNumber, List<ParsedRow> rows, JsonArray failures) {
+      int end, long lineNumber, List<Row> rows, JsonArray failures) {
     int lineStart = start;
     while (start < end && isBlank(payload[start])) {
       start++;
@@ -128,7 +129,7 @@ public final class LineBatchParser {
     TextCheck.Problem text = notUtf8 == null ? TextCheck.check(payload, start, end - start) : null;
     Object[] values = notUtf8 == null && text == null ? fastRead(reader, payload, start, end) : null;
     if (values != null) {
-      rows.add(new ParsedRow(null, Arrays.copyOfRange(payload, start, end), values));
+      rows.add(new Row(values, Arrays.copyOfRange(payload, start, end)));
       return;
     }
     JsonNode row;
@@ -154,7 +155,7 @@ public final class LineBatchParser {
       failures.add(failure(lineNumber, problem.message(), payload, start, end));
       return;
     }
-    rows.add(new ParsedRow(row, Arrays.copyOfRange(payload, start, end)));
+    rows.add(RowValues.of(schema, row, Arrays.copyOfRange(payload, start, end)));
   }
 
   /** The row's values by the fast path, or null when the line needs the tree path (to report its problem). */

@@ -2,22 +2,23 @@ package io.sluice.ingest;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.sluice.engine.Utf8;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.ColumnType;
 import io.sluice.schema.TableSchema;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
-import org.apache.lucene.util.BytesRef;
 
 /**
  * The fast path of row parsing: reads one JSON object straight from a streaming parser into typed values, one per
  * schema column, with no tree. It accepts exactly the plainly valid rows and gives up (returns null) on anything
  * else — an unknown column, a wrong type, a missing value, malformed JSON — so that the caller re-reads the row
  * the slow way ({@link Json#TREE} + {@link RowValidator}), which reports the exact problem. Values are
- * {@code Long} (Int, Long), {@code Double} (Decimal), {@code Boolean}, or null; a String column's value is its
- * UTF-8 bytes ({@link BytesRef}, a slice of the input when the JSON string is plain ASCII, which it then never
- * decodes) or, with escapes or other characters, its {@code String}; a Text column's value is a {@link Text}.
+ * {@code Long} (Int, Long), {@code Double} (Decimal), {@code Boolean}, or null, as {@link io.sluice.engine.Row}
+ * holds them; a String or Text value is a {@link Utf8}: a slice of the input when the JSON string is plain ASCII
+ * (a String's is then never decoded, a Text's carries the text the parser decoded for analysis), else the
+ * decoded string's own bytes.
  *
  * <p>Duplicate keys are detected here rather than by Jackson (whose detection keeps a hash set per object): read
  * with a parser from {@link Json#FAST_ROWS}. Not thread-safe: one reader per thread.
@@ -30,10 +31,6 @@ public final class RowReader {
   /** Per column, the number of the last row that named it: a second mention in the same row is a duplicate. */
   private final long[] namedInRow;
   private long rowNumber;
-
-  /** A Text value: the text to analyze and, when it is a plain ASCII slice of the input, its exact bytes. */
-  public record Text(String text, BytesRef raw) {
-  }
 
   public RowReader(TableSchema schema) {
     int n = schema.columns().size();
@@ -100,60 +97,50 @@ public final class RowReader {
 
   private static Object value(ColumnType type, JsonToken token, JsonParser parser, byte[] input, int base)
       throws IOException {
-    switch (type) {
-      case INT:
-        return token == JsonToken.VALUE_NUMBER_INT && parser.getNumberType() == JsonParser.NumberType.INT
-            ? Long.valueOf(parser.getIntValue()) : null;
-      case LONG:
+    return switch (type) {
+      case INT -> token == JsonToken.VALUE_NUMBER_INT && parser.getNumberType() == JsonParser.NumberType.INT
+          ? Long.valueOf(parser.getIntValue()) : null;
+      case LONG -> {
         if (token != JsonToken.VALUE_NUMBER_INT) {
-          return null;
+          yield null;
         }
         JsonParser.NumberType kind = parser.getNumberType();
-        return kind == JsonParser.NumberType.INT || kind == JsonParser.NumberType.LONG
+        yield kind == JsonParser.NumberType.INT || kind == JsonParser.NumberType.LONG
             ? Long.valueOf(parser.getLongValue()) : null;
-      case DECIMAL:
-        if (token != JsonToken.VALUE_NUMBER_INT && token != JsonToken.VALUE_NUMBER_FLOAT) {
-          return null;
-        }
-        if (parser.getNumberType() == JsonParser.NumberType.BIG_DECIMAL) {
-          return null;
+      }
+      case DECIMAL -> {
+        if (token != JsonToken.VALUE_NUMBER_INT && token != JsonToken.VALUE_NUMBER_FLOAT
+            || parser.getNumberType() == JsonParser.NumberType.BIG_DECIMAL) {
+          yield null;
         }
         double d = parser.getDoubleValue();
-        return Double.isFinite(d) ? Double.valueOf(d) : null;
-      case STRING, TEXT:
-        if (token != JsonToken.VALUE_STRING) {
-          return null;
-        }
-        BytesRef ascii = asciiSlice(parser, input, base);
-        if (type == ColumnType.TEXT) {
-          return new Text(parser.getText(), ascii);
-        }
-        return ascii != null ? ascii : parser.getText();
-      case BOOLEAN:
-        return token == JsonToken.VALUE_TRUE ? Boolean.TRUE : token == JsonToken.VALUE_FALSE ? Boolean.FALSE : null;
-      default:
-        return null;
-    }
+        yield Double.isFinite(d) ? Double.valueOf(d) : null;
+      }
+      case STRING, TEXT -> token == JsonToken.VALUE_STRING
+          ? asciiSlice(parser, input, base, type == ColumnType.TEXT) : null;
+      case BOOLEAN -> token == JsonToken.VALUE_TRUE ? Boolean.TRUE
+          : token == JsonToken.VALUE_FALSE ? Boolean.FALSE : null;
+    };
   }
 
   /**
-   * The bytes of the current string token's content if they are printable ASCII without escapes: then they are
-   * its UTF-8 encoding as they stand, and the column's exact value needs no decoding and re-encoding; else null.
+   * The current string token's value: a slice of the input if its content is printable ASCII without escapes
+   * (then it is its UTF-8 encoding as it stands, and the exact value needs no decoding and re-encoding), else
+   * the decoded text's bytes. decode: also decode a slice now (a Text column's value is analyzed as text).
    */
-  private static BytesRef asciiSlice(JsonParser parser, byte[] input, int base) {
+  private static Utf8 asciiSlice(JsonParser parser, byte[] input, int base, boolean decode) throws IOException {
     int open = base + (int) parser.currentTokenLocation().getByteOffset();
-    if (open < 0 || open >= input.length || input[open] != '"') {
-      return null;
-    }
-    for (int i = open + 1; i < input.length; i++) {
-      byte b = input[i];
-      if (b == '"') {
-        return new BytesRef(input, open + 1, i - open - 1);
+    if (open >= 0 && open < input.length && input[open] == '"') {
+      for (int i = open + 1; i < input.length; i++) {
+        byte b = input[i];
+        if (b == '"') {
+          return new Utf8(input, open + 1, i - open - 1, decode ? parser.getText() : null);
+        }
+        if (b == '\\' || b < 0x20) { // an escape, a control character (Jackson refuses it) or a non-ASCII byte
+          break;
+        }
       }
-      if (b == '\\' || b < 0x20) { // an escape, a control character (Jackson refuses it) or a non-ASCII byte
-        return null;
-      }
     }
-    return null;
+    return Utf8.of(parser.getText());
   }
 }

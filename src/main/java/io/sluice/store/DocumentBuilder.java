@@ -1,16 +1,12 @@
 package io.sluice.store;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.sluice.ingest.ParsedRow;
-import io.sluice.ingest.RowReader;
-import io.sluice.schema.ColumnSchema;
+import io.sluice.engine.Row;
+import io.sluice.engine.Utf8;
 import io.sluice.schema.ColumnType;
 import io.sluice.schema.TableSchema;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.lucene.document.BinaryDocValuesField;
-import org.apache.lucene.document.Document;
 import org.apache.lucene.document.DoublePoint;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.LongPoint;
@@ -48,33 +44,20 @@ public final class DocumentBuilder {
   private DocumentBuilder() {
   }
 
-  /**
-   * A parsed row's fields: from its typed values when the fast path read it, else from its tree. The list has
-   * room for {@link #SPARE_FIELDS} more (the import marker) without growing.
-   */
-  public static List<IndexableField> build(TableSchema schema, ParsedRow row, long seq) {
+  /** A row's fields. The list has room for {@link #SPARE_FIELDS} more (the import marker) without growing. */
+  public static List<IndexableField> build(TableSchema schema, Row row, long seq) {
     return build(layout(schema), row, seq);
-  }
-
-  /** As {@link #build(TableSchema, ParsedRow, long)}, with the schema's layout computed once for many rows. */
-  public static List<IndexableField> build(Layout layout, ParsedRow row, long seq) {
-    if (row.values() != null) {
-      return build(layout, row.values(), row.source(), seq);
-    }
-    return treeFields(layout.schema, row.row(), row.source(), seq, new ArrayList<>(layout.maxFields));
   }
 
   /** Fields a caller may add to a built row's list without it growing. */
   public static final int SPARE_FIELDS = 2;
 
-  /**
-   * values: the row's typed values in schema column order, as {@link RowReader} reads them (already valid; null
-   * for a missing or null value). Builds the same document as the tree variant.
-   */
-  private static List<IndexableField> build(Layout layout, Object[] values, byte[] source, long seq) {
+  /** As {@link #build(TableSchema, Row, long)}, with the schema's layout computed once for many rows. */
+  public static List<IndexableField> build(Layout layout, Row row, long seq) {
+    Object[] values = row.values();
     // Sized once: a Document's list would grow (and copy) twice for a row of eight columns.
     List<IndexableField> doc = new ArrayList<>(layout.maxFields);
-    doc.add(new StoredField(Fields.SOURCE, source));
+    doc.add(new StoredField(Fields.SOURCE, row.source()));
     doc.add(new NumericDocValuesField(Fields.SEQ, seq));
     Column[] columns = layout.columns;
     for (int i = 0; i < columns.length; i++) {
@@ -94,15 +77,13 @@ public final class DocumentBuilder {
           doc.add(new DoublePoint(column.name(), d));
           doc.add(new NumericDocValuesField(column.name(), NumericUtils.doubleToSortableLong(d)));
         }
-        case STRING -> addKeyword(doc, column.name(),
-            value instanceof BytesRef bytes ? keyword(bytes) : keyword((String) value));
+        case STRING -> addKeyword(doc, column.name(), keyword((Utf8) value));
         case TEXT -> {
-          RowReader.Text text = (RowReader.Text) value;
-          doc.add(new Field(column.name(), text.text(), TEXT));
-          addRaw(doc, column.raw(), text.raw() != null ? keyword(text.raw()) : keyword(text.text()));
+          Utf8 text = (Utf8) value;
+          doc.add(new Field(column.name(), text.toString(), TEXT));
+          addRaw(doc, column.raw(), keyword(text));
         }
         case BOOLEAN -> addBoolean(doc, column.name(), (Boolean) value);
-        default -> throw new IllegalStateException("unhandled column type " + column.type());
       }
     }
     return doc;
@@ -114,12 +95,10 @@ public final class DocumentBuilder {
 
   /** A schema's columns as documents are built from them; compute it once per batch, not per row. */
   public static final class Layout {
-    private final TableSchema schema;
     private final Column[] columns;
     private final int maxFields;
 
     private Layout(TableSchema schema) {
-      this.schema = schema;
       this.columns = schema.columns().entrySet().stream()
           .map(e -> new Column(e.getKey(), e.getKey() + Fields.RAW_SUFFIX, e.getValue().type()))
           .toArray(Column[]::new);
@@ -129,50 +108,6 @@ public final class DocumentBuilder {
 
   public static Layout layout(TableSchema schema) {
     return new Layout(schema);
-  }
-
-  /**
-   * row: a Jackson ObjectNode already validated against schema (types correct; nullable columns may be
-   * absent or NullNode). Fields of the row that the schema does not name are ignored.
-   */
-  public static Document build(TableSchema schema, JsonNode row, byte[] source, long seq) {
-    Document doc = new Document();
-    treeFields(schema, row, source, seq, new ArrayList<>()).forEach(doc::add);
-    return doc;
-  }
-
-  private static List<IndexableField> treeFields(TableSchema schema, JsonNode row, byte[] source, long seq,
-      List<IndexableField> doc) {
-    doc.add(new StoredField(Fields.SOURCE, source));
-    doc.add(new NumericDocValuesField(Fields.SEQ, seq));
-    for (Map.Entry<String, ColumnSchema> entry : schema.columns().entrySet()) {
-      JsonNode value = row.get(entry.getKey());
-      if (value == null || value.isNull()) {
-        continue;
-      }
-      String column = entry.getKey();
-      switch (entry.getValue().type()) {
-        case INT, LONG -> {
-          long l = value.asLong();
-          doc.add(new LongPoint(column, l));
-          doc.add(new NumericDocValuesField(column, l));
-        }
-        case DECIMAL -> {
-          double d = value.asDouble();
-          doc.add(new DoublePoint(column, d));
-          doc.add(new NumericDocValuesField(column, NumericUtils.doubleToSortableLong(d)));
-        }
-        case STRING -> addKeyword(doc, column, keyword(value.asText()));
-        case TEXT -> {
-          String text = value.asText();
-          doc.add(new Field(column, text, TEXT));
-          addRaw(doc, column + Fields.RAW_SUFFIX, keyword(text));
-        }
-        case BOOLEAN -> addBoolean(doc, column, value.asBoolean());
-        default -> throw new IllegalStateException("unhandled column type " + entry.getValue().type());
-      }
-    }
-    return doc;
   }
 
   private static void addKeyword(List<IndexableField> doc, String field, BytesRef term) {
@@ -192,6 +127,10 @@ public final class DocumentBuilder {
   /** A Text column's exact value: doc values only, neither an indexed term nor a sorted dictionary. */
   private static void addRaw(List<IndexableField> doc, String rawField, BytesRef value) {
     doc.add(new BinaryDocValuesField(rawField, value));
+  }
+
+  private static BytesRef keyword(Utf8 value) {
+    return keyword(new BytesRef(value.bytes(), value.offset(), value.length()));
   }
 
   /**

@@ -6,7 +6,9 @@ import io.sluice.errors.ApiError;
 import io.sluice.ingest.BatchParser;
 import io.sluice.ingest.Json;
 import io.sluice.ingest.LineBatchParser;
-import io.sluice.ingest.ParsedRow;
+import io.sluice.ingest.RowValues;
+import io.sluice.engine.Row;
+import io.sluice.engine.RowBatch;
 import io.sluice.metrics.Metrics;
 import io.sluice.query.LinkResolver;
 import io.sluice.query.PropositionCompiler;
@@ -412,8 +414,8 @@ public final class LuceneStore implements TableStore {
 
   @Override
   public Future<JsonObject> insertOne(String table, byte[] body) {
-    ParsedRow[] row = new ParsedRow[1];
-    return writeRows(table, null, new TableIndex.Logged(false, body), schema -> {
+    Row[] row = new Row[1];
+    return writeRows(table, null, new RowBatch.Redo(false, body), schema -> {
       row[0] = BatchParser.parseOne(table, schema, body);
       return new Rows(1, List.of(row[0]));
     }, count -> objectOf(row[0]));
@@ -427,7 +429,7 @@ public final class LuceneStore implements TableStore {
    */
   @Override
   public Future<JsonObject> insertBatch(String table, byte[] body) {
-    return writeRows(table, null, new TableIndex.Logged(true, body), schema -> batchRows(table, schema, body),
+    return writeRows(table, null, new RowBatch.Redo(true, body), schema -> batchRows(table, schema, body),
         count -> new JsonObject().put("total", count));
   }
 
@@ -435,7 +437,7 @@ public final class LuceneStore implements TableStore {
 
   static Rows batchRows(String table, TableSchema schema, byte[] body) {
     if (body.length <= PARSE_ONCE_BYTES) {
-      List<ParsedRow> parsed = BatchParser.plainParsed(schema, body);
+      List<Row> parsed = BatchParser.plainParsed(schema, body);
       if (parsed != null) {
         return new Rows(parsed.size(), parsed);
       }
@@ -445,7 +447,7 @@ public final class LuceneStore implements TableStore {
         return new Rows(plain, BatchParser.plainRows(schema, body));
       }
     }
-    return new Rows(BatchParser.validateArray(table, schema, body), BatchParser.rows(body));
+    return new Rows(BatchParser.validateArray(table, schema, body), BatchParser.rows(schema, body));
   }
 
   @Override
@@ -465,7 +467,7 @@ public final class LuceneStore implements TableStore {
       }
       return validateOnly ? new Rows(0, List.of()) : new Rows(parsed[0].rows().size(), parsed[0].rows());
     }, count -> {
-      List<ParsedRow> valid = parsed[0].rows();
+      List<Row> valid = parsed[0].rows();
       JsonObject reply = new JsonObject()
           .put("table", name[0]) // its current name: a rename carries the import along
           .put("appended", valid.size())
@@ -512,7 +514,7 @@ public final class LuceneStore implements TableStore {
   }
 
   /** Valid rows to append: how many, and the rows themselves (possibly parsed lazily while indexing). */
-  private record Rows(int count, Iterable<ParsedRow> rows) {
+  private record Rows(int count, Iterable<Row> rows) {
   }
 
   private interface RowSource {
@@ -524,7 +526,7 @@ public final class LuceneStore implements TableStore {
   }
 
   /** For {@link #writeRows}: reply once indexed, the caller will {@link #sync}. */
-  private static final TableIndex.Logged DEFER = new TableIndex.Logged(false, new byte[0]);
+  private static final RowBatch.Redo DEFER = new RowBatch.Redo(false, new byte[0]);
 
   /**
    * Parses, appends and waits until durable: for a logged write (row API) until the write-ahead log is
@@ -533,14 +535,14 @@ public final class LuceneStore implements TableStore {
    * With {@link #DEFER} the reply comes once the rows are indexed, not yet durable: the caller must
    * {@link #sync}.
    */
-  private <T> Future<T> writeRows(String table, TableIndex.ImportMarker marker, TableIndex.Logged logged,
+  private <T> Future<T> writeRows(String table, TableIndex.ImportMarker marker, RowBatch.Redo logged,
       RowSource source, Reply<T> reply) {
     return writeRows(table, null, new String[] {table}, marker, logged, source, reply);
   }
 
   /** tableId: the internal id an import started on (null: the table now named so); name: gets the current name. */
   private <T> Future<T> writeRows(String requested, String tableId, String[] name, TableIndex.ImportMarker marker,
-      TableIndex.Logged logged, RowSource source, Reply<T> reply) {
+      RowBatch.Redo logged, RowSource source, Reply<T> reply) {
     boolean deferCommit = logged == DEFER;
     checkCatalog();
     TableIndex index;
@@ -1108,7 +1110,7 @@ public final class LuceneStore implements TableStore {
             bytes = Json.MAPPER.writeValueAsBytes(row);
           }
           long seq = seqs != null && seqs.advanceExact(doc) ? seqs.longValue() : doc;
-          List<IndexableField> rewritten = DocumentBuilder.build(layout, new ParsedRow(row, bytes), seq);
+          List<IndexableField> rewritten = DocumentBuilder.build(layout, RowValues.of(schema, row, bytes), seq);
           if (jobs[doc] != null && batches != null && batches.advanceExact(doc)) {
             TableIndex.mark(rewritten, new TableIndex.ImportMarker(jobs[doc], batches.longValue()));
           }
@@ -1150,7 +1152,7 @@ public final class LuceneStore implements TableStore {
         DurableFiles.fsyncDirectory(path.getParent());
       }
       indexes.put(key, new TableIndex(path, directories.open(path), directories, entry.schema(), analyzer,
-          commitExecutor, RAM_BUFFER_MB, options.walMaxBytes(), metrics.commitLatency()));
+          commitExecutor, RAM_BUFFER_MB, options.walMaxBytes(), metrics.commitLatency(), BatchParser::redo));
       analyzers.put(key, analyzer);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open index of table " + key + " at " + catalog.tablePath(entry.id()), e);
@@ -1272,7 +1274,7 @@ public final class LuceneStore implements TableStore {
     return ((Number) value).intValue();
   }
 
-  private static JsonObject objectOf(ParsedRow row) {
+  private static JsonObject objectOf(Row row) {
     return new JsonObject(new String(row.source(), java.nio.charset.StandardCharsets.UTF_8));
   }
 

@@ -1,8 +1,9 @@
 package io.sluice.store;
 
 import io.sluice.errors.ApiError;
-import io.sluice.ingest.BatchParser;
-import io.sluice.ingest.ParsedRow;
+import io.sluice.engine.Row;
+import io.sluice.engine.RowBatch;
+import io.sluice.engine.RowDecoder;
 import io.sluice.schema.TableSchema;
 import io.vertx.core.Future;
 import java.io.Closeable;
@@ -102,10 +103,14 @@ final class TableIndex implements Closeable {
   private volatile long covered;
   private final Object refreshLock = new Object();
   private final Timer commitLatency;
+  private final RowDecoder decoder;
 
+  /** decoder: reads the rows of logged writes again on replay (see {@link RowBatch#redo}). */
   TableIndex(Path path, Directory directory, DirectoryFactory files, TableSchema schema, Analyzer analyzer,
-      Executor commitExecutor, double ramBufferMb, long walMaxBytes, Timer commitLatency) throws IOException {
+      Executor commitExecutor, double ramBufferMb, long walMaxBytes, Timer commitLatency, RowDecoder decoder)
+      throws IOException {
     this.path = path;
+    this.decoder = decoder;
     this.commitLatency = commitLatency;
     this.directory = directory;
     IndexWriterConfig config = new IndexWriterConfig(analyzer)
@@ -151,10 +156,6 @@ final class TableIndex implements Closeable {
     }
   }
 
-  /** The request body a logged append came from: replay parses it again, with the same parser. */
-  record Logged(boolean batch, byte[] body) {
-  }
-
   /** Adds the fields that say which import batch a row (built by {@link DocumentBuilder}) belongs to. */
   static void mark(List<IndexableField> fields, ImportMarker marker) {
     fields.add(new StringField(Fields.IMPORT_JOB, marker.jobTerm(), Field.Store.NO));
@@ -166,7 +167,7 @@ final class TableIndex implements Closeable {
    * {@link #logged()} completes), or null for import rows (durable once {@link #durable()} completes). Rows may
    * be produced lazily: each becomes a document only as the writer consumes it.
    */
-  int append(TableSchema schema, int count, Iterable<ParsedRow> rows, ImportMarker marker, Logged logged)
+  int append(TableSchema schema, int count, Iterable<Row> rows, ImportMarker marker, RowBatch.Redo logged)
       throws IOException {
     checkWritable();
     lock.readLock().lock();
@@ -221,10 +222,10 @@ final class TableIndex implements Closeable {
     }
   }
 
-  private static Iterable<List<IndexableField>> documents(TableSchema schema, Iterable<ParsedRow> rows, long firstSeq,
+  private static Iterable<List<IndexableField>> documents(TableSchema schema, Iterable<Row> rows, long firstSeq,
       ImportMarker marker) {
     return () -> new Iterator<>() {
-      private final Iterator<ParsedRow> source = rows.iterator();
+      private final Iterator<Row> source = rows.iterator();
       private final DocumentBuilder.Layout layout = DocumentBuilder.layout(schema);
       private long seq = firstSeq;
 
@@ -235,7 +236,7 @@ final class TableIndex implements Closeable {
 
       @Override
       public List<IndexableField> next() {
-        ParsedRow row = source.next();
+        Row row = source.next();
         List<IndexableField> doc = DocumentBuilder.build(layout, row, seq++);
         if (marker != null) {
           mark(doc, marker);
@@ -536,11 +537,9 @@ final class TableIndex implements Closeable {
         rowsAndDeletes[1]++;
       } else if ((kind == LOG_BATCH || kind == LOG_ONE) && !aborted.contains(seq)) {
         byte[] body = java.util.Arrays.copyOfRange(payload, record.position(), payload.length);
-        Iterable<ParsedRow> rows = kind == LOG_ONE ? List.of(BatchParser.parseOne("(log)", schema, body))
-            : BatchParser.plainCount(schema, body) >= 0 ? BatchParser.plainRows(schema, body)
-            : BatchParser.rows(body);
+        Iterable<Row> rows = decoder.decode(schema, new RowBatch.Redo(kind == LOG_BATCH, body));
         long next = seq;
-        for (ParsedRow row : rows) {
+        for (Row row : rows) {
           long rowSeq = next++;
           // A row the last commit already holds is skipped; it may have been deleted since (then it is
           // written again here and the logged delete that follows removes it again).

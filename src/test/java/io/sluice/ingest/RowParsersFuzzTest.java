@@ -64,7 +64,7 @@ class RowParsersFuzzTest {
       return;
     }
     int seen = 0;
-    for (ParsedRow row : BatchParser.rows(body)) {
+    for (io.sluice.engine.Row row : BatchParser.rows(SCHEMA, body)) {
       checkStorable(row, body);
       seen++;
     }
@@ -98,7 +98,7 @@ class RowParsersFuzzTest {
       }
       lastLine = line;
     }
-    for (ParsedRow row : result.rows()) {
+    for (io.sluice.engine.Row row : result.rows()) {
       checkStorable(row, payload);
     }
     sameAsLineByLine(result, LineBatchParser.lineByLine(TABLE, SCHEMA, payload, 1), payload);
@@ -119,7 +119,7 @@ class RowParsersFuzzTest {
 
   @FuzzTest(maxDuration = "2m")
   void one(byte[] body) throws IOException {
-    ParsedRow row;
+    io.sluice.engine.Row row;
     try {
       row = BatchParser.parseOne(TABLE, SCHEMA, body);
     } catch (ApiError e) {
@@ -135,9 +135,9 @@ class RowParsersFuzzTest {
    * The row validates; its source is UTF-8 text of exactly one JSON object equal to the row, readable the way
    * search reads it (a UTF-8 String into a Vert.x JsonObject); and Lucene takes its document.
    */
-  private static void checkStorable(ParsedRow row, byte[] input) throws IOException {
+  private static void checkStorable(io.sluice.engine.Row row, byte[] input) throws IOException {
     // The fast path keeps typed values instead of a tree: check the tree its source parses to.
-    JsonNode tree = row.row() != null ? row.row() : Json.MAPPER.readTree(row.source());
+    JsonNode tree = Json.MAPPER.readTree(row.source());
     RowValidator.RowProblem problem = RowValidator.validate(TABLE, SCHEMA, tree);
     if (problem != null) {
       throw new AssertionError("accepted an invalid row (" + problem.message() + ") from " + show(input));

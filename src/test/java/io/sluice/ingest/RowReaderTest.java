@@ -3,6 +3,7 @@ package io.sluice.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sluice.engine.Row;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.ColumnType;
 import io.sluice.schema.TableSchema;
@@ -56,9 +57,8 @@ class RowReaderTest {
     LineBatchParser.Result result = LineBatchParser.parse("t", SCHEMA, payload, 1);
     assertThat(result.failedCount()).isZero();
     assertThat(result.rows()).hasSize(VALID.size());
-    for (ParsedRow row : result.rows()) {
-      assertThat(row.values()).as(new String(row.source(), StandardCharsets.UTF_8)).isNotNull();
-      ParsedRow tree = new ParsedRow(Json.MAPPER.readTree(row.source()), row.source());
+    for (Row row : result.rows()) {
+      Row tree = RowValues.of(SCHEMA, Json.MAPPER.readTree(row.source()), row.source());
       assertThat(dump(DocumentBuilder.build(SCHEMA, row, 7))).isEqualTo(dump(DocumentBuilder.build(SCHEMA, tree, 7)));
     }
   }
@@ -76,10 +76,10 @@ class RowReaderTest {
     String text = "[" + String.join(",", VALID.subList(0, VALID.size() - 1)) + "]";
     byte[] body = text.getBytes(StandardCharsets.UTF_8);
     assertThat(BatchParser.plainCount(SCHEMA, body)).isEqualTo(VALID.size() - 1);
-    List<ParsedRow> rows = new ArrayList<>();
+    List<Row> rows = new ArrayList<>();
     BatchParser.plainRows(SCHEMA, body).forEach(rows::add);
-    List<ParsedRow> trees = new ArrayList<>();
-    BatchParser.rows(body).forEach(trees::add);
+    List<Row> trees = new ArrayList<>();
+    BatchParser.rows(SCHEMA, body).forEach(trees::add);
     assertThat(rows).hasSize(VALID.size() - 1).allSatisfy(row -> assertThat(row.values()).isNotNull());
     assertThat(new String(rows.get(0).source(), StandardCharsets.UTF_8)).isEqualTo(VALID.get(0));
     for (int i = 0; i < rows.size(); i++) {

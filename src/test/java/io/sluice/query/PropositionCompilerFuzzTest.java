@@ -179,7 +179,7 @@ class PropositionCompilerFuzzTest {
       long seq = 0;
       for (String row : rows) {
         byte[] source = row.getBytes(StandardCharsets.UTF_8);
-        writer.addDocument(DocumentBuilder.build(schema, Json.MAPPER.readTree(source), source, seq++));
+        writer.addDocument(io.sluice.TestDocs.document(schema, Json.MAPPER.readTree(source), source, seq++));
         if (seq == 2) {
           writer.commit(); // two segments
         }

@@ -537,7 +537,7 @@ class PropositionCompilerTest {
       for (String row : rows) {
         String json = row.replace('\'', '"');
         JsonNode node = MAPPER.readTree(json);
-        writer.addDocument(DocumentBuilder.build(schema, node, json.getBytes(StandardCharsets.UTF_8), seq++));
+        writer.addDocument(io.sluice.TestDocs.document(schema, node, json.getBytes(StandardCharsets.UTF_8), seq++));
         if (seq == 5) {
           writer.commit(); // two segments, so ordering crosses segments
         }

@@ -55,7 +55,7 @@ class DocumentBuilderTest {
     JsonNode row = MAPPER.readTree(
         "{\"i\":7,\"l\":-9223372036854775808,\"d\":2.5,\"s\":\"abc\",\"t\":\"Hello World\",\"b\":true}");
     byte[] source = "{}".getBytes(StandardCharsets.UTF_8);
-    Document doc = DocumentBuilder.build(SCHEMA, row, source, 42);
+    Document doc = io.sluice.TestDocs.document(SCHEMA, row, source, 42);
 
     assertThat(doc.getBinaryValue(Fields.SOURCE).bytes).isEqualTo(source);
     assertThat(doc.getField(Fields.SEQ).numericValue()).isEqualTo(42L);
@@ -81,7 +81,7 @@ class DocumentBuilderTest {
   @Test
   void nullAndAbsentColumnsHaveNoFields() throws IOException {
     ObjectNode row = (ObjectNode) MAPPER.readTree("{\"i\":1,\"l\":null,\"s\":null,\"t\":null,\"b\":null}");
-    Document doc = DocumentBuilder.build(SCHEMA, row, new byte[0], 0);
+    Document doc = io.sluice.TestDocs.document(SCHEMA, row, new byte[0], 0);
     for (String field : new String[] {"l", "d", "s", "t", "t$raw", "b"}) {
       assertThat(doc.getFields(field)).as(field).isEmpty();
     }
@@ -91,7 +91,7 @@ class DocumentBuilderTest {
     try (Directory dir = new ByteBuffersDirectory()) {
       try (IndexWriter writer = new IndexWriter(dir, new IndexWriterConfig(new StandardAnalyzer()))) {
         writer.addDocument(doc);
-        writer.addDocument(DocumentBuilder.build(SCHEMA,
+        writer.addDocument(io.sluice.TestDocs.document(SCHEMA,
             MAPPER.readTree("{\"i\":2,\"l\":3,\"d\":0.5,\"s\":\"x\",\"t\":\"y\",\"b\":false}"), new byte[0], 1));
       }
       try (DirectoryReader reader = DirectoryReader.open(dir)) {
@@ -124,7 +124,7 @@ class DocumentBuilderTest {
     ObjectNode row = MAPPER.createObjectNode().put("i", 1).put("s", euros).put("t", emoji);
     try (Directory dir = new ByteBuffersDirectory()) {
       try (IndexWriter writer = new IndexWriter(dir, new IndexWriterConfig(new StandardAnalyzer()))) {
-        writer.addDocument(DocumentBuilder.build(SCHEMA, row, new byte[0], 0)); // no "immense term" failure
+        writer.addDocument(io.sluice.TestDocs.document(SCHEMA, row, new byte[0], 0)); // no "immense term" failure
       }
       try (DirectoryReader reader = DirectoryReader.open(dir)) {
         IndexSearcher searcher = new IndexSearcher(reader);

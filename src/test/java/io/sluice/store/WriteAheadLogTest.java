@@ -3,7 +3,8 @@ package io.sluice.store;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.ingest.BatchParser;
-import io.sluice.ingest.ParsedRow;
+import io.sluice.engine.Row;
+import io.sluice.engine.RowBatch;
 import io.sluice.metrics.Metrics;
 import io.sluice.schema.SchemaParser;
 import io.sluice.schema.TableSchema;
@@ -77,7 +78,7 @@ class WriteAheadLogTest {
 
   private TableIndex open() throws Exception {
     return new TableIndex(dir, FSDirectory.open(dir), DirectoryFactory.FILE_SYSTEM, SCHEMA,
-        new TableAnalyzer(SCHEMA), executor, 16, Long.MAX_VALUE, Metrics.noop().commitLatency());
+        new TableAnalyzer(SCHEMA), executor, 16, Long.MAX_VALUE, Metrics.noop().commitLatency(), BatchParser::redo);
   }
 
   private static void append(TableIndex index, int firstId, int count) throws Exception {
@@ -87,8 +88,8 @@ class WriteAheadLogTest {
           .append("\"}");
     }
     byte[] bytes = body.append(']').toString().getBytes(StandardCharsets.UTF_8);
-    List<ParsedRow> rows = BatchParser.plainParsed(SCHEMA, bytes);
-    index.append(SCHEMA, rows.size(), rows, null, new TableIndex.Logged(true, bytes));
+    List<Row> rows = BatchParser.plainParsed(SCHEMA, bytes);
+    index.append(SCHEMA, rows.size(), rows, null, new RowBatch.Redo(true, bytes));
     index.logged().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
