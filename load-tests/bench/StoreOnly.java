@@ -1,4 +1,4 @@
-import io.sluice.store.LuceneStore;
+import io.sluice.engine.lucene.LuceneStore;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.lang.management.ManagementFactory;

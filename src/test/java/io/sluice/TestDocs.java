@@ -3,7 +3,7 @@ package io.sluice;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.ingest.RowValues;
 import io.sluice.schema.TableSchema;
-import io.sluice.store.DocumentBuilder;
+import io.sluice.engine.lucene.DocumentBuilder;
 import org.apache.lucene.document.Document;
 
 /** The Lucene document of a row given as a validated tree, for tests that index rows by hand. */

@@ -28,7 +28,7 @@ public final class TestServer {
   private final Vertx vertx;
   private final Path dataDir;
   private final Map<String, Object> overrides;
-  private io.sluice.store.DirectoryFactory directories = io.sluice.store.DirectoryFactory.FILE_SYSTEM;
+  private io.sluice.engine.lucene.DirectoryFactory directories = io.sluice.engine.lucene.DirectoryFactory.FILE_SYSTEM;
   private String deploymentId;
   private MainVerticle main;
   private Metrics metrics;
@@ -52,7 +52,7 @@ public final class TestServer {
   }
 
   /** Opens table directories through {@code factory} (e.g. to inject I/O failures); call before start. */
-  public TestServer withDirectories(io.sluice.store.DirectoryFactory factory) {
+  public TestServer withDirectories(io.sluice.engine.lucene.DirectoryFactory factory) {
     this.directories = factory;
     return this;
   }

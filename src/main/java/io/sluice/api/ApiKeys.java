@@ -1,6 +1,6 @@
 package io.sluice.api;
 
-import io.sluice.store.DurableFiles;
+import io.sluice.files.DurableFiles;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -12,7 +12,7 @@ import io.sluice.ingest.ImportVerticle;
 import io.sluice.ingest.UploadSigner;
 import io.sluice.metrics.Metrics;
 import io.sluice.schema.SchemaParser;
-import io.sluice.store.DurableFiles;
+import io.sluice.files.DurableFiles;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

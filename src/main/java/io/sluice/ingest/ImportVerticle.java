@@ -7,7 +7,7 @@ import io.sluice.bus.StoreRequest;
 import io.sluice.config.SluiceConfig;
 import io.sluice.errors.ApiError;
 import io.sluice.metrics.Metrics;
-import io.sluice.store.DurableFiles;
+import io.sluice.files.DurableFiles;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;

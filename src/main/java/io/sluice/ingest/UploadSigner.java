@@ -1,6 +1,6 @@
 package io.sluice.ingest;
 
-import io.sluice.store.DurableFiles;
+import io.sluice.files.DurableFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.FuzzSchemas;
 import io.sluice.errors.ApiError;
 import io.sluice.schema.TableSchema;
-import io.sluice.store.DocumentBuilder;
+import io.sluice.engine.lucene.DocumentBuilder;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

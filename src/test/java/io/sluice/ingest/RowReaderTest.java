@@ -7,7 +7,7 @@ import io.sluice.engine.Row;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.ColumnType;
 import io.sluice.schema.TableSchema;
-import io.sluice.store.DocumentBuilder;
+import io.sluice.engine.lucene.DocumentBuilder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.TestServer;
 import io.sluice.metrics.Metrics;
-import io.sluice.store.DirectoryFactory;
-import io.sluice.store.LogFile;
+import io.sluice.engine.lucene.DirectoryFactory;
+import io.sluice.engine.lucene.LogFile;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

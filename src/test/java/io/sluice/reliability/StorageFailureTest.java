@@ -3,8 +3,8 @@ package io.sluice.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.TestServer;
-import io.sluice.store.DirectoryFactory;
-import io.sluice.store.LogFile;
+import io.sluice.engine.lucene.DirectoryFactory;
+import io.sluice.engine.lucene.LogFile;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

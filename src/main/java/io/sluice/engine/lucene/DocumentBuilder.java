@@ -1,4 +1,4 @@
-package io.sluice.store;
+package io.sluice.engine.lucene;
 
 import io.sluice.engine.Row;
 import io.sluice.engine.Utf8;

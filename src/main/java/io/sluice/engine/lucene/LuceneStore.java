@@ -1,5 +1,7 @@
-package io.sluice.store;
+package io.sluice.engine.lucene;
 
+import io.sluice.store.TableStore;
+import io.sluice.files.DurableFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.errors.ApiError;

@@ -1,5 +1,6 @@
-package io.sluice.store;
+package io.sluice.engine.lucene;
 
+import io.sluice.files.DurableFiles;
 import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.DataInputStream;

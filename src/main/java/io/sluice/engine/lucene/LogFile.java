@@ -1,4 +1,4 @@
-package io.sluice.store;
+package io.sluice.engine.lucene;
 
 import java.io.Closeable;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.sluice.store;
+package io.sluice.engine.lucene;
 
 import java.io.IOException;
 import java.nio.file.Path;

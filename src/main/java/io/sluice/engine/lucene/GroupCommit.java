@@ -1,4 +1,4 @@
-package io.sluice.store;
+package io.sluice.engine.lucene;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -1,4 +1,4 @@
-package io.sluice.store;
+package io.sluice.files;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

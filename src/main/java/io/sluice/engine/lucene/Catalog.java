@@ -1,5 +1,6 @@
-package io.sluice.store;
+package io.sluice.engine.lucene;
 
+import io.sluice.files.DurableFiles;
 import io.sluice.schema.SchemaParser;
 import io.sluice.schema.TableSchema;
 import io.vertx.core.json.JsonObject;

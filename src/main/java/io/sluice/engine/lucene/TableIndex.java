@@ -1,4 +1,4 @@
-package io.sluice.store;
+package io.sluice.engine.lucene;
 
 import io.sluice.errors.ApiError;
 import io.sluice.engine.Row;

@@ -1,4 +1,4 @@
-package io.sluice.store;
+package io.sluice.engine.lucene;
 
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.ColumnType;
