@@ -1,4 +1,6 @@
-import io.sluice.engine.lucene.LuceneStore;
+import io.sluice.Stores;
+import io.sluice.core.Database;
+import io.sluice.engine.lucene.LuceneEngine;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.lang.management.ManagementFactory;
@@ -14,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Sluice's store alone, in one fresh JVM: the import's store work (LuceneStore.appendLines — parse, validate,
+ * Sluice's store alone, in one fresh JVM: the import's store work (Database.appendLines — parse, validate,
  * index — with a commit at most every second, as import.commit.interval.ms does) on two threads, without HTTP,
  * gunzip or the event bus. The same rows go into a new table per pass, so the first pass shows what the JIT
  * warm-up of a fresh JVM costs and the later ones the steady state. The uncompressed NDJSON is read and split
@@ -41,7 +43,7 @@ public final class StoreOnly {
     long rows = split(Files.readAllBytes(Path.of(args[1])), batches);
 
     Path data = Files.createTempDirectory("sluice-storeonly");
-    LuceneStore store = new LuceneStore(data, 10_000);
+    Database store = Stores.lucene(data, 10_000);
     com.sun.management.OperatingSystemMXBean os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     JsonArray results = new JsonArray();
@@ -96,7 +98,7 @@ public final class StoreOnly {
     return rows;
   }
 
-  private static void importAll(LuceneStore store, String table, List<byte[]> batches, int threads)
+  private static void importAll(Database store, String table, List<byte[]> batches, int threads)
       throws Exception {
     AtomicInteger next = new AtomicInteger();
     AtomicLong lastSync = new AtomicLong(System.nanoTime());

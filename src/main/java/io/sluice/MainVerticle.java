@@ -12,7 +12,6 @@ import io.sluice.ingest.ImportVerticle;
 import io.sluice.ingest.UploadSigner;
 import io.sluice.metrics.Metrics;
 import io.sluice.engine.lucene.DirectoryFactory;
-import io.sluice.engine.lucene.LuceneStore;
 import io.sluice.store.StoreVerticle;
 import io.sluice.store.TableStore;
 import io.vertx.core.DeploymentOptions;
@@ -80,8 +79,7 @@ public final class MainVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> {
           keys[0] = ApiKeys.load(config.dataDir(), config.apiKeyRw(), config.apiKeyRo());
           signer[0] = UploadSigner.load(config.dataDir(), config.uploadSecret());
-          return new LuceneStore(config.dataDir(), config.maxResultLimit(), directories, metrics,
-              new LuceneStore.Options(config.storeCommitIntervalMs(), config.storeWalMaxBytes()));
+          return Stores.open(config, directories, metrics);
         })
         .compose(opened -> {
           store = opened;

@@ -4,6 +4,7 @@ import io.sluice.bus.Addresses;
 import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
 import io.sluice.core.FairScheduler;
+import io.sluice.engine.StorageException;
 import io.sluice.errors.ApiError;
 import io.sluice.metrics.Metrics;
 import io.vertx.core.Future;
@@ -139,6 +140,11 @@ public final class StoreVerticle extends VerticleBase {
         LOG.error("{} on table {} failed: {}", request.op(), request.table(), error.getMessage());
       }
       return error;
+    }
+    if (failure instanceof StorageException storage) {
+      LOG.error("{} on table {} failed", request.op(), request.table(), storage);
+      return new ApiError(503, "storage failed: " + storage.getMessage(), null,
+          storage.kind() == StorageException.Kind.DISK_FULL ? "DiskFull" : "StorageFailure");
     }
     if (failure instanceof UncheckedIOException io) {
       LOG.error("{} on table {} failed", request.op(), request.table(), io);

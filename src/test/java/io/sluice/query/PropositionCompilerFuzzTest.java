@@ -139,7 +139,7 @@ class PropositionCompilerFuzzTest {
         PropositionCompilerFuzzTest::resolve);
   }
 
-  /** Like LuceneStore's link resolver: compile the inner clause on the linked table, collect its key values. */
+  /** Like Database's link resolver: compile the inner clause on the linked table, collect its key values. */
   private static Set<Object> resolve(String table, String column, Object where) {
     String target = "this".equals(table) ? FuzzSchemas.ITEMS : table;
     TableSchema schema = FuzzSchemas.lookup(target);

@@ -4,7 +4,9 @@ import io.sluice.errors.ApiError;
 import io.sluice.metrics.Metrics;
 import io.sluice.schema.SchemaParser;
 import io.sluice.engine.lucene.DirectoryFactory;
-import io.sluice.engine.lucene.LuceneStore;
+import io.sluice.Stores;
+import io.sluice.core.Database;
+import io.sluice.engine.lucene.LuceneEngine;
 import io.sluice.store.TableStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -58,13 +60,13 @@ class PowerLossTest {
   /** Commits race the writes (every 20 ms, and whenever the log passes 4 KB): crashes land around commits. */
   @Test
   void frequentCommits() throws Exception {
-    new Schedule("frequentCommits", seed() ^ 0x1L, new LuceneStore.Options(20, 4 * 1024), 25).run();
+    new Schedule("frequentCommits", seed() ^ 0x1L, new LuceneEngine.Options(20, 4 * 1024), 25).run();
   }
 
   /** No background commit: acknowledged rows live only in the write-ahead log until a schema change or restart. */
   @Test
   void onlyTheLogHoldsTheRows() throws Exception {
-    new Schedule("onlyTheLogHoldsTheRows", seed() ^ 0x2L, new LuceneStore.Options(3_600_000, 64L << 20), 25).run();
+    new Schedule("onlyTheLogHoldsTheRows", seed() ^ 0x2L, new LuceneEngine.Options(3_600_000, 64L << 20), 25).run();
   }
 
   /**
@@ -79,7 +81,7 @@ class PowerLossTest {
     System.out.println("PowerLossTest.aFailedFsyncIsFinal seed=" + seed);
     Random random = new Random(seed);
     PowerLossFileSystem fs = PowerLossFileSystem.mount(Files.createDirectories(tmp.resolve("eio")));
-    LuceneStore.Options options = new LuceneStore.Options(3_600_000, 64L << 20);
+    LuceneEngine.Options options = new LuceneEngine.Options(3_600_000, 64L << 20);
     TableStore store = openStore(fs, options);
     JsonObject schema = new JsonObject("{\"type\":\"table\",\"columns\":{\"id\":{\"type\":\"Int\"}}}");
     store.putTable("t", schema);
@@ -143,8 +145,8 @@ class PowerLossTest {
     await(third.insertBatch("t", ids(400, 401)));
   }
 
-  private TableStore openStore(PowerLossFileSystem fs, LuceneStore.Options options) {
-    TableStore store = new LuceneStore(fs.root, 1_000_000, DirectoryFactory.FILE_SYSTEM, Metrics.noop(), options);
+  private TableStore openStore(PowerLossFileSystem fs, LuceneEngine.Options options) {
+    TableStore store = Stores.lucene(fs.root, 1_000_000, DirectoryFactory.FILE_SYSTEM, Metrics.noop(), options);
     open.add(store);
     return store;
   }
@@ -261,7 +263,7 @@ class PowerLossTest {
     private final String name;
     private final long seed;
     private final Random random;
-    private final LuceneStore.Options options;
+    private final LuceneEngine.Options options;
     private final int cycles;
     private final String job = "job-1";
     /** The catalog as acknowledged; during a schema change cut off by the power, {@link #alternative} too. */
@@ -279,7 +281,7 @@ class PowerLossTest {
     private final List<Write> writes = new ArrayList<>();
     private final List<Delete> deletes = new ArrayList<>();
 
-    Schedule(String name, long seed, LuceneStore.Options options, int cycles) {
+    Schedule(String name, long seed, LuceneEngine.Options options, int cycles) {
       this.name = name;
       this.seed = seed;
       this.random = new Random(seed);
@@ -326,7 +328,7 @@ class PowerLossTest {
 
     private TableStore open() {
       try {
-        TableStore opened = new LuceneStore(fs.root, 1_000_000, DirectoryFactory.FILE_SYSTEM, Metrics.noop(),
+        TableStore opened = Stores.lucene(fs.root, 1_000_000, DirectoryFactory.FILE_SYSTEM, Metrics.noop(),
             options);
         open.add(opened);
         return opened;

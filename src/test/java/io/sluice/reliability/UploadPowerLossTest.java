@@ -4,7 +4,9 @@ import io.sluice.TestServer;
 import io.sluice.TestServer.Response;
 import io.sluice.metrics.Metrics;
 import io.sluice.engine.lucene.DirectoryFactory;
-import io.sluice.engine.lucene.LuceneStore;
+import io.sluice.Stores;
+import io.sluice.core.Database;
+import io.sluice.engine.lucene.LuceneEngine;
 import io.sluice.store.TableStore;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -113,8 +115,8 @@ class UploadPowerLossTest {
       if (mode == Mode.AFTER_UPLOAD) {
         // The first table predates the import directories (a data directory of a version without file imports):
         // nothing but the server's start makes their entries durable before the first upload.
-        TableStore store = new LuceneStore(fs.root, 1_000_000, DirectoryFactory.FILE_SYSTEM, Metrics.noop(),
-            LuceneStore.Options.DEFAULTS);
+        TableStore store = Stores.lucene(fs.root, 1_000_000, DirectoryFactory.FILE_SYSTEM, Metrics.noop(),
+            LuceneEngine.Options.DEFAULTS);
         store.putTable("t1", SCHEMA);
         store.close();
         preexisting = "t1";

@@ -1,8 +1,8 @@
 package io.sluice.engine.lucene;
 
 import io.sluice.files.DurableFiles;
+import io.sluice.engine.TableDef;
 import io.sluice.schema.SchemaParser;
-import io.sluice.schema.TableSchema;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,9 +21,6 @@ final class Catalog {
   static final String FILE = "catalog.json";
   static final String TABLES_DIR = "tables";
 
-  record Entry(String id, TableSchema schema) {
-  }
-
   private final Path dataDir;
 
   Catalog(Path dataDir) {
@@ -34,9 +31,9 @@ final class Catalog {
     return dataDir.resolve(TABLES_DIR).resolve(id);
   }
 
-  Map<String, Entry> load() {
+  Map<String, TableDef> load() {
     Path file = dataDir.resolve(FILE);
-    Map<String, Entry> tables = new LinkedHashMap<>();
+    Map<String, TableDef> tables = new LinkedHashMap<>();
     if (!Files.exists(file)) {
       return tables;
     }
@@ -45,7 +42,7 @@ final class Catalog {
       JsonObject entries = json.getJsonObject("tables", new JsonObject());
       for (String name : entries.fieldNames()) {
         JsonObject entry = entries.getJsonObject(name);
-        tables.put(name, new Entry(entry.getString("id"),
+        tables.put(name, new TableDef(entry.getString("id"),
             SchemaParser.parseTable(name, entry.getJsonObject("schema"))));
       }
       return tables;
@@ -54,7 +51,7 @@ final class Catalog {
     }
   }
 
-  void save(Map<String, Entry> tables) {
+  void save(Map<String, TableDef> tables) {
     JsonObject entries = new JsonObject();
     tables.forEach((name, entry) -> entries.put(name,
         new JsonObject().put("id", entry.id()).put("schema", entry.schema().toJson())));

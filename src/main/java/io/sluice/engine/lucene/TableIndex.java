@@ -1,9 +1,9 @@
 package io.sluice.engine.lucene;
 
-import io.sluice.errors.ApiError;
 import io.sluice.engine.Row;
 import io.sluice.engine.RowBatch;
 import io.sluice.engine.RowDecoder;
+import io.sluice.engine.StorageException;
 import io.sluice.schema.TableSchema;
 import io.vertx.core.Future;
 import java.io.Closeable;
@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One table's Lucene index: the only writer of its directory.
  *
- * <p>Lifecycle: opened by {@link LuceneStore} when the table is created or at start, closed when the table is
+ * <p>Lifecycle: opened by {@link LuceneEngine} when the table is created or at start, closed when the table is
  * dropped or the store stops. Thread-safety: appends, deletes and searches may run on any thread at once;
  * {@link #exclusive()} serialises operations that need a quiescent index (delete counting, copy, rewrite).
  *
@@ -606,15 +606,17 @@ final class TableIndex implements Closeable {
     }
   }
 
-  private ApiError unavailable() {
+  private StorageException unavailable() {
     return storageError(latched, "table storage failed and refuses writes until restart: ");
   }
 
-  /** A 503 whose {@code x-error-cause} says whether the disk is full or storage failed otherwise. */
-  static ApiError storageError(Throwable failure, String prefix) {
-    boolean full = isDiskFull(failure);
-    return new ApiError(503, prefix + failure.getMessage() + (full ? " (the disk is full: free space, then restart)"
-        : ""), null, full ? "DiskFull" : "StorageFailure");
+  /** The engine's failure: whether the disk is full or storage failed otherwise, in the cause's words. */
+  static StorageException storageError(Throwable failure, String prefix) {
+    if (failure instanceof StorageException known) {
+      return known;
+    }
+    return new StorageException(isDiskFull(failure) ? StorageException.Kind.DISK_FULL : StorageException.Kind.FAILED,
+        prefix + failure.getMessage(), failure);
   }
 
   static boolean isDiskFull(Throwable failure) {

@@ -1,5 +1,7 @@
 package io.sluice.engine.lucene;
 
+import io.sluice.Stores;
+import io.sluice.core.Database;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.schema.analysis.Analyzers;
@@ -44,7 +46,7 @@ class TextLayoutUpgradeTest {
 
   @Test
   void anOldLayoutIndexIsRebuiltOnceAtStart() throws Exception {
-    LuceneStore store = new LuceneStore(dataDir, 100);
+    Database store = Stores.lucene(dataDir, 100);
     store.putTable("notes", new JsonObject("""
         {"type":"table","columns":{"id":{"type":"Int"},
           "body":{"type":"Text","analyzer":"english","nullable":true}}}"""));
@@ -88,7 +90,7 @@ class TextLayoutUpgradeTest {
       writer.commit();
     }
 
-    store = new LuceneStore(dataDir, 100);
+    store = Stores.lucene(dataDir, 100);
     try {
       String newId = tableId();
       assertThat(newId).isNotEqualTo(oldId);
@@ -122,7 +124,7 @@ class TextLayoutUpgradeTest {
 
     // Already in the current layout: opened as it is.
     String upgradedId = tableId();
-    store = new LuceneStore(dataDir, 100);
+    store = Stores.lucene(dataDir, 100);
     try {
       assertThat(tableId()).isEqualTo(upgradedId);
       assertThat(ids(store, new JsonObject().put("body", "The Cat"), null)).containsExactly(6);
@@ -134,7 +136,7 @@ class TextLayoutUpgradeTest {
   /** The layout between the two changes: binary {@code $raw} already, but positions and norms on the text. */
   @Test
   void aTextFieldWithPositionsIsRebuiltToo() throws Exception {
-    LuceneStore store = new LuceneStore(dataDir, 100);
+    Database store = Stores.lucene(dataDir, 100);
     store.putTable("notes", new JsonObject("""
         {"type":"table","columns":{"id":{"type":"Int"},"body":{"type":"Text","analyzer":"english"}}}"""));
     store.close();
@@ -151,7 +153,7 @@ class TextLayoutUpgradeTest {
       writer.addDocument(doc);
       writer.commit();
     }
-    store = new LuceneStore(dataDir, 100);
+    store = Stores.lucene(dataDir, 100);
     try {
       assertThat(tableId()).isNotEqualTo(oldId);
       assertThat(fieldInfo(tableId(), "body").getIndexOptions()).isEqualTo(IndexOptions.DOCS);
@@ -184,12 +186,12 @@ class TextLayoutUpgradeTest {
     }
   }
 
-  private static JsonArray hits(LuceneStore store, JsonObject where) {
+  private static JsonArray hits(Database store, JsonObject where) {
     return store.search(new JsonObject().put("from", "notes").put("where", where).put("limit", 50))
         .getJsonArray("hits");
   }
 
-  private static List<Object> ids(LuceneStore store, JsonObject where, Object orderBy) {
+  private static List<Object> ids(Database store, JsonObject where, Object orderBy) {
     JsonObject query = new JsonObject().put("from", "notes").put("where", where).put("limit", 50);
     if (orderBy != null) {
       query.put("orderBy", orderBy);

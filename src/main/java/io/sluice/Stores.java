@@ -1,0 +1,33 @@
+package io.sluice;
+
+import io.sluice.config.SluiceConfig;
+import io.sluice.core.Database;
+import io.sluice.engine.lucene.DirectoryFactory;
+import io.sluice.engine.lucene.LuceneEngine;
+import io.sluice.ingest.BatchParser;
+import io.sluice.metrics.Metrics;
+import io.sluice.store.TableStore;
+import java.nio.file.Path;
+
+/** Opens the configured store: the core ({@link Database}) on its engine. Blocking: call it on a worker. */
+public final class Stores {
+  private Stores() {
+  }
+
+  public static TableStore open(SluiceConfig config, DirectoryFactory directories, Metrics metrics) {
+    return lucene(config.dataDir(), config.maxResultLimit(), directories, metrics,
+        new LuceneEngine.Options(config.storeCommitIntervalMs(), config.storeWalMaxBytes()));
+  }
+
+  /** The embedded Lucene store under dataDir. */
+  public static Database lucene(Path dataDir, int maxResultLimit, DirectoryFactory directories, Metrics metrics,
+      LuceneEngine.Options options) {
+    return new Database(new LuceneEngine(dataDir, directories, options, metrics.commitLatency(), BatchParser::redo),
+        maxResultLimit, metrics);
+  }
+
+  /** The embedded Lucene store with default settings (tests, benchmarks). */
+  public static Database lucene(Path dataDir, int maxResultLimit) {
+    return lucene(dataDir, maxResultLimit, DirectoryFactory.FILE_SYSTEM, Metrics.noop(), LuceneEngine.Options.DEFAULTS);
+  }
+}

@@ -1,0 +1,890 @@
+package io.sluice.core;
+
+import io.sluice.engine.Checkpoint;
+import io.sluice.engine.Page;
+import io.sluice.engine.Row;
+import io.sluice.engine.RowBatch;
+import io.sluice.engine.StorageEngine;
+import io.sluice.engine.StorageException;
+import io.sluice.engine.TableDef;
+import io.sluice.engine.lucene.LuceneEngine;
+import io.sluice.errors.ApiError;
+import io.sluice.ingest.BatchParser;
+import io.sluice.ingest.LineBatchParser;
+import io.sluice.metrics.Metrics;
+import io.sluice.query.LinkResolver;
+import io.sluice.schema.ColumnSchema;
+import io.sluice.schema.Names;
+import io.sluice.schema.SchemaParser;
+import io.sluice.schema.TableSchema;
+import io.sluice.store.TableStore;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The database the API sees, on any {@link StorageEngine}: the catalog (table name → {@link TableDef}) and its lock,
+ * schema changes with their link checks, parsing and validating rows ({@link BatchParser}, {@link LineBatchParser})
+ * into the engine's typed rows, the import checkpoint protocol, search validation, paging, {@code select}
+ * projection and link joins, and every user-facing error message. The engine only stores.
+ *
+ * <p>Thread-safety: any number of threads may call it. Data operations hold the catalog's read lock while they
+ * call the engine; schema operations hold its write lock, so a table never changes shape under a write. A
+ * write's future completes once the engine says it is durable.
+ */
+public final class Database implements TableStore {
+  private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+
+  private final StorageEngine engine;
+  private final int maxResultLimit;
+  private final Metrics metrics;
+  private final ReentrantReadWriteLock catalogLock = new ReentrantReadWriteLock();
+  private final Map<String, TableDef> entries;
+  /** Set when saving the catalog failed: the engine's catalog is then unknown, writes are refused until restart. */
+  private volatile StorageException catalogFailure;
+  /**
+   * Internal ids of tables rebuilt with their rows (a dropped column): old id → new id, so that an import that
+   * started on the old table goes on into the new one. A dropped or replaced table has no entry: its imports end.
+   */
+  private final Map<String, String> rebuiltIds = new HashMap<>();
+
+  /** metrics: receives rows ingested and rejected per table. */
+  public Database(StorageEngine engine, int maxResultLimit, Metrics metrics) {
+    this.engine = engine;
+    this.maxResultLimit = maxResultLimit;
+    this.metrics = metrics;
+    this.entries = engine.loadCatalog();
+    Set<String> known = new HashSet<>();
+    entries.values().forEach(table -> known.add(table.id()));
+    engine.dropOrphans(known);
+  }
+
+  // ---------------------------------------------------------------- schema
+
+  @Override
+  public JsonObject schema() {
+    return read(this::schemaUnlocked);
+  }
+
+  @Override
+  public JsonObject putSchema(JsonObject body) {
+    Map<String, TableSchema> tables = SchemaParser.parseDatabase(body);
+    return write(() -> {
+      tables.forEach((name, schema) -> checkLinks(name, schema, tables));
+      Map<String, TableDef> old = new LinkedHashMap<>(entries);
+      Map<String, TableDef> fresh = new LinkedHashMap<>();
+      tables.forEach((name, schema) -> fresh.put(name, new TableDef(newId(), schema)));
+      List<TableDef> created = new ArrayList<>();
+      try {
+        for (TableDef table : fresh.values()) {
+          engine.createTable(table);
+          created.add(table);
+        }
+        saveCatalog(fresh);
+      } catch (RuntimeException e) {
+        created.forEach(table -> engine.dropTable(table.id()));
+        throw e;
+      }
+      entries.clear();
+      entries.putAll(fresh);
+      old.values().forEach(table -> engine.dropTable(table.id()));
+      return schemaUnlocked();
+    });
+  }
+
+  @Override
+  public JsonObject deleteSchema() {
+    return write(() -> {
+      Map<String, TableDef> old = new LinkedHashMap<>(entries);
+      saveCatalog(Map.of());
+      entries.clear();
+      old.values().forEach(table -> engine.dropTable(table.id()));
+      return new JsonObject().put("deleted", new JsonArray(new ArrayList<>(old.keySet())));
+    });
+  }
+
+  @Override
+  public JsonObject table(String table) {
+    return read(() -> entry(table).schema().toJson());
+  }
+
+  @Override
+  public String tableId(String table) {
+    return read(() -> entry(table).id());
+  }
+
+  /**
+   * The current name of the table an import started on: its internal id, followed through rebuilds that kept the
+   * rows, found under any name (a rename carries the import along). A table dropped or replaced since (by a
+   * table or whole-schema PUT, a drop, a rename or copy over it) is gone with the rows the import stored: 409.
+   * Under the catalog lock.
+   */
+  private String currentName(String table, String tableId) {
+    if (tableId == null) {
+      return table;
+    }
+    String id = tableId;
+    for (int hops = 0; rebuiltIds.containsKey(id) && hops < 1000; hops++) {
+      id = rebuiltIds.get(id);
+    }
+    for (Map.Entry<String, TableDef> e : entries.entrySet()) {
+      if (e.getValue().id().equals(id)) {
+        return e.getKey();
+      }
+    }
+    throw new ApiError(409, "table '" + table + "' was dropped or replaced while the import ran", null,
+        TableStore.TABLE_REPLACED);
+  }
+
+  @Override
+  public JsonObject putTable(String table, JsonObject body) {
+    TableSchema schema = SchemaParser.parseTable(table, body);
+    return write(() -> {
+      Map<String, TableSchema> view = schemasUnlocked();
+      view.put(table, schema);
+      checkLinks(table, schema, view);
+      TableDef existing = entries.get(table);
+      if (existing != null) {
+        if (existing.schema().equals(schema)) {
+          return schema.toJson();
+        }
+        long rows = engine.rowCount(existing.id());
+        if (rows > 0) {
+          throw ApiError.conflict("table '" + table + "' has " + rows + " rows and a different schema; delete its"
+              + " rows or the table first, or add columns one by one with PUT /api/v1/schema/" + table + "/<column>");
+        }
+        checkNotLinkedTo(table, schema);
+        installTable(table, new TableDef(newId(), schema), null);
+      } else {
+        installTable(table, new TableDef(newId(), schema), null);
+      }
+      return schema.toJson();
+    });
+  }
+
+  @Override
+  public JsonObject deleteTable(String table) {
+    return write(() -> {
+      TableDef dropped = entry(table);
+      for (Map.Entry<String, TableDef> other : entries.entrySet()) {
+        if (other.getKey().equals(table)) {
+          continue;
+        }
+        other.getValue().schema().columns().forEach((column, col) -> {
+          if (table.equals(col.linkTable())) {
+            throw ApiError.conflict("table '" + table + "' is linked from column '" + column + "' of table '"
+                + other.getKey() + "'; drop that column or table first");
+          }
+        });
+      }
+      Map<String, TableDef> next = new LinkedHashMap<>(entries);
+      next.remove(table);
+      saveCatalog(next);
+      entries.remove(table);
+      engine.dropTable(dropped.id());
+      return new JsonObject().put("deleted", new JsonArray().add(table));
+    });
+  }
+
+  @Override
+  public JsonObject column(String table, String column) {
+    return read(() -> column(entry(table).schema(), table, column).toJson());
+  }
+
+  @Override
+  public JsonObject putColumn(String table, String column, JsonObject body) {
+    ColumnSchema parsed = SchemaParser.parseColumn(table, column, body);
+    return write(() -> {
+      TableDef current = entry(table);
+      TableSchema schema = current.schema();
+      ColumnSchema existing = schema.column(column);
+      if (parsed.equals(existing)) {
+        return parsed.toJson();
+      }
+      TableSchema updated = schema.withColumn(column, parsed);
+      Map<String, TableSchema> view = schemasUnlocked();
+      view.put(table, updated);
+      checkLinks(table, updated, view);
+      long rows = engine.rowCount(current.id());
+      if (rows > 0 && existing != null) {
+        throw ApiError.conflict("column '" + column + "' of table '" + table + "' already exists with another type"
+            + " and the table has " + rows + " rows; drop the column first");
+      }
+      if (rows > 0 && !parsed.nullable()) {
+        throw ApiError.conflict("cannot add non-nullable column '" + column + "' to table '" + table + "' which has "
+            + rows + " rows; declare it \"nullable\": true");
+      }
+      if (rows == 0 && existing != null) {
+        installTable(table, new TableDef(newId(), updated), null);
+      } else {
+        TableDef next = new TableDef(current.id(), updated);
+        engine.addColumn(current.id(), updated);
+        Map<String, TableDef> catalog = new LinkedHashMap<>(entries);
+        catalog.put(table, next);
+        saveCatalog(catalog);
+        entries.put(table, next);
+      }
+      return parsed.toJson();
+    });
+  }
+
+  @Override
+  public JsonObject deleteColumn(String table, String column) {
+    return write(() -> {
+      TableDef current = entry(table);
+      TableSchema schema = current.schema();
+      column(schema, table, column);
+      if (schema.columns().size() == 1) {
+        throw ApiError.badRequest("cannot drop '" + column + "', the last column of table '" + table
+            + "'; delete the table instead");
+      }
+      checkNotLinkTarget(table, column);
+      TableDef rebuilt = new TableDef(newId(), schema.withoutColumn(column));
+      installTable(table, rebuilt, () -> engine.copyRowsWithout(current.id(), rebuilt, column));
+      rebuiltIds.put(current.id(), rebuilt.id()); // the rows moved: running imports follow them
+      return new JsonObject().put("deleted", new JsonArray().add(table + "." + column));
+    });
+  }
+
+  @Override
+  public JsonObject rename(JsonObject body) {
+    String from = requiredName(body, "from");
+    String to = requiredName(body, "rename");
+    boolean replace = body.getBoolean("replace", false);
+    return write(() -> {
+      TableDef entry = entry(from);
+      if (from.equals(to)) {
+        return new JsonObject().put("from", from).put("rename", to);
+      }
+      if (entries.containsKey(to) && !replace) {
+        throw ApiError.conflict("table '" + to + "' exists; pass \"replace\": true to overwrite it");
+      }
+      Map<String, TableDef> next = new LinkedHashMap<>();
+      for (Map.Entry<String, TableDef> e : entries.entrySet()) {
+        if (e.getKey().equals(to)) {
+          continue;
+        }
+        String name = e.getKey().equals(from) ? to : e.getKey();
+        next.put(name, new TableDef(e.getValue().id(), relink(e.getValue().schema(), from, to)));
+      }
+      saveCatalog(next);
+      TableDef replaced = entries.get(to);
+      entries.clear();
+      entries.putAll(next);
+      if (replaced != null) {
+        engine.dropTable(replaced.id());
+      }
+      return new JsonObject().put("from", from).put("rename", to).put("schema", entry.schema().toJson());
+    });
+  }
+
+  @Override
+  public JsonObject copy(JsonObject body) {
+    String from = requiredName(body, "from");
+    String to = requiredName(body, "copy");
+    boolean replace = body.getBoolean("replace", false);
+    return write(() -> {
+      TableDef source = entry(from);
+      if (from.equals(to)) {
+        throw ApiError.badRequest("cannot copy table '" + from + "' onto itself");
+      }
+      if (entries.containsKey(to) && !replace) {
+        throw ApiError.conflict("table '" + to + "' exists; pass \"replace\": true to overwrite it");
+      }
+      TableDef copy = new TableDef(newId(), source.schema());
+      installTable(to, copy, () -> engine.copyRows(source.id(), copy));
+      return new JsonObject().put("from", from).put("copy", to).put("schema", copy.schema().toJson());
+    });
+  }
+
+  /**
+   * Creates the table's new storage beside the old one (filled by {@code fill}) and swaps it in: the catalog names
+   * the new storage only once it is filled, so a crash midway leaves the old table (and an orphan the engine
+   * drops at the next start). Under the write lock.
+   */
+  private void installTable(String table, TableDef next, Runnable fill) {
+    engine.createTable(next);
+    Map<String, TableDef> catalog = new LinkedHashMap<>(entries);
+    catalog.put(table, next);
+    try {
+      if (fill != null) {
+        fill.run();
+      }
+      saveCatalog(catalog);
+    } catch (RuntimeException e) {
+      engine.dropTable(next.id());
+      throw e;
+    }
+    TableDef old = entries.put(table, next);
+    if (old != null) {
+      engine.dropTable(old.id());
+    }
+  }
+
+  // ---------------------------------------------------------------- rows
+
+  @Override
+  public Future<JsonObject> insertOne(String table, byte[] body) {
+    return writeRows(table, null, null, false, schema -> BatchParser.parseOne(table, schema, body),
+        row -> batch(1, List.of(row), new RowBatch.Redo(false, body)), (row, name) -> objectOf(row));
+  }
+
+  /**
+   * Validates the whole array first (all or nothing). A body up to {@link #PARSE_ONCE_BYTES} is read once into
+   * typed rows; a larger one is read again row by row while the engine stores it, so it never holds more than one
+   * parsed row besides its body. Both take the fast path ({@link BatchParser#plainCount}) when every row is
+   * plainly valid, else trees, which report what is wrong.
+   */
+  @Override
+  public Future<JsonObject> insertBatch(String table, byte[] body) {
+    RowBatch.Redo redo = new RowBatch.Redo(true, body);
+    return writeRows(table, null, null, false, schema -> batchRows(table, schema, body, redo),
+        rows -> rows, (rows, name) -> new JsonObject().put("total", rows.count()));
+  }
+
+  private static final int PARSE_ONCE_BYTES = 1024 * 1024;
+
+  private static RowBatch batchRows(String table, TableSchema schema, byte[] body, RowBatch.Redo redo) {
+    if (body.length <= PARSE_ONCE_BYTES) {
+      List<Row> parsed = BatchParser.plainParsed(schema, body);
+      if (parsed != null) {
+        return batch(parsed.size(), parsed, redo);
+      }
+    } else {
+      int plain = BatchParser.plainCount(schema, body);
+      if (plain >= 0) {
+        return batch(plain, BatchParser.plainRows(schema, body), redo);
+      }
+    }
+    return batch(BatchParser.validateArray(table, schema, body), BatchParser.rows(schema, body), redo);
+  }
+
+  private static RowBatch batch(int count, Iterable<Row> rows, RowBatch.Redo redo) {
+    return new RowBatch() {
+      @Override
+      public int count() {
+        return count;
+      }
+
+      @Override
+      public Iterable<Row> rows() {
+        return rows;
+      }
+
+      @Override
+      public Redo redo() {
+        return redo;
+      }
+    };
+  }
+
+  @Override
+  public Future<JsonObject> appendLines(String table, JsonObject args, byte[] payload) {
+    long firstLine = args.getLong("firstLine", 1L);
+    String job = args.getString("job");
+    Long batch = args.getLong("batch");
+    boolean validateOnly = args.getBoolean("validateOnly", false);
+    boolean deferCommit = args.getBoolean("deferCommit", false);
+    Checkpoint checkpoint = job == null || batch == null ? null : new Checkpoint(job, batch);
+    return writeRows(table, args.getString("tableId"), checkpoint, deferCommit, schema -> {
+      LineBatchParser.Result parsed = LineBatchParser.parse(table, schema, payload, firstLine);
+      if (!validateOnly) {
+        metrics.rowsRejected(table, parsed.failedCount());
+      }
+      return parsed;
+    }, parsed -> validateOnly ? batch(0, List.of(), null) : batch(parsed.rows().size(), parsed.rows(), null),
+        (parsed, name) -> {
+          List<Row> valid = parsed.rows();
+          JsonObject reply = new JsonObject()
+              .put("table", name) // its current name: a rename carries the import along
+              .put("appended", valid.size())
+              .put("failedCount", parsed.failedCount())
+              .put("failures", parsed.failures());
+          if (!valid.isEmpty()) {
+            reply.put("last", objectOf(valid.get(valid.size() - 1)));
+          }
+          return reply;
+        });
+  }
+
+  @Override
+  public JsonObject importedBatches(String table, String job) {
+    return read(() -> new JsonObject().put("batches",
+        new JsonArray(new ArrayList<>(engine.importedBatches(entry(table).id(), job)))));
+  }
+
+  /** Reads a write's body for a table's schema (may throw the 400 that lists bad rows). */
+  private interface Parse<P> {
+    P parse(TableSchema schema);
+  }
+
+  /** The reply to a write: built from what was parsed and the table's current name once the rows are stored. */
+  private interface Reply<P> {
+    JsonObject of(P parsed, String table);
+  }
+
+  /**
+   * Parses, appends and waits until durable. tableId: the internal id an import started on (null: the table now
+   * named so). The reply is built before waiting, so the parsed rows are garbage as soon as they are stored:
+   * memory held per waiting write is only its reply. Deferred: the reply comes once the rows are added, not yet
+   * durable: the caller must {@link #sync}.
+   */
+  private <P> Future<JsonObject> writeRows(String requested, String tableId, Checkpoint checkpoint,
+      boolean deferred, Parse<P> parse, Function<P, RowBatch> rowsOf, Reply<P> reply) {
+    checkCatalog();
+    String table = requested;
+    JsonObject result;
+    int stored;
+    Future<Void> durable;
+    catalogLock.readLock().lock();
+    try {
+      table = currentName(requested, tableId);
+      TableDef def = entry(table);
+      P parsed;
+      try {
+        parsed = parse.parse(def.schema());
+      } catch (ApiError invalid) {
+        if (invalid.status() == 400) {
+          // A refused batch lists its bad rows (the first 50); a single bad row has no list.
+          metrics.rowsRejected(table, invalid.errors() == null ? 1 : invalid.errors().size());
+        }
+        throw invalid;
+      }
+      RowBatch rows = rowsOf.apply(parsed);
+      if (rows.count() == 0) {
+        return Future.succeededFuture(reply.of(parsed, table));
+      }
+      durable = engine.append(def, rows, checkpoint, deferred);
+      stored = rows.count();
+      result = reply.of(parsed, table);
+    } catch (StorageException e) {
+      return Future.failedFuture(storageError(table, e));
+    } finally {
+      catalogLock.readLock().unlock();
+    }
+    String written = table;
+    return durable.map(v -> {
+      // Deferred rows are counted once added: the import's own sync follows within import.commit.interval.ms.
+      metrics.rowsIngested(written, stored);
+      return result;
+    }).recover(failure -> mapFailure(written, failure));
+  }
+
+  @Override
+  public Future<JsonObject> sync(String table) {
+    return sync(table, null);
+  }
+
+  @Override
+  public Future<JsonObject> sync(String requested, String tableId) {
+    String table;
+    Future<Void> durable;
+    catalogLock.readLock().lock();
+    try {
+      table = currentName(requested, tableId);
+      durable = engine.sync(entry(table).id());
+    } catch (StorageException e) {
+      return Future.failedFuture(storageError(requested, e));
+    } finally {
+      catalogLock.readLock().unlock();
+    }
+    Future<JsonObject> reply = durable.map(v -> new JsonObject().put("table", table))
+        .recover(failure -> mapFailure(table, failure));
+    if (tableId == null) {
+      return reply;
+    }
+    // The commit may complete on a table dropped meanwhile (its rows went with it): check again after it.
+    return reply.compose(done -> {
+      catalogLock.readLock().lock();
+      try {
+        return Future.succeededFuture(done.put("table", currentName(requested, tableId)));
+      } finally {
+        catalogLock.readLock().unlock();
+      }
+    });
+  }
+
+  @Override
+  public Future<JsonObject> delete(JsonObject body) {
+    // A misspelt "where" must not delete every row as an absent one does.
+    onlyKeys(body, "a delete", DELETE_KEYS);
+    String table = requiredName(body, "from");
+    checkCatalog();
+    Future<Long> deleted;
+    catalogLock.readLock().lock();
+    try {
+      TableDef def = entry(table);
+      deleted = lucene().deleteJson(table, def, this::schemaOrNull, links(table), body.getValue("where"));
+    } catch (StorageException e) {
+      return Future.failedFuture(storageError(table, e));
+    } finally {
+      catalogLock.readLock().unlock();
+    }
+    return deleted.map(count -> new JsonObject().put("total", count)).recover(failure -> mapFailure(table, failure));
+  }
+
+  @Override
+  public Future<JsonObject> optimize(String table) {
+    Future<Void> done;
+    catalogLock.readLock().lock();
+    try {
+      done = engine.optimize(entry(table).id());
+    } catch (StorageException e) {
+      return Future.failedFuture(storageError(table, e));
+    } finally {
+      catalogLock.readLock().unlock();
+    }
+    return done.map(v -> new JsonObject().put("message", "table '" + table + "' optimized"))
+        .recover(failure -> mapFailure(table, failure));
+  }
+
+  // ---------------------------------------------------------------- search
+
+  private static final List<String> DELETE_KEYS = List.of("from", "where");
+  private static final List<String> SEARCH_KEYS = List.of("from", "where", "select", "orderBy", "offset", "limit");
+  /** Most fields in a search's 'select' (each link path among them reads a linked row per hit). */
+  static final int MAX_SELECT = 1024;
+
+  @Override
+  public JsonObject search(JsonObject body) {
+    onlyKeys(body, "a search", SEARCH_KEYS);
+    String table = requiredName(body, "from");
+    int offset = nonNegative(body, "offset", 0);
+    int limit = nonNegative(body, "limit", 10);
+    if (limit > maxResultLimit) {
+      throw ApiError.badRequest("'limit' " + limit + " is over the maximum " + maxResultLimit
+          + "; page with 'offset'");
+    }
+    if ((long) offset + limit > Integer.MAX_VALUE - 1) {
+      throw ApiError.badRequest("'offset' + 'limit' is too large");
+    }
+    List<String> select = selectList(body.getValue("select"));
+    return read(() -> {
+      TableDef def = entry(table);
+      TableSchema schema = def.schema();
+      Page page = lucene().searchJson(table, def, this::schemaOrNull, links(table), body.getValue("where"),
+          body.getValue("orderBy"), offset, limit);
+      if (select != null) {
+        select.forEach(field -> checkSelect(table, schema, field));
+      }
+      JsonArray hits = new JsonArray();
+      for (byte[] source : page.sources()) {
+        JsonObject row = new JsonObject(new String(source, StandardCharsets.UTF_8));
+        hits.add(select == null ? row : project(table, schema, row, select));
+      }
+      return new JsonObject().put("offset", offset).put("total", page.total()).put("hits", hits);
+    });
+  }
+
+  private static List<String> selectList(Object select) {
+    if (select == null) {
+      return null;
+    }
+    if (!(select instanceof JsonArray array)) {
+      throw ApiError.badRequest("'select' must be an array of column names or link paths");
+    }
+    if (array.size() > MAX_SELECT) {
+      throw ApiError.badRequest("'select' lists " + array.size() + " fields; at most " + MAX_SELECT
+          + " are allowed");
+    }
+    List<String> fields = new ArrayList<>();
+    for (Object field : array) {
+      if (!(field instanceof String name)) {
+        throw ApiError.badRequest("'select' must list column names as strings, got " + field);
+      }
+      fields.add(name);
+    }
+    return fields;
+  }
+
+  private void checkSelect(String table, TableSchema schema, String field) {
+    int dot = field.indexOf('.');
+    if (dot < 0) {
+      column(schema, table, field);
+      return;
+    }
+    ColumnSchema link = column(schema, table, field.substring(0, dot));
+    if (link.link() == null) {
+      throw ApiError.badRequest("'" + field + "' in 'select': column '" + field.substring(0, dot) + "' of table '"
+          + table + "' is not a link");
+    }
+    column(entry(linkTable(table, link)).schema(), linkTable(table, link), field.substring(dot + 1));
+  }
+
+  private JsonObject project(String table, TableSchema schema, JsonObject row, List<String> select) {
+    JsonObject result = new JsonObject();
+    Map<String, JsonObject> linked = new LinkedHashMap<>();
+    for (String field : select) {
+      int dot = field.indexOf('.');
+      if (dot < 0) {
+        result.put(field, row.getValue(field));
+        continue;
+      }
+      String linkColumn = field.substring(0, dot);
+      JsonObject target = linked.computeIfAbsent(linkColumn,
+          c -> linkedRow(table, schema.column(c), row.getValue(c)));
+      result.put(field, target == null ? null : target.getValue(field.substring(dot + 1)));
+    }
+    return result;
+  }
+
+  private JsonObject linkedRow(String table, ColumnSchema link, Object key) {
+    if (key == null) {
+      return null;
+    }
+    String target = linkTable(table, link);
+    JsonObject where = new JsonObject().put(link.linkColumn(), key);
+    JsonObject found = search(new JsonObject().put("from", target).put("where", where).put("limit", 1));
+    JsonArray hits = found.getJsonArray("hits");
+    return hits.isEmpty() ? null : hits.getJsonObject(0);
+  }
+
+  private TableSchema schemaOrNull(String table) {
+    TableDef entry = entries.get(table);
+    return entry == null ? null : entry.schema();
+  }
+
+  /** Follows a link: the key values of the linked table's rows matching the inner where clause. */
+  private LinkResolver links(String fromTable) {
+    return (table, column, where) -> {
+      String target = "this".equals(table) ? fromTable : table;
+      TableDef def = entry(target);
+      column(def.schema(), target, column);
+      return lucene().valuesJson(target, def, this::schemaOrNull, links(target), where, column);
+    };
+  }
+
+  /** Until where clauses compile to engine predicates, searches and deletes are the Lucene engine's. */
+  private LuceneEngine lucene() {
+    return (LuceneEngine) engine;
+  }
+
+  // ---------------------------------------------------------------- health and lifecycle
+
+  @Override
+  public String failure() {
+    if (catalogFailure != null) {
+      return "catalog: " + catalogFailure.getMessage();
+    }
+    return engine.failure();
+  }
+
+  @Override
+  public void close() {
+    catalogLock.writeLock().lock();
+    try {
+      engine.close();
+    } finally {
+      catalogLock.writeLock().unlock();
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private interface Action<T> {
+    T run();
+  }
+
+  private <T> T read(Action<T> action) {
+    catalogLock.readLock().lock();
+    try {
+      return action.run();
+    } catch (StorageException e) {
+      throw storageError(null, e);
+    } finally {
+      catalogLock.readLock().unlock();
+    }
+  }
+
+  private <T> T write(Action<T> action) {
+    catalogLock.writeLock().lock();
+    try {
+      checkCatalog();
+      return action.run();
+    } catch (StorageException e) {
+      throw storageError(null, e);
+    } finally {
+      catalogLock.writeLock().unlock();
+    }
+  }
+
+  /**
+   * A catalog that failed to be saved is final, like a table's storage failure: what the engine holds may be the
+   * old or the new version, so every later write is refused until a restart reads it again.
+   */
+  private void saveCatalog(Map<String, TableDef> tables) {
+    try {
+      engine.saveCatalog(tables);
+    } catch (StorageException e) {
+      catalogFailure = e;
+      LOG.error("saving the catalog failed; writes are refused until restart", e);
+      throw e;
+    }
+  }
+
+  private void checkCatalog() {
+    StorageException failure = catalogFailure;
+    if (failure != null) {
+      throw storageError(null, failure);
+    }
+  }
+
+  /**
+   * A 503 whose {@code x-error-cause} says why: the disk is full, the store cannot be reached, or storage failed
+   * otherwise; 409 when the table went away under the write.
+   */
+  static ApiError storageError(String table, StorageException e) {
+    String where = table == null ? "" : "table '" + table + "': ";
+    return switch (e.kind()) {
+      case DISK_FULL -> new ApiError(503, where + e.getMessage() + " (the disk is full: free space, then restart)",
+          null, "DiskFull");
+      case FAILED -> new ApiError(503, where + e.getMessage(), null, "StorageFailure");
+      case UNAVAILABLE -> new ApiError(503, where + "the store is unavailable, retry later: " + e.getMessage(), null,
+          "StoreUnavailable");
+      case TABLE_GONE -> new ApiError(409, (table == null ? "the table" : "table '" + table + "'")
+          + " was dropped or replaced meanwhile", null, TableStore.TABLE_REPLACED);
+    };
+  }
+
+  private <T> Future<T> mapFailure(String table, Throwable failure) {
+    if (failure instanceof ApiError) {
+      return Future.failedFuture(failure);
+    }
+    if (failure instanceof StorageException storage) {
+      return Future.failedFuture(storageError(table, storage));
+    }
+    LOG.error("write to table '{}' failed", table, failure);
+    return Future.failedFuture(new ApiError(503, "table '" + table + "': the write failed and was not stored: "
+        + failure.getMessage(), null, "StorageFailure"));
+  }
+
+  private TableDef entry(String table) {
+    TableDef entry = table == null ? null : entries.get(table);
+    if (entry == null) {
+      throw ApiError.notFound("table '" + table + "' not found");
+    }
+    return entry;
+  }
+
+  private static ColumnSchema column(TableSchema schema, String table, String column) {
+    ColumnSchema col = schema.column(column);
+    if (col == null) {
+      throw ApiError.notFound("column '" + column + "' not found in table '" + table + "'");
+    }
+    return col;
+  }
+
+  private static String linkTable(String table, ColumnSchema link) {
+    return "this".equals(link.linkTable()) ? table : link.linkTable();
+  }
+
+  private JsonObject schemaUnlocked() {
+    JsonObject tables = new JsonObject();
+    entries.forEach((name, entry) -> tables.put(name, entry.schema().toJson()));
+    return new JsonObject().put("schema", tables);
+  }
+
+  private Map<String, TableSchema> schemasUnlocked() {
+    Map<String, TableSchema> view = new LinkedHashMap<>();
+    entries.forEach((name, entry) -> view.put(name, entry.schema()));
+    return view;
+  }
+
+  private static void checkLinks(String table, TableSchema schema, Map<String, TableSchema> tables) {
+    schema.columns().forEach((column, col) -> {
+      if (col.link() == null) {
+        return;
+      }
+      String target = linkTable(table, col);
+      TableSchema targetSchema = target.equals(table) ? schema : tables.get(target);
+      if (targetSchema == null) {
+        throw ApiError.badRequest("column '" + column + "' of table '" + table + "' links to '" + col.link()
+            + "' but table '" + target + "' does not exist");
+      }
+      if (targetSchema.column(col.linkColumn()) == null) {
+        throw ApiError.badRequest("column '" + column + "' of table '" + table + "' links to '" + col.link()
+            + "' but table '" + target + "' has no column '" + col.linkColumn() + "'");
+      }
+    });
+  }
+
+  private void checkNotLinkedTo(String table, TableSchema replacement) {
+    entries.forEach((name, entry) -> entry.schema().columns().forEach((column, col) -> {
+      if (!name.equals(table) && table.equals(col.linkTable()) && replacement.column(col.linkColumn()) == null) {
+        throw ApiError.conflict("column '" + column + "' of table '" + name + "' links to '" + col.link()
+            + "', which the new schema of '" + table + "' lacks");
+      }
+    }));
+  }
+
+  private void checkNotLinkTarget(String table, String column) {
+    entries.forEach((name, entry) -> entry.schema().columns().forEach((c, col) -> {
+      String target = "this".equals(col.linkTable()) ? name : col.linkTable();
+      if (table.equals(target) && column.equals(col.linkColumn()) && !(name.equals(table) && c.equals(column))) {
+        throw ApiError.conflict("column '" + column + "' of table '" + table + "' is linked from column '" + c
+            + "' of table '" + name + "'; drop that link first");
+      }
+    }));
+  }
+
+  private static TableSchema relink(TableSchema schema, String from, String to) {
+    Map<String, ColumnSchema> columns = new LinkedHashMap<>();
+    schema.columns().forEach((name, col) -> columns.put(name, from.equals(col.linkTable())
+        ? new ColumnSchema(col.type(), col.nullable(), to + "." + col.linkColumn(), col.analyzer())
+        : col));
+    return new TableSchema(columns);
+  }
+
+  private static String newId() {
+    return UUID.randomUUID().toString().replace("-", "");
+  }
+
+  private static void onlyKeys(JsonObject body, String what, List<String> keys) {
+    if (body == null) {
+      return;
+    }
+    for (String key : body.fieldNames()) {
+      if (!keys.contains(key)) {
+        throw ApiError.badRequest("unknown field '" + (key.length() > 64 ? key.substring(0, 64) + "…" : key)
+            + "' in " + what + "; expected " + String.join(", ", keys));
+      }
+    }
+  }
+
+  private static String requiredName(JsonObject body, String key) {
+    Object value = body == null ? null : body.getValue(key);
+    if (!(value instanceof String name)) {
+      throw ApiError.badRequest("'" + key + "' is required and must be a table name");
+    }
+    return Names.requireTable(name);
+  }
+
+  private static int nonNegative(JsonObject body, String key, int fallback) {
+    Object value = body.getValue(key);
+    if (value == null) {
+      return fallback;
+    }
+    if (!(value instanceof Integer || value instanceof Long) || ((Number) value).longValue() < 0
+        || ((Number) value).longValue() > Integer.MAX_VALUE) {
+      throw ApiError.badRequest("'" + key + "' must be a non-negative integer, got " + value);
+    }
+    return ((Number) value).intValue();
+  }
+
+  private static JsonObject objectOf(Row row) {
+    return new JsonObject(new String(row.source(), StandardCharsets.UTF_8));
+  }
+}
