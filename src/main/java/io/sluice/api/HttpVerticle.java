@@ -68,6 +68,18 @@ public final class HttpVerticle extends VerticleBase {
     connection.closeHandler(v -> connections.decrementAndGet());
   }
 
+  /**
+   * Graceful stop: the listening socket closes at once, each connection closes after the request it is
+   * serving, and the future completes when all have closed or after timeoutSeconds.
+   */
+  public Future<Void> drain(int timeoutSeconds) {
+    return server.shutdown(timeoutSeconds, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  public int openConnections() {
+    return connections.get();
+  }
+
   public int actualPort() {
     return server.actualPort();
   }

@@ -51,7 +51,8 @@ public record SluiceConfig(
     int importMaxHistory,
     int streamIdleTimeoutSeconds,
     long streamMinBytesPerSecond,
-    Tls tls) {
+    Tls tls,
+    int shutdownTimeoutSeconds) {
 
   /** HTTPS from PEM files; null when the server speaks plain HTTP. */
   public record Tls(Path certFile, Path keyFile) {
@@ -147,13 +148,18 @@ public record SluiceConfig(
   public static final Key HTTP_TLS_KEY = new Key("http.tls.key", "SLUICE_HTTP_TLS_KEY", null,
       "PEM file with the private key of http.tls.cert (PKCS#8 or PKCS#1)");
 
+  public static final Key SHUTDOWN_TIMEOUT_SECONDS = new Key("shutdown.timeout.seconds",
+      "SLUICE_SHUTDOWN_TIMEOUT_SECONDS", 30, "on SIGTERM, how long requests in flight may take to finish before the"
+      + " server stops anyway");
+
   public static final List<Key> KEYS = List.of(HTTP_HOST, HTTP_PORT, DATA_DIR, API_KEY_RW, API_KEY_RO, PUBLIC_URL,
       MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
       UPLOAD_MAX_BYTES, IMPORT_MAX_DECOMPRESSED_BYTES, IMPORT_MAX_RATIO, IMPORT_MAX_LINE_BYTES, IMPORT_BATCH_ROWS,
       IMPORT_BATCH_BYTES, IMPORT_WINDOW, IMPORT_COMMIT_INTERVAL_MS, IMPORT_MAX_JOBS, STREAM_MAX_BYTES,
       IMPORT_KEEP_SECONDS, MAX_INFLIGHT_BYTES, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, IMPORT_MAX_QUEUED,
       METRICS_ENABLED, LOG_FORMAT, STORE_COMMIT_INTERVAL_MS, STORE_WAL_MAX_BYTES, IMPORT_MAX_HISTORY,
-      STREAM_IDLE_TIMEOUT_SECONDS, STREAM_MIN_BYTES_PER_SECOND, HTTP_TLS_CERT, HTTP_TLS_KEY);
+      STREAM_IDLE_TIMEOUT_SECONDS, STREAM_MIN_BYTES_PER_SECOND, HTTP_TLS_CERT, HTTP_TLS_KEY,
+      SHUTDOWN_TIMEOUT_SECONDS);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
     Map<String, Object> values = new LinkedHashMap<>();
@@ -244,7 +250,8 @@ public record SluiceConfig(
         (int) positive(IMPORT_MAX_HISTORY, get(values, IMPORT_MAX_HISTORY, Integer::parseInt)),
         (int) positive(STREAM_IDLE_TIMEOUT_SECONDS, get(values, STREAM_IDLE_TIMEOUT_SECONDS, Integer::parseInt)),
         nonNegative(STREAM_MIN_BYTES_PER_SECOND, get(values, STREAM_MIN_BYTES_PER_SECOND, Long::parseLong)),
-        tls(get(values, HTTP_TLS_CERT, s -> s), get(values, HTTP_TLS_KEY, s -> s)));
+        tls(get(values, HTTP_TLS_CERT, s -> s), get(values, HTTP_TLS_KEY, s -> s)),
+        (int) inRange(SHUTDOWN_TIMEOUT_SECONDS, get(values, SHUTDOWN_TIMEOUT_SECONDS, Integer::parseInt), 0L, 3600L));
   }
 
   /** Both files or neither; each must be a readable file now, not at the first connection. */
@@ -374,7 +381,8 @@ public record SluiceConfig(
         importMaxHistory,
         streamIdleTimeoutSeconds,
         streamMinBytesPerSecond,
-        tls);
+        tls,
+        shutdownTimeoutSeconds);
   }
 
   /** The base URL clients should use to reach this server. */
