@@ -33,12 +33,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * Fuzzes the where-clause and orderBy compiler with JSON decoded from the fuzzer's bytes by Vert.x's own decoder
+ * Fuzzes the where-clause and orderBy parser and their Lucene translation with JSON decoded from the fuzzer's bytes by Vert.x's own decoder
  * ({@code Json.decodeValue}): more permissive than the HTTP layer's {@code Json.decodeRequest} (1000 levels of
  * nesting, duplicate keys kept), so that the compiler's own bounds (depth, size, link paths) are exercised rather
  * than the parser's. The only acceptable outcomes are a Lucene
  * query that a searcher can run, or an {@link ApiError} 400/404: any other exception is a bug. Link paths are
- * resolved like the store does, by compiling the inner clause for the linked table and running it.
+ * resolved like the store does, by translating the inner predicate for the linked table and running it.
  *
  * <p>Without {@code JAZZER_FUZZ} the inputs under
  * {@code src/test/resources/io/sluice/query/PropositionCompilerFuzzTestInputs/<method>/} are replayed as a
