@@ -2,13 +2,13 @@ package io.sluice.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.engine.Predicate;
 import io.sluice.errors.ApiError;
 import io.sluice.ingest.BatchParser;
 import io.sluice.ingest.Json;
 import io.sluice.ingest.LineBatchParser;
 import io.sluice.ingest.ParsedRow;
 import io.sluice.metrics.Metrics;
-import io.sluice.engine.Predicate;
 import io.sluice.query.PropositionParser;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.Names;
