@@ -268,7 +268,9 @@ public final class LuceneStore implements TableStore {
   @Override
   public JsonObject deleteTable(String table) {
     return write(() -> {
-      entry(table);
+      if (!entries.containsKey(table)) { // idempotent, as in Aito; decided under the catalog lock
+        return new JsonObject().put("deleted", new JsonArray());
+      }
       for (Map.Entry<String, Catalog.Entry> other : entries.entrySet()) {
         if (other.getKey().equals(table)) {
           continue;
@@ -328,8 +330,10 @@ public final class LuceneStore implements TableStore {
   @Override
   public JsonObject deleteColumn(String table, String column) {
     return write(() -> {
+      if (!entries.containsKey(table) || entries.get(table).schema().column(column) == null) { // idempotent too
+        return new JsonObject().put("deleted", new JsonArray());
+      }
       TableSchema schema = entry(table).schema();
-      column(schema, table, column);
       if (schema.columns().size() == 1) {
         throw ApiError.badRequest("cannot drop '" + column + "', the last column of table '" + table
             + "'; delete the table instead");
