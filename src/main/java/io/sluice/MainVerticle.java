@@ -87,6 +87,7 @@ public final class MainVerticle extends VerticleBase {
         })
         .compose(opened -> {
           store = opened;
+          metrics.storeSources(() -> store.failure() != null, config.dataDir());
           return vertx.deployVerticle(new StoreVerticle(store, Addresses.STORE, "write", config.storeInstances(),
               metrics));
         })
