@@ -45,12 +45,17 @@ final class ServeCommand implements Callable<Integer> {
     root.markServing();
     Metrics metrics = config.metricsEnabled() ? Metrics.prometheus() : Metrics.noop();
     Vertx vertx = Main.createVertx(metrics);
-    vertx.deployVerticle(new MainVerticle(config, metrics)).onComplete(ar -> {
+    MainVerticle main = new MainVerticle(config, metrics);
+    vertx.deployVerticle(main).onComplete(ar -> {
       if (ar.failed()) {
         log.error("Sluice failed to start", ar.cause());
         vertx.close().onComplete(v -> System.exit(1));
       } else {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> vertx.close().toCompletionStage().toCompletableFuture().join()));
+        // SIGTERM (or Ctrl-C): drain requests, then stop imports and commit the tables.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+          main.drain().eventually(vertx::close).toCompletionStage().toCompletableFuture().join();
+          log.info("stopped");
+        }, "sluice-shutdown"));
       }
     });
     return SluiceCli.OK;

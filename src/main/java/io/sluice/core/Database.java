@@ -7,12 +7,13 @@ import io.sluice.engine.RowBatch;
 import io.sluice.engine.StorageEngine;
 import io.sluice.engine.StorageException;
 import io.sluice.engine.TableDef;
-import io.sluice.engine.lucene.LuceneEngine;
 import io.sluice.errors.ApiError;
 import io.sluice.ingest.BatchParser;
 import io.sluice.ingest.LineBatchParser;
 import io.sluice.metrics.Metrics;
-import io.sluice.query.LinkResolver;
+import io.sluice.engine.Order;
+import io.sluice.engine.Predicate;
+import io.sluice.query.PropositionParser;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.Names;
 import io.sluice.schema.SchemaParser;
@@ -178,7 +179,10 @@ public final class Database implements TableStore {
   @Override
   public JsonObject deleteTable(String table) {
     return write(() -> {
-      TableDef dropped = entry(table);
+      TableDef dropped = entries.get(table);
+      if (dropped == null) { // idempotent, as in Aito; decided under the catalog lock
+        return new JsonObject().put("deleted", new JsonArray());
+      }
       for (Map.Entry<String, TableDef> other : entries.entrySet()) {
         if (other.getKey().equals(table)) {
           continue;
@@ -244,9 +248,11 @@ public final class Database implements TableStore {
   @Override
   public JsonObject deleteColumn(String table, String column) {
     return write(() -> {
-      TableDef current = entry(table);
+      TableDef current = entries.get(table);
+      if (current == null || current.schema().column(column) == null) { // idempotent too
+        return new JsonObject().put("deleted", new JsonArray());
+      }
       TableSchema schema = current.schema();
-      column(schema, table, column);
       if (schema.columns().size() == 1) {
         throw ApiError.badRequest("cannot drop '" + column + "', the last column of table '" + table
             + "'; delete the table instead");
@@ -527,7 +533,7 @@ public final class Database implements TableStore {
     catalogLock.readLock().lock();
     try {
       TableDef def = entry(table);
-      deleted = lucene().deleteJson(table, def, this::schemaOrNull, links(table), body.getValue("where"));
+      deleted = engine.delete(def, where(table, def.schema(), body.getValue("where")));
     } catch (StorageException e) {
       return Future.failedFuture(storageError(table, e));
     } finally {
@@ -575,11 +581,12 @@ public final class Database implements TableStore {
     return read(() -> {
       TableDef def = entry(table);
       TableSchema schema = def.schema();
-      Page page = lucene().searchJson(table, def, this::schemaOrNull, links(table), body.getValue("where"),
-          body.getValue("orderBy"), offset, limit);
+      Predicate where = where(table, schema, body.getValue("where"));
+      List<Order> order = parser(table, schema).orderBy(body.getValue("orderBy"));
       if (select != null) {
         select.forEach(field -> checkSelect(table, schema, field));
       }
+      Page page = engine.search(def, where, order, offset, limit);
       JsonArray hits = new JsonArray();
       for (byte[] source : page.sources()) {
         JsonObject row = new JsonObject(new String(source, StandardCharsets.UTF_8));
@@ -657,19 +664,23 @@ public final class Database implements TableStore {
     return entry == null ? null : entry.schema();
   }
 
-  /** Follows a link: the key values of the linked table's rows matching the inner where clause. */
-  private LinkResolver links(String fromTable) {
-    return (table, column, where) -> {
-      String target = "this".equals(table) ? fromTable : table;
-      TableDef def = entry(target);
-      column(def.schema(), target, column);
-      return lucene().valuesJson(target, def, this::schemaOrNull, links(target), where, column);
-    };
+  private PropositionParser parser(String table, TableSchema schema) {
+    return new PropositionParser(table, schema, this::schemaOrNull);
   }
 
-  /** Until where clauses compile to engine predicates, searches and deletes are the Lucene engine's. */
-  private LuceneEngine lucene() {
-    return (LuceneEngine) engine;
+  /** A where clause as the engine's predicate, its link paths resolved on the linked tables. */
+  private Predicate where(String table, TableSchema schema, Object where) {
+    return resolveLinks(parser(table, schema).where(where));
+  }
+
+  /** Each link path becomes the keys of the linked table's rows that match its inner predicate. */
+  private Predicate resolveLinks(Predicate where) {
+    return PropositionParser.resolveLinks(where, link -> {
+      String target = link.targetTable();
+      TableDef def = entry(target);
+      column(def.schema(), target, link.targetColumn());
+      return engine.values(def, resolveLinks(link.inner()), link.targetColumn());
+    });
   }
 
   // ---------------------------------------------------------------- health and lifecycle

@@ -15,8 +15,6 @@ import io.sluice.engine.StorageEngine;
 import io.sluice.engine.StorageException;
 import io.sluice.engine.TableDef;
 import io.sluice.files.DurableFiles;
-import io.sluice.query.LinkResolver;
-import io.sluice.query.PropositionCompiler;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.TableSchema;
 import io.vertx.core.Future;
@@ -40,7 +38,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.stream.Stream;
 import org.apache.lucene.index.CodecReader;
 import org.apache.lucene.index.DocValuesType;
@@ -312,7 +309,18 @@ public final class LuceneEngine implements StorageEngine {
 
   @Override
   public Future<Long> delete(TableDef table, Predicate where) {
-    throw new UnsupportedOperationException("predicates are not translated yet");
+    Query query = LuceneQueries.translate(where, null, table.schema());
+    TableIndex index = index(table.id());
+    long count;
+    try {
+      count = index.delete(query);
+    } catch (IOException e) {
+      throw TableIndex.storageError(e, "");
+    }
+    if (count == 0) {
+      return Future.succeededFuture(0L);
+    }
+    return index.logged().map(v -> count).recover(LuceneEngine::commitFailure);
   }
 
   @Override
@@ -337,56 +345,8 @@ public final class LuceneEngine implements StorageEngine {
 
   @Override
   public Page search(TableDef table, Predicate where, List<Order> order, int offset, int limit) {
-    throw new UnsupportedOperationException("predicates are not translated yet");
-  }
-
-  @Override
-  public Set<Object> values(TableDef table, Predicate where, String column) {
-    throw new UnsupportedOperationException("predicates are not translated yet");
-  }
-
-  @Override
-  public SortedSet<Long> importedBatches(String id, String job) {
-    try {
-      return index(id).withSearcher(searcher -> {
-        SortedSet<Long> found = new TreeSet<>();
-        Query query = new TermQuery(new Term(Fields.IMPORT_JOB, job));
-        Weight weight = searcher.createWeight(searcher.rewrite(query), ScoreMode.COMPLETE_NO_SCORES, 1f);
-        for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
-          NumericDocValues values = leaf.reader().getNumericDocValues(Fields.IMPORT_BATCH);
-          Scorer scorer = weight.scorer(leaf);
-          if (values == null || scorer == null) {
-            continue;
-          }
-          DocIdSetIterator docs = scorer.iterator();
-          for (int doc = docs.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = docs.nextDoc()) {
-            if (values.advanceExact(doc)) {
-              found.add(values.longValue());
-            }
-          }
-        }
-        return found;
-      });
-    } catch (IOException e) {
-      throw TableIndex.storageError(e, "cannot read the import's checkpoints: ");
-    }
-  }
-
-  /** A stored row source as its own array (Lucene may hand out a slice of a larger buffer). */
-  static byte[] source(BytesRef ref) {
-    return ref.offset == 0 && ref.length == ref.bytes.length ? ref.bytes
-        : Arrays.copyOfRange(ref.bytes, ref.offset, ref.offset + ref.length);
-  }
-
-  // ------------------------------------------ transitional: where clauses compiled from their JSON
-
-  /** The matching rows' page, the where clause and orderBy compiled by {@link PropositionCompiler}. */
-  public Page searchJson(String name, TableDef table, Function<String, TableSchema> lookup, LinkResolver links,
-      Object where, Object orderBy, int offset, int limit) {
-    PropositionCompiler compiler = new PropositionCompiler(name, table.schema(), lookup, TableAnalyzer::forColumn,
-        links);
-    Query query = compiler.compile(where);
-    Sort sort = compiler.sort(orderBy);
+    Query query = LuceneQueries.translate(where, null, table.schema());
+    Sort sort = LuceneQueries.sort(order, table.schema());
     try {
       return index(table.id()).withSearcher(searcher -> {
         List<byte[]> sources = new ArrayList<>();
@@ -413,11 +373,10 @@ public final class LuceneEngine implements StorageEngine {
     }
   }
 
-  /** The distinct values of column in the matching rows (a link's keys), typed as {@link Row} says. */
-  public Set<Object> valuesJson(String name, TableDef table, Function<String, TableSchema> lookup,
-      LinkResolver links, Object where, String column) {
-    Query query = new PropositionCompiler(name, table.schema(), lookup, TableAnalyzer::forColumn, links)
-        .compile(where);
+  /** Read from the rows' sources: the values as sent, whatever the index keeps of them (truncated keywords). */
+  @Override
+  public Set<Object> values(TableDef table, Predicate where, String column) {
+    Query query = LuceneQueries.translate(where, null, table.schema());
     ColumnSchema schema = table.schema().column(column);
     Set<Object> values = new HashSet<>();
     try {
@@ -459,22 +418,37 @@ public final class LuceneEngine implements StorageEngine {
     return values;
   }
 
-  /** Deletes the matching rows; completes with how many once durable. */
-  public Future<Long> deleteJson(String name, TableDef table, Function<String, TableSchema> lookup,
-      LinkResolver links, Object where) {
-    Query query = new PropositionCompiler(name, table.schema(), lookup, TableAnalyzer::forColumn, links)
-        .compile(where);
-    TableIndex index = index(table.id());
-    long count;
+  @Override
+  public SortedSet<Long> importedBatches(String id, String job) {
     try {
-      count = index.delete(query);
+      return index(id).withSearcher(searcher -> {
+        SortedSet<Long> found = new TreeSet<>();
+        Query query = new TermQuery(new Term(Fields.IMPORT_JOB, job));
+        Weight weight = searcher.createWeight(searcher.rewrite(query), ScoreMode.COMPLETE_NO_SCORES, 1f);
+        for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
+          NumericDocValues values = leaf.reader().getNumericDocValues(Fields.IMPORT_BATCH);
+          Scorer scorer = weight.scorer(leaf);
+          if (values == null || scorer == null) {
+            continue;
+          }
+          DocIdSetIterator docs = scorer.iterator();
+          for (int doc = docs.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = docs.nextDoc()) {
+            if (values.advanceExact(doc)) {
+              found.add(values.longValue());
+            }
+          }
+        }
+        return found;
+      });
     } catch (IOException e) {
-      throw TableIndex.storageError(e, "");
+      throw TableIndex.storageError(e, "cannot read the import's checkpoints: ");
     }
-    if (count == 0) {
-      return Future.succeededFuture(0L);
-    }
-    return index.logged().map(v -> count).recover(LuceneEngine::commitFailure);
+  }
+
+  /** A stored row source as its own array (Lucene may hand out a slice of a larger buffer). */
+  static byte[] source(BytesRef ref) {
+    return ref.offset == 0 && ref.length == ref.bytes.length ? ref.bytes
+        : Arrays.copyOfRange(ref.bytes, ref.offset, ref.offset + ref.length);
   }
 
   // ---------------------------------------------------------------- health and lifecycle
