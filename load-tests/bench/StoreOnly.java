@@ -1,6 +1,5 @@
 import io.sluice.Stores;
 import io.sluice.core.Database;
-import io.sluice.engine.lucene.LuceneEngine;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.lang.management.ManagementFactory;

@@ -690,7 +690,18 @@ public final class Database implements TableStore {
     if (catalogFailure != null) {
       return "catalog: " + catalogFailure.getMessage();
     }
-    return engine.failure();
+    String failure = engine.failure();
+    if (failure == null) {
+      return null;
+    }
+    // The engine knows tables by id; the operator by name.
+    return read(() -> {
+      String named = failure;
+      for (Map.Entry<String, TableDef> table : entries.entrySet()) {
+        named = named.replace(table.getValue().id(), "'" + table.getKey() + "'");
+      }
+      return named;
+    });
   }
 
   @Override

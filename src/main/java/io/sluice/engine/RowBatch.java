@@ -12,7 +12,9 @@ public interface RowBatch {
 
   /**
    * What a write-ahead log records to redo this write after a crash: {@link RowDecoder#decode} of it gives the
-   * same rows. Engines that commit each write (PostgreSQL) ignore it.
+   * same rows. Null for import batches: they are not logged but durable once committed (their checkpoint is
+   * stored with them, and a resumed import writes them again). Engines that commit each write (PostgreSQL)
+   * ignore it.
    */
   Redo redo();
 

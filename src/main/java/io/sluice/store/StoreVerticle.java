@@ -3,7 +3,7 @@ package io.sluice.store;
 import io.sluice.bus.Addresses;
 import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
-import io.sluice.core.FairScheduler;
+import io.sluice.bus.FairScheduler;
 import io.sluice.engine.StorageException;
 import io.sluice.errors.ApiError;
 import io.sluice.metrics.Metrics;

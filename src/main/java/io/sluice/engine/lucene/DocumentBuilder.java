@@ -77,11 +77,11 @@ public final class DocumentBuilder {
           doc.add(new DoublePoint(column.name(), d));
           doc.add(new NumericDocValuesField(column.name(), NumericUtils.doubleToSortableLong(d)));
         }
-        case STRING -> addKeyword(doc, column.name(), keyword((Utf8) value));
+        case STRING -> addKeyword(doc, column.name(), keyword(layout.bytes[i], (Utf8) value));
         case TEXT -> {
           Utf8 text = (Utf8) value;
           doc.add(new Field(column.name(), text.toString(), TEXT));
-          addRaw(doc, column.raw(), keyword(text));
+          addRaw(doc, column.raw(), keyword(layout.bytes[i], text));
         }
         case BOOLEAN -> addBoolean(doc, column.name(), (Boolean) value);
       }
@@ -93,16 +93,27 @@ public final class DocumentBuilder {
   private record Column(String name, String raw, ColumnType type) {
   }
 
-  /** A schema's columns as documents are built from them; compute it once per batch, not per row. */
+  /**
+   * A schema's columns as documents are built from them; compute it once per batch, not per row. Not
+   * thread-safe: its documents share one {@link BytesRef} per column, pointed at each row's value in turn. That is
+   * safe because the writer consumes a document before the next is built (documents are built lazily as
+   * {@code IndexWriter.addDocuments} iterates, or added one by one), and terms and doc values copy their bytes;
+   * it saves an object per String or Text value on the ingestion path.
+   */
   public static final class Layout {
     private final Column[] columns;
     private final int maxFields;
+    private final BytesRef[] bytes;
 
     private Layout(TableSchema schema) {
       this.columns = schema.columns().entrySet().stream()
           .map(e -> new Column(e.getKey(), e.getKey() + Fields.RAW_SUFFIX, e.getValue().type()))
           .toArray(Column[]::new);
       this.maxFields = 2 + 2 * columns.length + SPARE_FIELDS; // source, seq; at most two a column
+      this.bytes = new BytesRef[columns.length];
+      for (int i = 0; i < bytes.length; i++) {
+        bytes[i] = new BytesRef();
+      }
     }
   }
 
@@ -129,8 +140,12 @@ public final class DocumentBuilder {
     doc.add(new BinaryDocValuesField(rawField, value));
   }
 
-  private static BytesRef keyword(Utf8 value) {
-    return keyword(new BytesRef(value.bytes(), value.offset(), value.length()));
+  /** The keyword of a value, in the column's shared {@code scratch} (see {@link Layout}). */
+  private static BytesRef keyword(BytesRef scratch, Utf8 value) {
+    scratch.bytes = value.bytes();
+    scratch.offset = value.offset();
+    scratch.length = value.length();
+    return keyword(scratch);
   }
 
   /**

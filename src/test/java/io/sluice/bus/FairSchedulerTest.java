@@ -1,4 +1,4 @@
-package io.sluice.core;
+package io.sluice.bus;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

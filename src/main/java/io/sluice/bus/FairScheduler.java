@@ -1,4 +1,4 @@
-package io.sluice.core;
+package io.sluice.bus;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
