@@ -185,7 +185,7 @@ public final class CsvRecords implements RecordSplitter {
             row.put(column, value);
           }
         }
-        default -> row.put(column, value);
+        case STRING, TEXT -> row.put(column, value);
       }
     }
     return row.toString();

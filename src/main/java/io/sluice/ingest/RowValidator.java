@@ -54,34 +54,30 @@ public final class RowValidator {
   }
 
   private static String checkType(ColumnSchema col, JsonNode value) {
-    switch (col.type()) {
-      case INT:
-        if (!value.isIntegralNumber() || !value.canConvertToInt()) {
-          return value.isIntegralNumber()
+    return switch (col.type()) {
+      case INT -> !value.isIntegralNumber() || !value.canConvertToInt()
+          ? value.isIntegralNumber()
               ? "(Int) value " + value + " is out of range -2147483648..2147483647; use Long"
-              : "expects an Int, got " + describe(value);
-        }
-        return null;
-      case LONG:
+              : "expects an Int, got " + describe(value)
+          : null;
+      case LONG -> {
         if (!value.isIntegralNumber()) {
-          return "expects a Long, got " + describe(value);
+          yield "expects a Long, got " + describe(value);
         }
         BigInteger big = value.bigIntegerValue();
-        return big.compareTo(LONG_MIN) < 0 || big.compareTo(LONG_MAX) > 0
+        yield big.compareTo(LONG_MIN) < 0 || big.compareTo(LONG_MAX) > 0
             ? "(Long) value " + value + " is out of the 64-bit range" : null;
-      case DECIMAL:
+      }
+      case DECIMAL -> {
         if (!value.isNumber()) {
-          return "expects a Decimal, got " + describe(value);
+          yield "expects a Decimal, got " + describe(value);
         }
-        return Double.isFinite(value.doubleValue()) ? null : "(Decimal) value " + value + " is out of range";
-      case STRING:
-      case TEXT:
-        return value.isTextual() ? null : "expects a " + col.type().aitoName() + " (JSON string), got " + describe(value);
-      case BOOLEAN:
-        return value.isBoolean() ? null : "expects a Boolean (true or false), got " + describe(value);
-      default:
-        throw new IllegalStateException("unhandled type " + col.type());
-    }
+        yield Double.isFinite(value.doubleValue()) ? null : "(Decimal) value " + value + " is out of range";
+      }
+      case STRING, TEXT -> value.isTextual() ? null
+          : "expects a " + col.type().aitoName() + " (JSON string), got " + describe(value);
+      case BOOLEAN -> value.isBoolean() ? null : "expects a Boolean (true or false), got " + describe(value);
+    };
   }
 
   static String describe(JsonNode value) {
