@@ -50,7 +50,27 @@ public record SluiceConfig(
     long storeWalMaxBytes,
     int importMaxHistory,
     int streamIdleTimeoutSeconds,
-    long streamMinBytesPerSecond) {
+    long streamMinBytesPerSecond,
+    String storeType,
+    Postgres postgres) {
+
+  public static final String STORE_LUCENE = "lucene";
+  public static final String STORE_POSTGRES = "postgres";
+
+  /**
+   * Where the PostgreSQL engine connects ({@code store.postgres.*}): {@code url} (postgresql://host:port/db),
+   * overridden part by part by host, port, database and user when they are set. The password never shows in
+   * {@link #toString} (nor does the URL, which may hold one).
+   */
+  public record Postgres(String url, String host, int port, String database, String user, String password,
+      int poolSize, String schema) {
+    @Override
+    public String toString() {
+      return "Postgres[url=" + (url == null ? null : "***") + ", host=" + host + ", port=" + port + ", database="
+          + database + ", user=" + user + ", password=" + (password == null ? null : "***") + ", poolSize="
+          + poolSize + ", schema=" + schema + "]";
+    }
+  }
 
   /** A setting: its key in the config file, its environment variable, its default (null: none). */
   public record Key(String name, String env, Object defaultValue, String description) {
@@ -137,13 +157,37 @@ public record SluiceConfig(
       "SLUICE_STREAM_MIN_BYTES_PER_SECOND", 1024, "the stream endpoint and upload URLs end a request (408) whose"
       + " body arrives slower than this, averaged over each stream.idle.timeout.seconds of reading (0: no minimum)");
 
+  public static final Key STORE_TYPE = new Key("store.type", "SLUICE_STORE_TYPE", STORE_LUCENE,
+      "where tables live: lucene (embedded, under data.dir) or postgres (store.postgres.*)");
+  public static final Key STORE_POSTGRES_URL = new Key("store.postgres.url", "SLUICE_STORE_POSTGRES_URL", null,
+      "PostgreSQL to use, postgresql://host:port/database (keep the password out of it: store.postgres.password.*)");
+  public static final Key STORE_POSTGRES_HOST = new Key("store.postgres.host", "SLUICE_STORE_POSTGRES_HOST", null,
+      "PostgreSQL host (overrides the URL's)");
+  public static final Key STORE_POSTGRES_PORT = new Key("store.postgres.port", "SLUICE_STORE_POSTGRES_PORT", null,
+      "PostgreSQL port (overrides the URL's; default 5432)");
+  public static final Key STORE_POSTGRES_DATABASE = new Key("store.postgres.database",
+      "SLUICE_STORE_POSTGRES_DATABASE", null, "PostgreSQL database (overrides the URL's)");
+  public static final Key STORE_POSTGRES_USER = new Key("store.postgres.user", "SLUICE_STORE_POSTGRES_USER", null,
+      "PostgreSQL user (overrides the URL's)");
+  public static final Key STORE_POSTGRES_PASSWORD_ENV = new Key("store.postgres.password.env",
+      "SLUICE_STORE_POSTGRES_PASSWORD_ENV", null, "name of the environment variable holding the PostgreSQL password");
+  public static final Key STORE_POSTGRES_PASSWORD_FILE = new Key("store.postgres.password.file",
+      "SLUICE_STORE_POSTGRES_PASSWORD_FILE", null, "file holding the PostgreSQL password (a trailing newline is"
+      + " ignored)");
+  public static final Key STORE_POSTGRES_POOL_SIZE = new Key("store.postgres.pool.size",
+      "SLUICE_STORE_POSTGRES_POOL_SIZE", 8, "PostgreSQL connections at most");
+  public static final Key STORE_POSTGRES_SCHEMA = new Key("store.postgres.schema", "SLUICE_STORE_POSTGRES_SCHEMA",
+      "sluice", "PostgreSQL schema of Sluice's tables (created if missing)");
+
   public static final List<Key> KEYS = List.of(HTTP_HOST, HTTP_PORT, DATA_DIR, API_KEY_RW, API_KEY_RO, PUBLIC_URL,
       MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
       UPLOAD_MAX_BYTES, IMPORT_MAX_DECOMPRESSED_BYTES, IMPORT_MAX_RATIO, IMPORT_MAX_LINE_BYTES, IMPORT_BATCH_ROWS,
       IMPORT_BATCH_BYTES, IMPORT_WINDOW, IMPORT_COMMIT_INTERVAL_MS, IMPORT_MAX_JOBS, STREAM_MAX_BYTES,
       IMPORT_KEEP_SECONDS, MAX_INFLIGHT_BYTES, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, IMPORT_MAX_QUEUED,
       METRICS_ENABLED, LOG_FORMAT, STORE_COMMIT_INTERVAL_MS, STORE_WAL_MAX_BYTES, IMPORT_MAX_HISTORY,
-      STREAM_IDLE_TIMEOUT_SECONDS, STREAM_MIN_BYTES_PER_SECOND);
+      STREAM_IDLE_TIMEOUT_SECONDS, STREAM_MIN_BYTES_PER_SECOND, STORE_TYPE, STORE_POSTGRES_URL, STORE_POSTGRES_HOST,
+      STORE_POSTGRES_PORT, STORE_POSTGRES_DATABASE, STORE_POSTGRES_USER, STORE_POSTGRES_PASSWORD_ENV,
+      STORE_POSTGRES_PASSWORD_FILE, STORE_POSTGRES_POOL_SIZE, STORE_POSTGRES_SCHEMA);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
     Map<String, Object> values = new LinkedHashMap<>();
@@ -161,7 +205,7 @@ public record SluiceConfig(
       }
     }
     values.putAll(overrides);
-    return fromMap(values);
+    return fromMap(values, env);
   }
 
   public static SluiceConfig defaults() {
@@ -189,7 +233,7 @@ public record SluiceConfig(
     }
   }
 
-  private static SluiceConfig fromMap(Map<String, Object> values) {
+  private static SluiceConfig fromMap(Map<String, Object> values, Map<String, String> env) {
     for (String name : values.keySet()) {
       if (KEYS.stream().noneMatch(k -> k.name().equals(name))) {
         throw new IllegalArgumentException("unknown config key '" + name + "'; known keys: "
@@ -199,6 +243,7 @@ public record SluiceConfig(
     int cores = Runtime.getRuntime().availableProcessors();
     int httpInstances = get(values, HTTP_INSTANCES, Integer::parseInt);
     int storeInstances = get(values, STORE_INSTANCES, Integer::parseInt);
+    String storeType = get(values, STORE_TYPE, SluiceConfig::parseStoreType);
     return new SluiceConfig(
         get(values, HTTP_HOST, s -> s),
         get(values, HTTP_PORT, Integer::parseInt),
@@ -233,7 +278,66 @@ public record SluiceConfig(
         positive(STORE_WAL_MAX_BYTES, get(values, STORE_WAL_MAX_BYTES, Long::parseLong)),
         (int) positive(IMPORT_MAX_HISTORY, get(values, IMPORT_MAX_HISTORY, Integer::parseInt)),
         (int) positive(STREAM_IDLE_TIMEOUT_SECONDS, get(values, STREAM_IDLE_TIMEOUT_SECONDS, Integer::parseInt)),
-        nonNegative(STREAM_MIN_BYTES_PER_SECOND, get(values, STREAM_MIN_BYTES_PER_SECOND, Long::parseLong)));
+        nonNegative(STREAM_MIN_BYTES_PER_SECOND, get(values, STREAM_MIN_BYTES_PER_SECOND, Long::parseLong)),
+        storeType,
+        STORE_POSTGRES.equals(storeType) ? postgres(values, env) : null);
+  }
+
+  private static String parseStoreType(String value) {
+    String type = value.toLowerCase(java.util.Locale.ROOT);
+    if (!type.equals(STORE_LUCENE) && !type.equals(STORE_POSTGRES)) {
+      throw new IllegalArgumentException("not a store type: " + value);
+    }
+    return type;
+  }
+
+  /** The store.postgres.* settings, checked only when store.type is postgres. */
+  private static Postgres postgres(Map<String, Object> values, Map<String, String> env) {
+    // never echoed in an error: the URL may carry a password
+    Object rawUrl = values.get(STORE_POSTGRES_URL.name());
+    String url = rawUrl == null || rawUrl.toString().isBlank() ? null : rawUrl.toString().trim();
+    if (url != null && !url.startsWith("postgresql://") && !url.startsWith("postgres://")) {
+      throw new IllegalArgumentException("config '" + STORE_POSTGRES_URL.name() + "' (env " + STORE_POSTGRES_URL.env()
+          + ") must start with postgresql://");
+    }
+    String host = get(values, STORE_POSTGRES_HOST, s -> s);
+    if (url == null && host == null) {
+      throw new IllegalArgumentException("store.type postgres needs '" + STORE_POSTGRES_URL.name() + "' or '"
+          + STORE_POSTGRES_HOST.name() + "'");
+    }
+    Integer port = get(values, STORE_POSTGRES_PORT, Integer::parseInt);
+    if (port != null && (port < 1 || port > 65535)) {
+      throw new IllegalArgumentException(STORE_POSTGRES_PORT.name() + " must be a port (1-65535), got " + port);
+    }
+    String passwordEnv = get(values, STORE_POSTGRES_PASSWORD_ENV, s -> s);
+    String passwordFile = get(values, STORE_POSTGRES_PASSWORD_FILE, s -> s);
+    if (passwordEnv != null && passwordFile != null) {
+      throw new IllegalArgumentException("set one of '" + STORE_POSTGRES_PASSWORD_ENV.name() + "' and '"
+          + STORE_POSTGRES_PASSWORD_FILE.name() + "', not both");
+    }
+    String password = null;
+    if (passwordEnv != null) {
+      password = env.get(passwordEnv);
+      if (password == null) {
+        throw new IllegalArgumentException(STORE_POSTGRES_PASSWORD_ENV.name() + " names the environment variable "
+            + passwordEnv + ", which is not set");
+      }
+    }
+    if (passwordFile != null) {
+      try {
+        password = Files.readString(Path.of(passwordFile)).replaceFirst("\\r?\\n$", "");
+      } catch (IOException | RuntimeException e) {
+        throw new IllegalArgumentException("cannot read the PostgreSQL password file " + passwordFile + " ("
+            + STORE_POSTGRES_PASSWORD_FILE.name() + "): " + e.getClass().getSimpleName());
+      }
+    }
+    String schema = get(values, STORE_POSTGRES_SCHEMA, s -> s);
+    if (schema == null || schema.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 63) {
+      throw new IllegalArgumentException(STORE_POSTGRES_SCHEMA.name() + " must be 1-63 bytes");
+    }
+    return new Postgres(url, host, port == null ? 0 : port, get(values, STORE_POSTGRES_DATABASE, s -> s),
+        get(values, STORE_POSTGRES_USER, s -> s), password,
+        (int) positive(STORE_POSTGRES_POOL_SIZE, get(values, STORE_POSTGRES_POOL_SIZE, Integer::parseInt)), schema);
   }
 
   private static long positive(Key key, long value) {
@@ -327,7 +431,9 @@ public record SluiceConfig(
         storeWalMaxBytes,
         importMaxHistory,
         streamIdleTimeoutSeconds,
-        streamMinBytesPerSecond);
+        streamMinBytesPerSecond,
+        storeType,
+        postgres);
   }
 
   /** The base URL clients should use to reach this server. */

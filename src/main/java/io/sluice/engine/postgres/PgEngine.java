@@ -3,6 +3,7 @@ package io.sluice.engine.postgres;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.config.SluiceConfig;
 import io.sluice.engine.Checkpoint;
 import io.sluice.engine.Order;
 import io.sluice.engine.Page;
@@ -85,6 +86,32 @@ public final class PgEngine implements StorageEngine {
         .build();
     this.schema = schema;
     this.catalog = PgNames.quote(schema) + ".catalog";
+  }
+
+  /** The engine {@code store.type=postgres} configures ({@code store.postgres.*}). */
+  public static PgEngine create(Vertx vertx, SluiceConfig.Postgres settings) {
+    return new PgEngine(vertx, connectOptions(settings), settings.poolSize(), settings.schema());
+  }
+
+  static PgConnectOptions connectOptions(SluiceConfig.Postgres settings) {
+    PgConnectOptions options = settings.url() == null ? new PgConnectOptions()
+        : PgConnectOptions.fromUri(settings.url());
+    if (settings.host() != null) {
+      options.setHost(settings.host());
+    }
+    if (settings.port() > 0) {
+      options.setPort(settings.port());
+    }
+    if (settings.database() != null) {
+      options.setDatabase(settings.database());
+    }
+    if (settings.user() != null) {
+      options.setUser(settings.user());
+    }
+    if (settings.password() != null) {
+      options.setPassword(settings.password());
+    }
+    return options;
   }
 
   // ------------------------------------------------------------------ catalog
