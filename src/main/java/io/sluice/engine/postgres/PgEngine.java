@@ -55,9 +55,8 @@ import org.slf4j.LoggerFactory;
  * transaction as its rows.
  *
  * <p>Every write is acknowledged after PostgreSQL's COMMIT with {@code synchronous_commit=on} (set for the
- * session, whatever the server's default). A {@code deferred} append commits without waiting for the WAL flush;
- * {@link #sync} then commits one synchronous transaction, whose flush covers every earlier commit (the WAL is one
- * sequence), so an import pays one flush per sync instead of one per batch.
+ * session, whatever the server's default), so {@code deferred} changes nothing and {@link #sync} has nothing to
+ * wait for: an asynchronous commit with one flushing commit per sync measured no faster (docs/performance.md).
  */
 public final class PgEngine implements StorageEngine {
   private static final Logger LOG = LoggerFactory.getLogger(PgEngine.class);
@@ -68,7 +67,6 @@ public final class PgEngine implements StorageEngine {
   private final Pool pool;
   private final String schema;
   private final String catalog;
-  private final AtomicBoolean unsynced = new AtomicBoolean();
   private final AtomicBoolean probing = new AtomicBoolean();
   private volatile boolean initialized;
   private volatile String failure;
@@ -312,30 +310,12 @@ public final class PgEngine implements StorageEngine {
     if (insert.count == 0) {
       return Future.succeededFuture();
     }
-    Future<Void> written = pool.withTransaction(c -> {
-      // sent together (pipelined): SET LOCAL only lasts until this transaction's COMMIT
-      Future<?> relaxed = deferred ? c.query("SET LOCAL synchronous_commit = off").execute()
-          : Future.succeededFuture();
-      Future<?> inserted = c.preparedQuery(insert.sql).execute(insert.params);
-      return Future.all(relaxed, inserted).<Void>mapEmpty();
-    });
-    return watch(written.onSuccess(done -> {
-      if (deferred) {
-        unsynced.set(true);
-      }
-    }));
+    return watch(pool.withTransaction(c -> c.preparedQuery(insert.sql).execute(insert.params)).mapEmpty());
   }
 
   @Override
   public Future<Void> sync(String id) {
-    if (!unsynced.getAndSet(false)) {
-      return Future.succeededFuture();
-    }
-    // a synchronous commit that writes WAL flushes it up to here: every deferred commit before it too
-    Future<Void> flushed = pool.withTransaction(c -> c.query("SELECT pg_current_xact_id()").execute())
-        .<Void>mapEmpty()
-        .onFailure(e -> unsynced.set(true));
-    return watch(flushed);
+    return Future.succeededFuture();
   }
 
   @Override
@@ -374,7 +354,12 @@ public final class PgEngine implements StorageEngine {
       if (table.schema().column(key.column()) == null) {
         throw new IllegalArgumentException("no column " + key.column() + " to order by");
       }
-      orderBy.add(PgNames.column(key.column()) + (key.descending() ? " DESC" : " ASC") + " NULLS LAST");
+      String column = PgNames.column(key.column());
+      orderBy.add(column + (key.descending() ? " DESC" : " ASC") + " NULLS LAST");
+      if (table.schema().column(key.column()).type() == ColumnType.DECIMAL) {
+        // float8 has -0.0 = 0.0; Lucene's sort (and so the API) puts -0.0 just below 0.0: atan2 tells them apart
+        orderBy.add("(" + column + " = 0 AND atan2(" + column + ", -1) < 0)" + (key.descending() ? " ASC" : " DESC"));
+      }
     }
     orderBy.add("_seq");
     String count = "SELECT count(*) FROM " + name + " WHERE " + condition;
@@ -541,7 +526,7 @@ public final class PgEngine implements StorageEngine {
   }
 
   /** One append as one statement: the batch's column arrays, unnested into rows by PostgreSQL. */
-  private static final class Insert {
+  static final class Insert {
     final String sql;
     final Tuple params;
     final int count;
