@@ -88,6 +88,30 @@ class PgWriteBench {
         }
         inFlight.forEach(PgEngineTest::await);
       }), peer));
+      report.append(line("  (where the time goes) the engine's Java side alone: tokens + column arrays, no SQL",
+          time(() -> {
+            for (List<Row> rows : batches) {
+              PgEngine.Insert.of("t", schema, batch(rows), null);
+            }
+          }), peer));
+      report.append(line("  (where the time goes) engine append, 4 in flight, table without its GIN indexes", time(() -> {
+        TableDef t = table(engine, schema);
+        String name = PgNames.tableName(t.id());
+        List<String> gin = new ArrayList<>();
+        PgEngineTest.await(pool.preparedQuery("SELECT indexname FROM pg_indexes WHERE tablename = $1"
+            + " AND indexdef LIKE '%USING gin%'").execute(Tuple.of(name))).forEach(r -> gin.add(r.getString(0)));
+        for (String index : gin) {
+          PgEngineTest.await(pool.query("DROP INDEX sluice." + PgNames.quote(index)).execute());
+        }
+        List<Future<Void>> inFlight = new ArrayList<>();
+        for (int b = 0; b < batches.size(); b++) {
+          inFlight.add(engine.append(t, batch(batches.get(b)), new Checkpoint("job", b), false));
+          if (inFlight.size() == 4) {
+            PgEngineTest.await(inFlight.remove(0));
+          }
+        }
+        inFlight.forEach(PgEngineTest::await);
+      }), peer));
       report.append(line("  pipelined executeBatch of one-row INSERTs, 1 in flight", time(() -> {
         TableDef t = table(engine, schema);
         String sql = insertSql(t, schema, 1);
