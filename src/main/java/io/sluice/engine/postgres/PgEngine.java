@@ -420,12 +420,15 @@ public final class PgEngine implements StorageEngine {
   public String failure() {
     String reason = failure;
     if (reason != null && probing.compareAndSet(false, true)) {
-      // the pool reconnects by itself; a probe notices, so /ready recovers without a write
-      pool.query("SELECT 1").execute()
-          .onComplete(done -> probing.set(false))
-          .onSuccess(done -> failure = null);
+      // the pool reconnects by itself; a probe notices, so /ready recovers without waiting for a write
+      probe().onComplete(done -> probing.set(false));
     }
     return reason;
+  }
+
+  /** Clears {@link #failure} once PostgreSQL answers again. */
+  Future<Void> probe() {
+    return pool.query("SELECT 1").execute().onSuccess(done -> failure = null).mapEmpty();
   }
 
   @Override
@@ -566,6 +569,11 @@ public final class PgEngine implements StorageEngine {
         sources[n] = new String(row.source(), StandardCharsets.UTF_8);
         for (int c = 0; c < width; c++) {
           values[c][n] = convert(columns.get(c).getValue().type(), row.values()[c]);
+          if (values[c][n] instanceof String text && text.indexOf('\0') >= 0) {
+            // refused before it reaches PostgreSQL, whose error would fail the whole table's storage
+            throw new IllegalArgumentException("PostgreSQL text cannot hold the character U+0000 (column "
+                + columns.get(c).getKey() + ")");
+          }
         }
         for (int t = 0; t < tokens.length; t++) {
           int c = textColumns.get(t);

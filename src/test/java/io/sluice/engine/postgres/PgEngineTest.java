@@ -192,6 +192,15 @@ class PgEngineTest {
   }
 
   @Test
+  void aNulCharacterIsRefusedBeforeItReachesPostgres() {
+    TableDef table = table(SCHEMA);
+    assertThatThrownBy(() -> append(table, null, row(1, 1L, 1.0, "a\u0000b", "x", true)))
+        .hasCauseInstanceOf(IllegalArgumentException.class).hasMessageContaining("U+0000");
+    append(table, null, row(2, 2L, 2.0, "ab", "x", true));
+    assertThat(ids(table, new Predicate.All())).containsExactly(2);
+  }
+
+  @Test
   void aCheckpointIsStoredWithItsRowsAndDeferredWritesAreDurableAfterSync() {
     TableDef table = table(SCHEMA);
     append(table, new Checkpoint("job-1", 3), row(1, 1L, 1.0, "a", "a", true), row(2, 2L, 2.0, "b", "b", false));
@@ -344,13 +353,18 @@ class PgEngineTest {
       assertThat(own.failure()).isNotNull();
 
       server = TestPostgres.start(dir, port);
+      assertThat(own.failure()).as("still the last operation's finding").isNotNull();
+      await(own.probe());
+      assertThat(own.failure()).as("a probe, not a write, finds it back").isNull();
       assertThat(own.rowCount(table.id())).as("nothing unacknowledged was stored").isEqualTo(1);
-      assertThat(own.failure()).isNull();
       await(own.append(table, batch(row(2, 2L, 2.0, "b", "b", true)), null, false));
       assertThat(own.rowCount(table.id())).isEqualTo(2);
     } finally {
       own.close();
       server.close();
+      try (var files = java.nio.file.Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(java.io.File::delete);
+      }
     }
   }
 
