@@ -22,6 +22,7 @@ import io.sluice.schema.analysis.TextTokens;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgException;
@@ -79,6 +80,8 @@ public final class PgEngine implements StorageEngine {
     options.addProperty("application_name", "sluice");
     this.pool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(poolSize))
+        // an unreachable host fails a request within seconds (503), not after the client's default minute
+        .with(new NetClientOptions().setConnectTimeout(10_000))
         .connectingTo(options)
         .using(vertx)
         .build();
