@@ -254,6 +254,7 @@ class PgEngineTest {
         row(3, 3L, 3.0, "c", "z", false));
     assertThat(await(engine.delete(table, new Predicate.Not(new Predicate.BooleanEquals("b", true))))).isEqualTo(2L);
     assertThat(await(engine.delete(table, new Predicate.None("none")))).isZero();
+    await(engine.optimize(table.id()));
     assertThat(ids(table, new Predicate.All())).containsExactly(1);
   }
 
