@@ -45,6 +45,10 @@ public final class ForkedServer implements AutoCloseable {
     ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolveSibling(dataDir.getFileName() + ".log").toFile()));
+    if (TestPostgres.chosen() && !env.containsKey("SLUICE_STORE_TYPE")) {
+      TestPostgres.storeSettings(dataDir.toAbsolutePath().toString()).forEach((key, value) ->
+          builder.environment().put("SLUICE_" + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_'), value));
+    }
     builder.environment().putAll(env);
     builder.environment().put("SLUICE_DATA_DIR", dataDir.toString());
     builder.environment().put("SLUICE_HTTP_PORT", Integer.toString(port));

@@ -37,6 +37,37 @@ public final class TestPostgres {
     return options(pg.getPort(), name);
   }
 
+  /**
+   * The database of a test server's data directory (or any stable key): created at first use, the same one
+   * after a restart, so a server restarted on its data directory finds its tables again.
+   */
+  public static synchronized PgConnectOptions databaseFor(String key) {
+    EmbeddedPostgres pg = server();
+    String name = "sluice_" + Integer.toHexString(key.hashCode()) + "_" + Integer.toHexString(key.length());
+    try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+      var exists = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + name + "'");
+      if (!exists.next()) {
+        s.execute("CREATE DATABASE " + name);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot create test database " + name, e);
+    }
+    return options(pg.getPort(), name);
+  }
+
+  /** Whether the HTTP suites run on the PostgreSQL engine ({@code -Dsluice.test.store=postgres}). */
+  public static boolean chosen() {
+    return "postgres".equals(System.getProperty("sluice.test.store", "lucene"));
+  }
+
+  /** The server settings (config keys) that put a Sluice on the database of {@code key}. */
+  public static java.util.Map<String, String> storeSettings(String key) {
+    PgConnectOptions db = databaseFor(key);
+    return java.util.Map.of("store.type", "postgres",
+        "store.postgres.url", "postgresql://127.0.0.1:" + db.getPort() + "/" + db.getDatabase(),
+        "store.postgres.user", db.getUser());
+  }
+
   public static PgConnectOptions options(int port, String database) {
     return new PgConnectOptions().setHost("127.0.0.1").setPort(port).setDatabase(database).setUser(USER);
   }
