@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
     description = {"Sluice: an ingestion server that speaks Aito's data API, and a client for it.",
         "Without a command, starts the server (like 'serve')."},
     subcommands = {ServeCommand.class, ImportCommand.class, InferSchemaCommand.class, SchemaCommand.class,
-        DeleteCommand.class, SearchCommand.class, CommandLine.HelpCommand.class},
+        DeleteCommand.class, SearchCommand.class, TablesCommand.class, ImportsCommand.class,
+        CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
         "0:success",

@@ -395,6 +395,48 @@ class CliTest extends ServerTest {
   }
 
   @Test
+  void tablesAndImportsList() throws IOException {
+    Run none = client("tables");
+    assertThat(none.code()).as(none.toString()).isZero();
+    assertThat(none.out()).isEmpty();
+    assertThat(none.err()).contains("no tables yet");
+    assertThat(client("imports").err()).contains("no import jobs");
+
+    assertThat(server.put("/api/v1/schema/items", BenchRows.SCHEMA).status()).isEqualTo(200);
+    assertThat(server.put("/api/v1/schema/empty", new JsonObject("""
+        {"type":"table","columns":{"id":{"type":"Int"}}}""")).status()).isEqualTo(200);
+    Path file = write("items.ndjson.gz", BenchRows.gzip(BenchRows.ndjson(9, 1500, Map.of(3, "oops"))));
+    Run imported = client("import", file.toString(), "--table", "items", "-q", "--poll-interval", "50");
+    assertThat(imported.code()).as(imported.toString()).isZero();
+
+    Run tables = client("tables");
+    assertThat(tables.code()).as(tables.toString()).isZero();
+    List<String> lines = tables.out().lines().toList();
+    assertThat(lines).hasSize(3);
+    assertThat(lines.get(0)).startsWith("TABLE").contains("ROWS").contains("COLUMNS");
+    assertThat(lines.get(1)).startsWith("empty ").contains(" 0 ").endsWith("id:Int");
+    assertThat(lines.get(2)).startsWith("items ").contains(" 1,499 ").contains("id:Int");
+    Run tablesJson = client("tables", "--json");
+    assertThat(tablesJson.json().get("tables").get(1).get("rows").asLong()).isEqualTo(1499);
+    assertThat(tablesJson.json().get("tables").get(1).get("columns").has("price")).isTrue();
+
+    String id = imported.err().lines().filter(l -> l.startsWith("import ")).findFirst().orElseThrow().split(" ")[1];
+    Run imports = client("imports");
+    assertThat(imports.code()).as(imports.toString()).isZero();
+    assertThat(imports.out().lines().findFirst().orElseThrow().split("\\s+"))
+        .containsExactly("ID", "TABLE", "STATUS", "ROWS", "FAILED", "CREATED");
+    assertThat(imports.out().lines().skip(1).findFirst().orElseThrow().split("\\s+"))
+        .startsWith(id, "items", "Finished", "1,499", "1");
+    assertThat(client("imports", "items").out()).contains(id);
+    Run other = client("imports", "empty");
+    assertThat(other.out()).isEmpty();
+    assertThat(other.err()).contains("no import jobs for table 'empty'");
+    assertThat(client("imports", "--json").json().get("imports").get(0).get("status").get("completedCount")
+        .asLong()).isEqualTo(1499);
+    assertThat(client("imports", "--limit", "0").code()).isEqualTo(SluiceCli.USAGE);
+  }
+
+  @Test
   void serverErrorsArePrintedWithTheirMessageAndExitCodeThree() {
     Run badKey = client("schema", "--key", "wrong-key");
     assertThat(badKey.code()).isEqualTo(SluiceCli.REQUEST_FAILED);
