@@ -32,8 +32,8 @@ import picocli.CommandLine.Spec;
             + " take, so it is marked '≈' unless the whole file fit in the sample.",
         "Rejected lines do not stop the import: they are reported at the end (the server keeps the last 50);"
             + " --max-rejected turns too many into exit code " + SluiceCli.TOO_MANY_REJECTED + ", --rejects saves them."
-            + " Interrupting the command does not stop a triggered import: poll GET"
-            + " /api/v1/data/{table}/file/{id} (the id is printed first)."})
+            + " Interrupting the command does not stop a triggered import: 'sluice imports' shows it, 'sluice"
+            + " cancel ID' stops it (the id is printed first)."})
 final class ImportCommand implements Callable<Integer> {
   @ParentCommand
   SluiceCli root;

@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
         "Without a command, starts the server (like 'serve')."},
     subcommands = {ServeCommand.class, ImportCommand.class, InferSchemaCommand.class, SchemaCommand.class,
         DeleteCommand.class, SearchCommand.class, TablesCommand.class, ImportsCommand.class,
-        CommandLine.HelpCommand.class},
+        CancelCommand.class, CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
         "0:success",

@@ -437,6 +437,31 @@ class CliTest extends ServerTest {
   }
 
   @Test
+  void cancelEndsAnUnfinishedImport() {
+    assertThat(server.put("/api/v1/schema/items", BenchRows.SCHEMA).status()).isEqualTo(200);
+    String uploaded = server.post("/api/v1/data/items/file", new JsonObject()).json().getString("id");
+    JsonObject other = server.post("/api/v1/data/items/file", new JsonObject()).json();
+    assertThat(server.upload(other.getString("url"), io.vertx.core.buffer.Buffer.buffer(
+        BenchRows.ndjson(2, 10, Map.of()))).status()).isEqualTo(200);
+
+    Run cancel = client("cancel", uploaded);
+    assertThat(cancel.code()).as(cancel.toString()).isZero();
+    assertThat(cancel.out()).contains("import " + uploaded + " cancelled: 0 rows stored in table 'items'")
+        .contains("import cancelled before it ran");
+    Run withTable = client("cancel", other.getString("id"), "--table", "items");
+    assertThat(withTable.code()).as(withTable.toString()).isZero();
+    assertThat(client("imports").out().lines().skip(1)).allMatch(line -> line.contains(" FinishedInError "));
+
+    Run again = client("cancel", uploaded);
+    assertThat(again.code()).isEqualTo(SluiceCli.REQUEST_FAILED);
+    assertThat(again.err()).contains("409").contains("already ended FinishedInError");
+    Run unknown = client("cancel", "no-such-job");
+    assertThat(unknown.code()).isEqualTo(SluiceCli.REQUEST_FAILED);
+    assertThat(unknown.err()).contains("import job 'no-such-job' not found");
+    assertThat(count("items")).isZero();
+  }
+
+  @Test
   void serverErrorsArePrintedWithTheirMessageAndExitCodeThree() {
     Run badKey = client("schema", "--key", "wrong-key");
     assertThat(badKey.code()).isEqualTo(SluiceCli.REQUEST_FAILED);
