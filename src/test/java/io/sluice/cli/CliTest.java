@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.BenchRows;
+import io.sluice.ForkedServer;
 import io.sluice.ServerTest;
 import io.sluice.TestServer;
 import io.vertx.core.json.JsonArray;
@@ -459,6 +460,50 @@ class CliTest extends ServerTest {
     assertThat(unknown.code()).isEqualTo(SluiceCli.REQUEST_FAILED);
     assertThat(unknown.err()).contains("import job 'no-such-job' not found");
     assertThat(count("items")).isZero();
+  }
+
+  @Test
+  void serveFlagsOverrideTheConfigFileAndTheEnvironment() throws IOException {
+    Path config = write("sluice.json", """
+        {"http.port": 4321, "data.dir": "from-file", "import.max.jobs": 3}""".getBytes());
+    Map<String, String> env = Map.of("SLUICE_HTTP_PORT", "1234", "SLUICE_IMPORT_MAX_QUEUED", "7");
+    ServeCommand serve = serveCommand(env, "serve", "--port", "5555", "--data-dir", "flag-dir", "--config",
+        config.toString());
+    io.sluice.config.SluiceConfig settings = serve.config(env);
+    assertThat(settings.httpPort()).isEqualTo(5555);
+    assertThat(settings.dataDir()).isEqualTo(Path.of("flag-dir"));
+    assertThat(settings.importMaxJobs()).as("from the file").isEqualTo(3);
+    assertThat(settings.importMaxQueued()).as("from the environment").isEqualTo(7);
+    ServeCommand fileOnly = serveCommand(env, "serve", "--config", config.toString());
+    assertThat(fileOnly.config(env).httpPort()).as("the environment over the file").isEqualTo(1234);
+    assertThat(fileOnly.config(env).dataDir()).isEqualTo(Path.of("from-file"));
+
+    Run missing = run("serve", "--config", files.resolve("nope.json").toString());
+    assertThat(missing.code()).isEqualTo(SluiceCli.USAGE);
+    assertThat(missing.err()).contains("config file").contains("nope.json").contains("does not exist");
+    assertThat(run("serve", "--port", "70000").err()).contains("--port must be from 0 to 65535");
+    assertThat(run("serve", "--port", "x").code()).isEqualTo(SluiceCli.USAGE);
+    String help = run("serve", "--help").out();
+    assertThat(help).contains("--port=N", "--data-dir=DIR", "--config=FILE", "later sources winning");
+  }
+
+  @Test
+  void serveStartsOnThePortAndDataDirOfItsFlags() throws IOException {
+    Path data = files.resolve("served");
+    Path config = write("serve.json", new JsonObject().put("http.port", 1).put("data.dir",
+        files.resolve("ignored").toString()).encode().getBytes());
+    try (ForkedServer forked = new ForkedServer(data, List.of(), Map.of())) {
+      forked.withArgs("serve", "--port", Integer.toString(forked.port()), "--data-dir", data.toString(), "--config",
+          config.toString()).start();
+      assertThat(forked.call("GET", "/api/v1/schema", null).getJsonObject("schema")).isEmpty();
+      assertThat(data.resolve("tables")).isDirectory();
+      assertThat(files.resolve("ignored")).doesNotExist();
+    }
+  }
+
+  private static ServeCommand serveCommand(Map<String, String> env, String... args) {
+    var parsed = SluiceCli.commandLine(new SluiceCli(env, false)).parseArgs(args);
+    return (ServeCommand) parsed.subcommand().commandSpec().userObject();
   }
 
   @Test
