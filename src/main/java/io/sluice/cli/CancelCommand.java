@@ -26,7 +26,8 @@ final class CancelCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "JOB", description = "The import job's id (printed by import, listed by imports).")
+  @Parameters(index = "0", paramLabel = "JOB",
+      description = "The import job's id (printed by import, listed by imports).")
   String id;
 
   @Option(names = "--table", paramLabel = "T", description = "The job's table. Default: looked up in the import list.")

@@ -60,7 +60,8 @@ final class ImportsCommand implements Callable<Integer> {
       return SluiceCli.OK;
     }
     if (imports.isEmpty()) {
-      spec.commandLine().getErr().println(table == null ? "no import jobs" : "no import jobs for table '" + table + "'");
+      spec.commandLine().getErr()
+          .println(table == null ? "no import jobs" : "no import jobs for table '" + table + "'");
       spec.commandLine().getErr().flush();
       return SluiceCli.OK;
     }

@@ -37,11 +37,13 @@ final class ServeCommand implements Callable<Integer> {
   Integer port;
 
   @Option(names = "--data-dir", paramLabel = "DIR",
-      description = "Where tables, schema, import jobs and keys live (data.dir; created if missing). Default: ./data.")
+      description = "Where tables, schema, import jobs and keys live (data.dir; created if missing)."
+          + " Default: ./data.")
   Path dataDir;
 
   @Option(names = "--config", paramLabel = "FILE",
-      description = "JSON config file of {\"key\": value} settings, read instead of $SLUICE_CONFIG or conf/sluice.json.")
+      description = "JSON config file of {\"key\": value} settings, read instead of $SLUICE_CONFIG or"
+          + " conf/sluice.json.")
   Path configFile;
 
   @Override

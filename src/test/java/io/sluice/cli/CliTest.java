@@ -99,7 +99,8 @@ class CliTest extends ServerTest {
     assertThat(run.err()).doesNotContain("\r").doesNotContain("\u001b");
     assertThat(run.err().lines().filter(l -> l.startsWith("Upload"))).isNotEmpty();
     assertThat(run.err().lines().filter(l -> l.startsWith("Import")).reduce((a, b) -> b).orElseThrow())
-        .contains("100%").contains("3000/3000 rows").contains("rows/s").contains("Finished, 2 rejected");
+        .contains("100%").contains("3000/3000").contains("rows/s").contains("Finished, 2 rejected")
+        .hasSizeLessThanOrEqualTo(ProgressBars.LOG_WIDTH);
   }
 
   @Test
