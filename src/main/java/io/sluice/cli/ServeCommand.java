@@ -96,7 +96,8 @@ final class ServeCommand implements Callable<Integer> {
         log.error("Sluice failed to start", ar.cause());
         vertx.close().onComplete(v -> System.exit(SluiceCli.FAILED));
       } else {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> vertx.close().toCompletionStage().toCompletableFuture().join()));
+        Runtime.getRuntime().addShutdownHook(
+            new Thread(() -> vertx.close().toCompletionStage().toCompletableFuture().join()));
       }
     });
     return SluiceCli.OK;

@@ -562,4 +562,27 @@ class CliTest extends ServerTest {
     assertThat(run("serve", "--help").code()).isZero();
     assertThat(run("--version").out()).contains("sluice ");
   }
+
+  @Test
+  void eachCommandsHelpListsOnlyItsOwnExitCodes() {
+    Map<String, List<Integer>> expected = Map.of("sluice", List.of(0, 1, 2, 3, 4), "serve", List.of(0, 1, 2),
+        "import", List.of(0, 1, 2, 3, 4), "infer-schema", List.of(0, 1, 2), "schema", List.of(0, 2, 3),
+        "delete", List.of(0, 2, 3), "search", List.of(0, 2, 3), "tables", List.of(0, 2, 3),
+        "imports", List.of(0, 2, 3), "cancel", List.of(0, 2, 3));
+    var commands = new java.util.TreeSet<>(SluiceCli.commandLine(new SluiceCli(Map.of(), false)).getSubcommands()
+        .keySet());
+    commands.remove("help");
+    commands.add("sluice");
+    assertThat(expected.keySet()).as("every command lists its exit codes")
+        .containsExactlyInAnyOrderElementsOf(commands);
+    expected.forEach((command, codes) -> {
+      Run help = command.equals("sluice") ? run("--help") : run(command, "--help");
+      assertThat(help.code()).isZero();
+      String section = help.out().substring(help.out().indexOf("Exit codes:"));
+      List<Integer> listed = section.lines().filter(line -> line.matches("\\s+\\d\\s.*"))
+          .map(line -> Integer.valueOf(line.strip().substring(0, 1))).toList();
+      assertThat(listed).as(command + " --help:\n" + section).isEqualTo(codes);
+    });
+    assertThat(run("import", "--help").out()).contains("4   more lines were rejected than --max-rejected allows");
+  }
 }
