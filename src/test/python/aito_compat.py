@@ -350,12 +350,19 @@ USERS = {"type": "table", "columns": {
 }}
 
 
-@check("GET /version (AitoClient.__init__ -> _request_version)")
+@check("GET /version (AitoClient.__init__ -> _request_version; check_credentials: a bad key must fail)")
 def c_version():
-    for key in (RW, RO, "not-a-key"):  # /version needs no key, but the client sends whatever it has
+    for key in (RW, RO):
         j = client_request("GET", "/version", key=key)
         expect(isinstance(j.get("version"), str), f"'version' must be a string: {j}")
-    return f"version={j['version']}"
+    res = send("GET", BASE + "/version")  # monitoring: no key at all
+    expect(res.status == 200, f"/version without a key: {res}")
+    try:
+        client_request("GET", "/version", key="not-a-key")
+    except RequestError as e:
+        expect(e.res.status == 403 and "message" in e.res.json(), f"bad key gave {e.res}")
+        return f"version={j['version']}; bad key -> 403"
+    raise Mismatch("/version accepted a wrong API key (AitoClient(url, key) would not raise)")
 
 
 @check("GET /api/v1/schema (AitoClient.__init__ -> _verify_api_key, RW and RO; bad key must fail)")
@@ -484,6 +491,17 @@ def c_query_entries():
     validate(j, HITS_SCHEMA, "HitsResponse")
     expect(all(set(h) == {"id", "name"} for h in j["hits"]), f"select ignored: {j['hits']}")
     return f"{len(got)} rows in pages of {batch}"
+
+
+@check("POST /api/v1/_query of a row uploaded with nulls (query_entries / download_table: nulls left out)")
+def c_query_nulls():
+    j = client_request("POST", "/api/v1/_query", {"from": T2, "where": {"username": "bob"}})
+    validate(j, HITS_SCHEMA, "HitsResponse")
+    expect(j["hits"] == [{"username": "bob"}], f"hits {j['hits']}")
+    j = client_request("POST", "/api/v1/_query", {"from": T2, "where": {"username": "bob"},
+                                                   "select": ["username", "bio", "fav.name"]})
+    expect(j["hits"] == [{"username": "bob"}], f"selected {j['hits']}")
+    return "no null-valued keys"
 
 
 @check("POST /api/v1/_search (search -> SearchResponse)")
@@ -629,6 +647,12 @@ def c_copy_rename():
     client_request("DELETE", f"/api/v1/schema/{T}_r")
 
 
+@check("DELETE /api/v1/schema/{table} of a table already dropped (the SDK's tearDown deletes it again)")
+def c_delete_missing():
+    j = client_request("DELETE", f"/api/v1/schema/{T}_r")
+    return f"answer {j}"
+
+
 @check("POST /api/v1/jobs/... with the read-only key on a write job -> error with 'message'")
 def c_ro_write():
     try:
@@ -730,8 +754,8 @@ def c_cleanup():
 
 ALL = [c_version, c_verify, c_delete_db, c_create_db, c_create_table, c_get_db, c_get_table, c_get_column,
        c_column, c_upload_entries, c_upload_bad, c_optimize_job, c_optimize, c_table_size, c_query_entries,
-       c_search, c_job_query, c_job_search, c_job_batch, c_job_delete, c_job_fail, c_delete, c_file, c_file_bad,
-       c_copy_rename, c_ro_write, c_rt_whitespace, c_rt_case, c_rt_ptbr, c_rt_langobj, c_rt_stdobj,
+       c_query_nulls, c_search, c_job_query, c_job_search, c_job_batch, c_job_delete, c_job_fail, c_delete, c_file, c_file_bad,
+       c_copy_rename, c_delete_missing, c_ro_write, c_rt_whitespace, c_rt_case, c_rt_ptbr, c_rt_langobj, c_rt_stdobj,
        c_rt_lowertype, c_rt_long, c_rt_estonian, c_rt_this, c_cleanup]
 
 

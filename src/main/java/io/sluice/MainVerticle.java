@@ -19,6 +19,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.VerticleBase;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +35,7 @@ public final class MainVerticle extends VerticleBase {
   private final DirectoryFactory directories;
   private final Metrics metrics;
   private final AtomicReference<HttpVerticle> firstHttp = new AtomicReference<>();
+  private final List<HttpVerticle> httpVerticles = new java.util.concurrent.CopyOnWriteArrayList<>();
   private TableStore store;
 
   /** With metrics enabled, Sluice's meters go to a Prometheus registry of this server's own. */
@@ -85,6 +87,7 @@ public final class MainVerticle extends VerticleBase {
         })
         .compose(opened -> {
           store = opened;
+          metrics.storeSources(() -> store.failure() != null, config.dataDir());
           return vertx.deployVerticle(new StoreVerticle(store, Addresses.STORE, "write", config.storeInstances(),
               metrics));
         })
@@ -97,10 +100,29 @@ public final class MainVerticle extends VerticleBase {
         .compose(id -> vertx.deployVerticle(() -> {
           HttpVerticle http = new HttpVerticle(config, keys[0], jobs, signer[0], budget, metrics);
           firstHttp.compareAndSet(null, http);
+          httpVerticles.add(http);
           return http;
         }, new DeploymentOptions().setInstances(config.httpInstances())))
         .onSuccess(id -> LOG.info("Sluice {} listening on {}", Version.VERSION,
             config.publicBaseUrl(actualPort())));
+  }
+
+  /**
+   * The first half of a graceful stop (SIGTERM): no new connections, requests in flight finish (at most
+   * shutdown.timeout.seconds). Undeploying afterwards stops the imports, leaving running ones to resume at the
+   * next start, and commits every table.
+   */
+  public Future<Void> drain() {
+    int open = httpVerticles.stream().mapToInt(HttpVerticle::openConnections).sum();
+    LOG.info("shutting down: no new connections; waiting up to {} s for {} open connection(s) to finish their"
+        + " requests", config.shutdownTimeoutSeconds(), open);
+    long start = System.nanoTime();
+    List<Future<Void>> drains = httpVerticles.stream().map(h -> h.drain(config.shutdownTimeoutSeconds())).toList();
+    return Future.join(drains).<Void>mapEmpty().recover(failure -> Future.succeededFuture()).onComplete(v -> {
+      int left = httpVerticles.stream().mapToInt(HttpVerticle::openConnections).sum();
+      LOG.info("requests drained in {} ms ({} connection(s) cut at the deadline); stopping imports (running ones"
+          + " resume at the next start) and committing tables", (System.nanoTime() - start) / 1_000_000, left);
+    });
   }
 
   /** The port the HTTP server bound (useful with port 0). */

@@ -40,10 +40,6 @@ public final class ForkedServer implements AutoCloseable {
     return this;
   }
 
-  public int port() {
-    return port;
-  }
-
   public ForkedServer start() {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -95,6 +91,36 @@ public final class ForkedServer implements AutoCloseable {
     } catch (InterruptedException e) {
       throw new AssertionError(e);
     }
+  }
+
+  /** SIGTERM: the server's shutdown hook runs (a graceful stop); returns at once. */
+  public void terminate() {
+    process.destroy();
+  }
+
+  /** The exit code once the process has ended, waiting at most {@code timeout}. */
+  public int awaitExit(Duration timeout) {
+    try {
+      if (!process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        throw new AssertionError("forked server still running after " + timeout);
+      }
+      return process.exitValue();
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** What the server has written to its standard output and error so far (its log). */
+  public String log() {
+    try {
+      return java.nio.file.Files.readString(dataDir.resolveSibling(dataDir.getFileName() + ".log"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public int port() {
+    return port;
   }
 
   @Override

@@ -70,8 +70,7 @@ public final class TestServer {
     }
     main = metrics == null ? new MainVerticle(config, directories) : new MainVerticle(config, directories, metrics);
     deploymentId = await(vertx.deployVerticle(main));
-    client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
-        .setDefaultPort(main.actualPort()));
+    client = WebClient.create(vertx, clientOptions());
     return this;
   }
 
@@ -148,8 +147,18 @@ public final class TestServer {
 
   /** A further client of this server with its own connection pool, e.g. to play several concurrent users. */
   public WebClient newClient(int maxPoolSize) {
-    return WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
-        .setDefaultPort(main.actualPort()), new PoolOptions().setHttp1MaxSize(maxPoolSize));
+    return WebClient.create(vertx, clientOptions(), new PoolOptions().setHttp1MaxSize(maxPoolSize));
+  }
+
+  /** To this server; over HTTPS trusting its own certificate when it serves TLS. */
+  private WebClientOptions clientOptions() {
+    WebClientOptions options = new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(main.actualPort());
+    Object cert = overrides.get("http.tls.cert");
+    if (cert != null) {
+      options.setSsl(true).setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(cert.toString()))
+          .setVerifyHost(false);
+    }
+    return options;
   }
 
   /** body: a JsonObject/JsonArray (sent as JSON), a String or Buffer (sent as is), or null. */

@@ -5,6 +5,7 @@ import io.sluice.bus.StoreClient;
 import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
 import io.sluice.config.SluiceConfig;
+import io.sluice.core.Rows;
 import io.sluice.errors.ApiError;
 import io.sluice.ingest.Json;
 import io.sluice.ingest.UploadSigner;
@@ -89,7 +90,7 @@ public final class ApiRouter {
       router.errorHandler(status, ctx -> ErrorHandler.handle(ctx));
     }
 
-    router.get("/version").handler(ctx -> ok(ctx, new JsonObject().put("version", Version.VERSION)));
+    router.get("/version").handler(this::version);
     router.get("/health").handler(Health::live);
     router.get("/ready").handler(health::ready);
     router.get("/api/v1/health").handler(health::ready);
@@ -136,7 +137,7 @@ public final class ApiRouter {
         .handler(ctx -> budget.reserve(ctx, (long) config.importWindow() * config.importBatchBytes()))
         .handler(imports::stream);
     write(HttpMethod.POST, "/api/v1/data/:table", ctx -> store.call(new StoreRequest(StoreOp.INSERT_ONE,
-        ctx.pathParam("table"), null, null, rawBody(ctx))));
+        ctx.pathParam("table"), null, null, rawBody(ctx))).map(Rows::withoutNulls));
 
     read(HttpMethod.POST, "/api/v1/_search", ctx -> search(jsonBody(ctx)));
     read(HttpMethod.POST, "/api/v1/_query", ctx -> search(jsonBody(ctx)));
@@ -168,8 +169,9 @@ public final class ApiRouter {
 
   // ---------------------------------------------------------------- operations, shared with jobs
 
+  /** Hits leave without null-valued fields, as Aito returns them (docs/api.md §4); jobs share this path. */
   private Future<JsonObject> search(JsonObject body) {
-    return store.call(StoreRequest.withBody(StoreOp.SEARCH, null, body));
+    return store.call(StoreRequest.withBody(StoreOp.SEARCH, null, body)).map(Rows::hitsWithoutNulls);
   }
 
   private Future<JsonObject> delete(JsonObject body) {
@@ -221,6 +223,19 @@ public final class ApiRouter {
         .set("Referrer-Policy", "no-referrer")
         .set(HttpHeaders.CACHE_CONTROL, "no-cache");
     ctx.next();
+  }
+
+  /**
+   * Open without a key (monitoring, the dashboard), but Aito's client calls it with its key to check it when it
+   * connects: a key that is sent must be a known one.
+   */
+  private void version(RoutingContext ctx) {
+    String key = ctx.request().getHeader("x-api-key");
+    if (key != null && keys.check(key) == null) {
+      ctx.fail(new ApiError(403, "invalid api key"));
+      return;
+    }
+    ok(ctx, new JsonObject().put("version", Version.VERSION));
   }
 
   private void authenticate(RoutingContext ctx) {

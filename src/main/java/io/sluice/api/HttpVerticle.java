@@ -9,6 +9,8 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import java.util.concurrent.atomic.AtomicInteger;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import java.util.Set;
 
 /** Serves the API; one instance per core, all sharing the listening port. */
 public final class HttpVerticle extends VerticleBase {
@@ -33,14 +35,22 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    server = vertx.createHttpServer(new HttpServerOptions()
+    HttpServerOptions options = new HttpServerOptions()
         .setHost(config.httpHost())
         .setPort(config.httpPort())
         .setCompressionSupported(true)
         // Gzip request bodies are inflated by the import pipeline itself (multi-member, bomb caps).
         .setDecompressionSupported(false)
         .setHandle100ContinueAutomatically(true)
-        .setIdleTimeout(config.requestTimeoutSeconds()));
+        .setIdleTimeout(config.requestTimeoutSeconds());
+    if (config.tls() != null) {
+      options.setSsl(true)
+          .setKeyCertOptions(new PemKeyCertOptions()
+              .setCertPath(config.tls().certFile().toString())
+              .setKeyPath(config.tls().keyFile().toString()))
+          .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"));
+    }
+    server = vertx.createHttpServer(options);
     server.connectionHandler(this::limitConnections);
     // Requests the HTTP decoder refuses never reach the router: answer them with the JSON error shape too.
     server.invalidRequestHandler(ErrorHandler::invalidRequest);
@@ -56,6 +66,18 @@ public final class HttpVerticle extends VerticleBase {
     }
     BareErrorBodies.install(connection);
     connection.closeHandler(v -> connections.decrementAndGet());
+  }
+
+  /**
+   * Graceful stop: the listening socket closes at once, each connection closes after the request it is
+   * serving, and the future completes when all have closed or after timeoutSeconds.
+   */
+  public Future<Void> drain(int timeoutSeconds) {
+    return server.shutdown(timeoutSeconds, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  public int openConnections() {
+    return connections.get();
   }
 
   public int actualPort() {

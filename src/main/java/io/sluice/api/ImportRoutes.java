@@ -323,7 +323,7 @@ final class ImportRoutes {
     if (host.contains(":") && !host.startsWith("[")) {
       host = "[" + host + "]"; // an IPv6 literal
     }
-    return "http://" + host + ":" + (local != null ? local.port() : config.httpPort());
+    return (config.tls() != null ? "https://" : "http://") + host + ":" + (local != null ? local.port() : config.httpPort());
   }
 
   private static boolean isWildcard(String host) {

@@ -52,7 +52,10 @@ public final class Main {
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
             .setEnabled(true)
             .setJvmMetricsEnabled(true)
-            .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
+            // Latency by route template (/api/v1/data/:table/batch), never by raw path: bounded label values.
+            .addLabels(io.vertx.micrometer.Label.HTTP_ROUTE)
+            // Histogram buckets, so that p99 can be read (histogram_quantile) and aggregated across nodes.
+            .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(true))))
         .withMetrics(new MicrometerMetricsFactory(metrics.prometheusRegistry()))
         .build();
   }

@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code sluice serve} (also the default): starts the server with the configuration of conf/, env, -D and flags. */
 @Command(name = "serve", header = "Start the server (the default command).", sortOptions = false,
-    description = {"Starts the server and keeps running until stopped (Ctrl-C stops it cleanly).",
+    description = {"Starts the server and keeps running until stopped: Ctrl-C or SIGTERM lets requests in flight"
+        + " finish, stops imports so that they resume at the next start, and commits the tables.",
         "Settings, later sources winning: built-in defaults; the config file (--config, else $SLUICE_CONFIG, else"
             + " conf/sluice.json if present); SLUICE_* environment variables; -Dsluice.<key>=… system properties;"
             + " then --port and --data-dir. Every key is listed in the README.",
@@ -91,13 +92,17 @@ final class ServeCommand implements Callable<Integer> {
     root.markServing();
     Metrics metrics = config.metricsEnabled() ? Metrics.prometheus() : Metrics.noop();
     Vertx vertx = Main.createVertx(metrics);
-    vertx.deployVerticle(new MainVerticle(config, metrics)).onComplete(ar -> {
+    MainVerticle main = new MainVerticle(config, metrics);
+    vertx.deployVerticle(main).onComplete(ar -> {
       if (ar.failed()) {
         log.error("Sluice failed to start", ar.cause());
         vertx.close().onComplete(v -> System.exit(SluiceCli.FAILED));
       } else {
-        Runtime.getRuntime().addShutdownHook(
-            new Thread(() -> vertx.close().toCompletionStage().toCompletableFuture().join()));
+        // SIGTERM (or Ctrl-C): drain requests, then stop imports and commit the tables.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+          main.drain().eventually(vertx::close).toCompletionStage().toCompletableFuture().join();
+          log.info("stopped");
+        }, "sluice-shutdown"));
       }
     });
     return SluiceCli.OK;

@@ -50,7 +50,13 @@ public record SluiceConfig(
     long storeWalMaxBytes,
     int importMaxHistory,
     int streamIdleTimeoutSeconds,
-    long streamMinBytesPerSecond) {
+    long streamMinBytesPerSecond,
+    Tls tls,
+    int shutdownTimeoutSeconds) {
+
+  /** HTTPS from PEM files; null when the server speaks plain HTTP. */
+  public record Tls(Path certFile, Path keyFile) {
+  }
 
   /** A setting: its key in the config file, its environment variable, its default (null: none). */
   public record Key(String name, String env, Object defaultValue, String description) {
@@ -137,13 +143,23 @@ public record SluiceConfig(
       "SLUICE_STREAM_MIN_BYTES_PER_SECOND", 1024, "the stream endpoint and upload URLs end a request (408) whose"
       + " body arrives slower than this, averaged over each stream.idle.timeout.seconds of reading (0: no minimum)");
 
+  public static final Key HTTP_TLS_CERT = new Key("http.tls.cert", "SLUICE_HTTP_TLS_CERT", null,
+      "PEM file with the server's certificate (and its chain): serve HTTPS, TLS 1.2 and 1.3 only; needs http.tls.key");
+  public static final Key HTTP_TLS_KEY = new Key("http.tls.key", "SLUICE_HTTP_TLS_KEY", null,
+      "PEM file with the private key of http.tls.cert (PKCS#8 or PKCS#1)");
+
+  public static final Key SHUTDOWN_TIMEOUT_SECONDS = new Key("shutdown.timeout.seconds",
+      "SLUICE_SHUTDOWN_TIMEOUT_SECONDS", 30, "on SIGTERM, how long requests in flight may take to finish before the"
+      + " server stops anyway");
+
   public static final List<Key> KEYS = List.of(HTTP_HOST, HTTP_PORT, DATA_DIR, API_KEY_RW, API_KEY_RO, PUBLIC_URL,
       MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
       UPLOAD_MAX_BYTES, IMPORT_MAX_DECOMPRESSED_BYTES, IMPORT_MAX_RATIO, IMPORT_MAX_LINE_BYTES, IMPORT_BATCH_ROWS,
       IMPORT_BATCH_BYTES, IMPORT_WINDOW, IMPORT_COMMIT_INTERVAL_MS, IMPORT_MAX_JOBS, STREAM_MAX_BYTES,
       IMPORT_KEEP_SECONDS, MAX_INFLIGHT_BYTES, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, IMPORT_MAX_QUEUED,
       METRICS_ENABLED, LOG_FORMAT, STORE_COMMIT_INTERVAL_MS, STORE_WAL_MAX_BYTES, IMPORT_MAX_HISTORY,
-      STREAM_IDLE_TIMEOUT_SECONDS, STREAM_MIN_BYTES_PER_SECOND);
+      STREAM_IDLE_TIMEOUT_SECONDS, STREAM_MIN_BYTES_PER_SECOND, HTTP_TLS_CERT, HTTP_TLS_KEY,
+      SHUTDOWN_TIMEOUT_SECONDS);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
     return load(env, null, overrides);
@@ -205,43 +221,80 @@ public record SluiceConfig(
       }
     }
     int cores = Runtime.getRuntime().availableProcessors();
-    int httpInstances = get(values, HTTP_INSTANCES, Integer::parseInt);
-    int storeInstances = get(values, STORE_INSTANCES, Integer::parseInt);
+    int httpInstances = (int) inRange(HTTP_INSTANCES, get(values, HTTP_INSTANCES, Integer::parseInt), 0L, 1024L);
+    int storeInstances = (int) inRange(STORE_INSTANCES, get(values, STORE_INSTANCES, Integer::parseInt), 0L, 1024L);
     return new SluiceConfig(
         get(values, HTTP_HOST, s -> s),
-        get(values, HTTP_PORT, Integer::parseInt),
+        (int) inRange(HTTP_PORT, get(values, HTTP_PORT, Integer::parseInt), 0L, 65535L),
         Path.of(SluiceConfig.<String>get(values, DATA_DIR, s -> s)),
         get(values, API_KEY_RW, s -> s),
         get(values, API_KEY_RO, s -> s),
         get(values, PUBLIC_URL, SluiceConfig::stripTrailingSlash),
-        get(values, MAX_BATCH_BYTES, Long::parseLong),
+        inRange(MAX_BATCH_BYTES, get(values, MAX_BATCH_BYTES, Long::parseLong), 1L, Long.MAX_VALUE),
         httpInstances > 0 ? httpInstances : cores,
         storeInstances > 0 ? storeInstances : Math.max(2, cores),
-        get(values, MAX_RESULT_LIMIT, Integer::parseInt),
+        (int) inRange(MAX_RESULT_LIMIT, get(values, MAX_RESULT_LIMIT, Integer::parseInt), 1L, Long.MAX_VALUE),
         get(values, UPLOAD_SECRET, s -> s),
-        get(values, UPLOAD_EXPIRY_SECONDS, Long::parseLong),
-        get(values, UPLOAD_MAX_BYTES, Long::parseLong),
-        get(values, IMPORT_MAX_DECOMPRESSED_BYTES, Long::parseLong),
-        get(values, IMPORT_MAX_RATIO, Long::parseLong),
-        get(values, IMPORT_MAX_LINE_BYTES, Integer::parseInt),
-        get(values, IMPORT_BATCH_ROWS, Integer::parseInt),
-        get(values, IMPORT_BATCH_BYTES, Integer::parseInt),
-        get(values, IMPORT_WINDOW, Integer::parseInt),
-        get(values, IMPORT_COMMIT_INTERVAL_MS, Long::parseLong),
-        get(values, IMPORT_MAX_JOBS, Integer::parseInt),
-        get(values, STREAM_MAX_BYTES, Long::parseLong),
-        get(values, IMPORT_KEEP_SECONDS, Long::parseLong),
-        inflightBudget(get(values, MAX_INFLIGHT_BYTES, Long::parseLong)),
-        get(values, MAX_CONNECTIONS, Integer::parseInt),
-        get(values, REQUEST_TIMEOUT_SECONDS, Integer::parseInt),
-        get(values, IMPORT_MAX_QUEUED, Integer::parseInt),
+        inRange(UPLOAD_EXPIRY_SECONDS, get(values, UPLOAD_EXPIRY_SECONDS, Long::parseLong), 1L, Long.MAX_VALUE),
+        inRange(UPLOAD_MAX_BYTES, get(values, UPLOAD_MAX_BYTES, Long::parseLong), 1L, Long.MAX_VALUE),
+        inRange(IMPORT_MAX_DECOMPRESSED_BYTES, get(values, IMPORT_MAX_DECOMPRESSED_BYTES, Long::parseLong), 1L, Long.MAX_VALUE),
+        inRange(IMPORT_MAX_RATIO, get(values, IMPORT_MAX_RATIO, Long::parseLong), 1L, Long.MAX_VALUE),
+        (int) inRange(IMPORT_MAX_LINE_BYTES, get(values, IMPORT_MAX_LINE_BYTES, Integer::parseInt), 1L, Long.MAX_VALUE),
+        (int) inRange(IMPORT_BATCH_ROWS, get(values, IMPORT_BATCH_ROWS, Integer::parseInt), 1L, Long.MAX_VALUE),
+        (int) inRange(IMPORT_BATCH_BYTES, get(values, IMPORT_BATCH_BYTES, Integer::parseInt), 1L, Long.MAX_VALUE),
+        (int) inRange(IMPORT_WINDOW, get(values, IMPORT_WINDOW, Integer::parseInt), 1L, Long.MAX_VALUE),
+        inRange(IMPORT_COMMIT_INTERVAL_MS, get(values, IMPORT_COMMIT_INTERVAL_MS, Long::parseLong), 0L, Long.MAX_VALUE),
+        (int) inRange(IMPORT_MAX_JOBS, get(values, IMPORT_MAX_JOBS, Integer::parseInt), 1L, Long.MAX_VALUE),
+        inRange(STREAM_MAX_BYTES, get(values, STREAM_MAX_BYTES, Long::parseLong), 1L, Long.MAX_VALUE),
+        inRange(IMPORT_KEEP_SECONDS, get(values, IMPORT_KEEP_SECONDS, Long::parseLong), 1L, Long.MAX_VALUE),
+        inflightBudget(nonNegative(MAX_INFLIGHT_BYTES, get(values, MAX_INFLIGHT_BYTES, Long::parseLong))),
+        (int) inRange(MAX_CONNECTIONS, get(values, MAX_CONNECTIONS, Integer::parseInt), 1L, Long.MAX_VALUE),
+        (int) inRange(REQUEST_TIMEOUT_SECONDS, get(values, REQUEST_TIMEOUT_SECONDS, Integer::parseInt), 0L, Long.MAX_VALUE),
+        (int) inRange(IMPORT_MAX_QUEUED, get(values, IMPORT_MAX_QUEUED, Integer::parseInt), 0L, Long.MAX_VALUE),
         get(values, METRICS_ENABLED, SluiceConfig::parseBoolean),
         get(values, LOG_FORMAT, SluiceConfig::parseLogFormat),
         positive(STORE_COMMIT_INTERVAL_MS, get(values, STORE_COMMIT_INTERVAL_MS, Long::parseLong)),
         positive(STORE_WAL_MAX_BYTES, get(values, STORE_WAL_MAX_BYTES, Long::parseLong)),
         (int) positive(IMPORT_MAX_HISTORY, get(values, IMPORT_MAX_HISTORY, Integer::parseInt)),
         (int) positive(STREAM_IDLE_TIMEOUT_SECONDS, get(values, STREAM_IDLE_TIMEOUT_SECONDS, Integer::parseInt)),
-        nonNegative(STREAM_MIN_BYTES_PER_SECOND, get(values, STREAM_MIN_BYTES_PER_SECOND, Long::parseLong)));
+        nonNegative(STREAM_MIN_BYTES_PER_SECOND, get(values, STREAM_MIN_BYTES_PER_SECOND, Long::parseLong)),
+        tls(get(values, HTTP_TLS_CERT, s -> s), get(values, HTTP_TLS_KEY, s -> s)),
+        (int) inRange(SHUTDOWN_TIMEOUT_SECONDS, get(values, SHUTDOWN_TIMEOUT_SECONDS, Integer::parseInt), 0L, 3600L));
+  }
+
+  /** Both files or neither; each must be a readable file now, not at the first connection. */
+  private static Tls tls(String cert, String key) {
+    if (cert == null && key == null) {
+      return null;
+    }
+    if (cert == null || key == null) {
+      throw new IllegalArgumentException("HTTPS needs both " + HTTP_TLS_CERT.name() + " and " + HTTP_TLS_KEY.name()
+          + "; only " + (cert == null ? HTTP_TLS_KEY.name() : HTTP_TLS_CERT.name()) + " is set");
+    }
+    return new Tls(readableFile(HTTP_TLS_CERT, cert), readableFile(HTTP_TLS_KEY, key));
+  }
+
+  private static Path readableFile(Key key, String file) {
+    Path path = Path.of(file);
+    if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+      throw new IllegalArgumentException("config '" + key.name() + "': " + path + " is not a readable file");
+    }
+    return path;
+  }
+
+  /** A number in [min, max], else a start-up error that names the key and the range. */
+  private static long inRange(Key key, Number value, long min, long max) {
+    if (value == null) {
+      throw new IllegalArgumentException("config '" + key.name() + "' (env " + key.env() + ") needs a value: "
+          + key.description());
+    }
+    long n = value.longValue();
+    if (n < min || n > max) {
+      throw new IllegalArgumentException("config '" + key.name() + "' (env " + key.env() + ") must be "
+          + (max == Long.MAX_VALUE ? "at least " + min : "between " + min + " and " + max) + ", got " + n + ": "
+          + key.description());
+    }
+    return n;
   }
 
   private static long positive(Key key, long value) {
@@ -335,11 +388,13 @@ public record SluiceConfig(
         storeWalMaxBytes,
         importMaxHistory,
         streamIdleTimeoutSeconds,
-        streamMinBytesPerSecond);
+        streamMinBytesPerSecond,
+        tls,
+        shutdownTimeoutSeconds);
   }
 
   /** The base URL clients should use to reach this server. */
   public String publicBaseUrl(int actualPort) {
-    return publicUrl != null ? publicUrl : "http://" + httpHost + ":" + actualPort;
+    return publicUrl != null ? publicUrl : (tls != null ? "https://" : "http://") + httpHost + ":" + actualPort;
   }
 }

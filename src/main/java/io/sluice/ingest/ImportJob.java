@@ -1,5 +1,6 @@
 package io.sluice.ingest;
 
+import io.sluice.core.Rows;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
@@ -72,7 +73,8 @@ final class ImportJob {
       status.put("finishedAt", finishedAt.toString())
           .put("totalDuration", Duration.between(startedAt != null ? startedAt : createdAt, finishedAt).toMillis());
     }
-    status.put("lastSuccessfulElement", progress.lastSuccessfulElement());
+    // Without nulls, like every row the API returns; also for jobs recorded before that rule.
+    status.put("lastSuccessfulElement", Rows.withoutNulls(progress.lastSuccessfulElement()));
     JsonObject errors = progress.errorsJson();
     if (message != null) {
       errors.put("message", message + "; " + errors.getString("message"));

@@ -56,6 +56,11 @@ public final class Metrics {
    */
   public static final String LANE_SERVICE = "sluice.lane.service";
 
+  /** Gauge: 1 while the store refuses writes after a storage failure (latched until restart), else 0. */
+  public static final String STORE_FAILED = "sluice.store.failed";
+  /** Gauges: free and total bytes of the file system holding the data directory. */
+  public static final String DATA_DISK_FREE = "sluice.data.disk.free.bytes";
+  public static final String DATA_DISK_TOTAL = "sluice.data.disk.total.bytes";
   public static final String TAG_TABLE = "table";
   public static final String TAG_LANE = "lane";
   public static final String TAG_PHASE = "phase";
@@ -71,12 +76,14 @@ public final class Metrics {
   private final List<LongSupplier> laneQueues = new CopyOnWriteArrayList<>();
   /** Strong references: a gauge only holds its value object weakly. */
   private final Map<String, AtomicLong> importPhases = new ConcurrentHashMap<>();
+  private final List<Object> gaugeSources = new CopyOnWriteArrayList<>();
 
   public Metrics(MeterRegistry registry) {
     this.registry = registry;
     this.prometheus = registry instanceof PrometheusMeterRegistry p ? p : null;
     this.commitLatency = Timer.builder(COMMIT_LATENCY)
         .description("duration of a durable commit (one per group of writers)")
+        .publishPercentileHistogram()
         .register(registry);
     this.uploadBytes = Counter.builder(UPLOAD_BYTES).description("bytes received by upload URLs").register(registry);
     this.throttled = Counter.builder(THROTTLED).description("responses with status 429").register(registry);
@@ -87,7 +94,12 @@ public final class Metrics {
 
   /** A new Prometheus registry, scraped at {@code GET /metrics}. */
   public static Metrics prometheus() {
-    return new Metrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    // Vert.x Web names a request's route by every route it passed ("/api/v1/>/api/v1/>/api/v1/data/:table/batch>
+    // …"): keep the last, the template of the route that answered.
+    registry.config().meterFilter(io.micrometer.core.instrument.config.MeterFilter.replaceTagValues("route",
+        route -> route.substring(route.lastIndexOf('>') + 1)));
+    return new Metrics(registry);
   }
 
   /** Records into nothing (metrics.enabled=false, unit tests of the store). */
@@ -134,6 +146,27 @@ public final class Metrics {
   }
 
   /** Adds a further count of in-flight bytes to {@link #INFLIGHT_BYTES} (the HTTP request budget). */
+  /** The store's health ({@code failed}: true while writes are refused) and the data directory's disk. */
+  public void storeSources(java.util.function.BooleanSupplier failed, java.nio.file.Path dataDir) {
+    gaugeSources.add(failed);
+    gaugeSources.add(dataDir);
+    Gauge.builder(STORE_FAILED, failed, f -> f.getAsBoolean() ? 1 : 0)
+        .description("1 while the store refuses writes after a storage failure (until restart)").register(registry);
+    Gauge.builder(DATA_DISK_FREE, dataDir, dir -> diskSpace(dir, true)).baseUnit("bytes")
+        .description("usable bytes left on the file system of the data directory").register(registry);
+    Gauge.builder(DATA_DISK_TOTAL, dataDir, dir -> diskSpace(dir, false)).baseUnit("bytes")
+        .description("size of the file system of the data directory").register(registry);
+  }
+
+  private static double diskSpace(java.nio.file.Path dir, boolean free) {
+    try {
+      java.nio.file.FileStore store = java.nio.file.Files.getFileStore(dir);
+      return free ? store.getUsableSpace() : store.getTotalSpace();
+    } catch (java.io.IOException e) {
+      return Double.NaN;
+    }
+  }
+
   public void inflightSource(LongSupplier bytes) {
     inflightSources.add(bytes);
   }

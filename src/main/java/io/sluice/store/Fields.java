@@ -15,7 +15,7 @@ import io.sluice.schema.ColumnType;
  *   <li>Text: analyzed {@code Field(c, DocumentBuilder.TEXT)} (documents only: no frequencies, positions or
  *       norms); the raw value as {@code BinaryDocValuesField(c$raw)} only (no
  *       indexed term, no sorted dictionary: free text is mostly unique, so both would be pure indexing cost).
- *       Exact equality, prefix and ranges scan it with {@code io.sluice.query.BinaryValueQuery} (equality
+ *       Exact equality, prefix and ranges scan it with {@link BinaryValueQuery} (equality
  *       first narrows by the analyzed tokens of {@code c}); order is {@code SortField.Type.STRING_VAL};
  *       existence is {@code FieldExistsQuery(c$raw)}.</li>
  *   <li>Boolean: {@code StringField(c, "true"|"false")} + {@code NumericDocValuesField(c, 0|1)}.</li>

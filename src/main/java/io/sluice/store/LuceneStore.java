@@ -2,14 +2,14 @@ package io.sluice.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.engine.Predicate;
 import io.sluice.errors.ApiError;
 import io.sluice.ingest.BatchParser;
 import io.sluice.ingest.Json;
 import io.sluice.ingest.LineBatchParser;
 import io.sluice.ingest.ParsedRow;
 import io.sluice.metrics.Metrics;
-import io.sluice.query.LinkResolver;
-import io.sluice.query.PropositionCompiler;
+import io.sluice.query.PropositionParser;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.Names;
 import io.sluice.schema.SchemaParser;
@@ -268,7 +268,9 @@ public final class LuceneStore implements TableStore {
   @Override
   public JsonObject deleteTable(String table) {
     return write(() -> {
-      entry(table);
+      if (!entries.containsKey(table)) { // idempotent, as in Aito; decided under the catalog lock
+        return new JsonObject().put("deleted", new JsonArray());
+      }
       for (Map.Entry<String, Catalog.Entry> other : entries.entrySet()) {
         if (other.getKey().equals(table)) {
           continue;
@@ -328,8 +330,10 @@ public final class LuceneStore implements TableStore {
   @Override
   public JsonObject deleteColumn(String table, String column) {
     return write(() -> {
+      if (!entries.containsKey(table) || entries.get(table).schema().column(column) == null) { // idempotent too
+        return new JsonObject().put("deleted", new JsonArray());
+      }
       TableSchema schema = entry(table).schema();
-      column(schema, table, column);
       if (schema.columns().size() == 1) {
         throw ApiError.badRequest("cannot drop '" + column + "', the last column of table '" + table
             + "'; delete the table instead");
@@ -631,7 +635,7 @@ public final class LuceneStore implements TableStore {
     try {
       TableSchema schema = entry(table).schema();
       index = indexes.get(table);
-      Query query = compiler(table, schema).compile(body.getValue("where"));
+      Query query = query(table, schema, body.getValue("where"));
       count = index.delete(query);
     } catch (IOException e) {
       return Future.failedFuture(storageFailure(table, e));
@@ -679,9 +683,8 @@ public final class LuceneStore implements TableStore {
     List<String> select = selectList(body.getValue("select"));
     return read(() -> {
       TableSchema schema = entry(table).schema();
-      PropositionCompiler compiler = compiler(table, schema);
-      Query query = compiler.compile(body.getValue("where"));
-      Sort sort = compiler.sort(body.getValue("orderBy"));
+      Query query = query(table, schema, body.getValue("where"));
+      Sort sort = LuceneQueries.sort(parser(table, schema).orderBy(body.getValue("orderBy")), schema);
       if (select != null) {
         select.forEach(field -> checkSelect(table, schema, field));
       }
@@ -778,8 +781,13 @@ public final class LuceneStore implements TableStore {
     return hits.isEmpty() ? null : hits.getJsonObject(0);
   }
 
-  private PropositionCompiler compiler(String table, TableSchema schema) {
-    return new PropositionCompiler(table, schema, this::schemaOrNull, TableAnalyzer::forColumn, links(table));
+  private PropositionParser parser(String table, TableSchema schema) {
+    return new PropositionParser(table, schema, this::schemaOrNull);
+  }
+
+  /** The Lucene query of a where-clause on the table, its link paths resolved on the linked tables. */
+  private Query query(String table, TableSchema schema, Object where) {
+    return LuceneQueries.translate(resolveLinks(parser(table, schema).where(where)), table, schema);
   }
 
   private TableSchema schemaOrNull(String table) {
@@ -787,18 +795,20 @@ public final class LuceneStore implements TableStore {
     return entry == null ? null : entry.schema();
   }
 
-  private LinkResolver links(String fromTable) {
-    return (table, column, where) -> {
-      String target = "this".equals(table) ? fromTable : table;
+  /** Each link path becomes the keys of the linked table's rows that match its inner predicate. */
+  private Predicate resolveLinks(Predicate where) {
+    return PropositionParser.resolveLinks(where, link -> {
+      String target = link.targetTable();
       TableSchema schema = entry(target).schema();
-      ColumnSchema keyColumn = column(schema, target, column);
-      Query query = compiler(target, schema).compile(where);
+      ColumnSchema keyColumn = column(schema, target, link.targetColumn());
+      Query query = LuceneQueries.translate(resolveLinks(link.inner()), target, schema);
       try {
-        return indexes.get(target).withSearcher(searcher -> collectValues(searcher, query, column, keyColumn));
+        return indexes.get(target).withSearcher(
+            searcher -> collectValues(searcher, query, link.targetColumn(), keyColumn));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-    };
+    });
   }
 
   private static Set<Object> collectValues(IndexSearcher searcher, Query query, String column, ColumnSchema schema)

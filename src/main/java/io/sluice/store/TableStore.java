@@ -22,12 +22,18 @@ public interface TableStore extends AutoCloseable {
 
   JsonObject putTable(String table, JsonObject body);
 
+  /**
+   * {@code {"deleted": [table]}}, or {@code {"deleted": []}} when there is no such table (idempotent, as in Aito).
+   * Whether it exists is decided atomically with the drop, so a table created, copied or renamed to that name
+   * concurrently is either dropped and reported, or kept.
+   */
   JsonObject deleteTable(String table);
 
   JsonObject column(String table, String column);
 
   JsonObject putColumn(String table, String column, JsonObject body);
 
+  /** {@code {"deleted": ["table.column"]}}, or {@code {"deleted": []}} when there is no such table or column. */
   JsonObject deleteColumn(String table, String column);
 
   JsonObject rename(JsonObject body);

@@ -159,6 +159,10 @@ class AuthAndErrorsTest extends ServerTest {
     assertThat(ok(send(HttpMethod.GET, "/health", Map.of(), null))).isEqualTo(new JsonObject().put("status", "ok"));
     assertThat(ok(server.send(HttpMethod.GET, "/api/v1/health", null, "wrong-key")))
         .isEqualTo(new JsonObject().put("status", "ok"));
+    // Aito's client checks its key on /version: a key that is sent must be known.
+    assertThat(ok(server.send(HttpMethod.GET, "/version", null, TestServer.RO_KEY)).getString("version")).isNotBlank();
+    assertThat(error(server.send(HttpMethod.GET, "/version", null, "wrong-key"), 403).getString("message"))
+        .isEqualTo("invalid api key");
   }
 
   @Test

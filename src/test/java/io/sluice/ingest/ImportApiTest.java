@@ -101,9 +101,14 @@ class ImportApiTest extends ServerTest {
   @Test
   void expiredUrlIsRefused(@TempDir Path otherDir) {
     server.stop();
-    server = new TestServer(vertx, otherDir, Map.of("upload.expiry.seconds", -1)).start();
+    server = new TestServer(vertx, otherDir, Map.of("upload.expiry.seconds", 1)).start();
     server.put("/api/v1/schema/items", BenchRows.SCHEMA);
-    String url = server.post("/api/v1/data/items/file", new JsonObject()).json().getString("url");
+    JsonObject initiated = server.post("/api/v1/data/items/file", new JsonObject()).json();
+    String url = initiated.getString("url");
+    java.time.Instant expires = java.time.Instant.parse(initiated.getString("expires"));
+    // The URL is valid through its expiry second: wait on a timer until that second has passed.
+    long wait = expires.plusSeconds(1).toEpochMilli() - System.currentTimeMillis();
+    TestServer.await(vertx.timer(Math.max(1, wait)));
     var response = upload(url, BenchRows.gzip(BenchRows.ndjson(1, 10, Map.of())));
     assertThat(response.statusCode()).isEqualTo(403);
     assertThat(response.bodyAsJsonObject().getString("message")).contains("expired");

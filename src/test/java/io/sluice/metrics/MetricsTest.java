@@ -78,6 +78,63 @@ class MetricsTest {
     assertThat(value(text, "sluice_http_throttled_total", "")).isEqualTo(0.0);
     // Vert.x's own meters share the registry.
     assertThat(text).contains("vertx_http_server_requests_total", "vertx_eventbus_", "jvm_memory_used_bytes");
+    // Server latency as a histogram by route template, never by the raw path (no table name in a label).
+    assertThat(text).containsPattern("vertx_http_server_response_time_seconds_bucket\\{[^}]*route=\"/api/v1/data/:table/batch\"");
+    assertThat(text.lines().filter(l -> l.startsWith("vertx_http_server") && l.contains("customers")))
+        .as("series labelled with a table name").isEmpty();
+    assertThat(text).contains("sluice_commit_latency_seconds_bucket");
+  }
+
+  /**
+   * The alert rules and the Grafana dashboard in conf/monitoring parse, and every metric they name is one a
+   * server exports (after a write, a search and a scrape), so a renamed meter cannot silently empty a panel.
+   */
+  @Test
+  void alertRulesAndDashboardNameOnlyExportedMetrics() throws Exception {
+    Metrics metrics = Metrics.prometheus();
+    vertx = Main.createVertx(metrics);
+    server = new TestServer(vertx, dataDir).metrics(metrics).start();
+    assertThat(server.put("/api/v1/schema/customers", SCHEMA).status()).isEqualTo(200);
+    assertThat(server.post("/api/v1/data/customers/batch", new JsonArray("[{\"id\":0,\"name\":\"anne\"}]"))
+        .status()).isEqualTo(200);
+    assertThat(server.post("/api/v1/data/customers/batch", new JsonArray("[{\"id\":\"x\"}]")).status())
+        .isEqualTo(400);
+    assertThat(server.search(new JsonObject().put("from", "customers")).status()).isEqualTo(200);
+    server.send(HttpMethod.GET, "/metrics", null, null);
+    String scrape = server.send(HttpMethod.GET, "/metrics", null, null).raw().bodyAsString();
+    java.util.Set<String> exported = new java.util.HashSet<>();
+    scrape.lines().filter(l -> !l.startsWith("#") && !l.isBlank())
+        .forEach(l -> exported.add(l.split("[{ ]", 2)[0]));
+
+    var yaml = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+    var rules = yaml.readTree(Path.of("conf", "monitoring", "sluice-alerts.yml").toFile())
+        .get("groups").get(0).get("rules");
+    assertThat(rules.size()).isGreaterThanOrEqualTo(6);
+    java.util.List<String> expressions = new java.util.ArrayList<>();
+    for (var rule : rules) {
+      assertThat(rule.path("alert").asText()).as(rule.toString()).isNotBlank();
+      assertThat(rule.path("labels").path("severity").asText()).as(rule.toString()).isIn("page", "warn");
+      assertThat(rule.path("annotations").path("summary").asText()).as(rule.toString()).isNotBlank();
+      expressions.add(rule.path("expr").asText());
+    }
+    JsonObject dashboard = new JsonObject(java.nio.file.Files.readString(
+        Path.of("conf", "monitoring", "grafana-dashboard.json")));
+    for (Object panel : dashboard.getJsonArray("panels")) {
+      for (Object target : ((JsonObject) panel).getJsonArray("targets")) {
+        expressions.add(((JsonObject) target).getString("expr"));
+      }
+    }
+    for (Object variable : dashboard.getJsonObject("templating").getJsonArray("list")) {
+      expressions.add(((JsonObject) variable).getString("query"));
+    }
+    java.util.regex.Matcher names = java.util.regex.Pattern.compile("\\b(?:sluice|vertx|jvm)_[a-z0-9_]+")
+        .matcher(String.join("\n", expressions));
+    int named = 0;
+    while (names.find()) {
+      named++;
+      assertThat(exported).as("metric " + names.group() + " named by conf/monitoring").contains(names.group());
+    }
+    assertThat(named).isGreaterThan(15);
   }
 
   @Test

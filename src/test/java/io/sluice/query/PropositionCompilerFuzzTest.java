@@ -4,18 +4,21 @@ import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.FuzzSchemas;
+import io.sluice.engine.Predicate;
 import io.sluice.errors.ApiError;
 import io.sluice.ingest.Json;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.TableSchema;
 import io.sluice.store.DocumentBuilder;
 import io.sluice.store.Fields;
+import io.sluice.store.LuceneQueries;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.IndexWriter;
@@ -30,12 +33,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * Fuzzes the where-clause and orderBy compiler with JSON decoded from the fuzzer's bytes by Vert.x's own decoder
+ * Fuzzes the where-clause and orderBy parser and their Lucene translation with JSON decoded from the fuzzer's bytes by Vert.x's own decoder
  * ({@code Json.decodeValue}): more permissive than the HTTP layer's {@code Json.decodeRequest} (1000 levels of
  * nesting, duplicate keys kept), so that the compiler's own bounds (depth, size, link paths) are exercised rather
  * than the parser's. The only acceptable outcomes are a Lucene
  * query that a searcher can run, or an {@link ApiError} 400/404: any other exception is a bug. Link paths are
- * resolved like the store does, by compiling the inner clause for the linked table and running it.
+ * resolved like the store does, by translating the inner predicate for the linked table and running it.
  *
  * <p>Without {@code JAZZER_FUZZ} the inputs under
  * {@code src/test/resources/io/sluice/query/PropositionCompilerFuzzTestInputs/<method>/} are replayed as a
@@ -75,10 +78,9 @@ class PropositionCompilerFuzzTest {
     if (where == DecodeFailed.INSTANCE) {
       return;
     }
-    PropositionCompiler compiler = compiler(FuzzSchemas.ITEMS, FuzzSchemas.ITEMS_SCHEMA);
     Query query;
     try {
-      query = compiler.compile(where);
+      query = compile(FuzzSchemas.ITEMS, FuzzSchemas.ITEMS_SCHEMA, where);
     } catch (ApiError e) {
       requireClientError(e, input);
       return;
@@ -86,7 +88,7 @@ class PropositionCompilerFuzzTest {
     if (query == null) {
       throw new AssertionError("compile returned null for " + show(input));
     }
-    items.search(query, 20, compiler.sort(null));
+    items.search(query, 20, LuceneQueries.sort(List.of(), FuzzSchemas.ITEMS_SCHEMA));
     items.count(query);
   }
 
@@ -96,10 +98,10 @@ class PropositionCompilerFuzzTest {
     if (orderBy == DecodeFailed.INSTANCE) {
       return;
     }
-    PropositionCompiler compiler = compiler(FuzzSchemas.ITEMS, FuzzSchemas.ITEMS_SCHEMA);
     Sort sort;
     try {
-      sort = compiler.sort(orderBy);
+      sort = LuceneQueries.sort(parser(FuzzSchemas.ITEMS, FuzzSchemas.ITEMS_SCHEMA).orderBy(orderBy),
+          FuzzSchemas.ITEMS_SCHEMA);
     } catch (ApiError e) {
       requireClientError(e, input);
       return;
@@ -134,36 +136,43 @@ class PropositionCompilerFuzzTest {
     return s.length() > 300 ? s.substring(0, 300) + "…" : s;
   }
 
-  private static PropositionCompiler compiler(String table, TableSchema schema) {
-    return new PropositionCompiler(table, schema, FuzzSchemas::lookup, FuzzSchemas::analyzer,
-        PropositionCompilerFuzzTest::resolve);
+  private static PropositionParser parser(String table, TableSchema schema) {
+    return new PropositionParser(table, schema, FuzzSchemas::lookup);
   }
 
-  /** Like LuceneStore's link resolver: compile the inner clause on the linked table, collect its key values. */
-  private static Set<Object> resolve(String table, String column, Object where) {
-    String target = "this".equals(table) ? FuzzSchemas.ITEMS : table;
+  /** As the store does: parse, resolve the link paths on the linked table's index, translate. */
+  private static Query compile(String table, TableSchema schema, Object where) {
+    Predicate parsed = parser(table, schema).where(where);
+    return LuceneQueries.translate(PropositionParser.resolveLinks(parsed, PropositionCompilerFuzzTest::resolve),
+        table, schema);
+  }
+
+  /** Like LuceneStore's link resolution: run the inner predicate on the linked table, collect its key values. */
+  private static Set<Object> resolve(Predicate.LinkPath link) {
+    String target = link.targetTable();
     TableSchema schema = FuzzSchemas.lookup(target);
     if (schema == null) {
-      throw ApiError.notFound("table '" + target + "' does not exist");
+      throw new AssertionError("the parser let through a link to missing table '" + target + "'");
     }
-    ColumnSchema key = schema.column(column);
+    ColumnSchema key = schema.column(link.targetColumn());
     if (key == null) {
-      throw ApiError.badRequest("unknown column '" + column + "' in table '" + target + "'");
+      throw ApiError.badRequest("unknown column '" + link.targetColumn() + "' in table '" + target + "'");
     }
-    Query query = compiler(target, schema).compile(where);
+    Query query = LuceneQueries.translate(
+        PropositionParser.resolveLinks(link.inner(), PropositionCompilerFuzzTest::resolve), target, schema);
     IndexSearcher searcher = FuzzSchemas.ITEMS.equals(target) ? items : users;
     Set<Object> values = new HashSet<>();
     try {
       StoredFields stored = searcher.storedFields();
       for (ScoreDoc hit : searcher.search(query, 100).scoreDocs) {
         JsonNode row = Json.MAPPER.readTree(stored.document(hit.doc).getBinaryValue(Fields.SOURCE).bytes);
-        JsonNode value = row.get(column);
+        JsonNode value = row.get(link.targetColumn());
         if (value != null && !value.isNull()) {
           values.add(switch (key.type()) {
             case INT, LONG -> value.asLong();
             case DECIMAL -> value.asDouble();
             case BOOLEAN -> value.asBoolean();
-            default -> value.asText();
+            case STRING, TEXT -> value.asText();
           });
         }
       }

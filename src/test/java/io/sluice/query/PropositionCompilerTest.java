@@ -5,12 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.engine.Predicate;
 import io.sluice.errors.ApiError;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.ColumnType;
 import io.sluice.schema.TableSchema;
+import io.sluice.schema.analysis.TextTokens;
 import io.sluice.store.DocumentBuilder;
 import io.sluice.store.Fields;
+import io.sluice.store.LuceneQueries;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -23,9 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.lucene.analysis.Analyzer;
-import org.apache.lucene.analysis.core.WhitespaceAnalyzer;
+import org.apache.lucene.analysis.core.KeywordAnalyzer;
 import org.apache.lucene.analysis.miscellaneous.PerFieldAnalyzerWrapper;
-import org.apache.lucene.analysis.standard.StandardAnalyzer;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
@@ -41,8 +43,6 @@ import org.junit.jupiter.api.Test;
 
 class PropositionCompilerTest {
   static final ObjectMapper MAPPER = new ObjectMapper();
-  static final Analyzer STANDARD = new StandardAnalyzer();
-  static final Analyzer WHITESPACE = new WhitespaceAnalyzer();
 
   static final TableSchema ITEMS = schema(
       "id", col(ColumnType.INT, false, null),
@@ -86,7 +86,7 @@ class PropositionCompilerTest {
   static Directory usersDir;
   static IndexSearcher items;
   static IndexSearcher users;
-  static PropositionCompiler compiler;
+  static Compiler compiler;
 
   @BeforeAll
   static void index() throws IOException {
@@ -383,30 +383,30 @@ class PropositionCompilerTest {
   @Test
   void depthSizeAndLinkPathsAreBounded() {
     String atLimit = "{'id':1}";
-    for (int i = 1; i < PropositionCompiler.MAX_DEPTH; i++) {
+    for (int i = 1; i < PropositionParser.MAX_DEPTH; i++) {
       atLimit = "{'$not':" + atLimit + "}";
     }
     assertThat(ids(atLimit)).hasSize(9); // 31 negations of id = 1
-    assertBad("{'$not':" + atLimit + "}", "nested too deeply: at most " + PropositionCompiler.MAX_DEPTH);
+    assertBad("{'$not':" + atLimit + "}", "nested too deeply: at most " + PropositionParser.MAX_DEPTH);
     String deep = "1";
     for (int i = 0; i < 400; i++) {
       deep = "{'$or':[" + deep + "]}";
     }
     assertBad("{'id':" + deep + "}", "nested too deeply");
     JsonArray wide = new JsonArray();
-    for (int i = 0; i < PropositionCompiler.MAX_NODES; i++) {
+    for (int i = 0; i < PropositionParser.MAX_NODES; i++) {
       wide.add(i);
     }
     assertThatThrownBy(() -> compiler.compile(new JsonObject().put("id", new JsonObject().put("$or", wide))))
         .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.status()).isEqualTo(400))
-        .hasMessageContaining("too large: it holds more than " + PropositionCompiler.MAX_NODES + " values");
+        .hasMessageContaining("too large: it holds more than " + PropositionParser.MAX_NODES + " values");
     JsonArray links = new JsonArray();
-    for (int i = 0; i <= PropositionCompiler.MAX_LINK_PATHS; i++) {
+    for (int i = 0; i <= PropositionParser.MAX_LINK_PATHS; i++) {
       links.add(i % 2 == 0 ? new JsonObject().put("user.name", "x") : new JsonObject().put("$exists", "user.tags"));
     }
     assertThatThrownBy(() -> compiler.compile(new JsonObject().put("$or", links)))
         .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.status()).isEqualTo(400))
-        .hasMessageContaining("more than " + PropositionCompiler.MAX_LINK_PATHS + " link paths");
+        .hasMessageContaining("more than " + PropositionParser.MAX_LINK_PATHS + " link paths");
   }
 
   @Test
@@ -484,9 +484,22 @@ class PropositionCompilerTest {
     }
   }
 
-  static PropositionCompiler compilerFor(String table, TableSchema schema) {
-    return new PropositionCompiler(table, schema, PropositionCompilerTest::lookup,
-        PropositionCompilerTest::analyzer, PropositionCompilerTest::resolve);
+  static Compiler compilerFor(String table, TableSchema schema) {
+    return new Compiler(table, schema);
+  }
+
+  /** What the store does with a where-clause and an orderBy: parse, resolve link paths, translate. */
+  record Compiler(String table, TableSchema schema) {
+    Query compile(Object where) {
+      Predicate parsed = new PropositionParser(table, schema, PropositionCompilerTest::lookup).where(where);
+      return LuceneQueries.translate(PropositionParser.resolveLinks(parsed, PropositionCompilerTest::resolve),
+          table, schema);
+    }
+
+    Sort sort(Object orderBy) {
+      return LuceneQueries.sort(new PropositionParser(table, schema, PropositionCompilerTest::lookup)
+          .orderBy(orderBy), schema);
+    }
   }
 
   static TableSchema lookup(String table) {
@@ -497,27 +510,22 @@ class PropositionCompilerTest {
     };
   }
 
-  static Analyzer analyzer(ColumnSchema column) {
-    return "whitespace".equals(column.analyzer()) ? WHITESPACE : STANDARD;
-  }
-
-  /** The test's LinkResolver: only "users" is linked to. */
-  static Set<Object> resolve(String table, String column, Object where) {
-    assertThat(table).isEqualTo("users");
-    PropositionCompiler inner = new PropositionCompiler(table, USERS, PropositionCompilerTest::lookup,
-        PropositionCompilerTest::analyzer, (t, c, w) -> {
-          throw new AssertionError("nested link");
-        });
+  /** The test's link resolution: only "users" is linked to, and its links are never followed. */
+  static Set<Object> resolve(Predicate.LinkPath link) {
+    assertThat(link.targetTable()).isEqualTo("users");
+    Query inner = LuceneQueries.translate(PropositionParser.resolveLinks(link.inner(), nested -> {
+      throw new AssertionError("nested link");
+    }), "users", USERS);
     Set<Object> values = new LinkedHashSet<>();
-    ColumnType type = USERS.column(column).type();
-    for (JsonNode row : search(users, inner.compile(where), inner.sort(null))) {
-      JsonNode value = row.get(column);
+    ColumnType type = USERS.column(link.targetColumn()).type();
+    for (JsonNode row : search(users, inner, LuceneQueries.sort(List.of(), USERS))) {
+      JsonNode value = row.get(link.targetColumn());
       if (value != null && !value.isNull()) {
         values.add(switch (type) {
           case INT, LONG -> value.asLong();
           case DECIMAL -> value.asDouble();
           case BOOLEAN -> value.asBoolean();
-          default -> value.asText();
+          case STRING, TEXT -> value.asText();
         });
       }
     }
@@ -528,10 +536,10 @@ class PropositionCompilerTest {
     Map<String, Analyzer> perField = new LinkedHashMap<>();
     schema.columns().forEach((name, column) -> {
       if (column.type() == ColumnType.TEXT) {
-        perField.put(name, analyzer(column));
+        perField.put(name, TextTokens.analyzer(column));
       }
     });
-    IndexWriterConfig config = new IndexWriterConfig(new PerFieldAnalyzerWrapper(STANDARD, perField));
+    IndexWriterConfig config = new IndexWriterConfig(new PerFieldAnalyzerWrapper(new KeywordAnalyzer(), perField));
     try (IndexWriter writer = new IndexWriter(dir, config)) {
       long seq = 0;
       for (String row : rows) {

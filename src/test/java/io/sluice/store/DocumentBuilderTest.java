@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sluice.query.BinaryValueQuery;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.ColumnType;
 import io.sluice.schema.TableSchema;

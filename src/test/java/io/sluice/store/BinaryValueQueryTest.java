@@ -1,4 +1,4 @@
-package io.sluice.query;
+package io.sluice.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

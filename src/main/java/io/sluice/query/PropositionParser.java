@@ -1,69 +1,41 @@
 package io.sluice.query;
 
+import io.sluice.engine.Order;
+import io.sluice.engine.Predicate;
 import io.sluice.errors.ApiError;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.ColumnType;
 import io.sluice.schema.TableSchema;
-import io.sluice.store.DocumentBuilder;
-import io.sluice.store.Fields;
+import io.sluice.schema.analysis.TextTokens;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.RoundingMode;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collection;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.function.Supplier;
-import org.apache.lucene.analysis.Analyzer;
-import org.apache.lucene.analysis.TokenStream;
-import org.apache.lucene.analysis.tokenattributes.TermToBytesRefAttribute;
-import org.apache.lucene.document.DoublePoint;
-import org.apache.lucene.document.LongPoint;
-import org.apache.lucene.index.Term;
-import org.apache.lucene.search.BooleanClause;
-import org.apache.lucene.search.BooleanQuery;
-import org.apache.lucene.search.FieldExistsQuery;
-import org.apache.lucene.search.IndexSearcher;
-import org.apache.lucene.search.MatchAllDocsQuery;
-import org.apache.lucene.search.MatchNoDocsQuery;
-import org.apache.lucene.search.PrefixQuery;
-import org.apache.lucene.search.Query;
-import org.apache.lucene.search.QueryVisitor;
-import org.apache.lucene.search.Sort;
-import org.apache.lucene.search.SortField;
-import org.apache.lucene.search.TermInSetQuery;
-import org.apache.lucene.search.TermQuery;
-import org.apache.lucene.search.TermRangeQuery;
-import org.apache.lucene.util.BytesRef;
-import org.apache.lucene.util.automaton.ByteRunAutomaton;
 
 /**
- * Compiles an Aito proposition (docs/api.md §4) over one table into a Lucene query following the {@link Fields}
- * layout, and an {@code orderBy} into a Lucene sort. Every mistake in the proposition is an {@link ApiError}
- * 400 naming the table, the column, the operator and what was expected. It holds no mutable state: an
- * instance may be shared by threads when the lookups, analyzers and link resolver it is given may be.
+ * Parses an Aito proposition (docs/api.md §4) over one table into a {@link Predicate}, and an {@code orderBy}
+ * into {@link Order}s: every check happens here, once for every engine. Every mistake is an {@link ApiError} 400
+ * naming the table, the column, the operator and what was expected; what the parser accepts, an engine can
+ * run. Link paths become {@link Predicate.LinkPath}s whose inner predicate is parsed against the linked
+ * table's schema, so parsing needs no data. Holds no mutable state: an instance may be shared by threads when
+ * its table lookup may be.
  */
-public final class PropositionCompiler {
+public final class PropositionParser {
   private static final BigInteger LONG_MIN = BigInteger.valueOf(Long.MIN_VALUE);
   private static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
-  private static final BytesRef TRUE = new BytesRef("true");
-  private static final BytesRef FALSE = new BytesRef("false");
   private static final int SHOWN_VALUE_CHARS = 120;
-  /** At most this many analyzed tokens narrow an exact match on a Text column: enough to be selective. */
-  private static final int MAX_EQUALITY_TOKENS = 8;
   /**
-   * Deepest nesting of objects and arrays inside a where-clause. Compiling (and Lucene's rewriting and visiting of
-   * the result) recurses once per level, so the bound keeps every walk far from the end of the stack; it is
-   * below the request parser's own limit ({@code Json.MAX_NESTING}) so that it holds for every caller.
+   * Deepest nesting of objects and arrays inside a where-clause. Parsing (and an engine's walks of the result)
+   * recurses once per level, so the bound keeps every walk far from the end of the stack; it is below the request
+   * parser's own limit ({@code Json.MAX_NESTING}) so that it holds for every caller.
    */
   public static final int MAX_DEPTH = 32;
   /** Most JSON values (objects, arrays, keys with their values, array elements) in one where-clause. */
@@ -74,16 +46,12 @@ public final class PropositionCompiler {
   private final String table;
   private final TableSchema schema;
   private final Function<String, TableSchema> tableLookup;
-  private final Function<ColumnSchema, Analyzer> analyzerFor;
-  private final LinkResolver links;
 
-  public PropositionCompiler(String table, TableSchema schema, Function<String, TableSchema> tableLookup,
-      Function<ColumnSchema, Analyzer> analyzerFor, LinkResolver links) {
+  /** tableLookup: a table's schema by name, null when there is no such table (for link paths). */
+  public PropositionParser(String table, TableSchema schema, Function<String, TableSchema> tableLookup) {
     this.table = table;
     this.schema = schema;
     this.tableLookup = tableLookup;
-    this.analyzerFor = analyzerFor;
-    this.links = links;
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -91,21 +59,109 @@ public final class PropositionCompiler {
 
   /**
    * where: null, a JsonObject (decoded by Vert.x: numbers are Integer/Long/Double/BigInteger/BigDecimal,
-   * nested JsonObject/JsonArray) or a Map. null or {} → MatchAllDocsQuery.
+   * nested JsonObject/JsonArray) or a Map. null or {} → {@link Predicate.All}.
    */
-  public Query compile(Object where) {
+  public Predicate where(Object where) {
     if (where == null) {
-      return new MatchAllDocsQuery();
+      return new Predicate.All();
     }
     checkShape(where);
-    Query query;
-    try {
-      query = proposition(where);
-    } catch (IndexSearcher.TooManyClauses e) {
-      throw tooLarge();
-    }
-    checkClauseCount(query);
-    return query;
+    return proposition(where);
+  }
+
+  /**
+   * Replaces every {@link Predicate.LinkPath} by the rows whose link column holds one of the keys {@code keys}
+   * finds for it ({@link Predicate.In}), or by {@link Predicate.None} when it finds none. {@code keys} runs the
+   * link's inner predicate on the linked table (resolving its own link paths first) and returns the distinct
+   * non-null values of the link's target column.
+   */
+  public static Predicate resolveLinks(Predicate where, Function<Predicate.LinkPath, Set<Object>> keys) {
+    return where.accept(new Predicate.Visitor<>() {
+      @Override
+      public Predicate all(Predicate.All p) {
+        return p;
+      }
+
+      @Override
+      public Predicate none(Predicate.None p) {
+        return p;
+      }
+
+      @Override
+      public Predicate and(Predicate.And p) {
+        return PropositionParser.and(each(p.parts()));
+      }
+
+      @Override
+      public Predicate or(Predicate.Or p) {
+        return PropositionParser.or(each(p.parts()));
+      }
+
+      @Override
+      public Predicate not(Predicate.Not p) {
+        return PropositionParser.not(p.inner().accept(this));
+      }
+
+      @Override
+      public Predicate defined(Predicate.Defined p) {
+        return p;
+      }
+
+      @Override
+      public Predicate longRange(Predicate.LongRange p) {
+        return p;
+      }
+
+      @Override
+      public Predicate doubleRange(Predicate.DoubleRange p) {
+        return p;
+      }
+
+      @Override
+      public Predicate booleanEquals(Predicate.BooleanEquals p) {
+        return p;
+      }
+
+      @Override
+      public Predicate stringEquals(Predicate.StringEquals p) {
+        return p;
+      }
+
+      @Override
+      public Predicate stringRange(Predicate.StringRange p) {
+        return p;
+      }
+
+      @Override
+      public Predicate startsWith(Predicate.StartsWith p) {
+        return p;
+      }
+
+      @Override
+      public Predicate tokens(Predicate.Tokens p) {
+        return p;
+      }
+
+      @Override
+      public Predicate in(Predicate.In p) {
+        return p;
+      }
+
+      @Override
+      public Predicate linkPath(Predicate.LinkPath p) {
+        Set<Object> found = keys.apply(p);
+        return found == null || found.isEmpty() ? new Predicate.None("no linked row matches '" + p.column() + "'")
+            : new Predicate.In(p.column(), found);
+      }
+
+      private List<Predicate> each(List<Predicate> parts) {
+        List<Predicate> resolved = new ArrayList<>(parts.size());
+        for (Predicate part : parts) {
+          resolved.add(part.accept(this));
+        }
+        return resolved;
+      }
+    });
   }
 
   /**
@@ -114,8 +170,8 @@ public final class PropositionCompiler {
    * StackOverflowError.
    */
   private void checkShape(Object where) {
-    java.util.ArrayDeque<Object> values = new java.util.ArrayDeque<>();
-    java.util.ArrayDeque<Integer> depths = new java.util.ArrayDeque<>();
+    ArrayDeque<Object> values = new ArrayDeque<>();
+    ArrayDeque<Integer> depths = new ArrayDeque<>();
     values.push(where);
     depths.push(1);
     int nodes = 0;
@@ -164,15 +220,15 @@ public final class PropositionCompiler {
     }
   }
 
-  private Query proposition(Object value) {
+  private Predicate proposition(Object value) {
     JsonObject obj = asObject(value);
     if (obj == null) {
       throw bad("a proposition on table '" + table + "' must be a JSON object, got " + show(value));
     }
     if (obj.isEmpty()) {
-      return new MatchAllDocsQuery();
+      return new Predicate.All();
     }
-    List<Query> parts = new ArrayList<>(obj.size());
+    List<Predicate> parts = new ArrayList<>(obj.size());
     for (Map.Entry<String, Object> entry : obj) {
       String key = entry.getKey();
       Object arg = entry.getValue();
@@ -194,19 +250,18 @@ public final class PropositionCompiler {
     return and(parts);
   }
 
-  private Query exists(Object arg) {
+  private Predicate exists(Object arg) {
     if (!(arg instanceof String name)) {
       throw bad("'$exists' on table '" + table + "' needs a column name, got " + show(arg));
     }
     if (name.indexOf('.') >= 0) {
       return linkPath(name, null, true);
     }
-    Col col = column(name);
-    return new FieldExistsQuery(Fields.existsField(col.name, col.schema));
+    return new Predicate.Defined(column(name).name);
   }
 
   /** {"link.col": arg}: the rows whose link column holds a key of a linked row matching {"col": arg}. */
-  private Query linkPath(String path, Object arg, boolean existence) {
+  private Predicate linkPath(String path, Object arg, boolean existence) {
     int dot = path.indexOf('.');
     String linkName = path.substring(0, dot);
     String rest = path.substring(dot + 1);
@@ -220,7 +275,6 @@ public final class PropositionCompiler {
     }
     // "this.id" links a table to itself.
     String otherTable = "this".equals(link.schema.linkTable()) ? table : link.schema.linkTable();
-    String keyColumn = link.schema.linkColumn();
     TableSchema other = tableLookup.apply(otherTable);
     if (other == null) {
       throw bad("table '" + otherTable + "' linked from column '" + linkName + "' of table '" + table
@@ -231,99 +285,16 @@ public final class PropositionCompiler {
           + "' of table '" + table + "')");
     }
     Object innerArg = existence ? new JsonObject().put("$defined", true) : arg;
-    JsonObject inner = new JsonObject().put(rest, innerArg);
-    Set<Object> keys = links.values(otherTable, keyColumn, inner);
-    return oneOf(link, keys == null ? Set.of() : keys);
-  }
-
-  /** The rows whose column holds one of the given values (as a LinkResolver returns them). */
-  private Query oneOf(Col col, Collection<Object> values) {
-    if (values.isEmpty()) {
-      return new MatchNoDocsQuery();
-    }
-    switch (col.schema.type()) {
-      case INT, LONG -> {
-        long[] longs = new long[values.size()];
-        int n = 0;
-        for (Object v : values) {
-          Long l = integralValue(v);
-          if (l != null) {
-            longs[n++] = l;
-          }
-        }
-        return n == 0 ? new MatchNoDocsQuery() : LongPoint.newSetQuery(col.name, Arrays.copyOf(longs, n));
-      }
-      case DECIMAL -> {
-        double[] doubles = new double[values.size() + 2];
-        int n = 0;
-        boolean zero = false;
-        for (Object v : values) {
-          if (v instanceof Number num) {
-            double d = num.doubleValue();
-            if (!Double.isNaN(d)) {
-              doubles[n++] = d;
-              zero |= d == 0.0;
-            }
-          }
-        }
-        if (zero) {
-          doubles[n++] = 0.0;
-          doubles[n++] = -0.0;
-        }
-        return n == 0 ? new MatchNoDocsQuery()
-            : DoublePoint.newSetQuery(col.name, Arrays.copyOf(doubles, n));
-      }
-      case BOOLEAN -> {
-        List<BytesRef> terms = new ArrayList<>(2);
-        if (values.contains(Boolean.TRUE)) {
-          terms.add(TRUE);
-        }
-        if (values.contains(Boolean.FALSE)) {
-          terms.add(FALSE);
-        }
-        return terms.isEmpty() ? new MatchNoDocsQuery() : new TermInSetQuery(col.name, terms);
-      }
-      default -> {
-        List<BytesRef> terms = new ArrayList<>(values.size());
-        for (Object v : values) {
-          if (v != null) {
-            terms.add(DocumentBuilder.keyword(v.toString()));
-          }
-        }
-        if (terms.isEmpty()) {
-          return new MatchNoDocsQuery();
-        }
-        String field = Fields.keywordField(col.name, col.schema);
-        return Fields.hasBinaryRaw(col.schema) ? BinaryValueQuery.oneOf(field, terms)
-            : new TermInSetQuery(field, terms);
-      }
-    }
-  }
-
-  private static Long integralValue(Object v) {
-    if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
-      return ((Number) v).longValue();
-    }
-    if (v instanceof Number num) {
-      BigDecimal exact = exact(num);
-      if (exact != null && exact.signum() == 0) {
-        return 0L;
-      }
-      if (exact != null && exact.stripTrailingZeros().scale() <= 0) {
-        BigInteger big = exact.toBigInteger();
-        if (big.bitLength() <= 63) {
-          return big.longValue();
-        }
-      }
-    }
-    return null;
+    Predicate inner = new PropositionParser(otherTable, other, tableLookup)
+        .where(new JsonObject().put(rest, innerArg));
+    return new Predicate.LinkPath(linkName, otherTable, link.schema.linkColumn(), inner);
   }
 
   // ---------------------------------------------------------------------------------------------------------
   // column level
 
   /** The value of {"col": value}: a plain value (equality) or an object of operators. */
-  private Query columnValue(Col col, Object value) {
+  private Predicate columnValue(Col col, Object value) {
     JsonObject ops = asObject(value);
     if (ops == null) {
       if (value instanceof JsonArray || value instanceof List) {
@@ -336,7 +307,7 @@ public final class PropositionCompiler {
       throw bad("the proposition on column '" + col.name + "' of table '" + table
           + "' is an empty object; give a value or an operator such as {\"$gt\": 1}");
     }
-    List<Query> parts = new ArrayList<>(ops.size());
+    List<Predicate> parts = new ArrayList<>(ops.size());
     Bounds bounds = null;
     for (Map.Entry<String, Object> entry : ops) {
       String op = entry.getKey();
@@ -360,7 +331,7 @@ public final class PropositionCompiler {
           if (!(arg instanceof Boolean defined)) {
             throw bad(col.describe(op) + " needs true or false, got " + show(arg));
           }
-          Query exists = new FieldExistsQuery(Fields.existsField(col.name, col.schema));
+          Predicate exists = new Predicate.Defined(col.name);
           parts.add(defined ? exists : not(exists));
         }
         case "$and" -> parts.add(and(elements(op, col, arg, v -> columnValue(col, v))));
@@ -379,25 +350,25 @@ public final class PropositionCompiler {
       }
     }
     if (bounds != null) {
-      parts.add(bounds.query(col));
+      parts.add(bounds.predicate(col));
     }
     return and(parts);
   }
 
   /** $is: a plain value; an operator object is not a value. */
-  private Query columnEquality(Col col, String op, Object arg) {
+  private Predicate columnEquality(Col col, String op, Object arg) {
     if (asObject(arg) != null || arg instanceof JsonArray || arg instanceof List) {
       throw bad(col.describe(op) + " needs " + expected(col.schema.type()) + ", got " + show(arg));
     }
     return equality(col, op, arg);
   }
 
-  private Query equality(Col col, String op, Object value) {
+  private Predicate equality(Col col, String op, Object value) {
     if (value == null) {
-      return not(new FieldExistsQuery(Fields.existsField(col.name, col.schema)));
+      return not(new Predicate.Defined(col.name));
     }
     ColumnType type = col.schema.type();
-    switch (type) {
+    return switch (type) {
       case INT, LONG -> {
         if (!(value instanceof Number num)) {
           throw bad(col.describe(op) + " needs an integer, got " + show(value));
@@ -410,11 +381,11 @@ public final class PropositionCompiler {
         BigInteger big = exact.toBigInteger();
         if (big.bitLength() > 63) {
           if (type == ColumnType.INT) {
-            return new MatchNoDocsQuery("outside the Int range");
+            yield new Predicate.None("outside the Int range");
           }
           throw bad(col.describe(op) + " needs a 64-bit integer, got " + show(value));
         }
-        return LongPoint.newExactQuery(col.name, big.longValue());
+        yield new Predicate.LongRange(col.name, big.longValue(), big.longValue());
       }
       case DECIMAL -> {
         if (!(value instanceof Number num)) {
@@ -425,86 +396,52 @@ public final class PropositionCompiler {
         if (Double.isNaN(d)) {
           throw bad(col.describe(op) + " needs a number, got " + show(value));
         }
-        return d == 0.0 ? DoublePoint.newRangeQuery(col.name, -0.0, 0.0) : DoublePoint.newExactQuery(col.name, d);
+        yield d == 0.0 ? new Predicate.DoubleRange(col.name, -0.0, 0.0) : new Predicate.DoubleRange(col.name, d, d);
       }
       case BOOLEAN -> {
         if (!(value instanceof Boolean b)) {
           throw bad(col.describe(op) + " needs true or false, got " + show(value));
         }
-        return new TermQuery(new Term(col.name, b ? TRUE : FALSE));
+        yield new Predicate.BooleanEquals(col.name, b);
       }
-      default -> {
+      case STRING, TEXT -> {
         if (!(value instanceof String s)) {
           throw bad(col.describe(op) + " needs a string, got " + show(value));
         }
-        if (Fields.hasBinaryRaw(col.schema)) {
-          return textEquality(col, s);
-        }
-        return new TermQuery(new Term(Fields.keywordField(col.name, col.schema), DocumentBuilder.keyword(s)));
+        yield new Predicate.StringEquals(col.name, s);
       }
-    }
+    };
   }
 
-  /**
-   * Exact equality on a Text column, whose exact value is only a binary doc value ({@link Fields}): a scan of
-   * it, narrowed when possible by the analyzed field. A row whose value equals the given one holds every
-   * token the column's analyzer makes of it, so those tokens (a conjunction of TermQuery filters) select a
-   * superset of the matches cheaply and the doc-values check only confirms their candidates. Not narrowed:
-   * values that analyze to no token (only stop words or punctuation), and values near {@link
-   * Fields#MAX_TERM_BYTES}, where a longer stored value truncated to the given one would lack the tokens of
-   * the word cut in two. The candidates live inside the {@link BinaryValueQuery}, so the equality still
-   * counts as one clause (as the TermQuery of a String column does).
-   */
-  private Query textEquality(Col col, String value) {
-    BytesRef raw = DocumentBuilder.keyword(value);
-    BinaryValueQuery exact = BinaryValueQuery.exact(Fields.keywordField(col.name, col.schema), raw);
-    if (raw.length > Fields.MAX_TERM_BYTES - 4 || analyzerFor.apply(col.schema) == null) {
-      return exact;
-    }
-    Set<BytesRef> tokens = analyze(col, value);
-    if (tokens.isEmpty()) {
-      return exact;
-    }
-    BooleanQuery.Builder candidates = new BooleanQuery.Builder();
-    int n = 0;
-    for (BytesRef token : tokens) {
-      if (n++ == MAX_EQUALITY_TOKENS) {
-        break;
-      }
-      candidates.add(new TermQuery(new Term(col.name, token)), BooleanClause.Occur.FILTER);
-    }
-    return exact.narrowedBy(candidates.build());
-  }
-
-  /** Accumulated numeric bounds of one operator object, merged into a single point range query. */
+  /** Accumulated numeric bounds of one operator object, merged into a single range. */
   private static final class Bounds {
     BigInteger lowInt; // integral columns: inclusive, null = open
     BigInteger highInt;
     double low = Double.NEGATIVE_INFINITY; // Decimal columns: inclusive
     double high = Double.POSITIVE_INFINITY;
 
-    Query query(Col col) {
+    Predicate predicate(Col col) {
       if (col.schema.type().isIntegral()) {
         long lo = Long.MIN_VALUE;
         long hi = Long.MAX_VALUE;
         if (lowInt != null) {
           if (lowInt.compareTo(LONG_MAX) > 0) {
-            return new MatchNoDocsQuery("empty range");
+            return new Predicate.None("empty range");
           }
           lo = lowInt.max(LONG_MIN).longValue();
         }
         if (highInt != null) {
           if (highInt.compareTo(LONG_MIN) < 0) {
-            return new MatchNoDocsQuery("empty range");
+            return new Predicate.None("empty range");
           }
           hi = highInt.min(LONG_MAX).longValue();
         }
-        return lo > hi ? new MatchNoDocsQuery("empty range") : LongPoint.newRangeQuery(col.name, lo, hi);
+        return lo > hi ? new Predicate.None("empty range") : new Predicate.LongRange(col.name, lo, hi);
       }
-      double lo = low == 0.0 ? -0.0 : low; // both zeros are equal in JSON; points order -0.0 below 0.0
+      double lo = low == 0.0 ? -0.0 : low; // both zeros are equal in JSON; -0.0 orders below 0.0 in Lucene
       double hi = high == 0.0 ? 0.0 : high;
-      return Double.compare(lo, hi) > 0 ? new MatchNoDocsQuery("empty range")
-          : DoublePoint.newRangeQuery(col.name, lo, hi);
+      return Double.compare(lo, hi) > 0 ? new Predicate.None("empty range")
+          : new Predicate.DoubleRange(col.name, lo, hi);
     }
   }
 
@@ -555,7 +492,7 @@ public final class PropositionCompiler {
     }
   }
 
-  private Query stringRange(Col col, String op, Object arg) {
+  private Predicate stringRange(Col col, String op, Object arg) {
     ColumnType type = col.schema.type();
     if (type != ColumnType.STRING && type != ColumnType.TEXT) {
       throw bad(col.describe(op) + " is not supported: ranges need an Int, Long, Decimal, String or Text column");
@@ -563,26 +500,16 @@ public final class PropositionCompiler {
     if (!(arg instanceof String s)) {
       throw bad(col.describe(op) + " needs a string, got " + show(arg));
     }
-    BytesRef bound = DocumentBuilder.keyword(s);
-    String field = Fields.keywordField(col.name, col.schema);
-    if (Fields.hasBinaryRaw(col.schema)) {
-      return switch (op) {
-        case "$gt" -> BinaryValueQuery.range(field, bound, null, false, true);
-        case "$gte" -> BinaryValueQuery.range(field, bound, null, true, true);
-        case "$lt" -> BinaryValueQuery.range(field, null, bound, true, false);
-        default -> BinaryValueQuery.range(field, null, bound, true, true);
-      };
-    }
     return switch (op) {
-      case "$gt" -> new TermRangeQuery(field, bound, null, false, true);
-      case "$gte" -> new TermRangeQuery(field, bound, null, true, true);
-      case "$lt" -> new TermRangeQuery(field, null, bound, true, false);
-      default -> new TermRangeQuery(field, null, bound, true, true);
+      case "$gt" -> new Predicate.StringRange(col.name, s, false, null, true);
+      case "$gte" -> new Predicate.StringRange(col.name, s, true, null, true);
+      case "$lt" -> new Predicate.StringRange(col.name, null, true, s, false);
+      default -> new Predicate.StringRange(col.name, null, true, s, true);
     };
   }
 
   /** $match (any analyzed token occurs) and $has (all of them occur); exact equality on a String column. */
-  private Query match(Col col, String op, Object arg, boolean all) {
+  private Predicate match(Col col, String op, Object arg, boolean all) {
     ColumnType type = col.schema.type();
     if (type != ColumnType.TEXT && type != ColumnType.STRING) {
       throw bad(col.describe(op) + " is not supported: it needs a Text or String column");
@@ -593,47 +520,14 @@ public final class PropositionCompiler {
     if (type == ColumnType.STRING) {
       return equality(col, op, words);
     }
-    Set<BytesRef> tokens = analyze(col, words);
+    List<String> tokens = TextTokens.of(col.schema, words);
     if (tokens.isEmpty()) {
-      return new MatchNoDocsQuery("no tokens in " + op);
+      return new Predicate.None("no tokens in " + op);
     }
-    if (tokens.size() == 1) {
-      return new TermQuery(new Term(col.name, tokens.iterator().next()));
-    }
-    if (!all && tokens.size() > IndexSearcher.getMaxClauseCount() / 2) {
-      return new TermInSetQuery(col.name, tokens);
-    }
-    BooleanQuery.Builder builder = new BooleanQuery.Builder();
-    BooleanClause.Occur occur = all ? BooleanClause.Occur.MUST : BooleanClause.Occur.SHOULD;
-    for (BytesRef token : tokens) {
-      builder.add(new TermQuery(new Term(col.name, token)), occur);
-    }
-    return builder.build();
+    return new Predicate.Tokens(col.name, tokens, all);
   }
 
-  private Set<BytesRef> analyze(Col col, String words) {
-    Analyzer analyzer = analyzerFor.apply(col.schema);
-    if (analyzer == null) {
-      throw new IllegalStateException("no analyzer for Text column '" + col.name + "' of table '" + table + "'");
-    }
-    Set<BytesRef> tokens = new LinkedHashSet<>();
-    try (TokenStream stream = analyzer.tokenStream(col.name, words)) {
-      TermToBytesRefAttribute term = stream.addAttribute(TermToBytesRefAttribute.class);
-      stream.reset();
-      while (stream.incrementToken()) {
-        BytesRef bytes = term.getBytesRef();
-        if (bytes.length > 0) {
-          tokens.add(BytesRef.deepCopyOf(bytes));
-        }
-      }
-      stream.end();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return tokens;
-  }
-
-  private Query startsWith(Col col, String op, Object arg) {
+  private Predicate startsWith(Col col, String op, Object arg) {
     ColumnType type = col.schema.type();
     if (type != ColumnType.TEXT && type != ColumnType.STRING) {
       throw bad(col.describe(op) + " is not supported: it needs a String or Text column");
@@ -641,16 +535,13 @@ public final class PropositionCompiler {
     if (!(arg instanceof String prefix)) {
       throw bad(col.describe(op) + " needs a string, got " + show(arg));
     }
-    String field = Fields.keywordField(col.name, col.schema);
-    BytesRef bytes = DocumentBuilder.keyword(prefix);
-    return Fields.hasBinaryRaw(col.schema) ? BinaryValueQuery.prefix(field, bytes)
-        : new PrefixQuery(new Term(field, bytes));
+    return new Predicate.StartsWith(col.name, prefix);
   }
 
   // ---------------------------------------------------------------------------------------------------------
   // logic
 
-  private List<Query> elements(String op, Col col, Object arg, Function<Object, Query> each) {
+  private List<Predicate> elements(String op, Col col, Object arg, Function<Object, Predicate> each) {
     Iterable<?> items;
     if (arg instanceof JsonArray array) {
       items = array;
@@ -661,122 +552,67 @@ public final class PropositionCompiler {
           + "' (" + col.typeName() + ") of table '" + table + "'";
       throw bad("'" + op + "' " + where + " needs an array of propositions, got " + show(arg));
     }
-    List<Query> queries = new ArrayList<>();
+    List<Predicate> predicates = new ArrayList<>();
     for (Object item : items) {
-      queries.add(each.apply(item));
+      predicates.add(each.apply(item));
     }
-    return queries;
+    return predicates;
   }
 
-  private static Query and(List<Query> parts) {
-    List<Query> kept = new ArrayList<>(parts.size());
-    for (Query q : parts) {
-      if (q instanceof MatchNoDocsQuery) {
-        return q;
+  /** The conjunction, without its {@link Predicate.All} parts; {@link Predicate.None} if one part is. */
+  static Predicate and(List<Predicate> parts) {
+    List<Predicate> kept = new ArrayList<>(parts.size());
+    for (Predicate p : parts) {
+      if (p instanceof Predicate.None) {
+        return p;
       }
-      if (!(q instanceof MatchAllDocsQuery)) {
-        kept.add(q);
+      if (!(p instanceof Predicate.All)) {
+        kept.add(p);
       }
     }
     if (kept.isEmpty()) {
-      return new MatchAllDocsQuery();
+      return new Predicate.All();
     }
-    if (kept.size() == 1) {
-      return kept.get(0);
-    }
-    BooleanQuery.Builder builder = new BooleanQuery.Builder();
-    for (Query q : kept) {
-      builder.add(q, BooleanClause.Occur.MUST);
-    }
-    return builder.build();
+    return kept.size() == 1 ? kept.get(0) : new Predicate.And(List.copyOf(kept));
   }
 
-  private static Query or(List<Query> parts) {
-    List<Query> kept = new ArrayList<>(parts.size());
-    for (Query q : parts) {
-      if (q instanceof MatchAllDocsQuery) {
-        return q;
+  /** The disjunction, without its {@link Predicate.None} parts; {@link Predicate.All} if one part is. */
+  static Predicate or(List<Predicate> parts) {
+    List<Predicate> kept = new ArrayList<>(parts.size());
+    for (Predicate p : parts) {
+      if (p instanceof Predicate.All) {
+        return p;
       }
-      if (!(q instanceof MatchNoDocsQuery)) {
-        kept.add(q);
+      if (!(p instanceof Predicate.None)) {
+        kept.add(p);
       }
     }
     if (kept.isEmpty()) {
-      return new MatchNoDocsQuery("empty $or");
+      return new Predicate.None("empty $or");
     }
-    if (kept.size() == 1) {
-      return kept.get(0);
-    }
-    BooleanQuery.Builder builder = new BooleanQuery.Builder();
-    for (Query q : kept) {
-      builder.add(q, BooleanClause.Occur.SHOULD);
-    }
-    return builder.build();
+    return kept.size() == 1 ? kept.get(0) : new Predicate.Or(List.copyOf(kept));
   }
 
-  private static Query not(Query q) {
-    if (q instanceof MatchAllDocsQuery) {
-      return new MatchNoDocsQuery("negation of everything");
+  static Predicate not(Predicate p) {
+    if (p instanceof Predicate.All) {
+      return new Predicate.None("negation of everything");
     }
-    if (q instanceof MatchNoDocsQuery) {
-      return new MatchAllDocsQuery();
+    if (p instanceof Predicate.None) {
+      return new Predicate.All();
     }
-    return new BooleanQuery.Builder()
-        .add(new MatchAllDocsQuery(), BooleanClause.Occur.MUST)
-        .add(q, BooleanClause.Occur.MUST_NOT)
-        .build();
-  }
-
-  /** The same count IndexSearcher applies when it rewrites, reported as a 400 rather than a 500. */
-  private void checkClauseCount(Query query) {
-    int max = IndexSearcher.getMaxClauseCount();
-    int[] count = {0};
-    Supplier<Void> bump = () -> {
-      if (++count[0] > max) {
-        throw tooLarge();
-      }
-      return null;
-    };
-    query.visit(new QueryVisitor() {
-      @Override
-      public QueryVisitor getSubVisitor(BooleanClause.Occur occur, Query parent) {
-        return this;
-      }
-
-      @Override
-      public void visitLeaf(Query q) {
-        bump.get();
-      }
-
-      @Override
-      public void consumeTerms(Query q, Term... terms) {
-        bump.get();
-      }
-
-      @Override
-      public void consumeTermsMatching(Query q, String field, Supplier<ByteRunAutomaton> automaton) {
-        bump.get();
-      }
-    });
-  }
-
-  private ApiError tooLarge() {
-    return bad("the proposition on table '" + table + "' is too large: it needs more than "
-        + IndexSearcher.getMaxClauseCount() + " clauses");
+    return new Predicate.Not(p);
   }
 
   // ---------------------------------------------------------------------------------------------------------
   // orderBy
 
   /**
-   * orderBy: null | "col" | {"$asc": "col"} | {"$desc": "col"}. null → insertion order ({@link Fields#SEQ}
-   * ascending); otherwise the column, then insertion order as the tie breaker. Rows where the column is null
-   * come last in both directions.
+   * orderBy: null | "col" | {"$asc": "col"} | {"$desc": "col"}. null → no key (insertion order); otherwise the
+   * column (insertion order breaks ties, and null values come last in both directions: {@link Order}).
    */
-  public Sort sort(Object orderBy) {
-    SortField seq = new SortField(Fields.SEQ, SortField.Type.LONG);
+  public List<Order> orderBy(Object orderBy) {
     if (orderBy == null) {
-      return new Sort(seq);
+      return List.of();
     }
     String name;
     boolean desc = false;
@@ -796,32 +632,13 @@ public final class PropositionCompiler {
       throw bad("orderBy on table '" + table + "' must be a column name, {\"$asc\": column} or "
           + "{\"$desc\": column}, got " + show(orderBy));
     }
-    ColumnSchema column = schema.column(name);
-    if (column == null) {
+    if (schema.column(name) == null) {
       if (name.indexOf('.') >= 0) {
         throw bad("orderBy on table '" + table + "': ordering by the link path '" + name + "' is not supported");
       }
       throw bad("unknown column '" + name + "' in table '" + table + "' (in orderBy)");
     }
-    String field = Fields.sortField(name, column);
-    SortField sortField;
-    switch (column.type()) {
-      case INT, LONG, BOOLEAN, DECIMAL -> {
-        // Decimal doc values hold NumericUtils.doubleToSortableLong, which orders as a long; SortField.Type.DOUBLE
-        // would read them as raw double bits (DoubleDocValuesField's encoding) and misorder them.
-        sortField = new SortField(field, SortField.Type.LONG, desc);
-        sortField.setMissingValue(desc ? Long.MIN_VALUE : Long.MAX_VALUE);
-      }
-      default -> {
-        // Text keeps its exact value as binary doc values (no ordinals): STRING_VAL compares the bytes, the
-        // order of STRING's ordinals. Both map missing values alike: STRING_LAST ascending, and STRING_FIRST
-        // reversed by a descending sort, put nulls last in both directions.
-        sortField = new SortField(field, Fields.hasBinaryRaw(column) ? SortField.Type.STRING_VAL
-            : SortField.Type.STRING, desc);
-        sortField.setMissingValue(desc ? SortField.STRING_FIRST : SortField.STRING_LAST);
-      }
-    }
-    return new Sort(sortField, seq);
+    return List.of(new Order(name, desc));
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -877,7 +694,7 @@ public final class PropositionCompiler {
       case INT, LONG -> "an integer";
       case DECIMAL -> "a number";
       case BOOLEAN -> "true or false";
-      default -> "a string";
+      case STRING, TEXT -> "a string";
     };
   }
 

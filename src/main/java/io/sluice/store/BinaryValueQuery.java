@@ -1,4 +1,4 @@
-package io.sluice.query;
+package io.sluice.store;
 
 import java.io.IOException;
 import java.util.Arrays;
