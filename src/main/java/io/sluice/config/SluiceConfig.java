@@ -206,9 +206,14 @@ public record SluiceConfig(
       STORE_POSTGRES_PASSWORD_FILE, STORE_POSTGRES_POOL_SIZE, STORE_POSTGRES_SCHEMA);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
+    return load(env, null, overrides);
+  }
+
+  /** configFile: the config file to read instead of the usual one (serve --config); null: the usual one. */
+  public static SluiceConfig load(Map<String, String> env, Path configFile, Map<String, ?> overrides) {
     Map<String, Object> values = new LinkedHashMap<>();
     KEYS.forEach(k -> values.put(k.name(), k.defaultValue()));
-    Path file = configFile(env);
+    Path file = configFile != null ? requireFile(configFile, "--config") : configFile(env);
     if (file != null) {
       values.putAll(readFile(file).getMap());
     }
@@ -231,14 +236,17 @@ public record SluiceConfig(
   private static Path configFile(Map<String, String> env) {
     String explicit = System.getProperty("sluice.config", env.get("SLUICE_CONFIG"));
     if (explicit != null) {
-      Path path = Path.of(explicit);
-      if (!Files.isRegularFile(path)) {
-        throw new IllegalArgumentException("config file " + path + " (from SLUICE_CONFIG) does not exist");
-      }
-      return path;
+      return requireFile(Path.of(explicit), "SLUICE_CONFIG");
     }
     Path conventional = Path.of("conf", "sluice.json");
     return Files.isRegularFile(conventional) ? conventional : null;
+  }
+
+  private static Path requireFile(Path path, String source) {
+    if (!Files.isRegularFile(path)) {
+      throw new IllegalArgumentException("config file " + path + " (from " + source + ") does not exist");
+    }
+    return path;
   }
 
   private static JsonObject readFile(Path file) {
