@@ -81,7 +81,7 @@ public final class MainVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> {
           keys[0] = ApiKeys.load(config.dataDir(), config.apiKeyRw(), config.apiKeyRo());
           signer[0] = UploadSigner.load(config.dataDir(), config.uploadSecret());
-          return Stores.open(config, directories, metrics);
+          return Stores.open(vertx, config, directories, metrics);
         })
         .compose(opened -> {
           store = opened;

@@ -4,9 +4,11 @@ import io.sluice.config.SluiceConfig;
 import io.sluice.core.Database;
 import io.sluice.engine.lucene.DirectoryFactory;
 import io.sluice.engine.lucene.LuceneEngine;
+import io.sluice.engine.postgres.PgEngine;
 import io.sluice.ingest.BatchParser;
 import io.sluice.metrics.Metrics;
 import io.sluice.store.TableStore;
+import io.vertx.core.Vertx;
 import java.nio.file.Path;
 
 /** Opens the configured store: the core ({@link Database}) on its engine. Blocking: call it on a worker. */
@@ -14,7 +16,11 @@ public final class Stores {
   private Stores() {
   }
 
-  public static TableStore open(SluiceConfig config, DirectoryFactory directories, Metrics metrics) {
+  /** {@code store.type}: the embedded Lucene engine under data.dir, or PostgreSQL ({@code store.postgres.*}). */
+  public static TableStore open(Vertx vertx, SluiceConfig config, DirectoryFactory directories, Metrics metrics) {
+    if (SluiceConfig.STORE_POSTGRES.equals(config.storeType())) {
+      return new Database(PgEngine.create(vertx, config.postgres()), config.maxResultLimit(), metrics);
+    }
     return lucene(config.dataDir(), config.maxResultLimit(), directories, metrics,
         new LuceneEngine.Options(config.storeCommitIntervalMs(), config.storeWalMaxBytes()));
   }

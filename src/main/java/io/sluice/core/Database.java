@@ -31,6 +31,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -61,6 +63,14 @@ public final class Database implements TableStore {
    * started on the old table goes on into the new one. A dropped or replaced table has no entry: its imports end.
    */
   private final Map<String, String> rebuiltIds = new HashMap<>();
+  /**
+   * Appends by table id whose future has not completed. The catalog lock covers only the start of a write: an
+   * engine that stores rows when it commits (PostgreSQL) does not count or copy them before, so a schema change
+   * that counts or copies rows first waits for these ({@link #awaitWrites}); no new one starts under its lock.
+   */
+  private final Map<String, AtomicInteger> writing = new ConcurrentHashMap<>();
+  /** How long a schema change waits for the table's writes in flight before it gives up (503). */
+  private static final long WRITES_TIMEOUT_MS = 120_000;
 
   /** metrics: receives rows ingested and rejected per table. */
   public Database(StorageEngine engine, int maxResultLimit, Metrics metrics) {
@@ -96,12 +106,12 @@ public final class Database implements TableStore {
         }
         saveCatalog(fresh);
       } catch (RuntimeException e) {
-        created.forEach(table -> engine.dropTable(table.id()));
+        created.forEach(table -> drop(table.id()));
         throw e;
       }
       entries.clear();
       entries.putAll(fresh);
-      old.values().forEach(table -> engine.dropTable(table.id()));
+      old.values().forEach(table -> drop(table.id()));
       return schemaUnlocked();
     });
   }
@@ -112,7 +122,7 @@ public final class Database implements TableStore {
       Map<String, TableDef> old = new LinkedHashMap<>(entries);
       saveCatalog(Map.of());
       entries.clear();
-      old.values().forEach(table -> engine.dropTable(table.id()));
+      old.values().forEach(table -> drop(table.id()));
       return new JsonObject().put("deleted", new JsonArray(new ArrayList<>(old.keySet())));
     });
   }
@@ -162,7 +172,7 @@ public final class Database implements TableStore {
         if (existing.schema().equals(schema)) {
           return schema.toJson();
         }
-        long rows = engine.rowCount(existing.id());
+        long rows = rowCount(existing.id());
         if (rows > 0) {
           throw ApiError.conflict("table '" + table + "' has " + rows + " rows and a different schema; delete its"
               + " rows or the table first, or add columns one by one with PUT /api/v1/schema/" + table + "/<column>");
@@ -198,7 +208,7 @@ public final class Database implements TableStore {
       next.remove(table);
       saveCatalog(next);
       entries.remove(table);
-      engine.dropTable(dropped.id());
+      drop(dropped.id());
       return new JsonObject().put("deleted", new JsonArray().add(table));
     });
   }
@@ -222,7 +232,7 @@ public final class Database implements TableStore {
       Map<String, TableSchema> view = schemasUnlocked();
       view.put(table, updated);
       checkLinks(table, updated, view);
-      long rows = engine.rowCount(current.id());
+      long rows = rowCount(current.id());
       if (rows > 0 && existing != null) {
         throw ApiError.conflict("column '" + column + "' of table '" + table + "' already exists with another type"
             + " and the table has " + rows + " rows; drop the column first");
@@ -259,6 +269,7 @@ public final class Database implements TableStore {
       }
       checkNotLinkTarget(table, column);
       TableDef rebuilt = new TableDef(newId(), schema.withoutColumn(column));
+      awaitWrites(current.id());
       installTable(table, rebuilt, () -> engine.copyRowsWithout(current.id(), rebuilt, column));
       rebuiltIds.put(current.id(), rebuilt.id()); // the rows moved: running imports follow them
       return new JsonObject().put("deleted", new JsonArray().add(table + "." + column));
@@ -291,7 +302,7 @@ public final class Database implements TableStore {
       entries.clear();
       entries.putAll(next);
       if (replaced != null) {
-        engine.dropTable(replaced.id());
+        drop(replaced.id());
       }
       return new JsonObject().put("from", from).put("rename", to).put("schema", entry.schema().toJson());
     });
@@ -311,9 +322,53 @@ public final class Database implements TableStore {
         throw ApiError.conflict("table '" + to + "' exists; pass \"replace\": true to overwrite it");
       }
       TableDef copy = new TableDef(newId(), source.schema());
+      awaitWrites(source.id());
       installTable(to, copy, () -> engine.copyRows(source.id(), copy));
       return new JsonObject().put("from", from).put("copy", to).put("schema", copy.schema().toJson());
     });
+  }
+
+  /** The rows of a table, counting every write that is in flight (see {@link #writing}). Under the write lock. */
+  private long rowCount(String id) {
+    awaitWrites(id);
+    return engine.rowCount(id);
+  }
+
+  private void drop(String id) {
+    engine.dropTable(id);
+    writing.remove(id);
+  }
+
+  private static void finished(AtomicInteger pending) {
+    if (pending.decrementAndGet() == 0) {
+      synchronized (pending) {
+        pending.notifyAll();
+      }
+    }
+  }
+
+  /** Waits until no write to the table is in flight. Under the write lock, so none starts meanwhile. */
+  private void awaitWrites(String id) {
+    AtomicInteger pending = writing.get(id);
+    if (pending == null) {
+      return;
+    }
+    long deadline = System.currentTimeMillis() + WRITES_TIMEOUT_MS;
+    synchronized (pending) {
+      while (pending.get() > 0) {
+        long left = deadline - System.currentTimeMillis();
+        if (left <= 0) {
+          throw new ApiError(503, "writes to the table did not complete in time; retry the schema change", null,
+              "StorageFailure");
+        }
+        try {
+          pending.wait(Math.min(left, 100));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new ApiError(503, "interrupted while waiting for the table's writes", null, "StorageFailure");
+        }
+      }
+    }
   }
 
   /**
@@ -331,12 +386,12 @@ public final class Database implements TableStore {
       }
       saveCatalog(catalog);
     } catch (RuntimeException e) {
-      engine.dropTable(next.id());
+      drop(next.id());
       throw e;
     }
     TableDef old = entries.put(table, next);
     if (old != null) {
-      engine.dropTable(old.id());
+      drop(old.id());
     }
   }
 
@@ -473,7 +528,15 @@ public final class Database implements TableStore {
       if (rows.count() == 0) {
         return Future.succeededFuture(reply.of(parsed, table));
       }
-      durable = engine.append(def, rows, checkpoint, deferred);
+      AtomicInteger pending = writing.computeIfAbsent(def.id(), id -> new AtomicInteger());
+      pending.incrementAndGet();
+      try {
+        durable = engine.append(def, rows, checkpoint, deferred);
+      } catch (RuntimeException e) {
+        finished(pending);
+        throw e;
+      }
+      durable.onComplete(done -> finished(pending));
       stored = rows.count();
       result = reply.of(parsed, table);
     } catch (StorageException e) {
