@@ -69,6 +69,12 @@ public final class Database implements TableStore {
    * that counts or copies rows first waits for these ({@link #awaitWrites}); no new one starts under its lock.
    */
   private final Map<String, AtomicInteger> writing = new ConcurrentHashMap<>();
+  /** The catalog as of the last schema change, for reads that must not wait for the lock. */
+  private volatile Published published;
+
+  private record Published(Map<String, TableDef> entries, Map<String, String> rebuiltIds) {
+  }
+
   /** How long a schema change waits for the table's writes in flight before it gives up (503). */
   private static final long WRITES_TIMEOUT_MS = 120_000;
 
@@ -81,6 +87,7 @@ public final class Database implements TableStore {
     Set<String> known = new HashSet<>();
     entries.values().forEach(table -> known.add(table.id()));
     engine.dropOrphans(known);
+    this.published = new Published(Map.copyOf(entries), Map.of());
   }
 
   // ---------------------------------------------------------------- schema
@@ -144,6 +151,11 @@ public final class Database implements TableStore {
    * Under the catalog lock.
    */
   private String currentName(String table, String tableId) {
+    return currentName(table, tableId, entries, rebuiltIds);
+  }
+
+  private static String currentName(String table, String tableId, Map<String, TableDef> entries,
+      Map<String, String> rebuiltIds) {
     if (tableId == null) {
       return table;
     }
@@ -576,13 +588,12 @@ public final class Database implements TableStore {
       return reply;
     }
     // The commit may complete on a table dropped meanwhile (its rows went with it): check again after it.
+    // Read from the published catalog, not under the lock: this may run on the thread that completes the
+    // engine's commits (an event loop for PostgreSQL), which a schema change waiting for writes may need.
     return reply.compose(done -> {
-      catalogLock.readLock().lock();
-      try {
-        return Future.succeededFuture(done.put("table", currentName(requested, tableId)));
-      } finally {
-        catalogLock.readLock().unlock();
-      }
+      Published catalog = published;
+      return Future.succeededFuture(done.put("table",
+          currentName(requested, tableId, catalog.entries(), catalog.rebuiltIds())));
     });
   }
 
@@ -802,6 +813,7 @@ public final class Database implements TableStore {
     } catch (StorageException e) {
       throw storageError(null, e);
     } finally {
+      published = new Published(Map.copyOf(entries), Map.copyOf(rebuiltIds));
       catalogLock.writeLock().unlock();
     }
   }
