@@ -660,7 +660,12 @@ public final class Database implements TableStore {
       if (select != null) {
         select.forEach(field -> checkSelect(table, schema, field));
       }
-      Page page = engine.search(def, where, order, offset, limit);
+      Page page;
+      try {
+        page = engine.search(def, where, order, offset, limit);
+      } catch (StorageException e) {
+        throw storageError(table, e);
+      }
       JsonArray hits = new JsonArray();
       for (byte[] source : page.sources()) {
         JsonObject row = new JsonObject(new String(source, StandardCharsets.UTF_8));
@@ -851,6 +856,8 @@ public final class Database implements TableStore {
       case FAILED -> new ApiError(503, where + e.getMessage(), null, "StorageFailure");
       case UNAVAILABLE -> new ApiError(503, where + "the store is unavailable, retry later: " + e.getMessage(), null,
           "StoreUnavailable");
+      case QUERY_TOO_LARGE -> ApiError.badRequest("the proposition" + (table == null ? "" : " on table '" + table
+          + "'") + " is too large: " + e.getMessage());
       case TABLE_GONE -> new ApiError(409, (table == null ? "the table" : "table '" + table + "'")
           + " was dropped or replaced meanwhile", null, TableStore.TABLE_REPLACED);
     };

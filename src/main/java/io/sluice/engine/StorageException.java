@@ -14,7 +14,9 @@ public final class StorageException extends RuntimeException {
     /** The table's storage failed; the engine refuses writes to it until restart. */
     FAILED,
     /** The table was dropped or replaced while the write ran. */
-    TABLE_GONE
+    TABLE_GONE,
+    /** A query needs more than the engine allows (Lucene's clause count): the client's to make smaller. */
+    QUERY_TOO_LARGE
   }
 
   private final Kind kind;

@@ -2,7 +2,7 @@ package io.sluice.engine.lucene;
 
 import io.sluice.engine.Order;
 import io.sluice.engine.Predicate;
-import io.sluice.errors.ApiError;
+import io.sluice.engine.StorageException;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.TableSchema;
 import io.sluice.schema.analysis.TextTokens;
@@ -50,7 +50,10 @@ public final class LuceneQueries {
   private LuceneQueries() {
   }
 
-  /** The query of {@code where} on table {@code table} (named in the error of a too large query). */
+  /**
+   * The query of {@code where} on table {@code table} (named in the failure; may be null). A query over Lucene's clause count
+   * is a {@link StorageException.Kind#QUERY_TOO_LARGE}, which the core answers with a 400.
+   */
   public static Query translate(Predicate where, String table, TableSchema schema) {
     Query query;
     try {
@@ -400,10 +403,9 @@ public final class LuceneQueries {
     });
   }
 
-  private static ApiError tooLarge(String table) {
-    return ApiError.badRequest("the proposition" + (table == null ? "" : " on table '" + table + "'")
-        + " is too large: it needs more than "
-        + IndexSearcher.getMaxClauseCount() + " clauses");
+  private static StorageException tooLarge(String table) {
+    return new StorageException(StorageException.Kind.QUERY_TOO_LARGE, (table == null ? "" : "table '" + table
+        + "': ") + "it needs more than " + IndexSearcher.getMaxClauseCount() + " clauses", null);
   }
 
   // ---------------------------------------------------------------------------------------------------------
