@@ -7,7 +7,7 @@
 //   --port N     PORT          the port Sluice listens on (default: 0, a free one)
 //   SLUICE_JAR   the jar to start (default: target/sluice.jar of the project)
 //   CHROMIUM     the browser (default: /usr/bin/chromium)
-//   ROWS         rows of the generated import (default: 100000)
+//   ROWS         rows of the generated import (default: 400000, long enough for a throughput curve)
 //   SCREENSHOT   where to save the screenshot (default: docs/dashboard.png of the project; "" for none)
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const project = resolve(here, '../../..');
 const JAR = process.env.SLUICE_JAR || join(project, 'target/sluice.jar');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ROWS = Number(process.env.ROWS || 100000);
+const ROWS = Number(process.env.ROWS || 400000);
 const portArg = process.argv.indexOf('--port');
 const PORT = portArg >= 0 ? process.argv[portArg + 1] : process.env.PORT || '0';
 if (!/^\d+$/.test(PORT) || Number(PORT) > 65535) {

@@ -6,7 +6,7 @@
 #
 #   src/test/browser/run.sh              # builds the jar if sources are newer, installs what is missing
 #   src/test/browser/run.sh --port 8099  # Sluice on that port (PORT=8099 too); default: a free one
-#   ROWS=400000 src/test/browser/run.sh  # a longer import to watch; SCREENSHOT= (empty) to keep docs/ as is
+#   ROWS=100000 src/test/browser/run.sh  # a shorter import (default 400000); SCREENSHOT= (empty) keeps docs/ as is
 #
 # Installs, only if missing: the Debian package chromium (apt-get, needs root or sudo) and playwright-core from
 # package-lock.json into src/test/browser/node_modules (npm ci). Playwright never downloads a browser here.

@@ -896,7 +896,7 @@
       const format = $('sample-format').value;
       const guess = SluiceInfer.inferSchema(sample.text, { format, complete: sample.complete });
       state.sample.format = guess.format;
-      $('schema-json').value = JSON.stringify(guess.schema, null, 2);
+      $('schema-json').value = schemaText(guess.schema);
       $('infer-info').textContent = 'Guessed from ' + fmt(guess.rows) + (guess.rows === 1 ? ' row' : ' rows') + ' of '
         + file.name + ' (' + guess.format + (sample.gzip ? ', gzip' : '') + (sample.complete ? '' : ', its first '
         + bytes(SAMPLE_BYTES)) + '). Check it, edit it, then create the table.';
@@ -910,6 +910,13 @@
       $('infer-info').textContent = '';
       showMessage('create-error', 'Cannot guess a schema from ' + file.name + ': ' + e.message);
     }
+  }
+
+  /** A table schema with one column a line: short enough to read and edit at a glance. */
+  function schemaText(schema) {
+    const columns = Object.entries(schema.columns).map(([name, spec]) => '    ' + JSON.stringify(name) + ': '
+      + JSON.stringify(spec).replace(/":/g, '": ').replace(/,"/g, ', "'));
+    return '{\n  "type": "table",\n  "columns": {\n' + columns.join(',\n') + '\n  }\n}';
   }
 
   async function createTable() {
