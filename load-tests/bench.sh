@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Sluice's benchmark: one command, one table, everything measured in the same run on this machine.
 #
-#   load-tests/bench.sh [ROWS] [--scaling] [--skip-build] [--skip-pg] [--data-only]
+#   load-tests/bench.sh [ROWS] [--scaling] [--mixed] [--skip-build] [--skip-pg] [--data-only]
 #
 # ROWS (default 1000000): rows of the benchmark table (load-tests/bench/gen_ndjson.py, seed 42; TABLE.md).
 #   --scaling     also import 10,000,000 rows (or BENCH_SCALING_ROWS) and report rows/s at 10M / rows/s at ROWS
+#   --mixed       also import 10,000,000 rows (or BENCH_MIXED_ROWS) while a reader (_search every 0.5 s on the
+#                 importing table and on a small one) and a writer (100-row batch every 0.5 s) run beside it:
+#                 their p50/p99 idle and during, and the import's rows/s against the import alone
 #   --skip-build  use the target/sluice.jar already built
 #   --skip-pg     leave PostgreSQL out (no install, no start)
 #   --data-only   only generate the data of ROWS rows into load-tests/target/bench/data/ and stop
@@ -28,17 +31,19 @@ BENCH_SRC="$HERE/bench"
 
 ROWS=1000000
 SCALING=0
+MIXED=0
 BUILD=1
 PG=1
 DATA_ONLY=0
 for arg in "$@"; do
   case "$arg" in
     --scaling) SCALING=1 ;;
+    --mixed) MIXED=1 ;;
     --skip-build) BUILD=0 ;;
     --skip-pg) PG=0 ;;
     --data-only) DATA_ONLY=1 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
-    ''|*[!0-9]*) echo "bench.sh: unknown argument '$arg' (usage: bench.sh [ROWS] [--scaling] [--skip-build] [--skip-pg] [--data-only])" >&2; exit 2 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    ''|*[!0-9]*) echo "bench.sh: unknown argument '$arg' (usage: bench.sh [ROWS] [--scaling] [--mixed] [--skip-build] [--skip-pg] [--data-only])" >&2; exit 2 ;;
     *) ROWS="$arg" ;;
   esac
 done
@@ -47,6 +52,7 @@ if [ "$ROWS" -lt 1000 ]; then
   exit 2
 fi
 SCALING_ROWS="${BENCH_SCALING_ROWS:-10000000}"
+MIXED_ROWS="${BENCH_MIXED_ROWS:-10000000}"
 BATCH_ROWS="${BENCH_BATCH_ROWS:-$(( ROWS < 1000000 ? ROWS : 1000000 ))}"
 CEILING_PASSES="${BENCH_CEILING_PASSES:-5}"
 STORE_PASSES="${BENCH_STORE_PASSES:-5}"
@@ -368,6 +374,18 @@ if [ "$SCALING" = 1 ]; then
   measure_import scaling-import "$SCALING_ROWS" "$DATA/bench-$SCALING_ROWS.ndjson.gz"
   python3 -c 'import json,sys; print(json.dumps({"rows": int(sys.argv[1]), "import": json.load(open(sys.argv[2]))}))' \
     "$SCALING_ROWS" "$RUN/scaling-import.json" > "$RUN/scaling.json"
+fi
+
+# ------------------------------------------------------------------------------------------------ 6. mixed
+if [ "$MIXED" = 1 ]; then
+  gen_data "$MIXED_ROWS" 0
+  start_server mixed
+  log "mixed: import of $MIXED_ROWS rows with a reader and a writer beside it"
+  java -Xmx1g -cp "$CP" BenchClient mixed "$BASE" "$KEY" "$SCHEMA" "$NDJSON" "$DATA/bench-$MIXED_ROWS.ndjson.gz" \
+    "$MIXED_ROWS" $(( MIXED_ROWS / 2000 + 300 )) > "$RUN/mixed.json" 2> "$RUN/mixed.err" \
+    || { cat "$RUN/mixed.err" >&2; die "the mixed measurement failed"; }
+  stop_server
+  rm -rf "$RUN/data-mixed"
 fi
 
 # ------------------------------------------------------------------------------------------------ report

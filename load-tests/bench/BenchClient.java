@@ -25,6 +25,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * BenchClient batch URL KEY TABLE SCHEMA.json DATA.ndjson ROWS CLIENTS BATCH_ROWS TIMEOUT_SECONDS
  *     (re)creates TABLE, posts the first ROWS lines as batches of BATCH_ROWS rows from CLIENTS threads, each
  *     batch once: rows/s over the whole run, p50/p99 of the request latencies
+ * BenchClient mixed URL KEY SCHEMA.json DATA.ndjson DATA.ndjson.gz ROWS TIMEOUT_SECONDS
+ *     a reader (a _search every 0.5 s on the importing table and on a small table of 1,000 rows) and a writer
+ *     (a 100-row batch every 0.5 s into a third table), first for 10 s idle, then while the file import of
+ *     ROWS rows runs: p50/p99 of each, idle and during, and the import's rows/s
  * </pre>
  *
  * Only a loopback URL is accepted. Every loop is bounded by a count and by TIMEOUT_SECONDS.
@@ -73,20 +77,36 @@ public final class BenchClient {
         System.out.println(c.batches(args[3], Path.of(args[4]), Path.of(args[5]), Integer.parseInt(args[6]),
             clients, Integer.parseInt(args[8]), Integer.parseInt(args[9])).encode());
       }
+      case "mixed" -> {
+        if (args.length != 8) {
+          usage();
+        }
+        BenchClient c = new BenchClient(args[1], args[2], 3);
+        System.out.println(c.mixed(Path.of(args[3]), Path.of(args[4]), Path.of(args[5]), Long.parseLong(args[6]),
+            Integer.parseInt(args[7])).encode());
+      }
       default -> usage();
     }
   }
 
   private static void usage() {
     System.err.println("usage: BenchClient import URL KEY TABLE SCHEMA.json DATA.ndjson.gz ROWS TIMEOUT_SECONDS\n"
-        + "       BenchClient batch URL KEY TABLE SCHEMA.json DATA.ndjson ROWS CLIENTS BATCH_ROWS TIMEOUT_SECONDS");
+        + "       BenchClient batch URL KEY TABLE SCHEMA.json DATA.ndjson ROWS CLIENTS BATCH_ROWS TIMEOUT_SECONDS\n"
+        + "       BenchClient mixed URL KEY SCHEMA.json DATA.ndjson DATA.ndjson.gz ROWS TIMEOUT_SECONDS");
     System.exit(2);
   }
 
   // ------------------------------------------------------------------------------------------ file import
 
   private JsonObject fileImport(String table, Path schema, Path gz, long rows, int timeoutSeconds) throws Exception {
-    recreate(table, schema);
+    return fileImport(table, schema, gz, rows, timeoutSeconds, true);
+  }
+
+  private JsonObject fileImport(String table, Path schema, Path gz, long rows, int timeoutSeconds, boolean recreate)
+      throws Exception {
+    if (recreate) {
+      recreate(table, schema);
+    }
     String path = "/api/v1/data/" + table + "/file";
     JsonObject initiated = call("POST", path, "{}");
     URI signed = URI.create(initiated.getString("url"));
@@ -129,6 +149,129 @@ public final class BenchClient {
         .put("rowsPerSec", Math.round(completed / seconds))
         .put("polls", polls)
         .put("errors", status == null ? null : status.getJsonObject("errors"));
+  }
+
+  // ------------------------------------------------------------------------------------------ mixed load
+
+  private static final String MIXED_IMPORT = "bench_mixed_import";
+  private static final String MIXED_SMALL = "bench_mixed_small";
+  private static final String MIXED_WRITES = "bench_mixed_writes";
+
+  /** Latencies of one kind of request, sampled by one thread every 0.5 s. */
+  private static final class Samples {
+    final List<Long> nanos = new ArrayList<>();
+    int errors;
+    String firstError;
+
+    synchronized void add(long n) {
+      nanos.add(n);
+    }
+
+    synchronized void error(String message) {
+      if (errors++ == 0) {
+        firstError = message.length() > 300 ? message.substring(0, 300) : message;
+      }
+    }
+
+    synchronized JsonObject summary() {
+      long[] sorted = nanos.stream().mapToLong(Long::longValue).sorted().toArray();
+      return new JsonObject().put("n", sorted.length).put("p50Ms", percentileMs(sorted, 50))
+          .put("p99Ms", percentileMs(sorted, 99))
+          .put("maxMs", sorted.length == 0 ? null : round3(sorted[sorted.length - 1] / 1e6))
+          .put("errors", errors).put("firstError", firstError);
+    }
+  }
+
+  private JsonObject mixed(Path schema, Path ndjson, Path gz, long rows, int timeoutSeconds) throws Exception {
+    recreate(MIXED_IMPORT, schema);
+    recreate(MIXED_SMALL, schema);
+    recreate(MIXED_WRITES, schema);
+    for (byte[] p : payloads(ndjson, 1_000, 1_000)) {
+      post(MIXED_SMALL, p);
+    }
+    List<byte[]> batches = payloads(ndjson, 10_000, 100);
+    String where = "\"where\": {\"category\": \"books\", \"age\": {\"$gte\": 30}}, \"limit\": 10";
+    for (int i = 0; i < 20; i++) { // JIT and connections warm before anything is counted
+      send("POST", "/api/v1/_search", "{\"from\": \"" + MIXED_SMALL + "\", " + where + "}");
+      postRaw(MIXED_WRITES, batches.get(i));
+    }
+    JsonObject idle = sample(batches, where, () -> false, 10);
+    java.util.concurrent.atomic.AtomicBoolean importDone = new java.util.concurrent.atomic.AtomicBoolean();
+    JsonObject[] during = new JsonObject[1];
+    Thread sampler = new Thread(() -> {
+      try {
+        during[0] = sample(batches, where, importDone::get, timeoutSeconds);
+      } catch (Exception e) {
+        during[0] = new JsonObject().put("error", e.toString());
+      }
+    }, "bench-mixed-sampler");
+    sampler.start();
+    JsonObject imported;
+    try {
+      imported = fileImport(MIXED_IMPORT, schema, gz, rows, timeoutSeconds, false);
+    } finally {
+      importDone.set(true);
+      sampler.join();
+    }
+    return new JsonObject().put("ok", imported.getBoolean("ok") && during[0].getJsonObject("search_import") != null)
+        .put("idle", idle).put("during", during[0]).put("import", imported);
+  }
+
+  /**
+   * Every 0.5 s until {@code stop} says so (or for {@code seconds} when it never does): a search on the importing
+   * table, one on the small table, and a 100-row batch, each from its own thread so a slow one delays no other.
+   */
+  private JsonObject sample(List<byte[]> batches, String where, java.util.function.BooleanSupplier stop, int seconds)
+      throws InterruptedException {
+    Samples searchImport = new Samples();
+    Samples searchSmall = new Samples();
+    Samples batch = new Samples();
+    long end = System.nanoTime() + seconds * 1_000_000_000L;
+    AtomicInteger next = new AtomicInteger();
+    Runnable[] loops = {
+        () -> timed(searchImport, () -> send("POST", "/api/v1/_search",
+            "{\"from\": \"" + MIXED_IMPORT + "\", " + where + "}")),
+        () -> timed(searchSmall, () -> send("POST", "/api/v1/_search",
+            "{\"from\": \"" + MIXED_SMALL + "\", " + where + "}")),
+        () -> timed(batch, () -> postRaw(MIXED_WRITES, batches.get(next.getAndIncrement() % batches.size())))};
+    List<Thread> threads = new ArrayList<>();
+    for (Runnable once : loops) {
+      Thread t = new Thread(() -> {
+        while (System.nanoTime() < end && !stop.getAsBoolean()) {
+          long started = System.nanoTime();
+          once.run();
+          long rest = 500_000_000L - (System.nanoTime() - started);
+          if (rest > 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(rest);
+          }
+        }
+      }, "bench-mixed");
+      t.start();
+      threads.add(t);
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    return new JsonObject().put("search_import", searchImport.summary()).put("search_small", searchSmall.summary())
+        .put("batch100", batch.summary());
+  }
+
+  private interface Request {
+    HttpResponse<String> send() throws Exception;
+  }
+
+  private static void timed(Samples samples, Request request) {
+    long t0 = System.nanoTime();
+    try {
+      HttpResponse<String> r = request.send();
+      samples.add(System.nanoTime() - t0);
+      if (r.statusCode() != 200) {
+        samples.error(r.statusCode() + ": " + r.body());
+      }
+    } catch (Exception e) {
+      samples.add(System.nanoTime() - t0);
+      samples.error(e.toString());
+    }
   }
 
   // ------------------------------------------------------------------------------------------ batch endpoint

@@ -31,6 +31,7 @@ batch1 = load("batch1.json")
 batch4 = load("batch4.json")
 pg = load("pg.json")
 scaling = load("scaling.json")
+mixed = load("mixed.json")
 
 rows = machine.get("rows", 0)
 raw_bytes = machine.get("ndjsonBytes", 0)
@@ -186,6 +187,33 @@ else:
     table.append(("scaling: import rows/s at 10M rows / at 1M rows", "not run", "", "", "", "", "≥ 0.9",
                   "bench.sh --scaling"))
 
+if mixed:
+    imp_m = mixed.get("import") or {}
+    # The import alone of as many rows: the main import row, or the scaling row (--scaling) for 10M.
+    alone = imp_rps if imp_m.get("rows") == rows else None
+    if scaling and scaling.get("rows") == imp_m.get("rows") and (scaling.get("import") or {}).get("ok"):
+        alone = scaling["import"].get("rowsPerSec")
+    r_mixed = ratio(imp_m.get("rowsPerSec") if imp_m.get("ok") else None, alone)
+    table.append((f"mixed: file import of {n(imp_m.get('rows'))} rows with a reader and a writer beside it",
+                  n(imp_m.get("rowsPerSec")), "", "", "", "", "",
+                  (f"{rfmt(r_mixed)}× the import alone; " if r_mixed is not None else "")
+                  + f"{imp_m.get('seconds')} s" + ("" if imp_m.get("ok") else f"; FAILED: phase {imp_m.get('phase')}")))
+    targets = {"search_import": ("≤ 50", 50), "search_small": ("≤ 50", 50), "batch100": ("≤ 250", 250)}
+    names = {"search_import": "_search on the importing table", "search_small": "_search on a small table",
+             "batch100": "100-row batch into another table"}
+    for key, label in names.items():
+        idle = (mixed.get("idle") or {}).get(key) or {}
+        during = (mixed.get("during") or {}).get(key) or {}
+        goal, limit = targets[key]
+        p99 = during.get("p99Ms")
+        table.append((f"mixed: {label}, during the import (idle)", "", "",
+                      f"{during.get('p50Ms')} ({idle.get('p50Ms')})", f"{p99} ({idle.get('p99Ms')})", "",
+                      check(p99, lambda v: v <= limit, f"p99 {goal} ms"),
+                      f"{during.get('n')} requests, {during.get('errors')} errors"))
+else:
+    table.append(("mixed: import with a reader and a writer beside it", "not run", "", "", "", "", "",
+                  "bench.sh --mixed"))
+
 header = ("measurement", "rows/s (ratio)", "MB/s", "p50 ms", "p99 ms", "peak memory", "target", "notes")
 print()
 print(f"Sluice benchmark, {rows:,} rows ({raw_bytes / 1e6:,.1f} MB NDJSON, {gz_bytes / 1e6:,.1f} MB gzip -6), "
@@ -211,6 +239,7 @@ result = {
     "batch4": batch4,
     "postgresql": pg,
     "scaling": scaling,
+    "mixed": mixed,
     "ratios": {"importOverCeiling": r_ceiling, "importOverPgTyped": r_typed, "importOverPgJsonb": r_jsonb,
                "scaling": r_scaling},
     "table": [dict(zip(header, line)) for line in table],

@@ -25,12 +25,19 @@ public final class ForkedServer implements AutoCloseable {
   private final int port;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   private Process process;
+  private List<String> args = List.of();
 
   public ForkedServer(Path dataDir, List<String> jvmArgs, Map<String, String> env) {
     this.dataDir = dataDir;
     this.jvmArgs = jvmArgs;
     this.env = env;
     this.port = freePort();
+  }
+
+  /** Command-line arguments of {@code Main} (default: none, so the server starts as without a command). */
+  public ForkedServer withArgs(String... args) {
+    this.args = List.of(args);
+    return this;
   }
 
   public ForkedServer start() {
@@ -42,9 +49,14 @@ public final class ForkedServer implements AutoCloseable {
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add("io.sluice.cli.Main");
+    command.addAll(args);
     ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolveSibling(dataDir.getFileName() + ".log").toFile()));
+    if (TestPostgres.chosen() && !env.containsKey("SLUICE_STORE_TYPE")) {
+      TestPostgres.storeSettings(dataDir.toAbsolutePath().toString()).forEach((key, value) ->
+          builder.environment().put("SLUICE_" + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_'), value));
+    }
     builder.environment().putAll(env);
     builder.environment().put("SLUICE_DATA_DIR", dataDir.toString());
     builder.environment().put("SLUICE_HTTP_PORT", Integer.toString(port));

@@ -48,6 +48,9 @@ public final class TestServer {
         "api.key.ro", RO_KEY,
         "http.instances", 2,
         "store.instances", 2));
+    if (TestPostgres.chosen() && !extra.containsKey("store.type")) {
+      this.overrides.putAll(TestPostgres.storeSettings(dataDir.toAbsolutePath().toString()));
+    }
     this.overrides.putAll(extra);
   }
 

@@ -82,6 +82,15 @@ final class ImportRoutes {
   }
 
   /**
+   * {@code DELETE /api/v1/data/{table}/file/{id}} (a Sluice extension): cancels an unfinished import; answered
+   * with its final status once that is persisted.
+   */
+  Future<JsonObject> cancel(RoutingContext ctx) {
+    return bus.callImport(new JsonObject().put("op", "cancel").put("id", ctx.pathParam("id"))
+        .put("table", ctx.pathParam("table")));
+  }
+
+  /**
    * {@code GET /api/v1/data/_imports[?limit=n]} (a Sluice extension, read-only): the import jobs, newest first,
    * each {@code {"id","table","createdAt","bytes","bytesRead","status","errors"}} with the status and errors of
    * {@link #status}, plus {@code "dropped"} (finished jobs dropped since start because more than

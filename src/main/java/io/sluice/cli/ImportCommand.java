@@ -29,11 +29,12 @@ import picocli.CommandLine.Spec;
         + " and ETA on stderr.",
         "A plain file is gzipped to a temporary file first (Aito accepts only gzip; Sluice accepts both).",
         "The row total behind the ETA is estimated from the lines in the first --sample rows and the bytes they"
-            + " take, so it is marked '≈' unless the whole file fit in the sample.",
+            + " take, so it is marked '≈' unless the whole file fit in the sample. Rates show '?' until they are"
+            + " known.",
         "Rejected lines do not stop the import: they are reported at the end (the server keeps the last 50);"
             + " --max-rejected turns too many into exit code " + SluiceCli.TOO_MANY_REJECTED + ", --rejects saves them."
-            + " Interrupting the command does not stop a triggered import: poll GET"
-            + " /api/v1/data/{table}/file/{id} (the id is printed first)."})
+            + " Interrupting the command does not stop a triggered import: 'sluice imports' shows it, 'sluice"
+            + " cancel ID' stops it (the id is printed first)."})
 final class ImportCommand implements Callable<Integer> {
   @ParentCommand
   SluiceCli root;
@@ -84,6 +85,9 @@ final class ImportCommand implements Callable<Integer> {
   @Option(names = "--poll-interval", paramLabel = "MILLIS", defaultValue = "500",
       description = "Milliseconds between status polls (default: ${DEFAULT-VALUE}).")
   long pollMillis;
+
+  /** Columns of an import line kept for its phase and rejected count ("Finished, 1234 rejected"). */
+  private static final int IMPORT_EXTRA_WIDTH = 23;
 
   private PrintWriter out;
   private PrintWriter err;
@@ -177,7 +181,9 @@ final class ImportCommand implements Callable<Integer> {
   private JsonNode poll(ApiClient client, String statusPath, NdjsonFiles.RowEstimate estimate)
       throws InterruptedException {
     int transientFailures = 0;
-    try (ProgressBar bar = bar("Import", estimate.rows(), " rows", 1)) {
+    ProgressLine line = new ProgressLine("rows", 1, IMPORT_EXTRA_WIDTH);
+    line.estimated(!estimate.exact());
+    try (ProgressBar bar = bar("Import", estimate.rows(), line)) {
       while (true) {
         JsonNode status;
         try {
@@ -201,9 +207,12 @@ final class ImportCommand implements Callable<Integer> {
         } else if (estimate.rows() > 0 && processed > bar.getMax()) {
           bar.maxHint(processed);
         }
+        if (finished) {
+          line.estimated(false);
+        }
         bar.stepTo(processed);
-        bar.setExtraMessage(" " + s.path("phase").asText("") + ", " + failed + " rejected"
-            + (estimate.exact() || finished ? "" : ", total estimated"));
+        String phase = s.path("phase").asText("");
+        bar.setExtraMessage((phase.equals("Running") ? "" : phase + ", ") + failed + " rejected");
         if (finished) {
           return status;
         }
@@ -269,12 +278,13 @@ final class ImportCommand implements Callable<Integer> {
   }
 
   private ProgressBar byteBar(String task, long bytes) {
-    return bytes >= 1 << 20 ? bar(task, bytes, " MiB", 1 << 20) : bar(task, bytes, " KiB", 1 << 10);
+    return bar(task, bytes, bytes >= 1 << 20 ? new ProgressLine("MiB", 1 << 20, 0)
+        : new ProgressLine("KiB", 1 << 10, 0));
   }
 
-  private ProgressBar bar(String task, long max, String unit, long unitSize) {
+  private ProgressBar bar(String task, long max, ProgressLine line) {
     err.flush();
-    return ProgressBars.create(root, err, quiet, task, max, unit, unitSize);
+    return ProgressBars.create(root, err, quiet, task, max, line);
   }
 
   private void info(String message) {

@@ -9,8 +9,8 @@ import io.vertx.micrometer.VertxPrometheusOptions;
 
 /**
  * {@code java -jar sluice.jar [command]}: without a command starts the server with the configuration of conf/, env
- * and -D (as {@code serve}); {@code import}, {@code infer-schema}, {@code schema}, {@code delete} and {@code search}
- * are clients of a running Sluice or Aito. See {@link SluiceCli}.
+ * and -D (as {@code serve}); the other commands ({@code import}, {@code tables}, {@code search}, …) are clients
+ * of a running Sluice or Aito. See {@link SluiceCli}.
  */
 public final class Main {
   /** Logback reads this system property when its first logger is created. */

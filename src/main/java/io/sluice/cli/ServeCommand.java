@@ -5,18 +5,27 @@ import io.sluice.config.SluiceConfig;
 import io.sluice.metrics.Metrics;
 import io.vertx.core.Vertx;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** {@code sluice serve} (also the default): starts the server with the configuration of conf/, env and -D. */
-@Command(name = "serve", header = "Start the server (the default command).",
-    description = {"Starts the server (the default command): configuration from conf/sluice.json (or the file"
-        + " named by SLUICE_CONFIG), SLUICE_* environment variables and -Dsluice.<key>=… (see README)."})
+/** {@code sluice serve} (also the default): starts the server with the configuration of conf/, env, -D and flags. */
+@Command(name = "serve", header = "Start the server (the default command).", sortOptions = false,
+    description = {"Starts the server and keeps running until stopped: Ctrl-C or SIGTERM lets requests in flight"
+        + " finish, stops imports so that they resume at the next start, and commits the tables.",
+        "Settings, later sources winning: built-in defaults; the config file (--config, else $SLUICE_CONFIG, else"
+            + " conf/sluice.json if present); SLUICE_* environment variables; -Dsluice.<key>=… system properties;"
+            + " then --port and --data-dir. Every key is listed in the README.",
+        "Example: sluice serve --port 9090 --data-dir /var/lib/sluice"})
 final class ServeCommand implements Callable<Integer> {
   @ParentCommand
   SluiceCli root;
@@ -24,21 +33,59 @@ final class ServeCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
+  @Option(names = "--port", paramLabel = "N",
+      description = "HTTP port (http.port; 0: any free port, printed in the log). Default: 8080.")
+  Integer port;
+
+  @Option(names = "--data-dir", paramLabel = "DIR",
+      description = "Where tables, schema, import jobs and keys live (data.dir; created if missing)."
+          + " Default: ./data.")
+  Path dataDir;
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "JSON config file of {\"key\": value} settings, read instead of $SLUICE_CONFIG or"
+          + " conf/sluice.json.")
+  Path configFile;
+
   @Override
   public Integer call() {
-    return serve(root, spec.commandLine().getErr());
+    return serve(root, config(root.env));
   }
 
-  /** Starts the server and returns at once (its threads keep the JVM alive); a bad configuration → 2. */
+  /** The settings these flags give on top of env, -D and the config file; a bad one → ParameterException. */
+  SluiceConfig config(Map<String, String> env) {
+    if (port != null && (port < 0 || port > 65_535)) {
+      throw new ParameterException(spec.commandLine(), "--port must be from 0 to 65535, got " + port);
+    }
+    Map<String, Object> overrides = new LinkedHashMap<>();
+    if (port != null) {
+      overrides.put(SluiceConfig.HTTP_PORT.name(), port);
+    }
+    if (dataDir != null) {
+      overrides.put(SluiceConfig.DATA_DIR.name(), dataDir.toString());
+    }
+    try {
+      return SluiceConfig.load(env, configFile, overrides);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
+  /** The server with the configuration of conf/, env and -D alone (no flags): the root command without one. */
   static int serve(SluiceCli root, PrintWriter err) {
     SluiceConfig config;
     try {
-      config = SluiceConfig.load(System.getenv(), java.util.Map.of());
+      config = SluiceConfig.load(root.env, Map.of());
     } catch (IllegalArgumentException e) {
       err.println("sluice: " + e.getMessage());
       err.flush();
       return SluiceCli.USAGE;
     }
+    return serve(root, config);
+  }
+
+  /** Starts the server and returns at once (its threads keep the JVM alive); one that fails to start exits 1. */
+  private static int serve(SluiceCli root, SluiceConfig config) {
     // No logger may exist before this line: logback reads its configuration once, with the first logger.
     Main.selectLogFormat(config.logFormat());
     Logger log = LoggerFactory.getLogger(ServeCommand.class);
@@ -49,7 +96,7 @@ final class ServeCommand implements Callable<Integer> {
     vertx.deployVerticle(main).onComplete(ar -> {
       if (ar.failed()) {
         log.error("Sluice failed to start", ar.cause());
-        vertx.close().onComplete(v -> System.exit(1));
+        vertx.close().onComplete(v -> System.exit(SluiceCli.FAILED));
       } else {
         // SIGTERM (or Ctrl-C): drain requests, then stop imports and commit the tables.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

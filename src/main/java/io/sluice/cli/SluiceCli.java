@@ -6,7 +6,9 @@ import io.sluice.Version;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,20 +25,48 @@ import picocli.CommandLine.Spec;
     description = {"Sluice: an ingestion server that speaks Aito's data API, and a client for it.",
         "Without a command, starts the server (like 'serve')."},
     subcommands = {ServeCommand.class, ImportCommand.class, InferSchemaCommand.class, SchemaCommand.class,
-        DeleteCommand.class, SearchCommand.class, CommandLine.HelpCommand.class},
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {
-        "0:success",
-        "1:the import finished in error (FinishedInError), or a local file could not be read",
-        "2:usage error (bad option, missing file or API key, --where that is not a JSON object)",
-        "3:the server refused a request (its message is printed) or could not be reached",
-        "4:import: more lines were rejected than --max-rejected allows (the other rows are stored)"})
+        DeleteCommand.class, SearchCommand.class, TablesCommand.class, ImportsCommand.class,
+        CancelCommand.class, CommandLine.HelpCommand.class})
 public final class SluiceCli implements Callable<Integer> {
+  // The exit codes, the same for every command; EXIT_CODES says which each command returns and when.
   public static final int OK = 0;
   public static final int FAILED = 1;
   public static final int USAGE = 2;
   public static final int REQUEST_FAILED = 3;
   public static final int TOO_MANY_REJECTED = 4;
+
+  private static final String USAGE_TEXT = "usage error: an unknown or bad option, or a missing argument";
+  private static final String CLIENT_USAGE_TEXT = USAGE_TEXT + " or API key";
+  private static final String REFUSED_TEXT = "the server refused a request (its message is printed) or could not be"
+      + " reached";
+  /** Per command (the root under its own name), the exit codes its help lists: only those it can return. */
+  static final Map<String, Map<Integer, String>> EXIT_CODES = Map.of(
+      "sluice", codes(OK, "success (without a command: the server started)",
+          FAILED, "an import ended FinishedInError, a file could not be read, or the server failed to start",
+          USAGE, CLIENT_USAGE_TEXT, REQUEST_FAILED, REFUSED_TEXT,
+          TOO_MANY_REJECTED, "an import rejected more lines than --max-rejected allows"),
+      "serve", codes(OK, "the server started; it runs until stopped",
+          FAILED, "the server failed to start (e.g. the port is taken or the data directory unusable; the log says"
+              + " why)",
+          USAGE, "usage error: bad option, or a configuration that cannot be read or is invalid"),
+      "import", codes(OK, "the import finished (rejected lines, if any, are reported)",
+          FAILED, "the import ended FinishedInError (e.g. a truncated gzip, or cancelled; its message is printed),"
+              + " or the file could not be read",
+          USAGE, CLIENT_USAGE_TEXT + ", an unreadable FILE", REQUEST_FAILED, REFUSED_TEXT,
+          TOO_MANY_REJECTED, "more lines were rejected than --max-rejected allows (the other rows stay stored)"),
+      "infer-schema", codes(OK, "the schema was printed on stdout",
+          FAILED, "no schema could be guessed (no rows in the sample, or the file could not be read); nothing is"
+              + " printed on stdout",
+          USAGE, USAGE_TEXT + ", an unreadable FILE"),
+      "schema", clientCodes(),
+      "delete", codes(OK, "success", USAGE, CLIENT_USAGE_TEXT + ", a --where that is not a JSON object",
+          REQUEST_FAILED, REFUSED_TEXT),
+      "search", codes(OK, "success", USAGE, CLIENT_USAGE_TEXT + ", a --where that is not a JSON object",
+          REQUEST_FAILED, REFUSED_TEXT),
+      "tables", clientCodes(),
+      "imports", clientCodes(),
+      "cancel", codes(OK, "the import ended (its final state is printed)", USAGE, CLIENT_USAGE_TEXT,
+          REQUEST_FAILED, REFUSED_TEXT + "; also an unknown job, or one that had already finished"));
 
   final Map<String, String> env;
   final boolean interactive;
@@ -61,7 +91,33 @@ public final class SluiceCli implements Callable<Integer> {
     commandLine.setParameterExceptionHandler(SluiceCli::usageError);
     commandLine.getSubcommands().get("infer-schema").getCommandSpec().usageMessage()
         .footerHeading("%nHeuristics:%n").footer(helpLines(SchemaInference.HEURISTICS));
+    listExitCodes(commandLine.getCommandSpec(), EXIT_CODES.get("sluice"));
+    EXIT_CODES.forEach((name, codes) -> {
+      CommandLine sub = commandLine.getSubcommands().get(name);
+      if (sub != null) {
+        listExitCodes(sub.getCommandSpec(), codes);
+      }
+    });
     return commandLine;
+  }
+
+  private static void listExitCodes(CommandSpec spec, Map<Integer, String> codes) {
+    Map<String, String> list = new LinkedHashMap<>();
+    codes.forEach((code, meaning) -> list.put(" " + code, meaning.replace("%", "%%")));
+    spec.usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(list);
+  }
+
+  private static Map<Integer, String> codes(Object... codeThenMeaning) {
+    Map<Integer, String> codes = new TreeMap<>();
+    for (int i = 0; i < codeThenMeaning.length; i += 2) {
+      codes.put((Integer) codeThenMeaning[i], (String) codeThenMeaning[i + 1]);
+    }
+    return codes;
+  }
+
+  /** A client command that only sends requests and prints the answer. */
+  private static Map<Integer, String> clientCodes() {
+    return codes(OK, "success", USAGE, CLIENT_USAGE_TEXT, REQUEST_FAILED, REFUSED_TEXT);
   }
 
   /** True once the server was started (the JVM must then keep running). */

@@ -52,10 +52,30 @@ public record SluiceConfig(
     int streamIdleTimeoutSeconds,
     long streamMinBytesPerSecond,
     Tls tls,
-    int shutdownTimeoutSeconds) {
+    int shutdownTimeoutSeconds,
+    String storeType,
+    Postgres postgres) {
 
   /** HTTPS from PEM files; null when the server speaks plain HTTP. */
   public record Tls(Path certFile, Path keyFile) {
+  }
+
+  public static final String STORE_LUCENE = "lucene";
+  public static final String STORE_POSTGRES = "postgres";
+
+  /**
+   * Where the PostgreSQL engine connects ({@code store.postgres.*}): {@code url} (postgresql://host:port/db),
+   * overridden part by part by host, port, database and user when they are set. The password never shows in
+   * {@link #toString} (nor does the URL, which may hold one).
+   */
+  public record Postgres(String url, String host, int port, String database, String user, String password,
+      int poolSize, String schema) {
+    @Override
+    public String toString() {
+      return "Postgres[url=" + (url == null ? null : "***") + ", host=" + host + ", port=" + port + ", database="
+          + database + ", user=" + user + ", password=" + (password == null ? null : "***") + ", poolSize="
+          + poolSize + ", schema=" + schema + "]";
+    }
   }
 
   /** A setting: its key in the config file, its environment variable, its default (null: none). */
@@ -152,6 +172,28 @@ public record SluiceConfig(
       "SLUICE_SHUTDOWN_TIMEOUT_SECONDS", 30, "on SIGTERM, how long requests in flight may take to finish before the"
       + " server stops anyway");
 
+  public static final Key STORE_TYPE = new Key("store.type", "SLUICE_STORE_TYPE", STORE_LUCENE,
+      "where tables live: lucene (embedded, under data.dir) or postgres (store.postgres.*)");
+  public static final Key STORE_POSTGRES_URL = new Key("store.postgres.url", "SLUICE_STORE_POSTGRES_URL", null,
+      "PostgreSQL to use, postgresql://host:port/database (keep the password out of it: store.postgres.password.*)");
+  public static final Key STORE_POSTGRES_HOST = new Key("store.postgres.host", "SLUICE_STORE_POSTGRES_HOST", null,
+      "PostgreSQL host (overrides the URL's)");
+  public static final Key STORE_POSTGRES_PORT = new Key("store.postgres.port", "SLUICE_STORE_POSTGRES_PORT", null,
+      "PostgreSQL port (overrides the URL's; default 5432)");
+  public static final Key STORE_POSTGRES_DATABASE = new Key("store.postgres.database",
+      "SLUICE_STORE_POSTGRES_DATABASE", null, "PostgreSQL database (overrides the URL's)");
+  public static final Key STORE_POSTGRES_USER = new Key("store.postgres.user", "SLUICE_STORE_POSTGRES_USER", null,
+      "PostgreSQL user (overrides the URL's)");
+  public static final Key STORE_POSTGRES_PASSWORD_ENV = new Key("store.postgres.password.env",
+      "SLUICE_STORE_POSTGRES_PASSWORD_ENV", null, "name of the environment variable holding the PostgreSQL password");
+  public static final Key STORE_POSTGRES_PASSWORD_FILE = new Key("store.postgres.password.file",
+      "SLUICE_STORE_POSTGRES_PASSWORD_FILE", null, "file holding the PostgreSQL password (a trailing newline is"
+      + " ignored)");
+  public static final Key STORE_POSTGRES_POOL_SIZE = new Key("store.postgres.pool.size",
+      "SLUICE_STORE_POSTGRES_POOL_SIZE", 8, "PostgreSQL connections at most");
+  public static final Key STORE_POSTGRES_SCHEMA = new Key("store.postgres.schema", "SLUICE_STORE_POSTGRES_SCHEMA",
+      "sluice", "PostgreSQL schema of Sluice's tables (created if missing)");
+
   public static final List<Key> KEYS = List.of(HTTP_HOST, HTTP_PORT, DATA_DIR, API_KEY_RW, API_KEY_RO, PUBLIC_URL,
       MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
       UPLOAD_MAX_BYTES, IMPORT_MAX_DECOMPRESSED_BYTES, IMPORT_MAX_RATIO, IMPORT_MAX_LINE_BYTES, IMPORT_BATCH_ROWS,
@@ -159,12 +201,19 @@ public record SluiceConfig(
       IMPORT_KEEP_SECONDS, MAX_INFLIGHT_BYTES, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, IMPORT_MAX_QUEUED,
       METRICS_ENABLED, LOG_FORMAT, STORE_COMMIT_INTERVAL_MS, STORE_WAL_MAX_BYTES, IMPORT_MAX_HISTORY,
       STREAM_IDLE_TIMEOUT_SECONDS, STREAM_MIN_BYTES_PER_SECOND, HTTP_TLS_CERT, HTTP_TLS_KEY,
-      SHUTDOWN_TIMEOUT_SECONDS);
+      SHUTDOWN_TIMEOUT_SECONDS, STORE_TYPE, STORE_POSTGRES_URL, STORE_POSTGRES_HOST,
+      STORE_POSTGRES_PORT, STORE_POSTGRES_DATABASE, STORE_POSTGRES_USER, STORE_POSTGRES_PASSWORD_ENV,
+      STORE_POSTGRES_PASSWORD_FILE, STORE_POSTGRES_POOL_SIZE, STORE_POSTGRES_SCHEMA);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
+    return load(env, null, overrides);
+  }
+
+  /** configFile: the config file to read instead of the usual one (serve --config); null: the usual one. */
+  public static SluiceConfig load(Map<String, String> env, Path configFile, Map<String, ?> overrides) {
     Map<String, Object> values = new LinkedHashMap<>();
     KEYS.forEach(k -> values.put(k.name(), k.defaultValue()));
-    Path file = configFile(env);
+    Path file = configFile != null ? requireFile(configFile, "--config") : configFile(env);
     if (file != null) {
       values.putAll(readFile(file).getMap());
     }
@@ -177,7 +226,7 @@ public record SluiceConfig(
       }
     }
     values.putAll(overrides);
-    return fromMap(values);
+    return fromMap(values, env);
   }
 
   public static SluiceConfig defaults() {
@@ -187,14 +236,17 @@ public record SluiceConfig(
   private static Path configFile(Map<String, String> env) {
     String explicit = System.getProperty("sluice.config", env.get("SLUICE_CONFIG"));
     if (explicit != null) {
-      Path path = Path.of(explicit);
-      if (!Files.isRegularFile(path)) {
-        throw new IllegalArgumentException("config file " + path + " (from SLUICE_CONFIG) does not exist");
-      }
-      return path;
+      return requireFile(Path.of(explicit), "SLUICE_CONFIG");
     }
     Path conventional = Path.of("conf", "sluice.json");
     return Files.isRegularFile(conventional) ? conventional : null;
+  }
+
+  private static Path requireFile(Path path, String source) {
+    if (!Files.isRegularFile(path)) {
+      throw new IllegalArgumentException("config file " + path + " (from " + source + ") does not exist");
+    }
+    return path;
   }
 
   private static JsonObject readFile(Path file) {
@@ -205,7 +257,7 @@ public record SluiceConfig(
     }
   }
 
-  private static SluiceConfig fromMap(Map<String, Object> values) {
+  private static SluiceConfig fromMap(Map<String, Object> values, Map<String, String> env) {
     for (String name : values.keySet()) {
       if (KEYS.stream().noneMatch(k -> k.name().equals(name))) {
         throw new IllegalArgumentException("unknown config key '" + name + "'; known keys: "
@@ -215,6 +267,7 @@ public record SluiceConfig(
     int cores = Runtime.getRuntime().availableProcessors();
     int httpInstances = (int) inRange(HTTP_INSTANCES, get(values, HTTP_INSTANCES, Integer::parseInt), 0L, 1024L);
     int storeInstances = (int) inRange(STORE_INSTANCES, get(values, STORE_INSTANCES, Integer::parseInt), 0L, 1024L);
+    String storeType = get(values, STORE_TYPE, SluiceConfig::parseStoreType);
     return new SluiceConfig(
         get(values, HTTP_HOST, s -> s),
         (int) inRange(HTTP_PORT, get(values, HTTP_PORT, Integer::parseInt), 0L, 65535L),
@@ -251,7 +304,9 @@ public record SluiceConfig(
         (int) positive(STREAM_IDLE_TIMEOUT_SECONDS, get(values, STREAM_IDLE_TIMEOUT_SECONDS, Integer::parseInt)),
         nonNegative(STREAM_MIN_BYTES_PER_SECOND, get(values, STREAM_MIN_BYTES_PER_SECOND, Long::parseLong)),
         tls(get(values, HTTP_TLS_CERT, s -> s), get(values, HTTP_TLS_KEY, s -> s)),
-        (int) inRange(SHUTDOWN_TIMEOUT_SECONDS, get(values, SHUTDOWN_TIMEOUT_SECONDS, Integer::parseInt), 0L, 3600L));
+        (int) inRange(SHUTDOWN_TIMEOUT_SECONDS, get(values, SHUTDOWN_TIMEOUT_SECONDS, Integer::parseInt), 0L, 3600L),
+        storeType,
+        STORE_POSTGRES.equals(storeType) ? postgres(values, env) : null);
   }
 
   /** Both files or neither; each must be a readable file now, not at the first connection. */
@@ -287,6 +342,64 @@ public record SluiceConfig(
           + key.description());
     }
     return n;
+
+  }
+
+  private static String parseStoreType(String value) {
+    String type = value.toLowerCase(java.util.Locale.ROOT);
+    if (!type.equals(STORE_LUCENE) && !type.equals(STORE_POSTGRES)) {
+      throw new IllegalArgumentException("not a store type: " + value);
+    }
+    return type;
+  }
+
+  /** The store.postgres.* settings, checked only when store.type is postgres. */
+  private static Postgres postgres(Map<String, Object> values, Map<String, String> env) {
+    // never echoed in an error: the URL may carry a password
+    Object rawUrl = values.get(STORE_POSTGRES_URL.name());
+    String url = rawUrl == null || rawUrl.toString().isBlank() ? null : rawUrl.toString().trim();
+    if (url != null && !url.startsWith("postgresql://") && !url.startsWith("postgres://")) {
+      throw new IllegalArgumentException("config '" + STORE_POSTGRES_URL.name() + "' (env " + STORE_POSTGRES_URL.env()
+          + ") must start with postgresql://");
+    }
+    String host = get(values, STORE_POSTGRES_HOST, s -> s);
+    if (url == null && host == null) {
+      throw new IllegalArgumentException("store.type postgres needs '" + STORE_POSTGRES_URL.name() + "' or '"
+          + STORE_POSTGRES_HOST.name() + "'");
+    }
+    Integer port = get(values, STORE_POSTGRES_PORT, Integer::parseInt);
+    if (port != null && (port < 1 || port > 65535)) {
+      throw new IllegalArgumentException(STORE_POSTGRES_PORT.name() + " must be a port (1-65535), got " + port);
+    }
+    String passwordEnv = get(values, STORE_POSTGRES_PASSWORD_ENV, s -> s);
+    String passwordFile = get(values, STORE_POSTGRES_PASSWORD_FILE, s -> s);
+    if (passwordEnv != null && passwordFile != null) {
+      throw new IllegalArgumentException("set one of '" + STORE_POSTGRES_PASSWORD_ENV.name() + "' and '"
+          + STORE_POSTGRES_PASSWORD_FILE.name() + "', not both");
+    }
+    String password = null;
+    if (passwordEnv != null) {
+      password = env.get(passwordEnv);
+      if (password == null) {
+        throw new IllegalArgumentException(STORE_POSTGRES_PASSWORD_ENV.name() + " names the environment variable "
+            + passwordEnv + ", which is not set");
+      }
+    }
+    if (passwordFile != null) {
+      try {
+        password = Files.readString(Path.of(passwordFile)).replaceFirst("\\r?\\n$", "");
+      } catch (IOException | RuntimeException e) {
+        throw new IllegalArgumentException("cannot read the PostgreSQL password file " + passwordFile + " ("
+            + STORE_POSTGRES_PASSWORD_FILE.name() + "): " + e.getClass().getSimpleName());
+      }
+    }
+    String schema = get(values, STORE_POSTGRES_SCHEMA, s -> s);
+    if (schema == null || schema.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 63) {
+      throw new IllegalArgumentException(STORE_POSTGRES_SCHEMA.name() + " must be 1-63 bytes");
+    }
+    return new Postgres(url, host, port == null ? 0 : port, get(values, STORE_POSTGRES_DATABASE, s -> s),
+        get(values, STORE_POSTGRES_USER, s -> s), password,
+        (int) positive(STORE_POSTGRES_POOL_SIZE, get(values, STORE_POSTGRES_POOL_SIZE, Integer::parseInt)), schema);
   }
 
   private static long positive(Key key, long value) {
@@ -382,7 +495,9 @@ public record SluiceConfig(
         streamIdleTimeoutSeconds,
         streamMinBytesPerSecond,
         tls,
-        shutdownTimeoutSeconds);
+        shutdownTimeoutSeconds,
+        storeType,
+        postgres);
   }
 
   /** The base URL clients should use to reach this server. */

@@ -32,6 +32,10 @@ final class ImportJob {
   int batchRows;
   int batchBytes;
   String format = "auto";
+  /** A cancel was asked for (not persisted: until the job's end is persisted, the cancel is not acknowledged). */
+  boolean cancelling;
+  /** Cancel requests waiting for the job's end to be persisted; answered with its final status. */
+  final java.util.List<io.vertx.core.Promise<JsonObject>> cancelWaiters = new java.util.ArrayList<>();
 
   ImportJob(String id, String table, Instant createdAt, Instant expires) {
     this.id = id;

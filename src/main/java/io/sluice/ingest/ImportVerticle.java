@@ -9,6 +9,7 @@ import io.sluice.errors.ApiError;
 import io.sluice.metrics.Metrics;
 import io.sluice.store.DurableFiles;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
@@ -59,6 +60,7 @@ public final class ImportVerticle extends VerticleBase {
   static final String UPLOADS_DIR = "uploads";
   /** Jobs listed by {@code GET /api/v1/data/_imports} unless it asks for another number. */
   public static final int DEFAULT_LIST_LIMIT = 100;
+  private static final String CANCELLED = "import cancelled";
 
   private final SluiceConfig config;
   private final Metrics metrics;
@@ -145,6 +147,7 @@ public final class ImportVerticle extends VerticleBase {
             body.getString("sourceUrl")));
         case "status" -> Future.succeededFuture(job(body.getString("id"), body.getString("table")).statusJson());
         case "list" -> Future.succeededFuture(list(body.getInteger("limit", DEFAULT_LIST_LIMIT)));
+        case "cancel" -> cancel(body.getString("id"), body.getString("table"));
         default -> Future.failedFuture(new ApiError(500, "unknown import op " + body.getString("op")));
       };
     } catch (RuntimeException e) {
@@ -191,6 +194,11 @@ public final class ImportVerticle extends VerticleBase {
     ImportJob job = jobs.get(id);
     if (job == null) {
       throw ApiError.notFound("import " + id + " not found");
+    }
+    if (job.finished()) { // cancelled while its file was arriving
+      job.uploading = false;
+      deleteQuietly(partFile(config.dataDir(), id));
+      throw ApiError.conflict("import " + id + " was cancelled during the upload; nothing of the file was kept");
     }
     try {
       Files.move(partFile(config.dataDir(), id), uploadFile(config.dataDir(), id),
@@ -243,6 +251,50 @@ public final class ImportVerticle extends VerticleBase {
       startQueued();
     }
     return new JsonObject().put("id", id).put("status", "started");
+  }
+
+  /**
+   * {@code DELETE /api/v1/data/{table}/file/{id}} (a Sluice extension): ends a job that has not finished as
+   * FinishedInError, "import cancelled". A queued or not yet triggered job ends at once; a running one stops
+   * reading, lets the batches in flight settle (rows committed before stay stored and counted) and ends. Answered
+   * with the final status once it is persisted; an already finished job → 409.
+   */
+  private Future<JsonObject> cancel(String id, String table) {
+    ImportJob job = job(id, table);
+    if (job.finished()) {
+      throw ApiError.conflict("import " + id + " already ended " + job.phase + "; only an unfinished import can be"
+          + " cancelled");
+    }
+    Promise<JsonObject> answer = Promise.promise();
+    job.cancelWaiters.add(answer);
+    if (job.cancelling) {
+      return answer.future();
+    }
+    job.cancelling = true;
+    if (job.phase == ImportJob.Phase.Running) {
+      // run() sees the flag before its sink exists; once it does, aborting the sink ends it through finish().
+      if (job.sink != null) {
+        job.sink.abort(new ImportFormatException(CANCELLED));
+        closeInput(job);
+      }
+      return answer.future();
+    }
+    queue.remove(job);
+    job.finishedAt = Instant.now();
+    job.phase = ImportJob.Phase.FinishedInError;
+    job.message = CANCELLED + " before it ran; nothing was imported";
+    persist(job);
+    deleteQuietly(uploadFile(config.dataDir(), job.id));
+    LOG.info("import {} into '{}' cancelled before it ran", job.id, job.table);
+    answerCancels(job);
+    trimHistory();
+    return answer.future();
+  }
+
+  private static void answerCancels(ImportJob job) {
+    JsonObject status = job.statusJson();
+    job.cancelWaiters.forEach(waiter -> waiter.tryComplete(status));
+    job.cancelWaiters.clear();
   }
 
   /**
@@ -326,6 +378,9 @@ public final class ImportVerticle extends VerticleBase {
           if (stopping) {
             return Future.failedFuture(new ImportFormatException("the server is stopping"));
           }
+          if (job.cancelling) {
+            return Future.failedFuture(new ImportFormatException(CANCELLED));
+          }
           job.progress = new ImportProgress();
           ImportSink sink = new ImportSink(store, job.table, job.id, settings, storedBatches, job.progress,
               job.format, schema[0], metrics).bindTo(tableId[0]);
@@ -334,6 +389,9 @@ public final class ImportVerticle extends VerticleBase {
             job.input = input;
             if (stopping) { // stop() ran while the input was opening: it is closed in finish
               return Future.failedFuture(new ImportFormatException("the server is stopping"));
+            }
+            if (job.cancelling) { // a cancel arrived while the input was opening: it is closed in finish
+              return Future.failedFuture(new ImportFormatException(CANCELLED));
             }
             input.stream().pipe().endOnFailure(false).to(sink).onFailure(sink::abort);
             return sink.done();
@@ -411,12 +469,18 @@ public final class ImportVerticle extends VerticleBase {
     }
     if (stopping) {
       LOG.info("import {} into '{}' stopped with the server; it resumes at the next start", job.id, job.table);
+      job.cancelWaiters.forEach(waiter -> waiter.tryFail(new ApiError(503, "the server is stopping; import "
+          + job.id + " resumes at the next start, cancel it then")));
+      job.cancelWaiters.clear();
       return;
     }
     job.finishedAt = Instant.now();
     job.history.mark(job.finishedAt.toEpochMilli(), job.progress.completed());
     if (failure == null) {
-      job.phase = ImportJob.Phase.Finished;
+      job.phase = ImportJob.Phase.Finished; // it ended before the cancel took hold: the cancel answers Finished
+    } else if (job.cancelling) {
+      job.phase = ImportJob.Phase.FinishedInError;
+      job.message = CANCELLED + "; the " + job.progress.completed() + " rows committed before stay stored";
     } else {
       job.phase = ImportJob.Phase.FinishedInError;
       job.message = "import failed: " + failure.getMessage();
@@ -426,6 +490,7 @@ public final class ImportVerticle extends VerticleBase {
     closed.onComplete(ignored -> deleteQuietly(uploadFile(config.dataDir(), job.id)));
     LOG.info("import {} into '{}' {}: {} rows stored, {} failed", job.id, job.table, job.phase,
         job.progress.completed(), job.progress.failedCount());
+    answerCancels(job);
     trimHistory();
     startQueued();
   }

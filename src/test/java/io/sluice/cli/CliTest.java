@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.BenchRows;
+import io.sluice.ForkedServer;
 import io.sluice.ServerTest;
 import io.sluice.TestServer;
 import io.vertx.core.json.JsonArray;
@@ -98,7 +99,8 @@ class CliTest extends ServerTest {
     assertThat(run.err()).doesNotContain("\r").doesNotContain("\u001b");
     assertThat(run.err().lines().filter(l -> l.startsWith("Upload"))).isNotEmpty();
     assertThat(run.err().lines().filter(l -> l.startsWith("Import")).reduce((a, b) -> b).orElseThrow())
-        .contains("100%").contains("3000/3000 rows").contains("rows/s").contains("Finished, 2 rejected");
+        .contains("100%").contains("3000/3000").contains("rows/s").contains("Finished, 2 rejected")
+        .hasSizeLessThanOrEqualTo(ProgressBars.LOG_WIDTH);
   }
 
   @Test
@@ -395,6 +397,117 @@ class CliTest extends ServerTest {
   }
 
   @Test
+  void tablesAndImportsList() throws IOException {
+    Run none = client("tables");
+    assertThat(none.code()).as(none.toString()).isZero();
+    assertThat(none.out()).isEmpty();
+    assertThat(none.err()).contains("no tables yet");
+    assertThat(client("imports").err()).contains("no import jobs");
+
+    assertThat(server.put("/api/v1/schema/items", BenchRows.SCHEMA).status()).isEqualTo(200);
+    assertThat(server.put("/api/v1/schema/empty", new JsonObject("""
+        {"type":"table","columns":{"id":{"type":"Int"}}}""")).status()).isEqualTo(200);
+    Path file = write("items.ndjson.gz", BenchRows.gzip(BenchRows.ndjson(9, 1500, Map.of(3, "oops"))));
+    Run imported = client("import", file.toString(), "--table", "items", "-q", "--poll-interval", "50");
+    assertThat(imported.code()).as(imported.toString()).isZero();
+
+    Run tables = client("tables");
+    assertThat(tables.code()).as(tables.toString()).isZero();
+    List<String> lines = tables.out().lines().toList();
+    assertThat(lines).hasSize(3);
+    assertThat(lines.get(0)).startsWith("TABLE").contains("ROWS").contains("COLUMNS");
+    assertThat(lines.get(1)).startsWith("empty ").contains(" 0 ").endsWith("id:Int");
+    assertThat(lines.get(2)).startsWith("items ").contains(" 1,499 ").contains("id:Int");
+    Run tablesJson = client("tables", "--json");
+    assertThat(tablesJson.json().get("tables").get(1).get("rows").asLong()).isEqualTo(1499);
+    assertThat(tablesJson.json().get("tables").get(1).get("columns").has("price")).isTrue();
+
+    String id = imported.err().lines().filter(l -> l.startsWith("import ")).findFirst().orElseThrow().split(" ")[1];
+    Run imports = client("imports");
+    assertThat(imports.code()).as(imports.toString()).isZero();
+    assertThat(imports.out().lines().findFirst().orElseThrow().split("\\s+"))
+        .containsExactly("ID", "TABLE", "STATUS", "ROWS", "FAILED", "CREATED");
+    assertThat(imports.out().lines().skip(1).findFirst().orElseThrow().split("\\s+"))
+        .startsWith(id, "items", "Finished", "1,499", "1");
+    assertThat(client("imports", "items").out()).contains(id);
+    Run other = client("imports", "empty");
+    assertThat(other.out()).isEmpty();
+    assertThat(other.err()).contains("no import jobs for table 'empty'");
+    assertThat(client("imports", "--json").json().get("imports").get(0).get("status").get("completedCount")
+        .asLong()).isEqualTo(1499);
+    assertThat(client("imports", "--limit", "0").code()).isEqualTo(SluiceCli.USAGE);
+  }
+
+  @Test
+  void cancelEndsAnUnfinishedImport() {
+    assertThat(server.put("/api/v1/schema/items", BenchRows.SCHEMA).status()).isEqualTo(200);
+    String uploaded = server.post("/api/v1/data/items/file", new JsonObject()).json().getString("id");
+    JsonObject other = server.post("/api/v1/data/items/file", new JsonObject()).json();
+    assertThat(server.upload(other.getString("url"), io.vertx.core.buffer.Buffer.buffer(
+        BenchRows.ndjson(2, 10, Map.of()))).status()).isEqualTo(200);
+
+    Run cancel = client("cancel", uploaded);
+    assertThat(cancel.code()).as(cancel.toString()).isZero();
+    assertThat(cancel.out()).contains("import " + uploaded + " cancelled: 0 rows stored in table 'items'")
+        .contains("import cancelled before it ran");
+    Run withTable = client("cancel", other.getString("id"), "--table", "items");
+    assertThat(withTable.code()).as(withTable.toString()).isZero();
+    assertThat(client("imports").out().lines().skip(1)).allMatch(line -> line.contains(" FinishedInError "));
+
+    Run again = client("cancel", uploaded);
+    assertThat(again.code()).isEqualTo(SluiceCli.REQUEST_FAILED);
+    assertThat(again.err()).contains("409").contains("already ended FinishedInError");
+    Run unknown = client("cancel", "no-such-job");
+    assertThat(unknown.code()).isEqualTo(SluiceCli.REQUEST_FAILED);
+    assertThat(unknown.err()).contains("import job 'no-such-job' not found");
+    assertThat(count("items")).isZero();
+  }
+
+  @Test
+  void serveFlagsOverrideTheConfigFileAndTheEnvironment() throws IOException {
+    Path config = write("sluice.json", """
+        {"http.port": 4321, "data.dir": "from-file", "import.max.jobs": 3}""".getBytes());
+    Map<String, String> env = Map.of("SLUICE_HTTP_PORT", "1234", "SLUICE_IMPORT_MAX_QUEUED", "7");
+    ServeCommand serve = serveCommand(env, "serve", "--port", "5555", "--data-dir", "flag-dir", "--config",
+        config.toString());
+    io.sluice.config.SluiceConfig settings = serve.config(env);
+    assertThat(settings.httpPort()).isEqualTo(5555);
+    assertThat(settings.dataDir()).isEqualTo(Path.of("flag-dir"));
+    assertThat(settings.importMaxJobs()).as("from the file").isEqualTo(3);
+    assertThat(settings.importMaxQueued()).as("from the environment").isEqualTo(7);
+    ServeCommand fileOnly = serveCommand(env, "serve", "--config", config.toString());
+    assertThat(fileOnly.config(env).httpPort()).as("the environment over the file").isEqualTo(1234);
+    assertThat(fileOnly.config(env).dataDir()).isEqualTo(Path.of("from-file"));
+
+    Run missing = run("serve", "--config", files.resolve("nope.json").toString());
+    assertThat(missing.code()).isEqualTo(SluiceCli.USAGE);
+    assertThat(missing.err()).contains("config file").contains("nope.json").contains("does not exist");
+    assertThat(run("serve", "--port", "70000").err()).contains("--port must be from 0 to 65535");
+    assertThat(run("serve", "--port", "x").code()).isEqualTo(SluiceCli.USAGE);
+    String help = run("serve", "--help").out();
+    assertThat(help).contains("--port=N", "--data-dir=DIR", "--config=FILE", "later sources winning");
+  }
+
+  @Test
+  void serveStartsOnThePortAndDataDirOfItsFlags() throws IOException {
+    Path data = files.resolve("served");
+    Path config = write("serve.json", new JsonObject().put("http.port", 1).put("data.dir",
+        files.resolve("ignored").toString()).encode().getBytes());
+    try (ForkedServer forked = new ForkedServer(data, List.of(), Map.of())) {
+      forked.withArgs("serve", "--port", Integer.toString(forked.port()), "--data-dir", data.toString(), "--config",
+          config.toString()).start();
+      assertThat(forked.call("GET", "/api/v1/schema", null).getJsonObject("schema")).isEmpty();
+      assertThat(data.resolve("tables")).isDirectory();
+      assertThat(files.resolve("ignored")).doesNotExist();
+    }
+  }
+
+  private static ServeCommand serveCommand(Map<String, String> env, String... args) {
+    var parsed = SluiceCli.commandLine(new SluiceCli(env, false)).parseArgs(args);
+    return (ServeCommand) parsed.subcommand().commandSpec().userObject();
+  }
+
+  @Test
   void serverErrorsArePrintedWithTheirMessageAndExitCodeThree() {
     Run badKey = client("schema", "--key", "wrong-key");
     assertThat(badKey.code()).isEqualTo(SluiceCli.REQUEST_FAILED);
@@ -448,5 +561,28 @@ class CliTest extends ServerTest {
         .contains("at least 15% of their words");
     assertThat(run("serve", "--help").code()).isZero();
     assertThat(run("--version").out()).contains("sluice ");
+  }
+
+  @Test
+  void eachCommandsHelpListsOnlyItsOwnExitCodes() {
+    Map<String, List<Integer>> expected = Map.of("sluice", List.of(0, 1, 2, 3, 4), "serve", List.of(0, 1, 2),
+        "import", List.of(0, 1, 2, 3, 4), "infer-schema", List.of(0, 1, 2), "schema", List.of(0, 2, 3),
+        "delete", List.of(0, 2, 3), "search", List.of(0, 2, 3), "tables", List.of(0, 2, 3),
+        "imports", List.of(0, 2, 3), "cancel", List.of(0, 2, 3));
+    var commands = new java.util.TreeSet<>(SluiceCli.commandLine(new SluiceCli(Map.of(), false)).getSubcommands()
+        .keySet());
+    commands.remove("help");
+    commands.add("sluice");
+    assertThat(expected.keySet()).as("every command lists its exit codes")
+        .containsExactlyInAnyOrderElementsOf(commands);
+    expected.forEach((command, codes) -> {
+      Run help = command.equals("sluice") ? run("--help") : run(command, "--help");
+      assertThat(help.code()).isZero();
+      String section = help.out().substring(help.out().indexOf("Exit codes:"));
+      List<Integer> listed = section.lines().filter(line -> line.matches("\\s+\\d\\s.*"))
+          .map(line -> Integer.valueOf(line.strip().substring(0, 1))).toList();
+      assertThat(listed).as(command + " --help:\n" + section).isEqualTo(codes);
+    });
+    assertThat(run("import", "--help").out()).contains("4   more lines were rejected than --max-rejected allows");
   }
 }

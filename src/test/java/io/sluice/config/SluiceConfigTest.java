@@ -124,12 +124,72 @@ class SluiceConfigTest {
   }
 
   @Test
+  void theStoreIsLuceneUnlessPostgresIsChosenAndConfigured() {
+    SluiceConfig defaults = load(Map.of(), Map.of());
+    assertThat(defaults.storeType()).isEqualTo("lucene");
+    assertThat(defaults.postgres()).as("not read unless chosen").isNull();
+
+    SluiceConfig pg = load(Map.of("SLUICE_STORE_TYPE", "Postgres", "PG_PW", "pw-from-env"),
+        Map.of("store.postgres.url", "postgresql://db.example:6543/sluicedb", "store.postgres.user", "app",
+            "store.postgres.password.env", "PG_PW"));
+    assertThat(pg.storeType()).isEqualTo("postgres");
+    assertThat(pg.postgres()).isEqualTo(new SluiceConfig.Postgres("postgresql://db.example:6543/sluicedb", null, 0,
+        null, "app", "pw-from-env", 8, "sluice"));
+    assertThat(pg.toString()).as("no secret in a logged config").doesNotContain("pw-from-env")
+        .doesNotContain("db.example:6543");
+
+    SluiceConfig parts = load(Map.of(), Map.of("store.type", "postgres", "store.postgres.host", "h",
+        "store.postgres.port", "5433", "store.postgres.database", "d", "store.postgres.pool.size", "3",
+        "store.postgres.schema", "other"));
+    assertThat(parts.postgres()).isEqualTo(new SluiceConfig.Postgres(null, "h", 5433, "d", null, null, 3, "other"));
+  }
+
+  @Test
+  void thePostgresPasswordComesFromAFileAndBadSettingsNameTheirKey(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("pw"), "pw-from-file\n");
+    Map<String, Object> base = Map.of("store.type", "postgres", "store.postgres.host", "localhost");
+    Map<String, Object> withFile = new HashMap<>(base);
+    withFile.put("store.postgres.password.file", file.toString());
+    assertThat(load(Map.of(), withFile).postgres().password()).isEqualTo("pw-from-file");
+
+    assertThatThrownBy(() -> load(Map.of(), Map.of("store.type", "mysql")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("store.type");
+    assertThatThrownBy(() -> load(Map.of(), Map.of("store.type", "postgres")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("store.postgres.url")
+        .hasMessageContaining("store.postgres.host");
+    assertThatThrownBy(() -> load(Map.of(), Map.of("store.type", "postgres",
+        "store.postgres.url", "mysql://u:hunter2@h/db")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("store.postgres.url")
+        .hasMessageNotContaining("hunter2");
+    Map<String, Object> missingEnv = new HashMap<>(base);
+    missingEnv.put("store.postgres.password.env", "NO_SUCH_VAR");
+    assertThatThrownBy(() -> load(Map.of(), missingEnv))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("store.postgres.password.env")
+        .hasMessageContaining("NO_SUCH_VAR");
+    Map<String, Object> both = new HashMap<>(withFile);
+    both.put("store.postgres.password.env", "PG_PW");
+    assertThatThrownBy(() -> load(Map.of("PG_PW", "x"), both))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not both");
+    Map<String, Object> noFile = new HashMap<>(base);
+    noFile.put("store.postgres.password.file", dir.resolve("missing").toString());
+    assertThatThrownBy(() -> load(Map.of(), noFile))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("store.postgres.password.file");
+    for (String key : new String[] {"store.postgres.pool.size", "store.postgres.port"}) {
+      Map<String, Object> zero = new HashMap<>(base);
+      zero.put(key, "0");
+      assertThatThrownBy(() -> load(Map.of(), zero)).as(key)
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(key);
+    }
+  }
+
+  @Test
   void everyKeyHasItsEnvironmentVariableAndSystemProperty() {
     int settings = 0;
     for (var component : SluiceConfig.class.getRecordComponents()) {
-      // A group of settings (e.g. TLS's certificate and key) is one component with a key per part.
+      // A group of settings (TLS's certificate and key, store.postgres.*) is one component with a key per part.
       settings += component.getType().isRecord() ? component.getType().getRecordComponents().length : 1;
     }
+    settings += 1; // the PostgreSQL password comes from one of two keys (an environment variable or a file)
     assertThat(SluiceConfig.KEYS).as("a key for every setting").hasSize(settings).doesNotHaveDuplicates();
     for (SluiceConfig.Key key : SluiceConfig.KEYS) {
       assertThat(key.env()).isEqualTo("SLUICE_" + key.name().toUpperCase().replace('.', '_'));

@@ -1,0 +1,691 @@
+package io.sluice.engine.postgres;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.config.SluiceConfig;
+import io.sluice.engine.Checkpoint;
+import io.sluice.engine.Order;
+import io.sluice.engine.Page;
+import io.sluice.engine.Predicate;
+import io.sluice.engine.Row;
+import io.sluice.engine.RowBatch;
+import io.sluice.engine.StorageEngine;
+import io.sluice.engine.StorageException;
+import io.sluice.engine.TableDef;
+import io.sluice.engine.Utf8;
+import io.sluice.schema.ColumnSchema;
+import io.sluice.schema.ColumnType;
+import io.sluice.schema.SchemaParser;
+import io.sluice.schema.TableSchema;
+import io.sluice.schema.analysis.TextTokens;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.StringJoiner;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The PostgreSQL engine, on the reactive pipelined client. Layout, in one schema (created if missing):
+ * {@code catalog} (position, name, internal id, schema JSON), and per table {@code t_<id>} with {@code _seq}
+ * (insertion order), {@code _source} (the row's JSON, returned byte for byte), one typed column per schema column
+ * ({@link PgNames}), a {@code text[]} of Sluice's analyzer tokens per Text column (GIN-indexed: {@code $match} and
+ * {@code $has} find what Lucene finds), and {@code _job}/{@code _batch}, an import's checkpoint, in the same
+ * transaction as its rows.
+ *
+ * <p>Every write is acknowledged after PostgreSQL's COMMIT with {@code synchronous_commit=on} (set for the
+ * session, whatever the server's default), so {@code deferred} changes nothing and {@link #sync} has nothing to
+ * wait for: an asynchronous commit with one flushing commit per sync measured no faster (docs/performance.md).
+ */
+public final class PgEngine implements StorageEngine {
+  private static final Logger LOG = LoggerFactory.getLogger(PgEngine.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Rows read and rewritten at once when a dropped column leaves the sources. */
+  private static final int REWRITE_PAGE = 5_000;
+
+  private final Pool pool;
+  private final String schema;
+  private final String catalog;
+  private final AtomicBoolean probing = new AtomicBoolean();
+  private volatile boolean initialized;
+  private volatile String failure;
+
+  public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, String schema) {
+    PgConnectOptions options = new PgConnectOptions(connect)
+        .setCachePreparedStatements(true)
+        .setPipeliningLimit(256);
+    options.addProperty("synchronous_commit", "on");
+    options.addProperty("application_name", "sluice");
+    this.pool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(poolSize))
+        // an unreachable host fails a request within seconds (503), not after the client's default minute
+        .with(new NetClientOptions().setConnectTimeout(10_000))
+        .connectingTo(options)
+        .using(vertx)
+        .build();
+    this.schema = schema;
+    this.catalog = PgNames.quote(schema) + ".catalog";
+  }
+
+  /** The engine {@code store.type=postgres} configures ({@code store.postgres.*}). */
+  public static PgEngine create(Vertx vertx, SluiceConfig.Postgres settings) {
+    return new PgEngine(vertx, connectOptions(settings), settings.poolSize(), settings.schema());
+  }
+
+  static PgConnectOptions connectOptions(SluiceConfig.Postgres settings) {
+    PgConnectOptions options = settings.url() == null ? new PgConnectOptions()
+        : PgConnectOptions.fromUri(settings.url());
+    if (settings.host() != null) {
+      options.setHost(settings.host());
+    }
+    if (settings.port() > 0) {
+      options.setPort(settings.port());
+    }
+    if (settings.database() != null) {
+      options.setDatabase(settings.database());
+    }
+    if (settings.user() != null) {
+      options.setUser(settings.user());
+    }
+    if (settings.password() != null) {
+      options.setPassword(settings.password());
+    }
+    return options;
+  }
+
+  // ------------------------------------------------------------------ catalog
+
+  @Override
+  public Map<String, TableDef> loadCatalog() {
+    init();
+    Map<String, TableDef> tables = new LinkedHashMap<>();
+    for (io.vertx.sqlclient.Row row : await(pool.query(
+        "SELECT name, id, schema FROM " + catalog + " ORDER BY position").execute())) {
+      String name = row.getString(0);
+      tables.put(name, new TableDef(row.getString(1),
+          SchemaParser.parseTable(name, new JsonObject(row.getString(2)))));
+    }
+    return tables;
+  }
+
+  @Override
+  public void saveCatalog(Map<String, TableDef> tables) {
+    init();
+    int n = tables.size();
+    Integer[] positions = new Integer[n];
+    String[] names = new String[n];
+    String[] ids = new String[n];
+    String[] schemas = new String[n];
+    int i = 0;
+    for (Map.Entry<String, TableDef> e : tables.entrySet()) {
+      positions[i] = i;
+      names[i] = e.getKey();
+      ids[i] = e.getValue().id();
+      schemas[i] = e.getValue().schema().toJson().encode();
+      i++;
+    }
+    await(pool.withTransaction(c -> {
+      Future<?> delete = c.query("DELETE FROM " + catalog).execute();
+      Future<?> insert = c.preparedQuery("INSERT INTO " + catalog + " (position, name, id, schema)"
+          + " SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[])")
+          .execute(Tuple.tuple().addValue(positions).addValue(names).addValue(ids).addValue(schemas));
+      return Future.all(delete, insert);
+    }));
+  }
+
+  @Override
+  public void createTable(TableDef table) {
+    init();
+    String name = table(table.id());
+    List<String> columns = new ArrayList<>();
+    columns.add("_seq bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY");
+    columns.add("_source text NOT NULL");
+    table.schema().columns().forEach((column, def) -> columns.add(PgNames.column(column) + " "
+        + PgNames.sqlType(def.type())));
+    table.schema().columns().forEach((column, def) -> {
+      if (def.type() == ColumnType.TEXT) {
+        columns.add(PgNames.tokens(column) + " text[]");
+      }
+    });
+    columns.add("_job text");
+    columns.add("_batch bigint");
+    List<String> statements = new ArrayList<>();
+    statements.add("CREATE TABLE " + name + " (" + String.join(", ", columns) + ")");
+    statements.add("CREATE INDEX ON " + name + " (_job, _batch)");
+    table.schema().columns().forEach((column, def) -> {
+      if (def.type() == ColumnType.TEXT) {
+        statements.add("CREATE INDEX ON " + name + " USING gin (" + PgNames.tokens(column) + ")");
+      }
+    });
+    await(pool.withTransaction(c -> all(c, statements)));
+  }
+
+  @Override
+  public void copyRows(String fromId, TableDef to) {
+    copy(fromId, to, null);
+  }
+
+  @Override
+  public void copyRowsWithout(String fromId, TableDef to, String droppedColumn) {
+    copy(fromId, to, droppedColumn);
+  }
+
+  private void copy(String fromId, TableDef to, String droppedColumn) {
+    String from = table(fromId);
+    String target = table(to.id());
+    StringJoiner columns = new StringJoiner(", ");
+    columns.add("_seq").add("_source").add("_job").add("_batch");
+    to.schema().columns().forEach((column, def) -> {
+      columns.add(PgNames.column(column));
+      if (def.type() == ColumnType.TEXT) {
+        columns.add(PgNames.tokens(column));
+      }
+    });
+    await(pool.withTransaction(c -> {
+      Future<?> copied = c.query("INSERT INTO " + target + " (" + columns + ") SELECT " + columns + " FROM " + from)
+          .execute()
+          .compose(done -> droppedColumn == null ? Future.succeededFuture() : rewriteSources(c, target,
+              droppedColumn, Long.MIN_VALUE));
+      return copied.compose(done -> c.preparedQuery("SELECT setval(pg_get_serial_sequence($1, '_seq'), m)"
+          + " FROM (SELECT max(_seq) AS m FROM " + target + ") AS x WHERE m IS NOT NULL")
+          .execute(Tuple.of(target)));
+    }));
+  }
+
+  /**
+   * Takes a dropped column out of every row's source, in pages. In Java, not with jsonb's {@code -}: jsonb
+   * reorders keys and respells numbers, and the sources must read as the Lucene engine rewrites them.
+   */
+  private Future<Void> rewriteSources(SqlConnection c, String table, String droppedColumn, long after) {
+    return c.preparedQuery("SELECT _seq, _source FROM " + table + " WHERE _seq > $1 ORDER BY _seq LIMIT "
+        + REWRITE_PAGE).execute(Tuple.of(after)).compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture();
+          }
+          Long[] seqs = new Long[rows.size()];
+          String[] sources = new String[rows.size()];
+          int i = 0;
+          for (io.vertx.sqlclient.Row row : rows) {
+            seqs[i] = row.getLong(0);
+            sources[i] = without(row.getString(1), droppedColumn);
+            i++;
+          }
+          long last = seqs[seqs.length - 1];
+          return c.preparedQuery("UPDATE " + table + " AS t SET _source = u.s FROM unnest($1::bigint[], $2::text[])"
+              + " AS u(q, s) WHERE t._seq = u.q").execute(Tuple.tuple().addValue(seqs).addValue(sources))
+              .compose(done -> rewriteSources(c, table, droppedColumn, last));
+        });
+  }
+
+  private static String without(String source, String column) {
+    try {
+      JsonNode row = JSON.readTree(source);
+      ((ObjectNode) row).remove(column);
+      return JSON.writeValueAsString(row);
+    } catch (IOException e) {
+      throw new IllegalStateException("a stored row is not a JSON object", e);
+    }
+  }
+
+  @Override
+  public void addColumn(String id, TableSchema updated) {
+    String name = table(id);
+    Set<String> existing = new HashSet<>();
+    for (io.vertx.sqlclient.Row row : await(pool.preparedQuery("SELECT attname FROM pg_attribute"
+        + " WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped").execute(Tuple.of(name)))) {
+      existing.add(row.getString(0));
+    }
+    List<String> statements = new ArrayList<>();
+    updated.columns().forEach((column, def) -> {
+      if (!existing.contains(PgNames.columnName(column))) {
+        statements.add("ALTER TABLE " + name + " ADD COLUMN " + PgNames.column(column) + " "
+            + PgNames.sqlType(def.type()));
+      }
+      if (def.type() == ColumnType.TEXT && !existing.contains(PgNames.tokensName(column))) {
+        statements.add("ALTER TABLE " + name + " ADD COLUMN " + PgNames.tokens(column) + " text[]");
+        statements.add("CREATE INDEX ON " + name + " USING gin (" + PgNames.tokens(column) + ")");
+      }
+    });
+    if (!statements.isEmpty()) {
+      await(pool.withTransaction(c -> all(c, statements)));
+    }
+  }
+
+  @Override
+  public void dropTable(String id) {
+    await(pool.query("DROP TABLE IF EXISTS " + table(id)).execute());
+  }
+
+  @Override
+  public void dropOrphans(Set<String> knownIds) {
+    init();
+    List<String> drops = new ArrayList<>();
+    for (io.vertx.sqlclient.Row row : await(pool.preparedQuery("SELECT tablename FROM pg_tables"
+        + " WHERE schemaname = $1 AND starts_with(tablename, 't_')").execute(Tuple.of(schema)))) {
+      String id = row.getString(0).substring(2);
+      if (!knownIds.contains(id)) {
+        drops.add("DROP TABLE IF EXISTS " + PgNames.quote(schema) + "." + PgNames.quote(row.getString(0)));
+      }
+    }
+    if (!drops.isEmpty()) {
+      LOG.info("dropping {} PostgreSQL table(s) no table of the catalog refers to", drops.size());
+      await(pool.withTransaction(c -> all(c, drops)));
+    }
+  }
+
+  @Override
+  public long rowCount(String id) {
+    return await(pool.query("SELECT count(*) FROM " + table(id)).execute()).iterator().next().getLong(0);
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  @Override
+  public Future<Void> append(TableDef table, RowBatch rows, Checkpoint checkpoint, boolean deferred) {
+    Insert insert;
+    try {
+      insert = Insert.of(table(table.id()), table.schema(), rows, checkpoint);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    if (insert.count == 0) {
+      return Future.succeededFuture();
+    }
+    return watch(pool.withTransaction(c -> c.preparedQuery(insert.sql).execute(insert.params)).mapEmpty());
+  }
+
+  @Override
+  public Future<Void> sync(String id) {
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Long> delete(TableDef table, Predicate where) {
+    List<Object> params = new ArrayList<>();
+    String condition;
+    try {
+      condition = new PgPredicates(table.schema(), params).sql(where);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return watch(pool.preparedQuery("DELETE FROM " + table(table.id()) + " WHERE " + condition)
+        .execute(Tuple.from(params)).map(result -> (long) result.rowCount()));
+  }
+
+  @Override
+  public Future<Void> optimize(String id) {
+    String name;
+    try {
+      name = table(id);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return watch(pool.query("VACUUM ANALYZE " + name).execute().mapEmpty());
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  @Override
+  public Page search(TableDef table, Predicate where, List<Order> order, int offset, int limit) {
+    String name = table(table.id());
+    List<Object> params = new ArrayList<>();
+    String condition = new PgPredicates(table.schema(), params).sql(where);
+    StringJoiner orderBy = new StringJoiner(", ", " ORDER BY ", "");
+    for (Order key : order) {
+      if (table.schema().column(key.column()) == null) {
+        throw new IllegalArgumentException("no column " + key.column() + " to order by");
+      }
+      String column = PgNames.column(key.column());
+      orderBy.add(column + (key.descending() ? " DESC" : " ASC") + " NULLS LAST");
+      if (table.schema().column(key.column()).type() == ColumnType.DECIMAL) {
+        // float8 has -0.0 = 0.0; Lucene's sort (and so the API) puts -0.0 just below 0.0: atan2 tells them apart
+        orderBy.add("(" + column + " = 0 AND atan2(" + column + ", -1) < 0)" + (key.descending() ? " ASC" : " DESC"));
+      }
+    }
+    orderBy.add("_seq");
+    String count = "SELECT count(*) FROM " + name + " WHERE " + condition;
+    List<Object> pageParams = new ArrayList<>(params);
+    pageParams.add((long) offset);
+    pageParams.add((long) limit);
+    String page = "SELECT _source FROM " + name + " WHERE " + condition + orderBy + " OFFSET $"
+        + (params.size() + 1) + " LIMIT $" + (params.size() + 2);
+    // one snapshot for the page and its total, sent together on one connection
+    return await(pool.withTransaction(c -> {
+      Future<?> snapshot = c.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute();
+      Future<Long> total = c.preparedQuery(count).execute(Tuple.from(params))
+          .map(rows -> rows.iterator().next().getLong(0));
+      Future<List<byte[]>> sources = c.preparedQuery(page).execute(Tuple.from(pageParams)).map(rows -> {
+        List<byte[]> out = new ArrayList<>(rows.size());
+        rows.forEach(row -> out.add(row.getString(0).getBytes(StandardCharsets.UTF_8)));
+        return out;
+      });
+      return Future.all(snapshot, total, sources).map(done -> new Page(total.result(), sources.result()));
+    }));
+  }
+
+  @Override
+  public Set<Object> values(TableDef table, Predicate where, String column) {
+    ColumnSchema def = table.schema().column(column);
+    if (def == null) {
+      throw new IllegalArgumentException("no column " + column + " in the table's schema");
+    }
+    List<Object> params = new ArrayList<>();
+    String condition = new PgPredicates(table.schema(), params).sql(where);
+    String sql = "SELECT DISTINCT " + PgNames.column(column) + " FROM " + table(table.id()) + " WHERE "
+        + condition + " AND " + PgNames.column(column) + " IS NOT NULL";
+    Set<Object> values = new HashSet<>();
+    for (io.vertx.sqlclient.Row row : await(pool.preparedQuery(sql).execute(Tuple.from(params)))) {
+      values.add(switch (def.type()) {
+        case INT, LONG -> row.getLong(0);
+        case DECIMAL -> row.getDouble(0);
+        case BOOLEAN -> row.getBoolean(0);
+        case STRING, TEXT -> row.getString(0);
+      });
+    }
+    return values;
+  }
+
+  @Override
+  public SortedSet<Long> importedBatches(String id, String job) {
+    SortedSet<Long> batches = new TreeSet<>();
+    for (io.vertx.sqlclient.Row row : await(pool.preparedQuery("SELECT DISTINCT _batch FROM " + table(id)
+        + " WHERE _job = $1 AND _batch IS NOT NULL").execute(Tuple.of(job)))) {
+      batches.add(row.getLong(0));
+    }
+    return batches;
+  }
+
+  // ------------------------------------------------------------------ health
+
+  @Override
+  public String failure() {
+    String reason = failure;
+    if (reason != null && probing.compareAndSet(false, true)) {
+      // the pool reconnects by itself; a probe notices, so /ready recovers without waiting for a write
+      probe().onComplete(done -> probing.set(false));
+    }
+    return reason;
+  }
+
+  /** Clears {@link #failure} once PostgreSQL answers again. */
+  Future<Void> probe() {
+    return pool.query("SELECT 1").execute().onSuccess(done -> failure = null).mapEmpty();
+  }
+
+  @Override
+  public void close() {
+    try {
+      pool.close().toCompletionStage().toCompletableFuture().get();
+    } catch (ExecutionException e) {
+      LOG.warn("closing the PostgreSQL pool failed: {}", e.getCause().toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private String table(String id) {
+    return PgNames.table(schema, id);
+  }
+
+  /** Creates the schema and catalog table if missing; once per engine, retried after a failure. */
+  private void init() {
+    if (initialized) {
+      return;
+    }
+    await(pool.withTransaction(c -> c.query("SHOW server_encoding").execute().compose(rows -> {
+      String encoding = rows.iterator().next().getString(0);
+      if (!"UTF8".equalsIgnoreCase(encoding)) {
+        return Future.failedFuture(new StorageException(StorageException.Kind.FAILED,
+            "the PostgreSQL database's encoding is " + encoding + "; Sluice needs UTF8", null));
+      }
+      // nodes sharing the database may start together: CREATE ... IF NOT EXISTS is not safe concurrently
+      return all(c, List.of("SELECT pg_advisory_xact_lock(7361782033)",
+          "CREATE SCHEMA IF NOT EXISTS " + PgNames.quote(schema),
+          "CREATE TABLE IF NOT EXISTS " + catalog + " (position integer NOT NULL, name text PRIMARY KEY,"
+              + " id text NOT NULL, schema text NOT NULL)"));
+    })));
+    initialized = true;
+  }
+
+  /** Runs statements in order on one connection, pipelined. */
+  private static Future<Void> all(SqlConnection c, List<String> statements) {
+    List<Future<?>> results = new ArrayList<>();
+    statements.forEach(sql -> results.add(c.query(sql).execute()));
+    return Future.all(results).mapEmpty();
+  }
+
+  private <T> T await(Future<T> future) {
+    try {
+      T result = future.toCompletionStage().toCompletableFuture().get();
+      failure = null;
+      return result;
+    } catch (ExecutionException e) {
+      throw storageFailure(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StorageException(StorageException.Kind.UNAVAILABLE, "interrupted waiting for PostgreSQL", e);
+    }
+  }
+
+  private <T> Future<T> watch(Future<T> future) {
+    return future.transform(result -> {
+      if (result.succeeded()) {
+        failure = null;
+        return Future.succeededFuture(result.result());
+      }
+      return Future.failedFuture(storageFailure(result.cause()));
+    });
+  }
+
+  /** What went wrong, in the engine's words; remembers an unreachable server for {@link #failure}. */
+  private RuntimeException storageFailure(Throwable e) {
+    if (e instanceof StorageException storage) {
+      return storage;
+    }
+    if (e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
+      return (RuntimeException) e;
+    }
+    if (e instanceof PgException pg) {
+      String state = pg.getSqlState() == null ? "" : pg.getSqlState();
+      String message = "PostgreSQL: " + pg.getErrorMessage() + " (SQLSTATE " + state + ")";
+      if (state.startsWith("08") || state.startsWith("57P") || state.startsWith("28") || state.equals("53300")
+          || state.equals("3D000")) {
+        failure = message;
+        return new StorageException(StorageException.Kind.UNAVAILABLE, message, e);
+      }
+      if (state.equals("53100")) {
+        return new StorageException(StorageException.Kind.DISK_FULL, message, e);
+      }
+      if (state.equals("42P01")) {
+        return new StorageException(StorageException.Kind.TABLE_GONE, message, e);
+      }
+      return new StorageException(StorageException.Kind.FAILED, message, e);
+    }
+    // connection refused or lost, pool timeouts: the client's own exceptions
+    String message = "PostgreSQL unreachable: " + e;
+    failure = message;
+    return new StorageException(StorageException.Kind.UNAVAILABLE, message, e);
+  }
+
+  /** One append as one statement: the batch's column arrays, unnested into rows by PostgreSQL. */
+  static final class Insert {
+    final String sql;
+    final Tuple params;
+    final int count;
+
+    private Insert(String sql, Tuple params, int count) {
+      this.sql = sql;
+      this.params = params;
+      this.count = count;
+    }
+
+    static Insert of(String table, TableSchema schema, RowBatch batch, Checkpoint checkpoint) {
+      List<Map.Entry<String, ColumnSchema>> columns = new ArrayList<>(schema.columns().entrySet());
+      int width = columns.size();
+      int capacity = Math.max(batch.count(), 0);
+      String[] sources = new String[capacity];
+      Object[][] values = new Object[width][];
+      List<Integer> textColumns = new ArrayList<>();
+      for (int c = 0; c < width; c++) {
+        values[c] = newArray(columns.get(c).getValue().type(), capacity);
+        if (columns.get(c).getValue().type() == ColumnType.TEXT) {
+          textColumns.add(c);
+        }
+      }
+      String[][] tokens = new String[textColumns.size()][capacity];
+      int n = 0;
+      for (Row row : batch.rows()) {
+        if (n == sources.length) {
+          int grown = Math.max(16, n * 2);
+          sources = Arrays.copyOf(sources, grown);
+          for (int c = 0; c < width; c++) {
+            values[c] = Arrays.copyOf(values[c], grown);
+          }
+          for (int t = 0; t < tokens.length; t++) {
+            tokens[t] = Arrays.copyOf(tokens[t], grown);
+          }
+        }
+        sources[n] = new String(row.source(), StandardCharsets.UTF_8);
+        for (int c = 0; c < width; c++) {
+          values[c][n] = convert(columns.get(c).getValue().type(), row.values()[c]);
+          if (values[c][n] instanceof String text && text.indexOf('\0') >= 0) {
+            // refused before it reaches PostgreSQL, whose error would fail the whole table's storage
+            throw new IllegalArgumentException("PostgreSQL text cannot hold the character U+0000 (column "
+                + columns.get(c).getKey() + ")");
+          }
+        }
+        for (int t = 0; t < tokens.length; t++) {
+          int c = textColumns.get(t);
+          Object text = row.values()[c];
+          tokens[t][n] = text == null ? null
+              : arrayLiteral(TextTokens.of(columns.get(c).getValue(), text.toString()));
+        }
+        n++;
+      }
+      if (n != sources.length) {
+        sources = Arrays.copyOf(sources, n);
+        for (int c = 0; c < width; c++) {
+          values[c] = Arrays.copyOf(values[c], n);
+        }
+        for (int t = 0; t < tokens.length; t++) {
+          tokens[t] = Arrays.copyOf(tokens[t], n);
+        }
+      }
+
+      StringJoiner target = new StringJoiner(", ", "(", ")");
+      StringJoiner unnest = new StringJoiner(", ", "unnest(", ")");
+      StringJoiner aliases = new StringJoiner(", ", "(", ")");
+      StringJoiner select = new StringJoiner(", ");
+      Tuple params = Tuple.tuple();
+      target.add("_source");
+      params.addValue(sources);
+      unnest.add("$1::text[]");
+      aliases.add("s");
+      select.add("u.s");
+      for (int c = 0; c < width; c++) {
+        ColumnType type = columns.get(c).getValue().type();
+        target.add(PgNames.column(columns.get(c).getKey()));
+        params.addValue(values[c]);
+        unnest.add("$" + params.size() + "::" + arrayType(type));
+        aliases.add("v" + c);
+        select.add("u.v" + c);
+      }
+      for (int t = 0; t < tokens.length; t++) {
+        target.add(PgNames.tokens(columns.get(textColumns.get(t)).getKey()));
+        params.addValue(tokens[t]);
+        unnest.add("$" + params.size() + "::text[]");
+        aliases.add("k" + t);
+        select.add("u.k" + t + "::text[]");
+      }
+      if (checkpoint != null) {
+        target.add("_job").add("_batch");
+        params.addValue(checkpoint.job());
+        select.add("$" + params.size() + "::text");
+        params.addValue(checkpoint.batch());
+        select.add("$" + params.size() + "::bigint");
+      }
+      String sql = "INSERT INTO " + table + " " + target + " SELECT " + select + " FROM " + unnest + " AS u"
+          + aliases;
+      return new Insert(sql, params, n);
+    }
+
+    private static Object[] newArray(ColumnType type, int size) {
+      return switch (type) {
+        case INT -> new Integer[size];
+        case LONG -> new Long[size];
+        case DECIMAL -> new Double[size];
+        case BOOLEAN -> new Boolean[size];
+        case STRING, TEXT -> new String[size];
+      };
+    }
+
+    private static String arrayType(ColumnType type) {
+      return switch (type) {
+        case INT -> "integer[]";
+        case LONG -> "bigint[]";
+        case DECIMAL -> "float8[]";
+        case BOOLEAN -> "boolean[]";
+        case STRING, TEXT -> "text[]";
+      };
+    }
+
+    private static Object convert(ColumnType type, Object value) {
+      if (value == null) {
+        return null;
+      }
+      return switch (type) {
+        case INT -> Math.toIntExact(((Number) value).longValue());
+        case LONG -> ((Number) value).longValue();
+        case DECIMAL -> ((Number) value).doubleValue();
+        case BOOLEAN -> (Boolean) value;
+        case STRING, TEXT -> value instanceof Utf8 || value instanceof String ? value.toString()
+            : String.valueOf(value);
+      };
+    }
+
+    /** A text[] literal: every element double-quoted, so no token (commas, braces, NULL) is misread. */
+    static String arrayLiteral(List<String> tokens) {
+      StringBuilder out = new StringBuilder("{");
+      for (int i = 0; i < tokens.size(); i++) {
+        if (i > 0) {
+          out.append(',');
+        }
+        out.append('"');
+        String token = tokens.get(i);
+        for (int j = 0; j < token.length(); j++) {
+          char ch = token.charAt(j);
+          if (ch == '"' || ch == '\\') {
+            out.append('\\');
+          }
+          out.append(ch);
+        }
+        out.append('"');
+      }
+      return out.append('}').toString();
+    }
+  }
+}
