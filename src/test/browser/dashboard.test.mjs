@@ -1,8 +1,8 @@
 // Browser test of the Sluice dashboard: a real Sluice jar, Debian's Chromium, Playwright (playwright-core only,
 // no downloaded browser). Run it through run.sh. It drives every feature of the page: the key, tables and counts,
 // browsing rows, a where clause's hits and the delete they preview, a table created from a schema guessed from a
-// dropped CSV file (and that file imported), a large file dropped on the page and imported with upload progress
-// and the job's throughput chart, a failing import, the chart of a finished job after a reload.
+// dropped CSV file (and that file imported), a failing import, an import cancelled, a large file dropped on the
+// page and imported with upload progress and the job's throughput chart, that chart again after a reload.
 // Options (arguments or environment):
 //   --port N     PORT          the port Sluice listens on (default: 0, a free one)
 //   SLUICE_JAR   the jar to start (default: target/sluice.jar of the project)
@@ -328,7 +328,25 @@ async function main() {
   assert.equal(await broken.locator('.pct').innerText(), 'failed');
   log('failed import shown as FinishedInError');
 
-  // 7. The large import: a gzip NDJSON file with three bad lines, dropped on the page while people is open.
+  // 7. Cancel an import from its detail (two clicks): one uploaded and not yet triggered.
+  const initiated = await call(base, 'POST', '/api/v1/data/events/file', {});
+  const uploaded = await fetch(initiated.url, { method: 'PUT', body: '{"at": 1, "kind": "click"}\n' });
+  assert.equal(uploaded.status, 200);
+  const waiting = page.locator(`#imports li[data-id="${initiated.id}"]`);
+  await waiting.and(page.locator('[data-phase="Uploaded"]')).waitFor({ timeout: 10000 });
+  await waiting.locator('button').click();
+  await page.locator('#detail-id', { hasText: initiated.id }).waitFor();
+  await page.locator('#chart', { hasText: 'waiting for the import to be triggered' }).waitFor();
+  await page.click('#cancel-import');
+  await page.locator('#cancel-import', { hasText: 'Really cancel?' }).waitFor();
+  await page.click('#cancel-import');
+  await waiting.and(page.locator('[data-phase="FinishedInError"]')).waitFor({ timeout: 10000 });
+  assert.match(await waiting.locator('.import-message').innerText(), /^import cancelled before it ran/);
+  await page.locator('#cancel-import').waitFor({ state: 'hidden' });
+  await page.locator('#chart', { hasText: 'It ended before it ran' }).waitFor();
+  log('an uploaded import cancelled from the page');
+
+  // 8. The large import: a gzip NDJSON file with three bad lines, dropped on the page while people is open.
   await people.locator('.browse-button').click();
   await page.locator('#browse-title', { hasText: 'Rows of people' }).waitFor();
   const gz = gzipSync(Buffer.from(ndjson(25, ROWS, new Map([...BAD_LINES].map(([line, text]) => [line + 25, text])))));
@@ -421,7 +439,7 @@ async function main() {
   }
   await page.click('#delete-no');
 
-  // 8. Opened late: after a reload the finished job's chart is its whole history, from the server.
+  // 9. Opened late: after a reload the finished job's chart is its whole history, from the server.
   await page.reload();
   await page.locator(`#imports li[data-id="${id}"][data-phase="Finished"]`).waitFor();
   assert.equal(await page.locator('#key-card').isVisible(), false);
@@ -429,7 +447,7 @@ async function main() {
   assert.ok(await chartPoints() >= serverPoints, 'the chart after a reload draws the job\'s whole history');
   log('after a reload, the finished job\'s chart still has', await chartPoints(), 'points');
 
-  // 9. "Forget key" asks again.
+  // 10. "Forget key" asks again.
   await page.click('#forget-key');
   await page.locator('#key-card').waitFor({ state: 'visible' });
   assert.equal(await page.evaluate(() => localStorage.getItem('sluice.apiKey')), null);

@@ -4,7 +4,8 @@
 //   throughput history, "progress"), GET /metrics (the store lanes' meters, every 2 s);
 // and, when the user asks: browses rows (_search with where, offset, limit), deletes what a where matches
 // (_delete, after showing the count), creates a table (PUT /api/v1/schema/{t}) from a schema guessed in the
-// browser (infer.js), imports a dropped file (POST …/file, PUT to the signed URL, POST …/file/{id}).
+// browser (infer.js), imports a dropped file (POST …/file, PUT to the signed URL, POST …/file/{id}),
+// cancels an import (DELETE …/file/{id}).
 // All server data is put on the page with textContent, never parsed as HTML.
 (function () {
   'use strict';
@@ -38,7 +39,6 @@
     schema: {},              // table -> its schema, from the last poll
     browse: null,            // {table, where, offset, total}
     sample: null,            // {file, format} the create form guessed from
-    canCancel: false,        // the server has DELETE /api/v1/data/{t}/file/{id}
   };
 
   // ---------------------------------------------------------------- HTTP
@@ -513,7 +513,10 @@
     });
     drawChart(job);
     renderErrors(errors);
-    $('cancel-import').hidden = !state.canCancel || !!status.finished;
+    const cancel = $('cancel-import');
+    if (cancel.dataset.job !== job.id) disarmCancel();
+    cancel.dataset.job = job.id;
+    cancel.hidden = !!status.finished;
   }
 
   function bytes(n) {
@@ -560,6 +563,7 @@
   /** What the chart says when it has no line to draw yet. */
   function chartWaiting(job) {
     const status = job.status || {};
+    if (status.finished && !status.startedAt) return 'It ended before it ran';
     if (status.finished) return 'No throughput history kept for this job — average ' + fmt(status.throughput) + ' rows/s';
     if (status.phase === 'Initiated') return 'Waiting for the file to be uploaded and the import triggered';
     if (status.phase === 'Uploaded') return 'Uploaded; waiting for the import to be triggered';
@@ -957,9 +961,18 @@
 
   // ---------------------------------------------------------------- cancel an import
 
+  /** The first click arms the button, the second cancels: a stray click stops no import. */
   async function cancelSelected() {
     const job = state.jobs.find((j) => j.id === state.selected);
     if (!job) return;
+    const button = $('cancel-import');
+    if (button.dataset.armed !== 'true') {
+      button.dataset.armed = 'true';
+      button.textContent = 'Really cancel? Rows committed so far stay';
+      state.disarm = setTimeout(disarmCancel, 6000);
+      return;
+    }
+    disarmCancel();
     hideMessages('cancel-error');
     try {
       await write('DELETE', '/api/v1/data/' + encodeURIComponent(job.table) + '/file/' + encodeURIComponent(job.id));
@@ -967,6 +980,13 @@
       showMessage('cancel-error', 'Cancel refused (' + (e.status || 'no answer') + '): ' + e.message);
     }
     await pollImports().catch(() => {});
+  }
+
+  function disarmCancel() {
+    clearTimeout(state.disarm);
+    const button = $('cancel-import');
+    button.dataset.armed = 'false';
+    button.textContent = 'Cancel import';
   }
 
   // ---------------------------------------------------------------- files dropped on the page
