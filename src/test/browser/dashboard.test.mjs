@@ -351,21 +351,31 @@ async function main() {
   await page.locator('#browse-title', { hasText: 'Rows of people' }).waitFor();
   const gz = gzipSync(Buffer.from(ndjson(25, ROWS, new Map([...BAD_LINES].map(([line, text]) => [line + 25, text])))));
   log(`generated ${ROWS} rows, ${(gz.length / 1048576).toFixed(1)} MiB gzip`);
+  // A local upload is over at once: Chromium's network emulation makes it take about 3 s, so its progress shows.
+  const cdp = await context.newCDPSession(page);
+  const throttle = (uploadThroughput) => cdp.send('Network.emulateNetworkConditions',
+    { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput });
+  await throttle(Math.ceil(gz.length / 3));
   const importStarted = Date.now();
   const uploadSeen = [];
   await dropFile(page, 'main', 'people.ndjson.gz', gz);
   for (;;) { // the upload's progress, until the job is triggered
     const pct = await page.locator('#upload-pct').innerText().catch(() => '');
-    if (pct && uploadSeen[uploadSeen.length - 1] !== pct) uploadSeen.push(pct);
+    if (pct && uploadSeen[uploadSeen.length - 1] !== pct) {
+      uploadSeen.push(pct);
+      if (pct !== '0%' && pct !== '100%') assert.match(await text(page.locator('#upload-text')), /^Uploading people\.ndjson\.gz: [\d.]+ (KiB|MiB) of [\d.]+ MiB/);
+    }
     if (await page.locator('#upload').getAttribute('data-id')  !== visitsJob) break;
     if (await page.locator('#import-error').isVisible()) throw new Error(await text(page.locator('#import-error')));
     if (Date.now() - importStarted > 60000) throw new Error('the upload did not finish: ' + uploadSeen.join(' '));
     await page.waitForTimeout(50);
   }
+  await throttle(-1);
   const id = await page.locator('#upload').getAttribute('data-id');
   assert.equal(uploadSeen[uploadSeen.length - 1], '100%', 'upload progress: ' + uploadSeen.join(' '));
+  assert.ok(uploadSeen.some((pct) => pct !== '0%' && pct !== '100%'), 'upload progress between: ' + uploadSeen.join(' '));
   assert.match(await text(page.locator('#upload-text')), new RegExp('import ' + id.slice(0, 8) + ' started'));
-  log('upload progress shown:', uploadSeen.join(' → '), '; import', id, 'triggered');
+  log(`upload progress shown in ${uploadSeen.length} steps (${uploadSeen.slice(0, 3).join(', ')} … 100%); import ${id} triggered`);
   const job = page.locator(`#imports li[data-id="${id}"]`);
   await job.waitFor({ timeout: 10000 });
   await page.locator('#detail-id', { hasText: id }).waitFor();
