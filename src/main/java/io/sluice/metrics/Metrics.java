@@ -108,9 +108,9 @@ public final class Metrics {
       0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60).map(s -> s * 1e9).toArray();
 
   /**
-   * Timers that publish a histogram (Vert.x's HTTP meters, Sluice's own) get the fixed {@link
-   * #LATENCY_BUCKETS_NANOS} instead of Micrometer's ~70 default buckets, and size histograms none: per route,
-   * method and code those made a scrape of a megabyte.
+   * Latency histograms for what alerts read — the HTTP server's response time and Sluice's own timers — on the
+   * fixed {@link #LATENCY_BUCKETS_NANOS} rather than Micrometer's ~70 default buckets; no other histogram (per
+   * route, method and code, Vert.x's own quantile histograms made a scrape of a megabyte).
    */
   private static final io.micrometer.core.instrument.config.MeterFilter FEW_BUCKETS =
       new io.micrometer.core.instrument.config.MeterFilter() {
@@ -118,15 +118,13 @@ public final class Metrics {
         public io.micrometer.core.instrument.distribution.DistributionStatisticConfig configure(
             io.micrometer.core.instrument.Meter.Id id,
             io.micrometer.core.instrument.distribution.DistributionStatisticConfig config) {
-          if (!Boolean.TRUE.equals(config.isPercentileHistogram())) {
+          String name = id.getName();
+          if (id.getType() != io.micrometer.core.instrument.Meter.Type.TIMER
+              || !(name.startsWith("sluice.") || name.equals("vertx.http.server.response.time"))) {
             return config;
           }
-          var few = io.micrometer.core.instrument.distribution.DistributionStatisticConfig.builder()
-              .percentilesHistogram(false);
-          if (id.getType() == io.micrometer.core.instrument.Meter.Type.TIMER) {
-            few.serviceLevelObjectives(LATENCY_BUCKETS_NANOS);
-          }
-          return few.build().merge(config);
+          return io.micrometer.core.instrument.distribution.DistributionStatisticConfig.builder()
+              .percentilesHistogram(false).serviceLevelObjectives(LATENCY_BUCKETS_NANOS).build().merge(config);
         }
       };
 
