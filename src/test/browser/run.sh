@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Opt-in browser test of the dashboard (CI does not run it): starts the built jar on a free port with a temporary
-# data directory, drives Debian's headless Chromium with Playwright, watches an import finish on the page and
-# saves a screenshot to docs/dashboard.png.
+# Opt-in browser test of the dashboard (CI does not run it): starts the built jar on a free port (or --port N)
+# with a temporary data directory, drives every feature of the page in Debian's headless Chromium with
+# Playwright (browse, where preview and delete, a table from a guessed schema, a dropped file imported and
+# watched to Finished) and saves a screenshot to docs/dashboard.png.
 #
 #   src/test/browser/run.sh              # builds the jar if sources are newer, installs what is missing
-#   ROWS=400000 src/test/browser/run.sh  # a longer import to watch; SCREENSHOT= (empty) to keep docs/ as is
+#   src/test/browser/run.sh --port 8099  # Sluice on that port (PORT=8099 too); default: a free one
+#   ROWS=100000 src/test/browser/run.sh  # a shorter import (default 400000); SCREENSHOT= (empty) keeps docs/ as is
 #
 # Installs, only if missing: the Debian package chromium (apt-get, needs root or sudo) and playwright-core from
 # package-lock.json into src/test/browser/node_modules (npm ci). Playwright never downloads a browser here.
@@ -42,6 +44,6 @@ fi
 
 echo "== $("$CHROMIUM" --version 2>/dev/null), playwright-core $(node -p "require('$here/node_modules/playwright-core/package.json').version")"
 status=0
-(cd "$here" && node dashboard.test.mjs) || status=$?
+(cd "$here" && node dashboard.test.mjs "$@") || status=$?
 echo "== browser test took $(( $(date +%s) - start )) s"
 exit $status

@@ -1,6 +1,11 @@
-// Sluice dashboard: plain JavaScript, no dependencies, no build step. It only reads:
+// Sluice dashboard: plain JavaScript, no dependencies, no build step. It polls
 //   GET /version, GET /health, GET /api/v1/schema, POST /api/v1/_search {"from": t, "limit": 0},
-//   GET /api/v1/data/_imports (polled every second), GET /metrics (the store lanes' meters, every 2 s).
+//   GET /api/v1/data/_imports (every second) and the selected job's GET /api/v1/data/{t}/file/{id} (its
+//   throughput history, "progress"), GET /metrics (the store lanes' meters, every 2 s);
+// and, when the user asks: browses rows (_search with where, offset, limit), deletes what a where matches
+// (_delete, after showing the count), creates a table (PUT /api/v1/schema/{t}) from a schema guessed in the
+// browser (infer.js), imports a dropped file (POST …/file, PUT to the signed URL, POST …/file/{id}),
+// cancels an import (DELETE …/file/{id}).
 // All server data is put on the page with textContent, never parsed as HTML.
 (function () {
   'use strict';
@@ -10,7 +15,9 @@
   const TABLES_EVERY_MS = 5000;
   const HEALTH_EVERY_MS = 10000;
   const LANES_EVERY_MS = 2000;
-  const MAX_SAMPLES = 600;
+  const PAGE_ROWS = 20;
+  /** Bytes of a file read to guess its schema: its first rows are enough. */
+  const SAMPLE_BYTES = 4 * 1024 * 1024;
   const SVG_NS = 'http://www.w3.org/2000/svg';
 
   const $ = (id) => document.getElementById(id);
@@ -26,14 +33,38 @@
     jobs: [],                // last list from the server
     selected: null,          // selected import id
     selectedByUser: false,
-    samples: new Map(),      // id -> [{t, completed, avg}]
+    progress: new Map(),     // id -> {points: [{at, rows}], finished} from the job's status
     phases: new Map(),       // id -> last phase seen
     tablesDirty: false,
+    schema: {},              // table -> its schema, from the last poll
+    browse: null,            // {table, where, offset, total}
+    sample: null,            // {file, format} the create form guessed from
   };
 
   // ---------------------------------------------------------------- HTTP
 
   class AuthError extends Error {}
+
+  /** An error answer of the API: its status and the message of its JSON body. */
+  class ApiError extends Error {
+    constructor(status, message) {
+      super(message);
+      this.status = status;
+    }
+  }
+
+  /** A write the user asked for: a refused key is reported where they clicked, not by asking for a key again. */
+  async function write(method, path, body) {
+    try {
+      return await api(method, path, body);
+    } catch (e) {
+      if (e instanceof AuthError) {
+        throw new ApiError(403, /read-only/.test(e.message)
+          ? 'this key is read-only; connect with the read-write key to change data (' + e.message + ')' : e.message);
+      }
+      throw e;
+    }
+  }
 
   async function api(method, path, body) {
     const headers = { 'x-api-key': state.key };
@@ -53,7 +84,8 @@
       throw new AuthError((json && json.message) || 'the API key was refused');
     }
     if (!response.ok) {
-      throw new Error(method + ' ' + path + ' → ' + response.status + ((json && json.message) ? ': ' + json.message : ''));
+      throw new ApiError(response.status, (json && json.message) ? json.message
+        : method + ' ' + path + ' answered HTTP ' + response.status);
     }
     return json;
   }
@@ -203,6 +235,7 @@
   async function pollTables() {
     state.tablesDirty = false;
     const schema = (await api('GET', '/api/v1/schema')).schema || {};
+    state.schema = schema;
     const names = Object.keys(schema).sort();
     const counts = await Promise.all(names.map((name) =>
       api('POST', '/api/v1/_search', { from: name, limit: 0 }).then((r) => r.total, () => null)));
@@ -234,6 +267,7 @@
         renderColumns(view.tbody, columns);
       }
     });
+    if (state.browse && !(state.browse.table in schema)) closeBrowse();
     $('tables-empty').hidden = names.length > 0;
     $('tables-summary').textContent = names.length
       ? names.length + (names.length === 1 ? ' table · ' : ' tables · ') + fmt(totalRows) + ' rows'
@@ -247,7 +281,13 @@
     const nameEl = el('span', { className: 'table-name', textContent: name });
     const colsEl = el('span', { className: 'table-cols' });
     const rowsEl = el('span', { className: 'table-rows' });
-    summary.append(nameEl, colsEl, rowsEl);
+    const browse = el('button', { type: 'button', className: 'small-button browse-button', textContent: 'Rows' });
+    browse.title = 'Browse, search and delete the rows of ' + name + ', import a file into it';
+    browse.addEventListener('click', (event) => {
+      event.preventDefault(); // not a click on the summary: the schema stays folded or open
+      openBrowse(name);
+    });
+    summary.append(nameEl, colsEl, rowsEl, browse);
     const table = el('table', { className: 'columns' });
     const head = el('thead');
     const headRow = el('tr');
@@ -282,7 +322,6 @@
   async function pollImports() {
     const listing = await api('GET', '/api/v1/data/_imports');
     const jobs = listing.imports || [];
-    const now = Date.now();
     state.jobs = jobs;
     const list = $('imports');
     const ids = new Set(jobs.map((j) => j.id));
@@ -290,7 +329,7 @@
       if (!ids.has(id)) {
         view.li.remove();
         state.imports.delete(id);
-        state.samples.delete(id);
+        state.progress.delete(id);
         state.phases.delete(id);
       }
     }
@@ -303,7 +342,6 @@
         if (previous !== undefined) state.tablesDirty = true; // counts change when a job moves on
       }
       if (!status.finished && status.phase !== 'Initiated' && status.phase !== 'Uploaded') active++;
-      record(job, now);
       let view = state.imports.get(job.id);
       if (!view) {
         view = importView(job);
@@ -324,43 +362,35 @@
       state.selected = pick ? pick.id : null;
       state.selectedByUser = false;
     }
+    await fetchProgress();
     renderDetail();
     if (state.tablesDirty || active > 0) {
       await pollTables();
+      if (state.browse && state.browse.offset === 0 && !state.browse.where) await browseRows(false);
     }
   }
 
-  /** Samples of completedCount over time, to plot the rate the page saw (and the server's average). */
-  function record(job, now) {
-    const status = job.status || {};
-    let samples = state.samples.get(job.id);
-    if (!samples) {
-      samples = [];
-      state.samples.set(job.id, samples);
+  /** The selected job's throughput history (its status's "progress"), fetched until the job has finished. */
+  async function fetchProgress() {
+    const job = state.jobs.find((j) => j.id === state.selected);
+    if (!job || !job.status || !job.status.startedAt) return;
+    const known = state.progress.get(job.id);
+    if (known && known.finished) return;
+    try {
+      const status = await api('GET', '/api/v1/data/' + encodeURIComponent(job.table) + '/file/' + encodeURIComponent(job.id));
+      state.progress.set(job.id, { points: Array.isArray(status.progress) ? status.progress : [],
+        finished: !!(status.status && status.status.finished) });
+    } catch (e) {
+      if (e instanceof AuthError) throw e;
+      // Gone between the listing and now (dropped, or its table renamed): the next poll catches up.
     }
-    const last = samples[samples.length - 1];
-    const watching = status.phase === 'Running' || status.phase === 'Started';
-    const justFinished = status.finished && last && !last.finished;
-    if (!watching && !justFinished) return;
-    const started = Date.parse(status.startedAt);
-    if (samples.length === 0 && started <= now && now - started < 10000) {
-      // A job that started just now: its start is the first point, so the first interval has a rate too.
-      samples.push({ t: started, completed: 0, avg: 0, finished: false });
-    }
-    samples.push({ t: now, completed: status.completedCount || 0, avg: status.throughput || 0, finished: !!status.finished });
-    if (samples.length > MAX_SAMPLES) samples.splice(1, samples.length - MAX_SAMPLES);
   }
 
   function importView(job) {
     const li = el('li', { dataset: { id: job.id } });
     const button = el('button', { type: 'button', className: 'import' });
     button.setAttribute('aria-pressed', 'false');
-    button.addEventListener('click', () => {
-      state.selected = job.id;
-      state.selectedByUser = true;
-      renderDetail();
-      state.imports.forEach((v, id) => v.button.setAttribute('aria-pressed', String(id === state.selected)));
-    });
+    button.addEventListener('click', () => select(job.id));
     const line = el('div', { className: 'import-line' });
     const tableEl = el('span', { className: 'import-table', textContent: job.table });
     const phaseEl = el('span', { className: 'phase' });
@@ -448,6 +478,14 @@
 
   // ---------------------------------------------------------------- selected import
 
+  async function select(id) {
+    state.selected = id;
+    state.selectedByUser = true;
+    state.imports.forEach((v, jobId) => v.button.setAttribute('aria-pressed', String(jobId === state.selected)));
+    await fetchProgress().catch(() => {});
+    renderDetail();
+  }
+
   function renderDetail() {
     const job = state.jobs.find((j) => j.id === state.selected);
     $('detail-card').hidden = !job;
@@ -475,6 +513,10 @@
     });
     drawChart(job);
     renderErrors(errors);
+    const cancel = $('cancel-import');
+    if (cancel.dataset.job !== job.id) disarmCancel();
+    cancel.dataset.job = job.id;
+    cancel.hidden = !!status.finished;
   }
 
   function bytes(n) {
@@ -503,37 +545,49 @@
 
   // ---------------------------------------------------------------- chart
 
-  /** Rate (rows/s) between samples, smoothed over about three seconds. */
-  function rates(samples) {
-    const points = [];
-    for (let i = 1; i < samples.length; i++) {
+  /** Rate (rows/s) between the job's points, smoothed over about three seconds; and the average since its start. */
+  function rates(points) {
+    const rates = [];
+    for (let i = 1; i < points.length; i++) {
       let j = i - 1;
-      while (j > 0 && samples[i].t - samples[j].t < 3000) j--;
-      const dt = (samples[i].t - samples[j].t) / 1000;
+      while (j > 0 && points[i].at - points[j].at < 3000) j--;
+      const dt = (points[i].at - points[j].at) / 1000;
       if (dt <= 0) continue;
-      points.push({ t: samples[i].t, rate: Math.max(0, (samples[i].completed - samples[j].completed) / dt), avg: samples[i].avg });
+      const sinceStart = (points[i].at - points[0].at) / 1000;
+      rates.push({ t: points[i].at, rate: Math.max(0, (points[i].rows - points[j].rows) / dt),
+        avg: sinceStart > 0 ? points[i].rows / sinceStart : 0 });
     }
-    return points;
+    return rates;
+  }
+
+  /** What the chart says when it has no line to draw yet. */
+  function chartWaiting(job) {
+    const status = job.status || {};
+    if (status.finished && !status.startedAt) return 'It ended before it ran';
+    if (status.finished) return 'No throughput history kept for this job — average ' + fmt(status.throughput) + ' rows/s';
+    if (status.phase === 'Initiated') return 'Waiting for the file to be uploaded and the import triggered';
+    if (status.phase === 'Uploaded') return 'Uploaded; waiting for the import to be triggered';
+    if (status.phase === 'Started') return 'Queued behind other imports';
+    return 'Running: ' + fmt(status.completedCount) + ' rows stored so far; the rate follows within a second';
   }
 
   function drawChart(job) {
     const box = $('chart');
     const W = Math.max(320, box.clientWidth - 18), H = 190, L = 56, R = 12, T = 12, B = 26;
     const svg = svgEl('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img' });
-    const samples = state.samples.get(job.id) || [];
+    const history = state.progress.get(job.id);
+    const samples = history ? history.points : [];
     const points = rates(samples);
-    const status = job.status || {};
+    box.dataset.points = String(samples.length);
     if (points.length < 1) {
-      const text = status.finished
-        ? 'Not watched while running — average ' + fmt(status.throughput) + ' rows/s'
-        : 'Waiting for the job to run…';
+      const text = chartWaiting(job);
       svg.appendChild(svgEl('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'no-data' }, text));
       svg.setAttribute('aria-label', text);
       box.replaceChildren(svg);
       $('chart-legend').textContent = '';
       return;
     }
-    const t0 = samples[0].t;
+    const t0 = samples[0].at;
     const t1 = Math.max(points[points.length - 1].t, t0 + 1000);
     const maxRate = niceMax(Math.max(1, ...points.map((p) => Math.max(p.rate, p.avg))));
     const x = (t) => L + (W - L - R) * (t - t0) / (t1 - t0);
@@ -558,7 +612,7 @@
     svg.setAttribute('aria-label', 'throughput over ' + span.toFixed(0) + ' s, last ' + Math.round(last.rate) + ' rows/s');
     box.replaceChildren(svg);
     const legend = $('chart-legend');
-    legend.replaceChildren(el('span', { className: 'legend-swatch' }), text('rows/s (as seen by this page)'),
+    legend.replaceChildren(el('span', { className: 'legend-swatch' }), text('rows/s (from the job\'s history on the server)'),
       el('span', { className: 'legend-swatch avg' }), text('average since start'));
   }
 
@@ -572,6 +626,411 @@
     if (v >= 1e6) return (v / 1e6).toFixed(v % 1e6 ? 1 : 0) + 'M';
     if (v >= 1e3) return (v / 1e3).toFixed(v % 1e3 ? 1 : 0) + 'k';
     return String(Math.round(v));
+  }
+
+  // ---------------------------------------------------------------- rows of a table: browse, where, delete
+
+  function openBrowse(table) {
+    state.browse = { table, where: null, offset: 0, total: null };
+    $('browse-card').hidden = false;
+    $('browse-title').textContent = 'Rows of ' + table;
+    $('import-table').textContent = table;
+    $('where').value = '';
+    $('import-format').value = 'auto';
+    hideMessages('where-error', 'delete-result', 'import-error');
+    $('delete-confirm').hidden = true;
+    state.tables.forEach((view, name) => view.li.classList.toggle('browsing', name === table));
+    browseRows(true);
+    $('browse-card').scrollIntoView({ block: 'nearest' });
+  }
+
+  function closeBrowse() {
+    state.browse = null;
+    $('browse-card').hidden = true;
+    state.tables.forEach((view) => view.li.classList.remove('browsing'));
+  }
+
+  /** The where box's clause: null when empty; throws when it is not a JSON object. */
+  function whereClause() {
+    const text = $('where').value.trim();
+    if (!text) return null;
+    let where;
+    try {
+      where = JSON.parse(text);
+    } catch (e) {
+      throw new Error('The where clause is not JSON: ' + e.message);
+    }
+    if (where === null || typeof where !== 'object' || Array.isArray(where)) {
+      throw new Error('The where clause must be a JSON object, like {"city": "Oulu"}');
+    }
+    return where;
+  }
+
+  /** One page of the table's rows matching the where clause; with fromBox, the clause is read from the box. */
+  async function browseRows(fromBox) {
+    const browse = state.browse;
+    if (!browse) return;
+    if (fromBox) {
+      try {
+        browse.where = whereClause();
+      } catch (e) {
+        showMessage('where-error', e.message);
+        return;
+      }
+      browse.offset = 0;
+    }
+    const query = { from: browse.table, offset: browse.offset, limit: PAGE_ROWS };
+    if (browse.where) query.where = browse.where;
+    let result;
+    try {
+      result = await api('POST', '/api/v1/_search', query);
+    } catch (e) {
+      if (e instanceof AuthError) throw e;
+      showMessage('where-error', 'Search refused (' + (e.status || 'no answer') + '): ' + e.message);
+      return;
+    }
+    if (state.browse !== browse) return;
+    hideMessages('where-error');
+    browse.total = result.total;
+    renderRows(browse, result.hits || []);
+  }
+
+  function renderRows(browse, hits) {
+    const columns = Object.keys(((state.schema[browse.table] || {}).columns) || {});
+    // Fields a row has beyond the schema's (there should be none) still show.
+    hits.forEach((row) => Object.keys(row).forEach((k) => { if (!columns.includes(k)) columns.push(k); }));
+    $('browse-columns').textContent = columns.length + (columns.length === 1 ? ' column' : ' columns');
+    const table = $('rows');
+    const headRow = el('tr');
+    columns.forEach((c) => headRow.appendChild(el('th', { textContent: c })));
+    table.tHead.replaceChildren(headRow);
+    const tbody = table.tBodies[0];
+    tbody.replaceChildren();
+    hits.forEach((row) => {
+      const tr = el('tr');
+      columns.forEach((c) => {
+        const value = row[c];
+        const td = el('td', { textContent: value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value) });
+        if (value === undefined || value === null) td.className = 'null';
+        tr.appendChild(td);
+      });
+      tbody.appendChild(tr);
+    });
+    const total = browse.total;
+    const count = $('hits-count');
+    count.dataset.total = String(total);
+    count.textContent = browse.where
+      ? fmt(total) + (total === 1 ? ' row matches' : ' rows match')
+      : fmt(total) + (total === 1 ? ' row' : ' rows');
+    $('page-info').textContent = total === 0 ? '' : fmt(browse.offset + 1) + '–' + fmt(browse.offset + hits.length) + ' of ' + fmt(total);
+    $('page-prev').disabled = browse.offset === 0;
+    $('page-next').disabled = browse.offset + hits.length >= total;
+  }
+
+  /** Counts what the clause matches now, then asks before deleting it. */
+  async function askDelete() {
+    const browse = state.browse;
+    if (!browse) return;
+    hideMessages('delete-result');
+    let where;
+    try {
+      where = whereClause();
+    } catch (e) {
+      showMessage('where-error', e.message);
+      return;
+    }
+    const query = { from: browse.table, limit: 0 };
+    if (where) query.where = where;
+    let total;
+    try {
+      total = (await api('POST', '/api/v1/_search', query)).total;
+    } catch (e) {
+      if (e instanceof AuthError) throw e;
+      showMessage('where-error', 'Search refused (' + (e.status || 'no answer') + '): ' + e.message);
+      return;
+    }
+    hideMessages('where-error');
+    browse.pendingDelete = { where, total };
+    $('delete-question').textContent = total === 0
+      ? 'No row of ' + browse.table + ' matches ' + (where ? JSON.stringify(where) : '') + ': nothing to delete.'
+      : 'Delete ' + (where ? fmt(total) + (total === 1 ? ' row' : ' rows') + ' of ' + browse.table + ' matching '
+        + JSON.stringify(where) : 'ALL ' + fmt(total) + ' rows of ' + browse.table) + '? This cannot be undone.';
+    $('delete-yes').hidden = total === 0;
+    $('delete-confirm').hidden = false;
+    $('delete-confirm').dataset.total = String(total);
+    (total === 0 ? $('delete-no') : $('delete-yes')).focus();
+  }
+
+  async function confirmDelete() {
+    const browse = state.browse;
+    const pending = browse && browse.pendingDelete;
+    $('delete-confirm').hidden = true;
+    if (!pending) return;
+    browse.pendingDelete = null;
+    const body = { from: browse.table };
+    if (pending.where) body.where = pending.where;
+    try {
+      const result = await write('POST', '/api/v1/data/_delete', body);
+      $('delete-result').dataset.deleted = String(result.total);
+      showMessage('delete-result', 'Deleted ' + fmt(result.total) + (result.total === 1 ? ' row' : ' rows') + ' of '
+        + browse.table + '.');
+    } catch (e) {
+      showMessage('where-error', 'Delete refused (' + (e.status || 'no answer') + '): ' + e.message);
+      return;
+    }
+    await browseRows(false);
+    await pollTables().catch(() => {});
+  }
+
+  // ---------------------------------------------------------------- import a file
+
+  /**
+   * docs/api.md §3 from the browser: initiate, PUT the file to the signed URL (on this origin, with upload
+   * progress), trigger; the job is then selected and followed in Imports.
+   */
+  async function importFile(table, file, format) {
+    hideMessages('import-error');
+    const upload = $('upload');
+    upload.hidden = false;
+    setUpload(0, 'Starting an import of ' + file.name + ' (' + bytes(file.size) + ') into ' + table + '…');
+    try {
+      const initiated = await write('POST', '/api/v1/data/' + encodeURIComponent(table) + '/file',
+        format && format !== 'auto' ? { format } : {});
+      const target = new URL(initiated.url, location.href); // the same origin, whatever host the server named
+      await put(target.pathname + target.search, file);
+      setUpload(1, 'Uploaded ' + bytes(file.size) + '; triggering the import…');
+      await write('POST', '/api/v1/data/' + encodeURIComponent(table) + '/file/' + encodeURIComponent(initiated.id), {});
+      setUpload(1, 'Uploaded ' + file.name + ' (' + bytes(file.size) + '); import ' + initiated.id.slice(0, 8) + ' started, followed below.');
+      upload.dataset.id = initiated.id;
+      state.selected = initiated.id;
+      state.selectedByUser = true;
+      await pollImports().catch(() => {});
+      return initiated.id;
+    } catch (e) {
+      upload.hidden = true;
+      showMessage('import-error', 'Import of ' + file.name + ' failed (' + (e.status || 'no answer') + '): ' + e.message);
+      return null;
+    }
+  }
+
+  function setUpload(f, message) {
+    $('upload-fill').style.width = (f * 100).toFixed(1) + '%';
+    $('upload-bar').setAttribute('aria-valuenow', String(Math.floor(f * 100)));
+    $('upload-pct').textContent = Math.floor(f * 100) + '%';
+    $('upload-text').textContent = message;
+  }
+
+  /** PUT with XMLHttpRequest, the one browser API that reports upload progress. */
+  function put(url, file) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      const started = Date.now();
+      xhr.open('PUT', url);
+      xhr.upload.onprogress = (event) => {
+        if (!event.lengthComputable) return;
+        const seconds = (Date.now() - started) / 1000;
+        const rate = seconds > 0.2 ? ' · ' + bytes(event.loaded / seconds) + '/s' : '';
+        setUpload(event.loaded / event.total, 'Uploading ' + file.name + ': ' + bytes(event.loaded) + ' of '
+          + bytes(event.total) + rate);
+      };
+      xhr.onload = () => {
+        let json = null;
+        try {
+          json = JSON.parse(xhr.responseText);
+        } catch (e) {
+          json = null;
+        }
+        if (xhr.status === 200) resolve(json);
+        else reject(new ApiError(xhr.status, (json && json.message) || 'the upload answered HTTP ' + xhr.status));
+      };
+      xhr.onerror = () => reject(new ApiError(0, 'the upload was cut off'));
+      xhr.send(file);
+    });
+  }
+
+  // ---------------------------------------------------------------- create a table from a sample
+
+  function openCreate() {
+    $('create-card').hidden = false;
+    hideMessages('create-error', 'create-result');
+    $('create-card').scrollIntoView({ block: 'nearest' });
+    $('create-name').focus();
+  }
+
+  /** Up to SAMPLE_BYTES of the file's text, gunzipped in the browser when it is gzip; complete if that is all. */
+  async function readSample(file) {
+    const head = new Uint8Array(await file.slice(0, 2).arrayBuffer());
+    const gzip = head.length === 2 && head[0] === 0x1f && head[1] === 0x8b;
+    if (!gzip) {
+      const text = await file.slice(0, SAMPLE_BYTES).text();
+      return { text, complete: file.size <= SAMPLE_BYTES, gzip };
+    }
+    const reader = file.stream().pipeThrough(new DecompressionStream('gzip')).pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    let complete = false;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          complete = true;
+          break;
+        }
+        text += value;
+        if (text.length >= SAMPLE_BYTES) break;
+      }
+    } catch (e) {
+      if (!text) throw new Error('the file is not readable gzip: ' + e.message);
+    } finally {
+      reader.cancel().catch(() => {});
+    }
+    return { text, complete, gzip };
+  }
+
+  async function inferFrom(file) {
+    openCreate();
+    hideMessages('create-error', 'create-result');
+    state.sample = { file };
+    if (!$('create-name').value.trim()) {
+      $('create-name').value = file.name.replace(/\.gz$/i, '').replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_]/g, '_');
+    }
+    $('infer-info').textContent = 'Reading ' + file.name + '…';
+    $('infer-warnings').replaceChildren();
+    try {
+      const sample = await readSample(file);
+      const format = $('sample-format').value;
+      const guess = SluiceInfer.inferSchema(sample.text, { format, complete: sample.complete });
+      state.sample.format = guess.format;
+      $('schema-json').value = schemaText(guess.schema);
+      $('infer-info').textContent = 'Guessed from ' + fmt(guess.rows) + (guess.rows === 1 ? ' row' : ' rows') + ' of '
+        + file.name + ' (' + guess.format + (sample.gzip ? ', gzip' : '') + (sample.complete ? '' : ', its first '
+        + bytes(SAMPLE_BYTES)) + '). Check it, edit it, then create the table.';
+      $('infer-warnings').replaceChildren(...guess.warnings.map((w) => el('li', { textContent: w })));
+      $('create-import').disabled = false;
+      $('create-import').checked = true;
+    } catch (e) {
+      state.sample = null;
+      $('create-import').disabled = true;
+      $('create-import').checked = false;
+      $('infer-info').textContent = '';
+      showMessage('create-error', 'Cannot guess a schema from ' + file.name + ': ' + e.message);
+    }
+  }
+
+  /** A table schema with one column a line: short enough to read and edit at a glance. */
+  function schemaText(schema) {
+    const columns = Object.entries(schema.columns).map(([name, spec]) => '    ' + JSON.stringify(name) + ': '
+      + JSON.stringify(spec).replace(/":/g, '": ').replace(/,"/g, ', "'));
+    return '{\n  "type": "table",\n  "columns": {\n' + columns.join(',\n') + '\n  }\n}';
+  }
+
+  async function createTable() {
+    hideMessages('create-error', 'create-result');
+    const name = $('create-name').value.trim();
+    if (!name) {
+      showMessage('create-error', 'Name the table first.');
+      return;
+    }
+    let schema;
+    try {
+      schema = JSON.parse($('schema-json').value);
+    } catch (e) {
+      showMessage('create-error', 'The schema is not JSON: ' + e.message);
+      return;
+    }
+    const button = $('create-submit');
+    button.disabled = true;
+    try {
+      await write('PUT', '/api/v1/schema/' + encodeURIComponent(name), schema);
+    } catch (e) {
+      showMessage('create-error', 'Table ' + name + ' was not created (' + (e.status || 'no answer') + '): ' + e.message);
+      return;
+    } finally {
+      button.disabled = false;
+    }
+    showMessage('create-result', 'Created table ' + name + '.');
+    await pollTables().catch(() => {});
+    openBrowse(name);
+    const sample = state.sample;
+    if ($('create-import').checked && sample) {
+      $('create-import').checked = false;
+      $('create-import').disabled = true;
+      state.sample = null;
+      await importFile(name, sample.file, sample.format);
+    }
+  }
+
+  // ---------------------------------------------------------------- cancel an import
+
+  /** The first click arms the button, the second cancels: a stray click stops no import. */
+  async function cancelSelected() {
+    const job = state.jobs.find((j) => j.id === state.selected);
+    if (!job) return;
+    const button = $('cancel-import');
+    if (button.dataset.armed !== 'true') {
+      button.dataset.armed = 'true';
+      button.textContent = 'Really cancel? Rows committed so far stay';
+      state.disarm = setTimeout(disarmCancel, 6000);
+      return;
+    }
+    disarmCancel();
+    hideMessages('cancel-error');
+    try {
+      await write('DELETE', '/api/v1/data/' + encodeURIComponent(job.table) + '/file/' + encodeURIComponent(job.id));
+    } catch (e) {
+      showMessage('cancel-error', 'Cancel refused (' + (e.status || 'no answer') + '): ' + e.message);
+    }
+    await pollImports().catch(() => {});
+  }
+
+  function disarmCancel() {
+    clearTimeout(state.disarm);
+    const button = $('cancel-import');
+    button.dataset.armed = 'false';
+    button.textContent = 'Cancel import';
+  }
+
+  // ---------------------------------------------------------------- files dropped on the page
+
+  /** A file dropped on a zone goes there; dropped elsewhere, it is imported into the open table, else guessed from. */
+  function setUpDrops() {
+    const zones = [$('sample-zone'), $('import-zone')];
+    document.addEventListener('dragover', (event) => {
+      event.preventDefault(); // else the browser opens the file in place of the dashboard
+      document.body.classList.add('dragging');
+    });
+    document.addEventListener('dragleave', (event) => {
+      if (!event.relatedTarget) document.body.classList.remove('dragging');
+    });
+    document.addEventListener('drop', (event) => {
+      event.preventDefault();
+      document.body.classList.remove('dragging');
+      const file = event.dataTransfer && event.dataTransfer.files[0];
+      if (!file || $('dashboard').hidden) return;
+      const zone = zones.find((z) => z.contains(event.target));
+      if (zone === $('sample-zone') || (!zone && !state.browse)) inferFrom(file);
+      else importFile(state.browse.table, file, $('import-format').value);
+    });
+    $('sample-file').addEventListener('change', () => {
+      if ($('sample-file').files[0]) inferFrom($('sample-file').files[0]);
+      $('sample-file').value = '';
+    });
+    $('import-file').addEventListener('change', () => {
+      const file = $('import-file').files[0];
+      if (file && state.browse) importFile(state.browse.table, file, $('import-format').value);
+      $('import-file').value = '';
+    });
+  }
+
+  function showMessage(id, message) {
+    $(id).textContent = message;
+    $(id).hidden = false;
+  }
+
+  function hideMessages(...ids) {
+    ids.forEach((id) => {
+      $(id).hidden = true;
+      $(id).textContent = '';
+    });
   }
 
   // ---------------------------------------------------------------- DOM helpers
@@ -610,6 +1069,32 @@
     state.key = null;
     showKeyForm(null);
   });
+
+  $('new-table').addEventListener('click', openCreate);
+  $('create-cancel').addEventListener('click', () => { $('create-card').hidden = true; });
+  $('create-submit').addEventListener('click', createTable);
+  $('sample-format').addEventListener('change', () => { if (state.sample) inferFrom(state.sample.file); });
+  $('browse-close').addEventListener('click', closeBrowse);
+  $('where-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    $('delete-confirm').hidden = true;
+    browseRows(true);
+  });
+  $('delete-open').addEventListener('click', askDelete);
+  $('delete-yes').addEventListener('click', confirmDelete);
+  $('delete-no').addEventListener('click', () => { $('delete-confirm').hidden = true; });
+  $('page-prev').addEventListener('click', () => {
+    if (!state.browse) return;
+    state.browse.offset = Math.max(0, state.browse.offset - PAGE_ROWS);
+    browseRows(false);
+  });
+  $('page-next').addEventListener('click', () => {
+    if (!state.browse) return;
+    state.browse.offset += PAGE_ROWS;
+    browseRows(false);
+  });
+  $('cancel-import').addEventListener('click', cancelSelected);
+  setUpDrops();
 
   pollHealth();
   const saved = localStorage.getItem(KEY_STORAGE);

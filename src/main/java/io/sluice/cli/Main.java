@@ -54,8 +54,9 @@ public final class Main {
             .setJvmMetricsEnabled(true)
             // Latency by route template (/api/v1/data/:table/batch), never by raw path: bounded label values.
             .addLabels(io.vertx.micrometer.Label.HTTP_ROUTE)
-            // Histogram buckets, so that p99 can be read (histogram_quantile) and aggregated across nodes.
-            .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(true))))
+            // Histogram buckets for response times only (Metrics.prometheus: few fixed buckets), so p99 can be read
+            // with histogram_quantile and aggregated across nodes.
+            .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
         .withMetrics(new MicrometerMetricsFactory(metrics.prometheusRegistry()))
         .build();
   }

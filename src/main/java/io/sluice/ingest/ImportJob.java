@@ -21,6 +21,8 @@ final class ImportJob {
   Instant finishedAt;
   String message;
   ImportProgress progress = new ImportProgress();
+  /** Stored rows over the job's runs (persisted at each transition, sampled in memory between them). */
+  ProgressHistory history = new ProgressHistory();
   /** The pipeline of a running job (not persisted): its input bytes show how far the file has been read. */
   ImportSink sink;
   /** The open input of a running job (not persisted), released when the job ends or the server stops. */
@@ -54,7 +56,7 @@ final class ImportJob {
     return phase.compareTo(Phase.Started) >= 0;
   }
 
-  /** docs/api.md §3 status body. */
+  /** docs/api.md §3 status body, with the Sluice extension {@code progress} (the stored rows over time). */
   JsonObject statusJson() {
     JsonObject status = new JsonObject()
         .put("phase", phase.name())
@@ -79,7 +81,7 @@ final class ImportJob {
     if (message != null) {
       errors.put("message", message + "; " + errors.getString("message"));
     }
-    return new JsonObject().put("status", status).put("errors", errors);
+    return new JsonObject().put("status", status).put("errors", errors).put("progress", history.toJson());
   }
 
   JsonObject toJson() {
@@ -91,7 +93,8 @@ final class ImportJob {
         .put("finishedAt", finishedAt == null ? null : finishedAt.toString())
         .put("message", message)
         .put("batchRows", batchRows).put("batchBytes", batchBytes).put("format", format)
-        .put("progress", progress.toJson());
+        .put("progress", progress.toJson())
+        .put("history", history.persisted());
   }
 
   static ImportJob fromJson(JsonObject json) {
@@ -108,6 +111,7 @@ final class ImportJob {
     job.batchBytes = json.getInteger("batchBytes", 0);
     job.format = json.getString("format", "auto");
     job.progress = ImportProgress.fromJson(json.getJsonObject("progress"));
+    job.history = ProgressHistory.fromPersisted(json.getJsonObject("history"));
     return job;
   }
 }

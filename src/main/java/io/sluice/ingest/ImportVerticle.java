@@ -73,6 +73,7 @@ public final class ImportVerticle extends VerticleBase {
   private HttpClient http;
   private MessageConsumer<JsonObject> consumer;
   private long cleanupTimer;
+  private long historyTimer;
   /** Finished jobs dropped by import.max.history since this verticle started (listed, so a gap is explained). */
   private long dropped;
   /** Set by {@link #stop()}: running jobs are left Running on disk, to resume at the next start. */
@@ -108,6 +109,7 @@ public final class ImportVerticle extends VerticleBase {
     consumer = vertx.eventBus().consumer(Addresses.IMPORT, this::handle);
     long keepMillis = config.importKeepSeconds() * 1000;
     cleanupTimer = vertx.setPeriodic(Math.max(100, Math.min(60_000, keepMillis / 2)), id -> cleanup());
+    historyTimer = vertx.setPeriodic(ProgressHistory.FIRST_INTERVAL_MS, id -> sampleRunning());
     return consumer.completion().onSuccess(v -> startQueued());
   }
 
@@ -119,6 +121,7 @@ public final class ImportVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     vertx.cancelTimer(cleanupTimer);
+    vertx.cancelTimer(historyTimer);
     List<Future<Void>> closed = new ArrayList<>();
     for (ImportJob job : jobs.values()) {
       if (job.sink != null) {
@@ -345,6 +348,7 @@ public final class ImportVerticle extends VerticleBase {
     job.phase = ImportJob.Phase.Running;
     if (job.startedAt == null) {
       job.startedAt = Instant.now();
+      job.history.mark(job.startedAt.toEpochMilli(), 0);
     }
     persist(job);
     ImportSink.Settings settings = new ImportSink.Settings(config.importMaxDecompressedBytes(),
@@ -471,6 +475,7 @@ public final class ImportVerticle extends VerticleBase {
       return;
     }
     job.finishedAt = Instant.now();
+    job.history.mark(job.finishedAt.toEpochMilli(), job.progress.completed());
     if (failure == null) {
       job.phase = ImportJob.Phase.Finished; // it ended before the cancel took hold: the cancel answers Finished
     } else if (job.cancelling) {
@@ -488,6 +493,16 @@ public final class ImportVerticle extends VerticleBase {
     answerCancels(job);
     trimHistory();
     startQueued();
+  }
+
+  /** A point of every running job's history (the history keeps it only if its interval has passed). */
+  private void sampleRunning() {
+    long now = System.currentTimeMillis();
+    for (ImportJob job : jobs.values()) {
+      if (job.sink != null) {
+        job.history.sample(now, job.progress.completed());
+      }
+    }
   }
 
   // ---------------------------------------------------------------- persistence and cleanup

@@ -99,8 +99,34 @@ public final class Metrics {
     // …"): keep the last, the template of the route that answered.
     registry.config().meterFilter(io.micrometer.core.instrument.config.MeterFilter.replaceTagValues("route",
         route -> route.substring(route.lastIndexOf('>') + 1)));
+    registry.config().meterFilter(FEW_BUCKETS);
     return new Metrics(registry);
   }
+
+  /** Latency bucket bounds, 1 ms to 60 s: enough for p50/p99 alerts, a dozen series per timer, not seventy. */
+  private static final double[] LATENCY_BUCKETS_NANOS = java.util.stream.DoubleStream.of(
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60).map(s -> s * 1e9).toArray();
+
+  /**
+   * Latency histograms for what alerts read — the HTTP server's response time and Sluice's own timers — on the
+   * fixed {@link #LATENCY_BUCKETS_NANOS} rather than Micrometer's ~70 default buckets; no other histogram (per
+   * route, method and code, Vert.x's own quantile histograms made a scrape of a megabyte).
+   */
+  private static final io.micrometer.core.instrument.config.MeterFilter FEW_BUCKETS =
+      new io.micrometer.core.instrument.config.MeterFilter() {
+        @Override
+        public io.micrometer.core.instrument.distribution.DistributionStatisticConfig configure(
+            io.micrometer.core.instrument.Meter.Id id,
+            io.micrometer.core.instrument.distribution.DistributionStatisticConfig config) {
+          String name = id.getName();
+          if (id.getType() != io.micrometer.core.instrument.Meter.Type.TIMER
+              || !(name.startsWith("sluice.") || name.equals("vertx.http.server.response.time"))) {
+            return config;
+          }
+          return io.micrometer.core.instrument.distribution.DistributionStatisticConfig.builder()
+              .percentilesHistogram(false).serviceLevelObjectives(LATENCY_BUCKETS_NANOS).build().merge(config);
+        }
+      };
 
   /** Records into nothing (metrics.enabled=false, unit tests of the store). */
   public static Metrics noop() {

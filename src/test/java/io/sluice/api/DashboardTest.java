@@ -17,7 +17,10 @@ import org.junit.jupiter.api.Test;
  * browser by src/test/browser/run.sh.
  */
 class DashboardTest extends ServerTest {
-  private static final String[] ASSETS = {"/", "/index.html", "/dashboard.js", "/dashboard.css", "/favicon.svg"};
+  private static final String[] ASSETS = {"/", "/index.html", "/dashboard.js", "/infer.js", "/dashboard.css",
+      "/favicon.svg"};
+  /** The files a page names in its src and href attributes. */
+  private static final Pattern REFERENCE = Pattern.compile("\\b(?:src|href)=\"([^\"]*)\"");
   /** Any absolute or protocol-relative URL; the SVG namespace is a name, not something fetched. */
   private static final Pattern URL = Pattern.compile("(?:[a-z][a-z0-9+.-]*:)?//[a-z0-9-]+(?:\\.[a-z0-9-]+)+",
       Pattern.CASE_INSENSITIVE);
@@ -49,6 +52,20 @@ class DashboardTest extends ServerTest {
         assertThat(urls.group()).as("a URL in " + path).isEqualTo("http://www.w3.org");
       }
     }
+  }
+
+  /** Every script, stylesheet and icon the page names is one of its own files, served here. */
+  @Test
+  void thePageReferencesOnlyItsOwnFiles() {
+    Matcher references = REFERENCE.matcher(get("/").raw().bodyAsString());
+    java.util.List<String> found = new java.util.ArrayList<>();
+    while (references.find()) {
+      String reference = references.group(1);
+      found.add(reference);
+      assertThat(reference).as("a relative file name").matches("[a-z][a-z0-9.-]*");
+      assertThat(get("/" + reference).status()).as(reference).isEqualTo(200);
+    }
+    assertThat(found).contains("dashboard.js", "infer.js", "dashboard.css", "favicon.svg");
   }
 
   @Test

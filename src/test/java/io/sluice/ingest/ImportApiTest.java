@@ -1,6 +1,7 @@
 package io.sluice.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -12,6 +13,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -20,9 +22,12 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -232,6 +237,76 @@ class ImportApiTest extends ServerTest {
       assertThat(count("items")).isEqualTo(2500);
     } finally {
       TestServer.await(source.close());
+    }
+  }
+
+  /**
+   * The status's {@code progress} (a Sluice extension): the stored rows over the run, from the start, growing
+   * while the job runs (here a pull import whose source sends its rows in two parts) and kept when it ends,
+   * across a restart too.
+   */
+  @Test
+  void progressHistoryGrowsWhileRunningAndIsKept() {
+    AtomicReference<HttpServerResponse> sending = new AtomicReference<>();
+    HttpServer source = TestServer.await(vertx.createHttpServer().requestHandler(request -> {
+      HttpServerResponse response = request.response().setChunked(true);
+      response.write(Buffer.buffer(BenchRows.ndjson(31, 1000, Map.of()))); // two whole batches of 500
+      sending.set(response);
+    }).listen(0, "127.0.0.1"));
+    try {
+      String id = server.post("/api/v1/data/items/file", new JsonObject()).json().getString("id");
+      assertThat(server.get("/api/v1/data/items/file/" + id).json().getJsonArray("progress")).isEmpty();
+      var trigger = server.post("/api/v1/data/items/file/" + id,
+          new JsonObject().put("sourceUrl", "http://127.0.0.1:" + source.actualPort() + "/rows.ndjson"));
+      assertThat(trigger.status()).as(trigger.toString()).isEqualTo(200);
+
+      JsonObject running = await().atMost(Duration.ofSeconds(30))
+          .until(() -> server.get("/api/v1/data/items/file/" + id).json(),
+              status -> status.getJsonArray("progress").size() >= 2 && lastRows(status) == 1000);
+      assertThat(running.getJsonObject("status").getString("phase")).isEqualTo("Running");
+      JsonArray early = running.getJsonArray("progress");
+      assertThat(early.getJsonObject(0)).as("the run's start")
+          .isEqualTo(new JsonObject().put("at", Instant.parse(running.getJsonObject("status").getString("startedAt"))
+              .toEpochMilli()).put("rows", 0));
+      assertIncreasing(early);
+
+      sending.get().write(Buffer.buffer(BenchRows.ndjson(32, 1000, Map.of())));
+      JsonObject later = await().atMost(Duration.ofSeconds(30))
+          .until(() -> server.get("/api/v1/data/items/file/" + id).json(),
+              status -> lastRows(status) == 2000 && status.getJsonArray("progress").size() > early.size());
+      assertThat(later.getJsonObject("status").getBoolean("finished")).isFalse();
+      assertThat(later.getJsonArray("progress").getList().subList(0, early.size() - 1))
+          .as("earlier points stay").isEqualTo(early.getList().subList(0, early.size() - 1));
+      assertIncreasing(later.getJsonArray("progress"));
+
+      sending.get().end();
+      JsonObject finished = awaitFinished("items", id);
+      assertThat(finished.getJsonObject("status").getString("phase")).isEqualTo("Finished");
+      JsonArray progress = finished.getJsonArray("progress");
+      assertIncreasing(progress);
+      assertThat(progress.size()).isGreaterThanOrEqualTo(later.getJsonArray("progress").size());
+      assertThat(progress.getJsonObject(progress.size() - 1)).as("the run's end")
+          .isEqualTo(new JsonObject().put("at", Instant.parse(finished.getJsonObject("status").getString("finishedAt"))
+              .toEpochMilli()).put("rows", 2000));
+
+      server.restart();
+      assertThat(server.get("/api/v1/data/items/file/" + id).json().getJsonArray("progress")).isEqualTo(progress);
+    } finally {
+      TestServer.await(source.close());
+    }
+  }
+
+  private static long lastRows(JsonObject status) {
+    JsonArray progress = status.getJsonArray("progress");
+    return progress.isEmpty() ? -1 : progress.getJsonObject(progress.size() - 1).getLong("rows");
+  }
+
+  private static void assertIncreasing(JsonArray progress) {
+    for (int i = 1; i < progress.size(); i++) {
+      JsonObject before = progress.getJsonObject(i - 1);
+      JsonObject point = progress.getJsonObject(i);
+      assertThat(point.getLong("at")).as(progress.encode()).isGreaterThan(before.getLong("at"));
+      assertThat(point.getLong("rows")).as(progress.encode()).isGreaterThanOrEqualTo(before.getLong("rows"));
     }
   }
 

@@ -83,6 +83,7 @@ class MetricsTest {
     assertThat(text.lines().filter(l -> l.startsWith("vertx_http_server") && l.contains("customers")))
         .as("series labelled with a table name").isEmpty();
     assertThat(text).contains("sluice_commit_latency_seconds_bucket");
+    assertThat(text.length()).as("scrape size (fixed latency buckets, no size histograms)").isLessThan(150_000);
   }
 
   /**

@@ -31,47 +31,91 @@ final class PgPredicates {
     return params;
   }
 
-  // Java 17 has no pattern switch: the chain ends in an error rather than a compile error for a new node.
+  /** A visitor: a new kind of predicate is a compile error here until PostgreSQL can answer it. */
   String sql(Predicate predicate) {
-    if (predicate instanceof Predicate.All) {
-      return "TRUE";
-    } else if (predicate instanceof Predicate.None) {
-      return "FALSE";
-    } else if (predicate instanceof Predicate.And and) {
-      return join(and.parts(), " AND ", "TRUE");
-    } else if (predicate instanceof Predicate.Or or) {
-      return join(or.parts(), " OR ", "FALSE");
-    } else if (predicate instanceof Predicate.Not not) {
-      return "((" + sql(not.inner()) + ") IS NOT TRUE)";
-    } else if (predicate instanceof Predicate.Defined defined) {
-      return column(defined.column()) + " IS NOT NULL";
-    } else if (predicate instanceof Predicate.LongRange range) {
-      String column = column(range.column());
-      return "(" + column + " >= " + param(range.low(), "bigint") + " AND " + column + " <= "
-          + param(range.high(), "bigint") + ")";
-    } else if (predicate instanceof Predicate.DoubleRange range) {
-      // PostgreSQL's float8 comparison has -0.0 = 0.0, as the predicate wants
-      String column = column(range.column());
-      return "(" + column + " >= " + param(range.low(), "float8") + " AND " + column + " <= "
-          + param(range.high(), "float8") + ")";
-    } else if (predicate instanceof Predicate.BooleanEquals equals) {
-      return column(equals.column()) + " = " + param(equals.value(), "boolean");
-    } else if (predicate instanceof Predicate.StringEquals equals) {
-      return column(equals.column()) + " = " + param(equals.value(), "text");
-    } else if (predicate instanceof Predicate.StringRange range) {
-      return stringRange(range);
-    } else if (predicate instanceof Predicate.StartsWith starts) {
-      return "starts_with(" + column(starts.column()) + ", " + param(starts.prefix(), "text") + ")";
-    } else if (predicate instanceof Predicate.Tokens tokens) {
-      requireColumn(tokens.column());
-      return PgNames.tokens(tokens.column()) + (tokens.all() ? " @> " : " && ")
-          + param(tokens.tokens().toArray(new String[0]), "text[]");
-    } else if (predicate instanceof Predicate.In in) {
-      return in(in);
-    } else if (predicate instanceof Predicate.LinkPath) {
-      throw new IllegalStateException("a link path reached the PostgreSQL engine: the core resolves links");
-    }
-    throw new IllegalStateException("unknown predicate " + predicate.getClass().getName());
+    return predicate.accept(new Predicate.Visitor<>() {
+      @Override
+      public String all(Predicate.All p) {
+        return "TRUE";
+      }
+
+      @Override
+      public String none(Predicate.None p) {
+        return "FALSE";
+      }
+
+      @Override
+      public String and(Predicate.And p) {
+        return join(p.parts(), " AND ", "TRUE");
+      }
+
+      @Override
+      public String or(Predicate.Or p) {
+        return join(p.parts(), " OR ", "FALSE");
+      }
+
+      @Override
+      public String not(Predicate.Not p) {
+        return "((" + sql(p.inner()) + ") IS NOT TRUE)";
+      }
+
+      @Override
+      public String defined(Predicate.Defined p) {
+        return column(p.column()) + " IS NOT NULL";
+      }
+
+      @Override
+      public String longRange(Predicate.LongRange p) {
+        String column = column(p.column());
+        return "(" + column + " >= " + param(p.low(), "bigint") + " AND " + column + " <= "
+            + param(p.high(), "bigint") + ")";
+      }
+
+      @Override
+      public String doubleRange(Predicate.DoubleRange p) {
+        // PostgreSQL's float8 comparison has -0.0 = 0.0, as the predicate wants
+        String column = column(p.column());
+        return "(" + column + " >= " + param(p.low(), "float8") + " AND " + column + " <= "
+            + param(p.high(), "float8") + ")";
+      }
+
+      @Override
+      public String booleanEquals(Predicate.BooleanEquals p) {
+        return column(p.column()) + " = " + param(p.value(), "boolean");
+      }
+
+      @Override
+      public String stringEquals(Predicate.StringEquals p) {
+        return column(p.column()) + " = " + param(p.value(), "text");
+      }
+
+      @Override
+      public String stringRange(Predicate.StringRange p) {
+        return PgPredicates.this.stringRange(p);
+      }
+
+      @Override
+      public String startsWith(Predicate.StartsWith p) {
+        return "starts_with(" + column(p.column()) + ", " + param(p.prefix(), "text") + ")";
+      }
+
+      @Override
+      public String tokens(Predicate.Tokens p) {
+        requireColumn(p.column());
+        return PgNames.tokens(p.column()) + (p.all() ? " @> " : " && ")
+            + param(p.tokens().toArray(new String[0]), "text[]");
+      }
+
+      @Override
+      public String in(Predicate.In p) {
+        return PgPredicates.this.in(p);
+      }
+
+      @Override
+      public String linkPath(Predicate.LinkPath p) {
+        throw new IllegalStateException("a link path reached the PostgreSQL engine: the core resolves links");
+      }
+    });
   }
 
   private String join(List<Predicate> parts, String operator, String empty) {
