@@ -19,17 +19,24 @@ public final class Stores {
   /** {@code store.type}: the embedded Lucene engine under data.dir, or PostgreSQL ({@code store.postgres.*}). */
   public static TableStore open(Vertx vertx, SluiceConfig config, DirectoryFactory directories, Metrics metrics) {
     if (SluiceConfig.STORE_POSTGRES.equals(config.storeType())) {
-      return new Database(PgEngine.create(vertx, config.postgres()), config.maxResultLimit(), metrics);
+      return new Database(PgEngine.create(vertx, config.postgres()), config.maxResultLimit(), metrics,
+          config.idempotencyRetentionSeconds());
     }
     return lucene(config.dataDir(), config.maxResultLimit(), directories, metrics,
-        new LuceneEngine.Options(config.storeCommitIntervalMs(), config.storeWalMaxBytes()));
+        new LuceneEngine.Options(config.storeCommitIntervalMs(), config.storeWalMaxBytes()),
+        config.idempotencyRetentionSeconds());
   }
 
   /** The embedded Lucene store under dataDir. */
   public static Database lucene(Path dataDir, int maxResultLimit, DirectoryFactory directories, Metrics metrics,
       LuceneEngine.Options options) {
+    return lucene(dataDir, maxResultLimit, directories, metrics, options, 86_400);
+  }
+
+  public static Database lucene(Path dataDir, int maxResultLimit, DirectoryFactory directories, Metrics metrics,
+      LuceneEngine.Options options, long idempotencyRetentionSeconds) {
     return new Database(new LuceneEngine(dataDir, directories, options, metrics.commitLatency(), BatchParser::redo),
-        maxResultLimit, metrics);
+        maxResultLimit, metrics, idempotencyRetentionSeconds);
   }
 
   /** The embedded Lucene store with default settings (tests, benchmarks). */

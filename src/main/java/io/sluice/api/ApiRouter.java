@@ -10,6 +10,8 @@ import io.sluice.errors.ApiError;
 import io.sluice.ingest.Json;
 import io.sluice.ingest.UploadSigner;
 import io.sluice.metrics.Metrics;
+import io.sluice.store.Idempotency;
+import io.sluice.store.TableStore;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -39,7 +41,8 @@ public final class ApiRouter {
   /** Classpath folder of the dashboard's files. */
   static final String WEBROOT = "webroot";
   private static final String DASHBOARD_PATHS = "^/(?:[A-Za-z0-9_-]+\\.(?:html|js|css|svg|png|ico))?$";
-  private static final Set<String> ALLOWED_HEADERS = Set.of("x-api-key", "content-type", "content-encoding");
+  private static final Set<String> ALLOWED_HEADERS = Set.of("x-api-key", "content-type", "content-encoding",
+      "idempotency-key");
 
   private final SluiceConfig config;
   private final ApiKeys keys;
@@ -127,7 +130,8 @@ public final class ApiRouter {
     // Fixed paths under /api/v1/data come before the /api/v1/data/:table routes, or they would be taken as a table.
     write(HttpMethod.POST, "/api/v1/data/_delete", ctx -> delete(jsonBody(ctx)));
     read(HttpMethod.GET, "/api/v1/data/_imports", imports::list);
-    write(HttpMethod.POST, "/api/v1/data/:table/batch", ctx -> batch(ctx.pathParam("table"), rawBody(ctx)));
+    write(HttpMethod.POST, "/api/v1/data/:table/batch",
+        ctx -> batch(ctx.pathParam("table"), rawBody(ctx), IdempotencyKeys.of(ctx)).map(reply -> replayed(ctx, reply)));
     write(HttpMethod.POST, "/api/v1/data/:table/optimize", ctx -> optimize(ctx.pathParam("table")));
     write(HttpMethod.POST, "/api/v1/data/:table/file", ctx -> imports.initiate(ctx, jsonBody(ctx)));
     write(HttpMethod.POST, "/api/v1/data/:table/file/:id", ctx -> imports.trigger(ctx, jsonBody(ctx)));
@@ -137,7 +141,8 @@ public final class ApiRouter {
         .handler(ctx -> budget.reserve(ctx, (long) config.importWindow() * config.importBatchBytes()))
         .handler(imports::stream);
     write(HttpMethod.POST, "/api/v1/data/:table", ctx -> store.call(new StoreRequest(StoreOp.INSERT_ONE,
-        ctx.pathParam("table"), null, null, rawBody(ctx))).map(Rows::withoutNulls));
+        ctx.pathParam("table"), null, idempotencyArgs(IdempotencyKeys.of(ctx)), rawBody(ctx)))
+        .map(reply -> Rows.withoutNulls(replayed(ctx, reply))));
 
     read(HttpMethod.POST, "/api/v1/_search", ctx -> search(jsonBody(ctx)));
     read(HttpMethod.POST, "/api/v1/_query", ctx -> search(jsonBody(ctx)));
@@ -150,7 +155,9 @@ public final class ApiRouter {
         "data/" + ctx.pathParam("table") + "/optimize", () -> optimize(ctx.pathParam("table"))));
     write(HttpMethod.POST, "/api/v1/jobs/data/:table/batch", ctx -> {
       Buffer body = rawBody(ctx);
-      return startJob(ctx, "data/" + ctx.pathParam("table") + "/batch", () -> batch(ctx.pathParam("table"), body));
+      Idempotency idempotency = IdempotencyKeys.of(ctx);
+      return startJob(ctx, "data/" + ctx.pathParam("table") + "/batch",
+          () -> batch(ctx.pathParam("table"), body, idempotency).map(ApiRouter::withoutReplayMark));
     });
     read(HttpMethod.GET, "/api/v1/jobs/:id", ctx -> Future.succeededFuture(jobs.status(ctx.pathParam("id"))));
     read(HttpMethod.GET, "/api/v1/jobs/:id/result",
@@ -182,8 +189,25 @@ public final class ApiRouter {
     return store.call(StoreRequest.table(StoreOp.OPTIMIZE, table));
   }
 
-  private Future<JsonObject> batch(String table, Buffer body) {
-    return store.call(new StoreRequest(StoreOp.INSERT_BATCH, table, null, null, body));
+  private Future<JsonObject> batch(String table, Buffer body, Idempotency idempotency) {
+    return store.call(new StoreRequest(StoreOp.INSERT_BATCH, table, null, idempotencyArgs(idempotency), body));
+  }
+
+  private static JsonObject idempotencyArgs(Idempotency idempotency) {
+    return idempotency == null ? null : new JsonObject().put("idempotency", idempotency.toJson());
+  }
+
+  /** A reply the store answered from an Idempotency-Key's record says so in a header, not in its body. */
+  private static JsonObject replayed(RoutingContext ctx, JsonObject reply) {
+    if (reply.remove(TableStore.REPLAYED) != null) {
+      ctx.response().putHeader(IdempotencyKeys.REPLAYED_HEADER, "true");
+    }
+    return reply;
+  }
+
+  private static JsonObject withoutReplayMark(JsonObject reply) {
+    reply.remove(TableStore.REPLAYED);
+    return reply;
   }
 
   private Future<JsonObject> startJob(RoutingContext ctx, String path,

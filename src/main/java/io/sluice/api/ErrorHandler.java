@@ -1,6 +1,7 @@
 package io.sluice.api;
 
 import io.sluice.errors.ApiError;
+import io.sluice.store.TableStore;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.http.HttpHeaders;
@@ -30,7 +31,8 @@ final class ErrorHandler {
       return;
     }
     ctx.response().setStatusCode(error.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
-    if (error.status() == 429 || error.status() == 503) {
+    if (error.status() == 429 || error.status() == 503
+        || TableStore.IDEMPOTENCY_IN_FLIGHT.equals(error.errorCause())) {
       ctx.response().putHeader("Retry-After", "1");
     }
     if (error.status() == 429) {

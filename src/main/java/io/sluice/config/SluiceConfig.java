@@ -54,7 +54,8 @@ public record SluiceConfig(
     Tls tls,
     int shutdownTimeoutSeconds,
     String storeType,
-    Postgres postgres) {
+    Postgres postgres,
+    long idempotencyRetentionSeconds) {
 
   /** HTTPS from PEM files; null when the server speaks plain HTTP. */
   public record Tls(Path certFile, Path keyFile) {
@@ -194,6 +195,10 @@ public record SluiceConfig(
   public static final Key STORE_POSTGRES_SCHEMA = new Key("store.postgres.schema", "SLUICE_STORE_POSTGRES_SCHEMA",
       "sluice", "PostgreSQL schema of Sluice's tables (created if missing)");
 
+  public static final Key IDEMPOTENCY_RETENTION_SECONDS = new Key("idempotency.retention.seconds",
+      "SLUICE_IDEMPOTENCY_RETENTION_SECONDS", 86400, "how long a write's Idempotency-Key is remembered; a repeat"
+      + " after it writes again");
+
   public static final List<Key> KEYS = List.of(HTTP_HOST, HTTP_PORT, DATA_DIR, API_KEY_RW, API_KEY_RO, PUBLIC_URL,
       MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
       UPLOAD_MAX_BYTES, IMPORT_MAX_DECOMPRESSED_BYTES, IMPORT_MAX_RATIO, IMPORT_MAX_LINE_BYTES, IMPORT_BATCH_ROWS,
@@ -203,7 +208,8 @@ public record SluiceConfig(
       STREAM_IDLE_TIMEOUT_SECONDS, STREAM_MIN_BYTES_PER_SECOND, HTTP_TLS_CERT, HTTP_TLS_KEY,
       SHUTDOWN_TIMEOUT_SECONDS, STORE_TYPE, STORE_POSTGRES_URL, STORE_POSTGRES_HOST,
       STORE_POSTGRES_PORT, STORE_POSTGRES_DATABASE, STORE_POSTGRES_USER, STORE_POSTGRES_PASSWORD_ENV,
-      STORE_POSTGRES_PASSWORD_FILE, STORE_POSTGRES_POOL_SIZE, STORE_POSTGRES_SCHEMA);
+      STORE_POSTGRES_PASSWORD_FILE, STORE_POSTGRES_POOL_SIZE, STORE_POSTGRES_SCHEMA,
+      IDEMPOTENCY_RETENTION_SECONDS);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
     return load(env, null, overrides);
@@ -306,7 +312,8 @@ public record SluiceConfig(
         tls(get(values, HTTP_TLS_CERT, s -> s), get(values, HTTP_TLS_KEY, s -> s)),
         (int) inRange(SHUTDOWN_TIMEOUT_SECONDS, get(values, SHUTDOWN_TIMEOUT_SECONDS, Integer::parseInt), 0L, 3600L),
         storeType,
-        STORE_POSTGRES.equals(storeType) ? postgres(values, env) : null);
+        STORE_POSTGRES.equals(storeType) ? postgres(values, env) : null,
+        positive(IDEMPOTENCY_RETENTION_SECONDS, get(values, IDEMPOTENCY_RETENTION_SECONDS, Long::parseLong)));
   }
 
   /** Both files or neither; each must be a readable file now, not at the first connection. */
@@ -497,7 +504,8 @@ public record SluiceConfig(
         tls,
         shutdownTimeoutSeconds,
         storeType,
-        postgres);
+        postgres,
+        idempotencyRetentionSeconds);
   }
 
   /** The base URL clients should use to reach this server. */

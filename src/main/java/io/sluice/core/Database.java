@@ -18,11 +18,14 @@ import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.Names;
 import io.sluice.schema.SchemaParser;
 import io.sluice.schema.TableSchema;
+import io.sluice.store.Idempotency;
 import io.sluice.store.TableStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -69,6 +72,9 @@ public final class Database implements TableStore {
    * that counts or copies rows first waits for these ({@link #awaitWrites}); no new one starts under its lock.
    */
   private final Map<String, AtomicInteger> writing = new ConcurrentHashMap<>();
+  /** Idempotency-Keys of writes in flight on this node (table id + scope): a repeat meanwhile gets a 409. */
+  private final Set<String> keysInFlight = ConcurrentHashMap.newKeySet();
+  private final long idempotencyRetentionSeconds;
   /** The catalog as of the last schema change, for reads that must not wait for the lock. */
   private volatile Published published;
 
@@ -80,6 +86,12 @@ public final class Database implements TableStore {
 
   /** metrics: receives rows ingested and rejected per table. */
   public Database(StorageEngine engine, int maxResultLimit, Metrics metrics) {
+    this(engine, maxResultLimit, metrics, 86_400);
+  }
+
+  /** idempotencyRetentionSeconds: how long a write's Idempotency-Key is remembered. */
+  public Database(StorageEngine engine, int maxResultLimit, Metrics metrics, long idempotencyRetentionSeconds) {
+    this.idempotencyRetentionSeconds = idempotencyRetentionSeconds;
     this.engine = engine;
     this.maxResultLimit = maxResultLimit;
     this.metrics = metrics;
@@ -410,9 +422,11 @@ public final class Database implements TableStore {
   // ---------------------------------------------------------------- rows
 
   @Override
-  public Future<JsonObject> insertOne(String table, byte[] body) {
-    return writeRows(table, null, null, false, schema -> BatchParser.parseOne(table, schema, body),
-        row -> batch(1, List.of(row), new RowBatch.Redo(false, body)), (row, name) -> objectOf(row));
+  public Future<JsonObject> insertOne(String table, byte[] body, Idempotency idempotency) {
+    return idempotent(table, "row", body, idempotency,
+        checkpoint -> writeRows(table, null, checkpoint, false, schema -> BatchParser.parseOne(table, schema, body),
+            row -> batch(1, List.of(row), new RowBatch.Redo(false, body)), (row, name) -> objectOf(row)),
+        schema -> objectOf(BatchParser.parseOne(table, schema, body)));
   }
 
   /**
@@ -422,10 +436,91 @@ public final class Database implements TableStore {
    * plainly valid, else trees, which report what is wrong.
    */
   @Override
-  public Future<JsonObject> insertBatch(String table, byte[] body) {
+  public Future<JsonObject> insertBatch(String table, byte[] body, Idempotency idempotency) {
     RowBatch.Redo redo = new RowBatch.Redo(true, body);
-    return writeRows(table, null, null, false, schema -> batchRows(table, schema, body, redo),
-        rows -> rows, (rows, name) -> new JsonObject().put("total", rows.count()));
+    return idempotent(table, "batch", body, idempotency,
+        checkpoint -> writeRows(table, null, checkpoint, false, schema -> batchRows(table, schema, body, redo),
+            rows -> rows, (rows, name) -> new JsonObject().put("total", rows.count())),
+        schema -> new JsonObject().put("total", batchRows(table, schema, body, redo).count()));
+  }
+
+  // ---------------------------------------------------------------- idempotency keys
+
+  /** Low bits of a record's checkpoint batch: the request's fingerprint; the high bits: when it was written. */
+  private static final int FINGERPRINT_BITS = 28;
+  private static final long FINGERPRINT_MASK = (1L << FINGERPRINT_BITS) - 1;
+  private static final String KEY_JOB = "idem:";
+
+  /**
+   * A write under an Idempotency-Key. The record is the engine's import checkpoint ({@code job} "idem:" + scope,
+   * {@code batch} = epoch seconds << 28 | a fingerprint of the request), stored with the rows in the same commit
+   * (for Lucene also in the write-ahead log record), so the rows and the record are durable together. A repeat is
+   * answered by reading the request again (the fingerprint says it is the same), so no reply is stored.
+   * Records older than the retention are ignored: a repeat then writes again.
+   */
+  private Future<JsonObject> idempotent(String table, String kind, byte[] body, Idempotency idempotency,
+      Function<Checkpoint, Future<JsonObject>> write, Function<TableSchema, JsonObject> replay) {
+    if (idempotency == null) {
+      return write.apply(null);
+    }
+    checkCatalog();
+    String job = KEY_JOB + idempotency.scope();
+    long fingerprint = fingerprint(kind, body);
+    String flight = read(() -> entry(table).id()) + " " + job;
+    if (!keysInFlight.add(flight)) {
+      metrics.idempotency("in_flight");
+      throw new ApiError(409, "a request with Idempotency-Key '" + idempotency.key() + "' on table '" + table
+          + "' is still in progress; retry after it is answered", null, IDEMPOTENCY_IN_FLIGHT);
+    }
+    Future<JsonObject> result;
+    try {
+      long now = System.currentTimeMillis() / 1000;
+      JsonObject replayed = read(() -> {
+        TableDef def = entry(table);
+        Long recorded = null;
+        for (long batch : engine.importedBatches(def.id(), job)) {
+          if ((batch >>> FINGERPRINT_BITS) >= now - idempotencyRetentionSeconds) {
+            recorded = batch; // ascending: the newest record within the retention wins
+          }
+        }
+        if (recorded == null) {
+          return null;
+        }
+        if ((recorded & FINGERPRINT_MASK) != fingerprint) {
+          metrics.idempotency("mismatch");
+          throw new ApiError(422, "Idempotency-Key '" + idempotency.key() + "' was already used on table '" + table
+              + "' for a different request; send a new key for a new request", null, "IdempotencyKeyReused");
+        }
+        return replay.apply(def.schema());
+      });
+      if (replayed != null) {
+        metrics.idempotency("replayed");
+        result = Future.succeededFuture(replayed.put(REPLAYED, true));
+      } else {
+        result = write.apply(new Checkpoint(job, (now << FINGERPRINT_BITS) | fingerprint))
+            .onSuccess(reply -> metrics.idempotency("recorded"));
+      }
+    } catch (RuntimeException e) {
+      keysInFlight.remove(flight);
+      throw e;
+    }
+    return result.onComplete(done -> keysInFlight.remove(flight));
+  }
+
+  private static long fingerprint(String kind, byte[] body) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      digest.update(kind.getBytes(StandardCharsets.UTF_8));
+      digest.update((byte) 0);
+      byte[] hash = digest.digest(body);
+      long bits = 0;
+      for (int i = 0; i < 4; i++) {
+        bits = (bits << 8) | (hash[i] & 0xFF);
+      }
+      return bits & FINGERPRINT_MASK;
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static final int PARSE_ONCE_BYTES = 1024 * 1024;

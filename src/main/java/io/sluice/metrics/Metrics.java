@@ -61,6 +61,12 @@ public final class Metrics {
   /** Gauges: free and total bytes of the file system holding the data directory. */
   public static final String DATA_DISK_FREE = "sluice.data.disk.free.bytes";
   public static final String DATA_DISK_TOTAL = "sluice.data.disk.total.bytes";
+  /**
+   * Counter, tag {@value #TAG_OUTCOME}: writes with an {@code Idempotency-Key} — recorded (written with its key),
+   * replayed (answered from the record), mismatch (422: the key was used for another request), in_flight (409).
+   */
+  public static final String IDEMPOTENCY = "sluice.idempotency";
+  public static final String TAG_OUTCOME = "outcome";
   public static final String TAG_TABLE = "table";
   public static final String TAG_LANE = "lane";
   public static final String TAG_PHASE = "phase";
@@ -152,6 +158,11 @@ public final class Metrics {
     if (rows > 0) {
       registry.counter(ROWS_REJECTED, TAG_TABLE, table).increment(rows);
     }
+  }
+
+  /** outcome: recorded, replayed, mismatch or in_flight (see {@link #IDEMPOTENCY}). */
+  public void idempotency(String outcome) {
+    registry.counter(IDEMPOTENCY, TAG_OUTCOME, outcome).increment();
   }
 
   public void uploaded(long bytes) {

@@ -112,8 +112,8 @@ public final class StoreVerticle extends VerticleBase {
       case DELETE_COLUMN -> done(store.deleteColumn(r.table(), r.column()));
       case RENAME -> done(store.rename(r.body()));
       case COPY -> done(store.copy(r.body()));
-      case INSERT_ONE -> store.insertOne(r.table(), r.payload().getBytes());
-      case INSERT_BATCH -> store.insertBatch(r.table(), r.payload().getBytes());
+      case INSERT_ONE -> store.insertOne(r.table(), r.payload().getBytes(), Idempotency.fromJson(r.body()));
+      case INSERT_BATCH -> store.insertBatch(r.table(), r.payload().getBytes(), Idempotency.fromJson(r.body()));
       case APPEND_LINES -> store.appendLines(r.table(), r.body(), r.payload().getBytes());
       case SYNC -> store.sync(r.table(), r.body() == null ? null : r.body().getString("tableId"));
       case IMPORTED_BATCHES -> done(store.importedBatches(r.table(), r.body().getString("job")));

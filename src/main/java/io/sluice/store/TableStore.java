@@ -11,6 +11,13 @@ import io.vertx.core.json.JsonObject;
 public interface TableStore extends AutoCloseable {
   /** The x-error-cause of an import batch or sync whose table was dropped or replaced since the import began. */
   String TABLE_REPLACED = "TableReplaced";
+  /** The x-error-cause of a 409 for a write whose Idempotency-Key is held by a request still in progress. */
+  String IDEMPOTENCY_IN_FLIGHT = "IdempotencyKeyInUse";
+  /**
+   * A field the store adds to a write's reply that was answered from its Idempotency-Key's record, not written
+   * again; the API removes it and sends {@code Idempotent-Replayed: true}. No column can be named so ({@code $}).
+   */
+  String REPLAYED = "$replayed";
 
   JsonObject schema();
 
@@ -40,9 +47,23 @@ public interface TableStore extends AutoCloseable {
 
   JsonObject copy(JsonObject body);
 
-  Future<JsonObject> insertOne(String table, byte[] body);
+  default Future<JsonObject> insertOne(String table, byte[] body) {
+    return insertOne(table, body, null);
+  }
 
-  Future<JsonObject> insertBatch(String table, byte[] body);
+  default Future<JsonObject> insertBatch(String table, byte[] body) {
+    return insertBatch(table, body, null);
+  }
+
+  /**
+   * With an idempotency key (null: none), the first request writes and records the key in the same commit as its
+   * rows; a repeat of the same request answers as the first did, marked {@link #REPLAYED}, and writes nothing; a
+   * different request under the key is refused (422), as is one while the first is in flight (409,
+   * {@link #IDEMPOTENCY_IN_FLIGHT}). A failed write records nothing.
+   */
+  Future<JsonObject> insertOne(String table, byte[] body, Idempotency idempotency);
+
+  Future<JsonObject> insertBatch(String table, byte[] body, Idempotency idempotency);
 
   Future<JsonObject> delete(JsonObject body);
 

@@ -80,6 +80,12 @@ final class TableIndex implements Closeable {
   private static final byte LOG_ONE = 2;
   private static final byte LOG_DELETE = 3;
   private static final byte LOG_ABORT = 4;
+  /**
+   * A logged write that carries a checkpoint (an Idempotency-Key's record): replay must restore the mark with the
+   * rows, or a crash after the reply would keep the rows and forget the key, and a retry would write them again.
+   */
+  private static final byte LOG_BATCH_MARKED = 5;
+  private static final byte LOG_ONE_MARKED = 6;
 
   private final Path path;
   private final Directory directory;
@@ -175,8 +181,7 @@ final class TableIndex implements Closeable {
       // Sequence numbers are taken under the lock that orders appends against deletes and commits (see replay).
       long firstSeq = nextSeq.getAndAdd(count);
       if (logged != null) {
-        appendLog(logHeader(logged.batch() ? LOG_BATCH : LOG_ONE, firstSeq, count, logged.body().length)
-            .put(logged.body()).array());
+        appendLog(logRecord(logged, firstSeq, count, marker));
       }
       try {
         writer.addDocuments(documents(schema, rows, firstSeq, marker));
@@ -480,6 +485,18 @@ final class TableIndex implements Closeable {
     }
   }
 
+  /** A row write's log record: its rows' body, and its checkpoint when it has one. */
+  private static byte[] logRecord(RowBatch.Redo logged, long firstSeq, int count, ImportMarker marker) {
+    byte[] body = logged.body();
+    if (marker == null) {
+      return logHeader(logged.batch() ? LOG_BATCH : LOG_ONE, firstSeq, count, body.length).put(body).array();
+    }
+    BytesRef job = marker.jobTerm();
+    return logHeader(logged.batch() ? LOG_BATCH_MARKED : LOG_ONE_MARKED, firstSeq, count,
+        12 + job.length + body.length)
+        .putLong(marker.batch()).putInt(job.length).put(job.bytes, job.offset, job.length).put(body).array();
+  }
+
   private static ByteBuffer logHeader(byte kind, long seq, int count, int bodyLength) {
     return ByteBuffer.allocate(13 + bodyLength).put(kind).putLong(seq).putInt(count);
   }
@@ -535,16 +552,29 @@ final class TableIndex implements Closeable {
         }
         writer.deleteDocuments(NumericDocValuesField.newSlowSetQuery(Fields.SEQ, seqs));
         rowsAndDeletes[1]++;
-      } else if ((kind == LOG_BATCH || kind == LOG_ONE) && !aborted.contains(seq)) {
+      } else if ((kind == LOG_BATCH || kind == LOG_ONE || kind == LOG_BATCH_MARKED || kind == LOG_ONE_MARKED)
+          && !aborted.contains(seq)) {
+        ImportMarker marker = null;
+        if (kind == LOG_BATCH_MARKED || kind == LOG_ONE_MARKED) {
+          long batch = record.getLong();
+          byte[] job = new byte[record.getInt()];
+          record.get(job);
+          marker = new ImportMarker(new String(job, java.nio.charset.StandardCharsets.UTF_8), batch);
+        }
         byte[] body = java.util.Arrays.copyOfRange(payload, record.position(), payload.length);
-        Iterable<Row> rows = decoder.decode(schema, new RowBatch.Redo(kind == LOG_BATCH, body));
+        Iterable<Row> rows = decoder.decode(schema,
+            new RowBatch.Redo(kind == LOG_BATCH || kind == LOG_BATCH_MARKED, body));
         long next = seq;
         for (Row row : rows) {
           long rowSeq = next++;
           // A row the last commit already holds is skipped; it may have been deleted since (then it is
           // written again here and the logged delete that follows removes it again).
           if (present == null || !present.get(Math.toIntExact(rowSeq - range[0]))) {
-            writer.addDocument(DocumentBuilder.build(layout, row, rowSeq));
+            List<IndexableField> doc = DocumentBuilder.build(layout, row, rowSeq);
+            if (marker != null) {
+              mark(doc, marker);
+            }
+            writer.addDocument(doc);
             rowsAndDeletes[0]++;
           }
         }

@@ -1,0 +1,195 @@
+package io.sluice.api;
+
+import static io.sluice.api.ApiAssertions.error;
+import static io.sluice.api.ApiAssertions.ok;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.sluice.ServerTest;
+import io.sluice.TestSeeds;
+import io.sluice.TestServer;
+import io.sluice.TestServer.Response;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The Idempotency-Key header on row writes (docs/api.md), through HTTP against the real store. */
+@ExtendWith(TestSeeds.class)
+class IdempotencyTest extends ServerTest {
+  private static final JsonObject TABLE = new JsonObject("""
+      {"type":"table","columns":{"id":{"type":"Int"},"name":{"type":"String"}}}""");
+
+  @BeforeEach
+  void createTables() {
+    ok(server.put("/api/v1/schema/t", TABLE));
+    ok(server.put("/api/v1/schema/u", TABLE));
+  }
+
+  static Response post(TestServer server, String path, Object body, String idempotencyKey) {
+    var request = server.client().request(HttpMethod.POST, path).putHeader("x-api-key", TestServer.RW_KEY)
+        .putHeader("content-type", "application/json");
+    if (idempotencyKey != null) {
+      request.putHeader("Idempotency-Key", idempotencyKey);
+    }
+    return new Response(TestServer.await(request.sendBuffer(Buffer.buffer(body.toString()))));
+  }
+
+  private Response post(String path, Object body, String key) {
+    return post(server, path, body, key);
+  }
+
+  private long count(String table) {
+    return ok(server.search(new JsonObject().put("from", table).put("limit", 0))).getLong("total");
+  }
+
+  private static JsonArray rows(int first, int n) {
+    JsonArray rows = new JsonArray();
+    for (int i = first; i < first + n; i++) {
+      rows.add(new JsonObject().put("id", i).put("name", "row " + i));
+    }
+    return rows;
+  }
+
+  @Test
+  void aRepeatedBatchIsReplayedAndWritesNothing() {
+    Response first = post("/api/v1/data/t/batch", rows(0, 5), "batch-1");
+    assertThat(ok(first)).isEqualTo(new JsonObject().put("total", 5));
+    assertThat(first.header("Idempotent-Replayed")).isNull();
+    Response again = post("/api/v1/data/t/batch", rows(0, 5), "batch-1");
+    assertThat(ok(again)).isEqualTo(new JsonObject().put("total", 5));
+    assertThat(again.header("Idempotent-Replayed")).isEqualTo("true");
+    assertThat(count("t")).isEqualTo(5);
+  }
+
+  @Test
+  void aRepeatedRowIsReplayedWithTheSameBody() {
+    JsonObject row = new JsonObject().put("id", 1).put("name", "one");
+    Response first = post("/api/v1/data/t", row, "\"row-1\"");
+    Response again = post("/api/v1/data/t", row, "row-1"); // the quoted and the bare form name the same key
+    assertThat(ok(again)).isEqualTo(ok(first)).isEqualTo(row);
+    assertThat(again.status()).isEqualTo(first.status());
+    assertThat(again.header("Idempotent-Replayed")).isEqualTo("true");
+    assertThat(count("t")).isEqualTo(1);
+  }
+
+  @Test
+  void withoutTheHeaderEveryRequestWrites() {
+    ok(post("/api/v1/data/t/batch", rows(0, 2), null));
+    ok(post("/api/v1/data/t/batch", rows(0, 2), null));
+    assertThat(count("t")).isEqualTo(4);
+  }
+
+  @Test
+  void theSameKeyForAnotherRequestIs422NamingTheKey() {
+    ok(post("/api/v1/data/t/batch", rows(0, 2), "k"));
+    error(post("/api/v1/data/t/batch", rows(0, 3), "k"), 422, "Idempotency-Key 'k'", "different request");
+    error(post("/api/v1/data/t", rows(0, 1).getJsonObject(0), "k"), 422, "'k'");
+    assertThat(count("t")).isEqualTo(2);
+  }
+
+  @Test
+  void theSameKeyOnTwoTablesWritesTwice() {
+    ok(post("/api/v1/data/t/batch", rows(0, 2), "shared"));
+    Response other = post("/api/v1/data/u/batch", rows(0, 2), "shared");
+    assertThat(ok(other).getInteger("total")).isEqualTo(2);
+    assertThat(other.header("Idempotent-Replayed")).isNull();
+    assertThat(count("t")).isEqualTo(2);
+    assertThat(count("u")).isEqualTo(2);
+  }
+
+  @Test
+  void malformedKeysAre400NamingTheHeader() {
+    List<String> bad = List.of("", "\"\"", "x".repeat(256), "\"" + "y".repeat(256) + "\"", "caf\u00e9", "a b",
+        "\"unterminated", "\"bad\\escape\"", "\"two\" \"strings\"", "\"a\"b");
+    for (String key : bad) {
+      error(post("/api/v1/data/t/batch", rows(0, 1), key), 400, "Idempotency-Key");
+    }
+    ok(post("/api/v1/data/t/batch", rows(0, 1), "x".repeat(255)));
+    ok(post("/api/v1/data/t/batch", rows(1, 1), "\"q\\\"uote\\\\d\""));
+    assertThat(count("t")).isEqualTo(2);
+  }
+
+  @Test
+  void aFailedWriteLeavesNoRecord() {
+    JsonArray badRows = rows(0, 3);
+    badRows.getJsonObject(1).put("id", "not a number");
+    error(post("/api/v1/data/t/batch", badRows, "retry-me"), 400);
+    // The same key with the corrected body writes: the failure recorded nothing.
+    Response fixed = post("/api/v1/data/t/batch", rows(0, 3), "retry-me");
+    assertThat(ok(fixed).getInteger("total")).isEqualTo(3);
+    assertThat(fixed.header("Idempotent-Replayed")).isNull();
+    assertThat(count("t")).isEqualTo(3);
+  }
+
+  @Test
+  void concurrentRequestsWithOneKeyWriteOnce(Vertx vertx) {
+    Random random = TestSeeds.random("IdempotencyTest.concurrent");
+    int size = 1 + random.nextInt(200);
+    JsonArray body = rows(0, size);
+    WebClient client = server.newClient(20);
+    try {
+      List<Future<HttpResponse<Buffer>>> responses = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        responses.add(client.request(HttpMethod.POST, "/api/v1/data/t/batch")
+            .putHeader("x-api-key", TestServer.RW_KEY).putHeader("Idempotency-Key", "concurrent")
+            .sendBuffer(body.toBuffer()));
+      }
+      int written = 0;
+      for (Future<HttpResponse<Buffer>> future : responses) {
+        HttpResponse<Buffer> response = TestServer.await(future);
+        if (response.statusCode() == 409) {
+          assertThat(response.getHeader("Retry-After")).isNotNull();
+          assertThat(response.bodyAsJsonObject().getString("message")).contains("'concurrent'", "in progress");
+        } else {
+          assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
+          assertThat(response.bodyAsJsonObject().getInteger("total")).isEqualTo(size);
+          if (!"true".equals(response.getHeader("Idempotent-Replayed"))) {
+            written++;
+          }
+        }
+      }
+      assertThat(written).isEqualTo(1);
+    } finally {
+      client.close();
+    }
+    assertThat(count("t")).isEqualTo(size);
+    // Once the first is answered, every repeat is a replay.
+    assertThat(post("/api/v1/data/t/batch", body, "concurrent").header("Idempotent-Replayed")).isEqualTo("true");
+    assertThat(count("t")).isEqualTo(size);
+  }
+
+  @Test
+  void aKeyIsRememberedAcrossARestart() {
+    ok(post("/api/v1/data/t/batch", rows(0, 4), "durable"));
+    server.restart();
+    assertThat(post("/api/v1/data/t/batch", rows(0, 4), "durable").header("Idempotent-Replayed")).isEqualTo("true");
+    assertThat(count("t")).isEqualTo(4);
+  }
+
+  @Test
+  void aKeyIsForgottenAfterTheRetention(Vertx vertx) {
+    server.stop();
+    server = new TestServer(vertx, dataDir, Map.of("idempotency.retention.seconds", 1)).start();
+    ok(post("/api/v1/data/t/batch", rows(0, 2), "short-lived"));
+    // Each repeat within the retention is a replay; the first one after it writes again (and records anew).
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() ->
+        ok(post("/api/v1/data/t/batch", rows(0, 2), "short-lived")) != null
+            && count("t") == 4);
+    assertThat(post("/api/v1/data/t/batch", rows(0, 2), "short-lived").header("Idempotent-Replayed"))
+        .isEqualTo("true");
+    assertThat(count("t")).isEqualTo(4);
+  }
+}
