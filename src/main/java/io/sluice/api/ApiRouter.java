@@ -5,7 +5,7 @@ import io.sluice.bus.StoreClient;
 import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
 import io.sluice.config.SluiceConfig;
-import io.sluice.core.Rows;
+import io.sluice.ingest.Rows;
 import io.sluice.errors.ApiError;
 import io.sluice.ingest.Json;
 import io.sluice.ingest.UploadSigner;

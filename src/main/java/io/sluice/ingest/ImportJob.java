@@ -1,6 +1,5 @@
 package io.sluice.ingest;
 
-import io.sluice.core.Rows;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
