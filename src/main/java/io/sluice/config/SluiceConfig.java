@@ -54,7 +54,8 @@ public record SluiceConfig(
     Tls tls,
     int shutdownTimeoutSeconds,
     String storeType,
-    Postgres postgres) {
+    Postgres postgres,
+    Path backupDir) {
 
   /** HTTPS from PEM files; null when the server speaks plain HTTP. */
   public record Tls(Path certFile, Path keyFile) {
@@ -172,6 +173,9 @@ public record SluiceConfig(
       "SLUICE_SHUTDOWN_TIMEOUT_SECONDS", 30, "on SIGTERM, how long requests in flight may take to finish before the"
       + " server stops anyway");
 
+  public static final Key BACKUP_DIR = new Key("backup.dir", "SLUICE_BACKUP_DIR", null,
+      "directory under which POST /api/v1/_backup writes snapshots (unset: online backups are off)");
+
   public static final Key STORE_TYPE = new Key("store.type", "SLUICE_STORE_TYPE", STORE_LUCENE,
       "where tables live: lucene (embedded, under data.dir) or postgres (store.postgres.*)");
   public static final Key STORE_POSTGRES_URL = new Key("store.postgres.url", "SLUICE_STORE_POSTGRES_URL", null,
@@ -203,7 +207,7 @@ public record SluiceConfig(
       STREAM_IDLE_TIMEOUT_SECONDS, STREAM_MIN_BYTES_PER_SECOND, HTTP_TLS_CERT, HTTP_TLS_KEY,
       SHUTDOWN_TIMEOUT_SECONDS, STORE_TYPE, STORE_POSTGRES_URL, STORE_POSTGRES_HOST,
       STORE_POSTGRES_PORT, STORE_POSTGRES_DATABASE, STORE_POSTGRES_USER, STORE_POSTGRES_PASSWORD_ENV,
-      STORE_POSTGRES_PASSWORD_FILE, STORE_POSTGRES_POOL_SIZE, STORE_POSTGRES_SCHEMA);
+      STORE_POSTGRES_PASSWORD_FILE, STORE_POSTGRES_POOL_SIZE, STORE_POSTGRES_SCHEMA, BACKUP_DIR);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
     return load(env, null, overrides);
@@ -306,7 +310,8 @@ public record SluiceConfig(
         tls(get(values, HTTP_TLS_CERT, s -> s), get(values, HTTP_TLS_KEY, s -> s)),
         (int) inRange(SHUTDOWN_TIMEOUT_SECONDS, get(values, SHUTDOWN_TIMEOUT_SECONDS, Integer::parseInt), 0L, 3600L),
         storeType,
-        STORE_POSTGRES.equals(storeType) ? postgres(values, env) : null);
+        STORE_POSTGRES.equals(storeType) ? postgres(values, env) : null,
+        get(values, BACKUP_DIR, s -> Path.of(s).toAbsolutePath().normalize()));
   }
 
   /** Both files or neither; each must be a readable file now, not at the first connection. */
@@ -497,7 +502,8 @@ public record SluiceConfig(
         tls,
         shutdownTimeoutSeconds,
         storeType,
-        postgres);
+        postgres,
+        backupDir);
   }
 
   /** The base URL clients should use to reach this server. */
