@@ -50,7 +50,7 @@ public final class SluiceCli implements Callable<Integer> {
               + " why)",
           USAGE, "usage error: bad option, or a configuration that cannot be read or is invalid")),
       Map.entry("import", codes(OK, "the import finished (rejected lines, if any, are reported)",
-          FAILED, "the import ended FinishedInError (e.g. a truncated gzip, or cancelled; its message is printed),"
+          FAILED, "the import ended FinishedInError (e.g. a truncated gzip; its message is printed) or Cancelled,"
               + " or the file could not be read",
           USAGE, CLIENT_USAGE_TEXT + ", an unreadable FILE", REQUEST_FAILED, REFUSED_TEXT,
           TOO_MANY_REJECTED, "more lines were rejected than --max-rejected allows (the other rows stay stored)")),

@@ -7,7 +7,8 @@ import java.time.Instant;
 
 /** One file import: its phase and progress, persisted as {@code <data>/imports/<id>.json} at each transition. */
 final class ImportJob {
-  enum Phase { Initiated, Uploaded, Started, Running, Finished, FinishedInError }
+  /** Aito's phases, and Cancelled (a Sluice extension: ended by DELETE …/file/{id}), terminal like the two Finished. */
+  enum Phase { Initiated, Uploaded, Started, Running, Finished, FinishedInError, Cancelled }
 
   final String id;
   String table; // follows a rename while the import runs
@@ -45,7 +46,7 @@ final class ImportJob {
   }
 
   boolean finished() {
-    return phase == Phase.Finished || phase == Phase.FinishedInError;
+    return phase == Phase.Finished || phase == Phase.FinishedInError || phase == Phase.Cancelled;
   }
 
   long bytesRead() {

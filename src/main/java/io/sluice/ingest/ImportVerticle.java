@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Owns the file-import jobs of this node: their state machine (Initiated → Uploaded → Started → Running →
- * Finished | FinishedInError), their files under {@code <data>/uploads/}, and running them through an
+ * Finished | FinishedInError | Cancelled), their files under {@code <data>/uploads/}, and running them through an
  * {@link ImportSink}. One worker instance, so job state is confined to one thread and the gunzip and line
  * splitting of imports never run on an event loop.
  *
@@ -255,7 +255,7 @@ public final class ImportVerticle extends VerticleBase {
 
   /**
    * {@code DELETE /api/v1/data/{table}/file/{id}} (a Sluice extension): ends a job that has not finished as
-   * FinishedInError, "import cancelled". A queued or not yet triggered job ends at once; a running one stops
+   * Cancelled, "import cancelled". A queued or not yet triggered job ends at once; a running one stops
    * reading, lets the batches in flight settle (rows committed before stay stored and counted) and ends. Answered
    * with the final status once it is persisted; an already finished job → 409.
    */
@@ -281,7 +281,7 @@ public final class ImportVerticle extends VerticleBase {
     }
     queue.remove(job);
     job.finishedAt = Instant.now();
-    job.phase = ImportJob.Phase.FinishedInError;
+    job.phase = ImportJob.Phase.Cancelled;
     job.message = CANCELLED + " before it ran; nothing was imported";
     persist(job);
     deleteQuietly(uploadFile(config.dataDir(), job.id));
@@ -479,7 +479,7 @@ public final class ImportVerticle extends VerticleBase {
     if (failure == null) {
       job.phase = ImportJob.Phase.Finished; // it ended before the cancel took hold: the cancel answers Finished
     } else if (job.cancelling) {
-      job.phase = ImportJob.Phase.FinishedInError;
+      job.phase = ImportJob.Phase.Cancelled;
       job.message = CANCELLED + "; the " + job.progress.completed() + " rows committed before stay stored";
     } else {
       job.phase = ImportJob.Phase.FinishedInError;

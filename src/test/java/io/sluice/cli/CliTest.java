@@ -452,11 +452,11 @@ class CliTest extends ServerTest {
         .contains("import cancelled before it ran");
     Run withTable = client("cancel", other.getString("id"), "--table", "items");
     assertThat(withTable.code()).as(withTable.toString()).isZero();
-    assertThat(client("imports").out().lines().skip(1)).allMatch(line -> line.contains(" FinishedInError "));
+    assertThat(client("imports").out().lines().skip(1)).allMatch(line -> line.contains(" Cancelled "));
 
     Run again = client("cancel", uploaded);
     assertThat(again.code()).isEqualTo(SluiceCli.REQUEST_FAILED);
-    assertThat(again.err()).contains("409").contains("already ended FinishedInError");
+    assertThat(again.err()).contains("409").contains("already ended Cancelled");
     Run unknown = client("cancel", "no-such-job");
     assertThat(unknown.code()).isEqualTo(SluiceCli.REQUEST_FAILED);
     assertThat(unknown.err()).contains("import job 'no-such-job' not found");
