@@ -135,6 +135,8 @@ public final class ApiRouter {
     write(HttpMethod.POST, "/api/v1/data/:table/file/:id", ctx -> imports.trigger(ctx, jsonBody(ctx)));
     read(HttpMethod.GET, "/api/v1/data/:table/file/:id", imports::status);
     write(HttpMethod.DELETE, "/api/v1/data/:table/file/:id", imports::cancel);
+    router.route(HttpMethod.GET, "/api/v1/data/:table/file/:id/errors").handler(ctx -> requireAccess(ctx, false))
+        .handler(imports::errors);
     router.route(HttpMethod.POST, "/api/v1/data/:table/stream").handler(ctx -> requireAccess(ctx, true))
         .handler(ctx -> budget.reserve(ctx, (long) config.importWindow() * config.importBatchBytes()))
         .handler(imports::stream);

@@ -17,6 +17,8 @@ final class ImportJob {
   Phase phase = Phase.Initiated;
   long bytes;
   boolean uploading;
+  /** Every rejected line of the current run (on disk); null before the job ran or after a restart. */
+  ImportErrorLog errorLog;
   String sourceUrl;
   Instant startedAt;
   Instant finishedAt;
