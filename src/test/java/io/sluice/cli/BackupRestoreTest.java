@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.sluice.BenchRows;
 import io.sluice.Stores;
+import io.sluice.TestPostgres;
 import io.sluice.TestSeeds;
 import io.sluice.TestServer;
 import io.vertx.core.Vertx;
@@ -23,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -55,11 +57,14 @@ class BackupRestoreTest {
 
   @Test
   void backupUnderLoadRestoresAConsistentPointInTime(Vertx vertx) throws Exception {
+    Assumptions.assumeFalse(TestPostgres.chosen(), "the Lucene store's backup; PostgreSQL's is its own tools'");
     long seed = TestSeeds.seed("BackupRestoreTest");
     Random random = new Random(seed);
     Path backups = dir.resolve("backups");
+    // Commits every 50 ms: while the backup copies, later commits would delete the files it copies unless the
+    // snapshot keeps them.
     TestServer server = new TestServer(vertx, dir.resolve("data"), Map.of("backup.dir", backups.toString(),
-        "import.batch.rows", 500)).start();
+        "import.batch.rows", 500, "store.commit.interval.ms", 50)).start();
     TestServer restored = null;
     AtomicBoolean stop = new AtomicBoolean();
     Thread writer = null;
@@ -172,6 +177,20 @@ class BackupRestoreTest {
       if (restored != null) {
         restored.stop();
       }
+      server.stop();
+    }
+  }
+
+  @Test
+  void thePostgresStoreSaysItsOwnToolsBackItUp(Vertx vertx) {
+    Assumptions.assumeTrue(TestPostgres.chosen(), "runs with -Dsluice.test.store=postgres");
+    TestServer server = new TestServer(vertx, dir.resolve("data"), Map.of("backup.dir",
+        dir.resolve("backups").toString())).start();
+    try {
+      var answer = server.post("/api/v1/_backup", new JsonObject());
+      assertThat(answer.status()).isEqualTo(501);
+      assertThat(answer.json().getString("message")).contains("pg_dump");
+    } finally {
       server.stop();
     }
   }
