@@ -55,7 +55,9 @@ public record SluiceConfig(
     int shutdownTimeoutSeconds,
     String storeType,
     Postgres postgres,
-    Lanes lanes) {
+    Lanes lanes,
+    Path backupDir,
+    long importErrorsMax) {
 
   /**
    * The store's lanes: threads of the read lane and of the write lane, and how many write tasks an import job may
@@ -188,6 +190,12 @@ public record SluiceConfig(
       "SLUICE_SHUTDOWN_TIMEOUT_SECONDS", 30, "on SIGTERM, how long requests in flight may take to finish before the"
       + " server stops anyway");
 
+  public static final Key BACKUP_DIR = new Key("backup.dir", "SLUICE_BACKUP_DIR", null,
+      "directory under which POST /api/v1/_backup writes snapshots (unset: online backups are off)");
+
+  public static final Key IMPORT_ERRORS_MAX = new Key("import.errors.max", "SLUICE_IMPORT_ERRORS_MAX", 100_000,
+      "rejected lines of a file import kept on disk for GET .../file/{id}/errors (0: none), removed with the job");
+
   public static final Key STORE_TYPE = new Key("store.type", "SLUICE_STORE_TYPE", STORE_LUCENE,
       "where tables live: lucene (embedded, under data.dir) or postgres (store.postgres.*)");
   public static final Key STORE_POSTGRES_URL = new Key("store.postgres.url", "SLUICE_STORE_POSTGRES_URL", null,
@@ -224,7 +232,8 @@ public record SluiceConfig(
       STREAM_IDLE_TIMEOUT_SECONDS, STREAM_MIN_BYTES_PER_SECOND, HTTP_TLS_CERT, HTTP_TLS_KEY,
       SHUTDOWN_TIMEOUT_SECONDS, STORE_TYPE, STORE_POSTGRES_URL, STORE_POSTGRES_HOST,
       STORE_POSTGRES_PORT, STORE_POSTGRES_DATABASE, STORE_POSTGRES_USER, STORE_POSTGRES_PASSWORD_ENV,
-      STORE_POSTGRES_PASSWORD_FILE, STORE_POSTGRES_POOL_SIZE, STORE_POSTGRES_READ_POOL_SIZE, STORE_POSTGRES_SCHEMA);
+      STORE_POSTGRES_PASSWORD_FILE, STORE_POSTGRES_POOL_SIZE, STORE_POSTGRES_READ_POOL_SIZE, STORE_POSTGRES_SCHEMA,
+      BACKUP_DIR, IMPORT_ERRORS_MAX);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
     return load(env, null, overrides);
@@ -336,7 +345,9 @@ public record SluiceConfig(
         (int) inRange(SHUTDOWN_TIMEOUT_SECONDS, get(values, SHUTDOWN_TIMEOUT_SECONDS, Integer::parseInt), 0L, 3600L),
         storeType,
         STORE_POSTGRES.equals(storeType) ? postgres(values, env, lanes) : null,
-        lanes);
+        lanes,
+        get(values, BACKUP_DIR, s -> Path.of(s).toAbsolutePath().normalize()),
+        inRange(IMPORT_ERRORS_MAX, get(values, IMPORT_ERRORS_MAX, Long::parseLong), 0L, 100_000_000L));
   }
 
   /** Both files or neither; each must be a readable file now, not at the first connection. */
@@ -531,7 +542,9 @@ public record SluiceConfig(
         shutdownTimeoutSeconds,
         storeType,
         postgres,
-        lanes);
+        lanes,
+        backupDir,
+        importErrorsMax);
   }
 
   /** The base URL clients should use to reach this server. */

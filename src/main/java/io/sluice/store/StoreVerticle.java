@@ -127,6 +127,7 @@ public final class StoreVerticle extends VerticleBase {
       case SEARCH -> done(store.search(r.body()));
       case OPTIMIZE -> store.optimize(r.table());
       case HEALTH -> done(health());
+      case BACKUP -> done(store.backup(java.nio.file.Path.of(r.body().getString("dir"))));
     };
   }
 

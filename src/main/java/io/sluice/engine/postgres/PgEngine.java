@@ -436,6 +436,14 @@ public final class PgEngine implements StorageEngine {
 
   // ------------------------------------------------------------------ health
 
+  /** PostgreSQL holds every row and the catalog: its own tools back them up, consistently and online. */
+  @Override
+  public Snapshot snapshot() {
+    throw new StorageException(StorageException.Kind.UNSUPPORTED, "the PostgreSQL store is backed up with"
+        + " PostgreSQL's own tools (pg_dump --schema=" + schema + ", or pg_basebackup with WAL archiving);"
+        + " Sluice keeps no table data of its own", null);
+  }
+
   @Override
   public String failure() {
     String reason = failure;
