@@ -439,13 +439,13 @@
     view.bar.dataset.phase = status.phase || '';
     view.bar.dataset.indeterminate = String(f === null);
     view.fill.style.width = f === null ? '' : (f * 100).toFixed(1) + '%';
-    view.pctEl.textContent = status.phase === 'FinishedInError' ? 'failed' : f === null ? '' : Math.floor(f * 100) + '%';
+    view.pctEl.textContent = status.phase === 'FinishedInError' ? 'failed' : status.phase === 'Cancelled' ? 'cancelled' : f === null ? '' : Math.floor(f * 100) + '%';
     if (f !== null) view.bar.setAttribute('aria-valuenow', String(Math.floor(f * 100)));
     view.completedEl.textContent = fmt(status.completedCount) + ' stored';
     view.failedEl.textContent = status.failedCount ? fmt(status.failedCount) + ' failed' : '';
     view.throughputEl.textContent = status.startedAt ? fmt(status.throughput) + ' rows/s' : '';
     // Why a job ended in error ("import failed: …; Last k failing rows"), without the row summary.
-    const message = status.phase === 'FinishedInError' && job.errors && job.errors.message
+    const message = (status.phase === 'FinishedInError' || status.phase === 'Cancelled') && job.errors && job.errors.message
       ? job.errors.message.replace(/; Last \d+ failing rows$/, '') : '';
     view.messageEl.textContent = message;
     view.messageEl.hidden = !message;

@@ -86,11 +86,11 @@ public final class MainVerticle extends VerticleBase {
         .compose(opened -> {
           store = opened;
           metrics.storeSources(() -> store.failure() != null, config.dataDir());
-          return vertx.deployVerticle(new StoreVerticle(store, Addresses.STORE, "write", config.storeInstances(),
-              metrics));
+          return vertx.deployVerticle(new StoreVerticle(store, Addresses.STORE, "write",
+              config.lanes().writeThreads(), config.lanes().importTurns(), metrics));
         })
         .compose(id -> vertx.deployVerticle(new StoreVerticle(store, Addresses.STORE_READ, "read",
-            config.storeInstances(), metrics)))
+            config.lanes().readThreads(), 1, metrics)))
         .compose(id -> vertx.deployVerticle(new ImportVerticle(config, metrics), new DeploymentOptions()
             .setThreadingModel(ThreadingModel.WORKER)
             .setWorkerPoolName("sluice-import")

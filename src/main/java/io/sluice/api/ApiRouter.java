@@ -5,7 +5,7 @@ import io.sluice.bus.StoreClient;
 import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
 import io.sluice.config.SluiceConfig;
-import io.sluice.core.Rows;
+import io.sluice.ingest.Rows;
 import io.sluice.errors.ApiError;
 import io.sluice.ingest.Json;
 import io.sluice.ingest.UploadSigner;
@@ -129,6 +129,11 @@ public final class ApiRouter {
 
     // Fixed paths under /api/v1/data come before the /api/v1/data/:table routes, or they would be taken as a table.
     write(HttpMethod.POST, "/api/v1/data/_delete", ctx -> delete(jsonBody(ctx)));
+    // No request.timeout.seconds deadline: a backup lasts as long as copying the data (the body is tiny).
+    router.route(HttpMethod.POST, "/api/v1/_backup").handler(ctx -> requireAccess(ctx, true));
+    router.route(HttpMethod.POST, "/api/v1/_backup").handler(bodyHandler).handler(respond(ctx -> store.call(
+        StoreRequest.withBody(StoreOp.BACKUP, null,
+            new JsonObject().put("dir", Backups.target(config.backupDir(), jsonBody(ctx)).toString())))));
     read(HttpMethod.GET, "/api/v1/data/_imports", imports::list);
     write(HttpMethod.POST, "/api/v1/data/:table/batch",
         ctx -> batch(ctx.pathParam("table"), rawBody(ctx), IdempotencyKeys.of(ctx)).map(reply -> replayed(ctx, reply)));
@@ -137,6 +142,8 @@ public final class ApiRouter {
     write(HttpMethod.POST, "/api/v1/data/:table/file/:id", ctx -> imports.trigger(ctx, jsonBody(ctx)));
     read(HttpMethod.GET, "/api/v1/data/:table/file/:id", imports::status);
     write(HttpMethod.DELETE, "/api/v1/data/:table/file/:id", imports::cancel);
+    router.route(HttpMethod.GET, "/api/v1/data/:table/file/:id/errors").handler(ctx -> requireAccess(ctx, false))
+        .handler(imports::errors);
     router.route(HttpMethod.POST, "/api/v1/data/:table/stream").handler(ctx -> requireAccess(ctx, true))
         .handler(ctx -> budget.reserve(ctx, (long) config.importWindow() * config.importBatchBytes()))
         .handler(imports::stream);

@@ -82,6 +82,27 @@ final class ImportRoutes {
   }
 
   /**
+   * {@code GET /api/v1/data/{table}/file/{id}/errors} (a Sluice extension): every rejected line of the job, up
+   * to {@code import.errors.max}, as NDJSON straight from the job's file (whole lines only while it runs).
+   */
+  void errors(RoutingContext ctx) {
+    bus.callImport(new JsonObject().put("op", "errors").put("id", ctx.pathParam("id"))
+        .put("table", ctx.pathParam("table"))).onComplete(ar -> {
+          if (ar.failed()) {
+            ctx.fail(ar.cause());
+            return;
+          }
+          long bytes = ar.result().getLong("bytes");
+          ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/x-ndjson");
+          if (bytes == 0) {
+            ctx.response().end();
+          } else {
+            ctx.response().sendFile(ar.result().getString("file"), 0, bytes).onFailure(ctx::fail);
+          }
+        });
+  }
+
+  /**
    * {@code DELETE /api/v1/data/{table}/file/{id}} (a Sluice extension): cancels an unfinished import; answered
    * with its final status once that is persisted.
    */

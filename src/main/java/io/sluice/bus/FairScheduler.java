@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,8 +13,9 @@ import org.slf4j.LoggerFactory;
  * Runs one lane's store work on at most {@code threads} threads at once, fairly across keys (a table, an import
  * job): each key has its own queue and a free thread takes the next task of the key after the one it served last,
  * so a small write waits for at most one task of each other busy key, not for a queue of them (an import keeps
- * its whole credit window queued). Several tasks of one key may run at once (the store allows it); only the order
- * in which tasks start is scheduled.
+ * its whole credit window queued). A key's share may be more than one task per turn ({@code turns}: e.g. an import
+ * job starts n batches in a row while others wait, so n small writes of others cost it one turn of n batches).
+ * Several tasks of one key may run at once (the store allows it); only the order in which tasks start is scheduled.
  *
  * <p>Thread-safety: {@link #submit} may be called from any thread. Tasks run on {@code executor}, which must
  * have at least {@code threads} threads; a task that throws is logged and does not stop the lane.
@@ -35,13 +37,22 @@ public final class FairScheduler {
   private final int threads;
   private final Executor executor;
   private final Meters meters;
+  private final ToIntFunction<String> turns;
+  /** The key that started the last task, and how many of its tasks started in a row. */
+  private String current;
+  private int streak;
   private final Map<String, ArrayDeque<Queued>> queues = new HashMap<>();
   /** Keys with queued tasks, in the order they are served. */
-  private final ArrayDeque<String> turns = new ArrayDeque<>();
+  private final ArrayDeque<String> order = new ArrayDeque<>();
   private final AtomicLong queued = new AtomicLong();
   private int running;
 
   public FairScheduler(String name, int threads, Executor executor, Meters meters) {
+    this(name, threads, executor, meters, key -> 1);
+  }
+
+  /** turns: how many tasks a key may start in a row while other keys wait (at least 1). */
+  public FairScheduler(String name, int threads, Executor executor, Meters meters, ToIntFunction<String> turns) {
     if (threads < 1) {
       throw new IllegalArgumentException(name + ": a lane needs at least one thread, got " + threads);
     }
@@ -49,6 +60,7 @@ public final class FairScheduler {
     this.threads = threads;
     this.executor = executor;
     this.meters = meters;
+    this.turns = turns;
   }
 
   /** Queues {@code task} behind the earlier tasks of {@code key}. */
@@ -56,7 +68,7 @@ public final class FairScheduler {
     boolean start;
     synchronized (this) {
       queues.computeIfAbsent(key, k -> {
-        turns.add(k);
+        order.add(k);
         return new ArrayDeque<>();
       }).add(new Queued(task, System.nanoTime()));
       queued.incrementAndGet();
@@ -79,17 +91,22 @@ public final class FairScheduler {
     while (true) {
       Queued next;
       synchronized (this) {
-        String key = turns.poll();
+        String key = order.poll();
         if (key == null) {
           running--;
           return;
         }
+        streak = key.equals(current) ? streak + 1 : 1;
+        current = key;
         ArrayDeque<Queued> queue = queues.get(key);
         next = queue.poll();
         if (queue.isEmpty()) {
           queues.remove(key);
+        } else if (streak < turns.applyAsInt(key)) {
+          order.addFirst(key); // its turn goes on
         } else {
-          turns.add(key); // its next task waits for one turn of every other key
+          order.add(key); // its next task waits for one turn of every other key
+          streak = 0;
         }
         queued.decrementAndGet();
       }

@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
     description = {"Cancels an import job (DELETE /api/v1/data/{table}/file/{id}, a Sluice extension) and waits"
         + " until it has ended. A job not yet running imports nothing; a running one stops, and the rows of the"
         + " batches it had committed stay stored (the summary says how many). The job then shows as"
-        + " FinishedInError, \"import cancelled\".",
+        + " Cancelled, \"import cancelled\".",
         "Example: sluice cancel 0b7e2c55-8f5a-4d3e-a0a1-52c1f4a0d6b2 (ids: sluice imports)"})
 final class CancelCommand implements Callable<Integer> {
   @ParentCommand

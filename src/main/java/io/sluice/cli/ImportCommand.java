@@ -200,8 +200,9 @@ final class ImportCommand implements Callable<Integer> {
         long completed = s.path("completedCount").asLong(0);
         long failed = s.path("failedCount").asLong(0);
         long processed = completed + failed;
-        boolean finished = s.path("finished").asBoolean(false)
-            || s.path("phase").asText("").startsWith("Finished");
+        String phaseNow = s.path("phase").asText("");
+        boolean finished = s.path("finished").asBoolean(false) || phaseNow.startsWith("Finished")
+            || phaseNow.equals("Cancelled");
         if (finished && s.path("phase").asText("").equals("Finished")) {
           bar.maxHint(processed);
         } else if (estimate.rows() > 0 && processed > bar.getMax()) {

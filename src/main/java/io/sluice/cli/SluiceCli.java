@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
         "Without a command, starts the server (like 'serve')."},
     subcommands = {ServeCommand.class, ImportCommand.class, InferSchemaCommand.class, SchemaCommand.class,
         DeleteCommand.class, SearchCommand.class, TablesCommand.class, ImportsCommand.class,
-        CancelCommand.class, CommandLine.HelpCommand.class})
+        CancelCommand.class, BackupCommand.class, RestoreCommand.class, CommandLine.HelpCommand.class})
 public final class SluiceCli implements Callable<Integer> {
   // The exit codes, the same for every command; EXIT_CODES says which each command returns and when.
   public static final int OK = 0;
@@ -40,33 +40,38 @@ public final class SluiceCli implements Callable<Integer> {
   private static final String REFUSED_TEXT = "the server refused a request (its message is printed) or could not be"
       + " reached";
   /** Per command (the root under its own name), the exit codes its help lists: only those it can return. */
-  static final Map<String, Map<Integer, String>> EXIT_CODES = Map.of(
-      "sluice", codes(OK, "success (without a command: the server started)",
+  static final Map<String, Map<Integer, String>> EXIT_CODES = Map.ofEntries(
+      Map.entry("sluice", codes(OK, "success (without a command: the server started)",
           FAILED, "an import ended FinishedInError, a file could not be read, or the server failed to start",
           USAGE, CLIENT_USAGE_TEXT, REQUEST_FAILED, REFUSED_TEXT,
-          TOO_MANY_REJECTED, "an import rejected more lines than --max-rejected allows"),
-      "serve", codes(OK, "the server started; it runs until stopped",
+          TOO_MANY_REJECTED, "an import rejected more lines than --max-rejected allows")),
+      Map.entry("serve", codes(OK, "the server started; it runs until stopped",
           FAILED, "the server failed to start (e.g. the port is taken or the data directory unusable; the log says"
               + " why)",
-          USAGE, "usage error: bad option, or a configuration that cannot be read or is invalid"),
-      "import", codes(OK, "the import finished (rejected lines, if any, are reported)",
-          FAILED, "the import ended FinishedInError (e.g. a truncated gzip, or cancelled; its message is printed),"
+          USAGE, "usage error: bad option, or a configuration that cannot be read or is invalid")),
+      Map.entry("import", codes(OK, "the import finished (rejected lines, if any, are reported)",
+          FAILED, "the import ended FinishedInError (e.g. a truncated gzip; its message is printed) or Cancelled,"
               + " or the file could not be read",
           USAGE, CLIENT_USAGE_TEXT + ", an unreadable FILE", REQUEST_FAILED, REFUSED_TEXT,
-          TOO_MANY_REJECTED, "more lines were rejected than --max-rejected allows (the other rows stay stored)"),
-      "infer-schema", codes(OK, "the schema was printed on stdout",
+          TOO_MANY_REJECTED, "more lines were rejected than --max-rejected allows (the other rows stay stored)")),
+      Map.entry("infer-schema", codes(OK, "the schema was printed on stdout",
           FAILED, "no schema could be guessed (no rows in the sample, or the file could not be read); nothing is"
               + " printed on stdout",
-          USAGE, USAGE_TEXT + ", an unreadable FILE"),
-      "schema", clientCodes(),
-      "delete", codes(OK, "success", USAGE, CLIENT_USAGE_TEXT + ", a --where that is not a JSON object",
-          REQUEST_FAILED, REFUSED_TEXT),
-      "search", codes(OK, "success", USAGE, CLIENT_USAGE_TEXT + ", a --where that is not a JSON object",
-          REQUEST_FAILED, REFUSED_TEXT),
-      "tables", clientCodes(),
-      "imports", clientCodes(),
-      "cancel", codes(OK, "the import ended (its final state is printed)", USAGE, CLIENT_USAGE_TEXT,
-          REQUEST_FAILED, REFUSED_TEXT + "; also an unknown job, or one that had already finished"));
+          USAGE, USAGE_TEXT + ", an unreadable FILE")),
+      Map.entry("schema", clientCodes()),
+      Map.entry("delete", codes(OK, "success", USAGE, CLIENT_USAGE_TEXT + ", a --where that is not a JSON object",
+          REQUEST_FAILED, REFUSED_TEXT)),
+      Map.entry("search", codes(OK, "success", USAGE, CLIENT_USAGE_TEXT + ", a --where that is not a JSON object",
+          REQUEST_FAILED, REFUSED_TEXT)),
+      Map.entry("tables", clientCodes()),
+      Map.entry("imports", clientCodes()),
+      Map.entry("cancel", codes(OK, "the import ended (its final state is printed)", USAGE, CLIENT_USAGE_TEXT,
+          REQUEST_FAILED, REFUSED_TEXT + "; also an unknown job, or one that had already finished")),
+      Map.entry("backup", codes(OK, "the backup was written (its directory is printed)", USAGE, CLIENT_USAGE_TEXT,
+          REQUEST_FAILED, REFUSED_TEXT + "; also backups not configured (backup.dir), a directory that exists or"
+              + " is not under backup.dir, or a PostgreSQL store (back it up with PostgreSQL's tools)")),
+      Map.entry("restore", codes(OK, "the backup was copied into the data directory", USAGE, USAGE_TEXT,
+          FAILED, "the backup is incomplete or unreadable, or the data directory is not empty")));
 
   final Map<String, String> env;
   final boolean interactive;

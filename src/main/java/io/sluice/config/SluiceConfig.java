@@ -55,7 +55,17 @@ public record SluiceConfig(
     int shutdownTimeoutSeconds,
     String storeType,
     Postgres postgres,
+    Lanes lanes,
+    Path backupDir,
+    long importErrorsMax,
     long idempotencyRetentionSeconds) {
+
+  /**
+   * The store's lanes: threads of the read lane and of the write lane, and how many write tasks an import job may
+   * start in a row while other tables or jobs wait (its share of the write lane against each of them).
+   */
+  public record Lanes(int readThreads, int writeThreads, int importTurns) {
+  }
 
   /** HTTPS from PEM files; null when the server speaks plain HTTP. */
   public record Tls(Path certFile, Path keyFile) {
@@ -70,12 +80,12 @@ public record SluiceConfig(
    * {@link #toString} (nor does the URL, which may hold one).
    */
   public record Postgres(String url, String host, int port, String database, String user, String password,
-      int poolSize, String schema) {
+      int poolSize, int readPoolSize, String schema) {
     @Override
     public String toString() {
       return "Postgres[url=" + (url == null ? null : "***") + ", host=" + host + ", port=" + port + ", database="
           + database + ", user=" + user + ", password=" + (password == null ? null : "***") + ", poolSize="
-          + poolSize + ", schema=" + schema + "]";
+          + poolSize + ", readPoolSize=" + readPoolSize + ", schema=" + schema + "]";
     }
   }
 
@@ -100,7 +110,15 @@ public record SluiceConfig(
   public static final Key HTTP_INSTANCES = new Key("http.instances", "SLUICE_HTTP_INSTANCES", 0,
       "HTTP verticle instances (0: one per core)");
   public static final Key STORE_INSTANCES = new Key("store.instances", "SLUICE_STORE_INSTANCES", 0,
-      "store worker verticle instances of each lane, reads and writes (0: one per core, at least 2)");
+      "store worker threads of each lane, reads and writes, unless store.read.instances or store.write.instances"
+      + " set it (0: one per core, at least 2)");
+  public static final Key STORE_READ_INSTANCES = new Key("store.read.instances", "SLUICE_STORE_READ_INSTANCES", 0,
+      "store worker threads of the read lane: searches, schema reads, health (0: store.instances)");
+  public static final Key STORE_WRITE_INSTANCES = new Key("store.write.instances", "SLUICE_STORE_WRITE_INSTANCES", 0,
+      "store worker threads of the write lane: row writes, import batches, schema changes (0: store.instances)");
+  public static final Key STORE_WRITE_IMPORT_TURNS = new Key("store.write.import.turns",
+      "SLUICE_STORE_WRITE_IMPORT_TURNS", 1, "write tasks an import may start in a row while other tables or imports"
+      + " wait for the write lane (1: strict turns; n: an import gets n times the share of each other writer)");
   public static final Key MAX_RESULT_LIMIT = new Key("max.result.limit", "SLUICE_MAX_RESULT_LIMIT", 10_000,
       "largest 'limit' a search accepts");
 
@@ -173,6 +191,12 @@ public record SluiceConfig(
       "SLUICE_SHUTDOWN_TIMEOUT_SECONDS", 30, "on SIGTERM, how long requests in flight may take to finish before the"
       + " server stops anyway");
 
+  public static final Key BACKUP_DIR = new Key("backup.dir", "SLUICE_BACKUP_DIR", null,
+      "directory under which POST /api/v1/_backup writes snapshots (unset: online backups are off)");
+
+  public static final Key IMPORT_ERRORS_MAX = new Key("import.errors.max", "SLUICE_IMPORT_ERRORS_MAX", 100_000,
+      "rejected lines of a file import kept on disk for GET .../file/{id}/errors (0: none), removed with the job");
+
   public static final Key STORE_TYPE = new Key("store.type", "SLUICE_STORE_TYPE", STORE_LUCENE,
       "where tables live: lucene (embedded, under data.dir) or postgres (store.postgres.*)");
   public static final Key STORE_POSTGRES_URL = new Key("store.postgres.url", "SLUICE_STORE_POSTGRES_URL", null,
@@ -191,7 +215,11 @@ public record SluiceConfig(
       "SLUICE_STORE_POSTGRES_PASSWORD_FILE", null, "file holding the PostgreSQL password (a trailing newline is"
       + " ignored)");
   public static final Key STORE_POSTGRES_POOL_SIZE = new Key("store.postgres.pool.size",
-      "SLUICE_STORE_POSTGRES_POOL_SIZE", 8, "PostgreSQL connections at most");
+      "SLUICE_STORE_POSTGRES_POOL_SIZE", 8, "PostgreSQL connections for writes at most (reads have their own:"
+      + " store.postgres.read.pool.size)");
+  public static final Key STORE_POSTGRES_READ_POOL_SIZE = new Key("store.postgres.read.pool.size",
+      "SLUICE_STORE_POSTGRES_READ_POOL_SIZE", 0, "PostgreSQL connections reserved for reads (searches, schema and"
+      + " checkpoint reads, health), so no read waits for a connection held by writes (0: the read lane's threads)");
   public static final Key STORE_POSTGRES_SCHEMA = new Key("store.postgres.schema", "SLUICE_STORE_POSTGRES_SCHEMA",
       "sluice", "PostgreSQL schema of Sluice's tables (created if missing)");
 
@@ -200,7 +228,8 @@ public record SluiceConfig(
       + " after it writes again");
 
   public static final List<Key> KEYS = List.of(HTTP_HOST, HTTP_PORT, DATA_DIR, API_KEY_RW, API_KEY_RO, PUBLIC_URL,
-      MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
+      MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, STORE_READ_INSTANCES, STORE_WRITE_INSTANCES,
+      STORE_WRITE_IMPORT_TURNS, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
       UPLOAD_MAX_BYTES, IMPORT_MAX_DECOMPRESSED_BYTES, IMPORT_MAX_RATIO, IMPORT_MAX_LINE_BYTES, IMPORT_BATCH_ROWS,
       IMPORT_BATCH_BYTES, IMPORT_WINDOW, IMPORT_COMMIT_INTERVAL_MS, IMPORT_MAX_JOBS, STREAM_MAX_BYTES,
       IMPORT_KEEP_SECONDS, MAX_INFLIGHT_BYTES, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, IMPORT_MAX_QUEUED,
@@ -208,8 +237,8 @@ public record SluiceConfig(
       STREAM_IDLE_TIMEOUT_SECONDS, STREAM_MIN_BYTES_PER_SECOND, HTTP_TLS_CERT, HTTP_TLS_KEY,
       SHUTDOWN_TIMEOUT_SECONDS, STORE_TYPE, STORE_POSTGRES_URL, STORE_POSTGRES_HOST,
       STORE_POSTGRES_PORT, STORE_POSTGRES_DATABASE, STORE_POSTGRES_USER, STORE_POSTGRES_PASSWORD_ENV,
-      STORE_POSTGRES_PASSWORD_FILE, STORE_POSTGRES_POOL_SIZE, STORE_POSTGRES_SCHEMA,
-      IDEMPOTENCY_RETENTION_SECONDS);
+      STORE_POSTGRES_PASSWORD_FILE, STORE_POSTGRES_POOL_SIZE, STORE_POSTGRES_READ_POOL_SIZE, STORE_POSTGRES_SCHEMA,
+      BACKUP_DIR, IMPORT_ERRORS_MAX, IDEMPOTENCY_RETENTION_SECONDS);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
     return load(env, null, overrides);
@@ -273,6 +302,14 @@ public record SluiceConfig(
     int cores = Runtime.getRuntime().availableProcessors();
     int httpInstances = (int) inRange(HTTP_INSTANCES, get(values, HTTP_INSTANCES, Integer::parseInt), 0L, 1024L);
     int storeInstances = (int) inRange(STORE_INSTANCES, get(values, STORE_INSTANCES, Integer::parseInt), 0L, 1024L);
+    storeInstances = storeInstances > 0 ? storeInstances : Math.max(2, cores);
+    int readInstances = (int) inRange(STORE_READ_INSTANCES, get(values, STORE_READ_INSTANCES, Integer::parseInt), 0L,
+        1024L);
+    int writeInstances = (int) inRange(STORE_WRITE_INSTANCES, get(values, STORE_WRITE_INSTANCES, Integer::parseInt),
+        0L, 1024L);
+    Lanes lanes = new Lanes(readInstances > 0 ? readInstances : storeInstances,
+        writeInstances > 0 ? writeInstances : storeInstances,
+        (int) inRange(STORE_WRITE_IMPORT_TURNS, get(values, STORE_WRITE_IMPORT_TURNS, Integer::parseInt), 1L, 64L));
     String storeType = get(values, STORE_TYPE, SluiceConfig::parseStoreType);
     return new SluiceConfig(
         get(values, HTTP_HOST, s -> s),
@@ -283,7 +320,7 @@ public record SluiceConfig(
         get(values, PUBLIC_URL, SluiceConfig::stripTrailingSlash),
         inRange(MAX_BATCH_BYTES, get(values, MAX_BATCH_BYTES, Long::parseLong), 1L, Long.MAX_VALUE),
         httpInstances > 0 ? httpInstances : cores,
-        storeInstances > 0 ? storeInstances : Math.max(2, cores),
+        storeInstances,
         (int) inRange(MAX_RESULT_LIMIT, get(values, MAX_RESULT_LIMIT, Integer::parseInt), 1L, Long.MAX_VALUE),
         get(values, UPLOAD_SECRET, s -> s),
         inRange(UPLOAD_EXPIRY_SECONDS, get(values, UPLOAD_EXPIRY_SECONDS, Long::parseLong), 1L, Long.MAX_VALUE),
@@ -312,7 +349,10 @@ public record SluiceConfig(
         tls(get(values, HTTP_TLS_CERT, s -> s), get(values, HTTP_TLS_KEY, s -> s)),
         (int) inRange(SHUTDOWN_TIMEOUT_SECONDS, get(values, SHUTDOWN_TIMEOUT_SECONDS, Integer::parseInt), 0L, 3600L),
         storeType,
-        STORE_POSTGRES.equals(storeType) ? postgres(values, env) : null,
+        STORE_POSTGRES.equals(storeType) ? postgres(values, env, lanes) : null,
+        lanes,
+        get(values, BACKUP_DIR, s -> Path.of(s).toAbsolutePath().normalize()),
+        inRange(IMPORT_ERRORS_MAX, get(values, IMPORT_ERRORS_MAX, Long::parseLong), 0L, 100_000_000L),
         positive(IDEMPOTENCY_RETENTION_SECONDS, get(values, IDEMPOTENCY_RETENTION_SECONDS, Long::parseLong)));
   }
 
@@ -361,7 +401,7 @@ public record SluiceConfig(
   }
 
   /** The store.postgres.* settings, checked only when store.type is postgres. */
-  private static Postgres postgres(Map<String, Object> values, Map<String, String> env) {
+  private static Postgres postgres(Map<String, Object> values, Map<String, String> env, Lanes lanes) {
     // never echoed in an error: the URL may carry a password
     Object rawUrl = values.get(STORE_POSTGRES_URL.name());
     String url = rawUrl == null || rawUrl.toString().isBlank() ? null : rawUrl.toString().trim();
@@ -404,9 +444,12 @@ public record SluiceConfig(
     if (schema == null || schema.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 63) {
       throw new IllegalArgumentException(STORE_POSTGRES_SCHEMA.name() + " must be 1-63 bytes");
     }
+    int readPool = (int) inRange(STORE_POSTGRES_READ_POOL_SIZE,
+        get(values, STORE_POSTGRES_READ_POOL_SIZE, Integer::parseInt), 0L, 1024L);
     return new Postgres(url, host, port == null ? 0 : port, get(values, STORE_POSTGRES_DATABASE, s -> s),
         get(values, STORE_POSTGRES_USER, s -> s), password,
-        (int) positive(STORE_POSTGRES_POOL_SIZE, get(values, STORE_POSTGRES_POOL_SIZE, Integer::parseInt)), schema);
+        (int) inRange(STORE_POSTGRES_POOL_SIZE, get(values, STORE_POSTGRES_POOL_SIZE, Integer::parseInt), 1L, 1024L),
+        readPool > 0 ? readPool : lanes.readThreads(), schema);
   }
 
   private static long positive(Key key, long value) {
@@ -505,6 +548,9 @@ public record SluiceConfig(
         shutdownTimeoutSeconds,
         storeType,
         postgres,
+        lanes,
+        backupDir,
+        importErrorsMax,
         idempotencyRetentionSeconds);
   }
 

@@ -857,6 +857,57 @@ public final class Database implements TableStore {
     });
   }
 
+  // ---------------------------------------------------------------- backup
+
+  /**
+   * The point in time is fixed under the catalog write lock once no write is in flight (every table's writes
+   * awaited, as a schema change does): the engine's snapshot then holds exactly the writes started before it,
+   * every acknowledged one among them, and no half of a batch. Writes wait only for that; the copy runs under
+   * the read lock, so writes go on and only schema changes wait (no table is dropped under the copy). The
+   * manifest is written last: a directory without it is not a backup ({@code sluice restore} refuses it).
+   */
+  @Override
+  public JsonObject backup(java.nio.file.Path dir) {
+    StorageEngine.Snapshot snapshot;
+    JsonObject tables = new JsonObject();
+    String createdAt = java.time.Instant.now().toString();
+    catalogLock.writeLock().lock();
+    try {
+      checkCatalog();
+      entries.values().forEach(table -> awaitWrites(table.id()));
+      snapshot = engine.snapshot();
+      try {
+        entries.forEach((name, table) -> tables.put(name, engine.rowCount(table.id())));
+      } catch (RuntimeException e) {
+        snapshot.close();
+        throw e;
+      }
+      catalogLock.readLock().lock(); // downgraded: schema changes keep waiting, writes go on
+    } catch (StorageException e) {
+      throw storageError(null, e);
+    } finally {
+      catalogLock.writeLock().unlock();
+    }
+    try (snapshot) {
+      java.nio.file.Files.createDirectories(dir.getParent());
+      java.nio.file.Files.createDirectory(dir);
+      long bytes = snapshot.copyTo(dir);
+      JsonObject manifest = new JsonObject().put("format", 1).put("createdAt", createdAt).put("tables", tables);
+      io.sluice.files.DurableFiles.writeAtomically(dir, BACKUP_MANIFEST,
+          manifest.encodePrettily().getBytes(StandardCharsets.UTF_8));
+      LOG.info("backup written to {}: {} tables, {} bytes", dir, tables.size(), bytes);
+      return manifest.copy().put("path", dir.toString()).put("bytes", bytes);
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      throw ApiError.conflict("the backup directory " + dir.getFileName() + " already exists; name a new one");
+    } catch (java.io.IOException | RuntimeException e) {
+      LOG.error("backup to {} failed", dir, e);
+      throw new ApiError(503, "the backup failed, " + dir + " is incomplete (it has no " + BACKUP_MANIFEST
+          + "): " + e.getMessage(), null, TableStore.isDiskFull(e) ? "DiskFull" : "StorageFailure");
+    } finally {
+      catalogLock.readLock().unlock();
+    }
+  }
+
   // ---------------------------------------------------------------- health and lifecycle
 
   @Override
@@ -953,6 +1004,7 @@ public final class Database implements TableStore {
           "StoreUnavailable");
       case QUERY_TOO_LARGE -> ApiError.badRequest("the proposition" + (table == null ? "" : " on table '" + table
           + "'") + " is too large: " + e.getMessage());
+      case UNSUPPORTED -> new ApiError(501, e.getMessage(), null, "Unsupported");
       case TABLE_GONE -> new ApiError(409, (table == null ? "the table" : "table '" + table + "'")
           + " was dropped or replaced meanwhile", null, TableStore.TABLE_REPLACED);
     };

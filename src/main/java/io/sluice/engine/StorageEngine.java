@@ -85,6 +85,29 @@ public interface StorageEngine extends AutoCloseable {
   /** The batch numbers of import job {@code job} already stored in the table. */
   SortedSet<Long> importedBatches(String id, String job);
 
+  // ------------------------------------------------------------------ backup
+
+  /**
+   * Fixes a point in time of every table and the catalog for a backup, without stopping writes for longer
+   * than a commit. The core calls it while no write is in flight and none may start (the catalog write lock,
+   * every table's writes awaited), and copies the snapshot after releasing that lock (holding its read lock,
+   * so no table is dropped under the copy). Engines without an online backup of their own throw
+   * {@link StorageException.Kind#UNSUPPORTED}.
+   */
+  default Snapshot snapshot() {
+    throw new StorageException(StorageException.Kind.UNSUPPORTED, "this store has no online backup", null);
+  }
+
+  /** A point in time of the whole store, kept from deletion until closed. */
+  interface Snapshot extends AutoCloseable {
+    /** Copies the snapshot into {@code dir} (an empty directory), durably; returns the bytes copied. */
+    long copyTo(java.nio.file.Path dir) throws java.io.IOException;
+
+    /** Lets the engine delete what only the snapshot kept. */
+    @Override
+    void close();
+  }
+
   // ------------------------------------------------------------------ health
 
   /** Null when healthy, else why writes are refused (never a secret). */

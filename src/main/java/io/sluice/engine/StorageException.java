@@ -16,7 +16,9 @@ public final class StorageException extends RuntimeException {
     /** The table was dropped or replaced while the write ran. */
     TABLE_GONE,
     /** A query needs more than the engine allows (Lucene's clause count): the client's to make smaller. */
-    QUERY_TOO_LARGE
+    QUERY_TOO_LARGE,
+    /** The engine does not do what was asked (an online backup of PostgreSQL, which its own tools do). */
+    UNSUPPORTED
   }
 
   private final Kind kind;

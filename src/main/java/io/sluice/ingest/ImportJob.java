@@ -1,13 +1,13 @@
 package io.sluice.ingest;
 
-import io.sluice.core.Rows;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 
 /** One file import: its phase and progress, persisted as {@code <data>/imports/<id>.json} at each transition. */
 final class ImportJob {
-  enum Phase { Initiated, Uploaded, Started, Running, Finished, FinishedInError }
+  /** Aito's phases, and Cancelled (a Sluice extension: ended by DELETE …/file/{id}), terminal like the two Finished. */
+  enum Phase { Initiated, Uploaded, Started, Running, Finished, FinishedInError, Cancelled }
 
   final String id;
   String table; // follows a rename while the import runs
@@ -16,6 +16,8 @@ final class ImportJob {
   Phase phase = Phase.Initiated;
   long bytes;
   boolean uploading;
+  /** Every rejected line of the current run (on disk); null before the job ran or after a restart. */
+  ImportErrorLog errorLog;
   String sourceUrl;
   Instant startedAt;
   Instant finishedAt;
@@ -45,7 +47,7 @@ final class ImportJob {
   }
 
   boolean finished() {
-    return phase == Phase.Finished || phase == Phase.FinishedInError;
+    return phase == Phase.Finished || phase == Phase.FinishedInError || phase == Phase.Cancelled;
   }
 
   long bytesRead() {

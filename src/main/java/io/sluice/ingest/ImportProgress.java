@@ -18,6 +18,13 @@ public final class ImportProgress {
   private final TreeMap<Long, JsonObject> failures = new TreeMap<>();
   private JsonObject lastSuccessful;
   private long lastSuccessfulBatch = -1;
+  /** Every failure, beyond the last 50 (a file import's list on disk); null: none. */
+  private java.util.function.Consumer<java.util.List<JsonObject>> everyFailure;
+
+  /** Also hands every failure, in the order reported, to {@code log}. */
+  public void logEveryFailure(java.util.function.Consumer<java.util.List<JsonObject>> log) {
+    this.everyFailure = log;
+  }
 
   public void stored(long batch, long appended, JsonObject lastRow) {
     completed += appended;
@@ -29,6 +36,9 @@ public final class ImportProgress {
 
   public void failed(JsonObject failure) {
     failed++;
+    if (everyFailure != null) {
+      everyFailure.accept(java.util.List.of(failure));
+    }
     failures.put(failure.getLong("line"), failure);
     if (failures.size() > KEPT_FAILURES) {
       failures.pollFirstEntry();
@@ -38,6 +48,13 @@ public final class ImportProgress {
   /** Failures the store reported for a batch: counted all, the last ones kept. */
   public void failed(long count, JsonArray reported) {
     failed += count;
+    if (everyFailure != null && !reported.isEmpty()) {
+      java.util.List<JsonObject> all = new java.util.ArrayList<>(reported.size());
+      for (int i = 0; i < reported.size(); i++) {
+        all.add(reported.getJsonObject(i));
+      }
+      everyFailure.accept(all);
+    }
     for (int i = 0; i < reported.size(); i++) {
       JsonObject failure = reported.getJsonObject(i);
       failures.put(failure.getLong("line"), failure);

@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Owns the file-import jobs of this node: their state machine (Initiated → Uploaded → Started → Running →
- * Finished | FinishedInError), their files under {@code <data>/uploads/}, and running them through an
+ * Finished | FinishedInError | Cancelled), their files under {@code <data>/uploads/}, and running them through an
  * {@link ImportSink}. One worker instance, so job state is confined to one thread and the gunzip and line
  * splitting of imports never run on an event loop.
  *
@@ -148,6 +148,7 @@ public final class ImportVerticle extends VerticleBase {
         case "status" -> Future.succeededFuture(job(body.getString("id"), body.getString("table")).statusJson());
         case "list" -> Future.succeededFuture(list(body.getInteger("limit", DEFAULT_LIST_LIMIT)));
         case "cancel" -> cancel(body.getString("id"), body.getString("table"));
+        case "errors" -> Future.succeededFuture(errors(body.getString("id"), body.getString("table")));
         default -> Future.failedFuture(new ApiError(500, "unknown import op " + body.getString("op")));
       };
     } catch (RuntimeException e) {
@@ -255,7 +256,7 @@ public final class ImportVerticle extends VerticleBase {
 
   /**
    * {@code DELETE /api/v1/data/{table}/file/{id}} (a Sluice extension): ends a job that has not finished as
-   * FinishedInError, "import cancelled". A queued or not yet triggered job ends at once; a running one stops
+   * Cancelled, "import cancelled". A queued or not yet triggered job ends at once; a running one stops
    * reading, lets the batches in flight settle (rows committed before stay stored and counted) and ends. Answered
    * with the final status once it is persisted; an already finished job → 409.
    */
@@ -281,7 +282,7 @@ public final class ImportVerticle extends VerticleBase {
     }
     queue.remove(job);
     job.finishedAt = Instant.now();
-    job.phase = ImportJob.Phase.FinishedInError;
+    job.phase = ImportJob.Phase.Cancelled;
     job.message = CANCELLED + " before it ran; nothing was imported";
     persist(job);
     deleteQuietly(uploadFile(config.dataDir(), job.id));
@@ -289,6 +290,30 @@ public final class ImportVerticle extends VerticleBase {
     answerCancels(job);
     trimHistory();
     return answer.future();
+  }
+
+  /**
+   * Where a job's rejected lines are and how many of their bytes are whole lines: a running job's file grows
+   * (served up to its last whole line), a finished one's is complete; none before the job ran.
+   */
+  private JsonObject errors(String id, String table) {
+    ImportJob job = job(id, table);
+    Path file = errorsFile(job.id);
+    long bytes;
+    if (job.errorLog != null && !job.finished()) {
+      bytes = job.errorLog.completeBytes();
+    } else {
+      try {
+        bytes = Files.exists(file) ? Files.size(file) : 0;
+      } catch (IOException e) {
+        bytes = 0;
+      }
+    }
+    return new JsonObject().put("file", file.toAbsolutePath().toString()).put("bytes", bytes);
+  }
+
+  private Path errorsFile(String id) {
+    return jobsDir.resolve(id + ".errors.ndjson");
   }
 
   private static void answerCancels(ImportJob job) {
@@ -382,6 +407,11 @@ public final class ImportVerticle extends VerticleBase {
             return Future.failedFuture(new ImportFormatException(CANCELLED));
           }
           job.progress = new ImportProgress();
+          if (job.errorLog != null) {
+            job.errorLog.close();
+          }
+          job.errorLog = new ImportErrorLog(errorsFile(job.id), config.importErrorsMax());
+          job.progress.logEveryFailure(job.errorLog::add);
           ImportSink sink = new ImportSink(store, job.table, job.id, settings, storedBatches, job.progress,
               job.format, schema[0], metrics).bindTo(tableId[0]);
           job.sink = sink;
@@ -461,6 +491,9 @@ public final class ImportVerticle extends VerticleBase {
 
   private void finish(ImportJob job, Throwable failure) {
     running--;
+    if (job.errorLog != null) {
+      job.errorLog.close();
+    }
     Future<Void> closed = closeInput(job);
     if (job.sink != null) {
       job.bytesRead = job.sink.inputBytes();
@@ -479,7 +512,7 @@ public final class ImportVerticle extends VerticleBase {
     if (failure == null) {
       job.phase = ImportJob.Phase.Finished; // it ended before the cancel took hold: the cancel answers Finished
     } else if (job.cancelling) {
-      job.phase = ImportJob.Phase.FinishedInError;
+      job.phase = ImportJob.Phase.Cancelled;
       job.message = CANCELLED + "; the " + job.progress.completed() + " rows committed before stay stored";
     } else {
       job.phase = ImportJob.Phase.FinishedInError;
@@ -545,6 +578,7 @@ public final class ImportVerticle extends VerticleBase {
       if (expired || old) {
         deleteQuietly(uploadFile(config.dataDir(), job.id));
         deleteQuietly(jobsDir.resolve(job.id + ".json"));
+        deleteQuietly(errorsFile(job.id));
       }
       return expired || old;
     });
@@ -565,6 +599,7 @@ public final class ImportVerticle extends VerticleBase {
       ImportJob job = finished.get(i);
       jobs.remove(job.id);
       deleteQuietly(jobsDir.resolve(job.id + ".json"));
+      deleteQuietly(errorsFile(job.id));
       deleteQuietly(uploadFile(config.dataDir(), job.id));
       dropped++;
     }

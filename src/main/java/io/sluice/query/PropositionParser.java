@@ -1,5 +1,6 @@
 package io.sluice.query;
 
+import io.sluice.engine.Numbers;
 import io.sluice.engine.Order;
 import io.sluice.engine.Predicate;
 import io.sluice.errors.ApiError;
@@ -374,7 +375,7 @@ public final class PropositionParser {
           throw bad(col.describe(op) + " needs an integer, got " + show(value));
         }
         checkRange(col, op, num);
-        BigDecimal exact = exact(num);
+        BigDecimal exact = Numbers.exact(num);
         if (exact == null || (exact.signum() != 0 && exact.stripTrailingZeros().scale() > 0)) {
           throw bad(col.describe(op) + " needs an integer, got " + show(value));
         }
@@ -479,7 +480,7 @@ public final class PropositionParser {
       return;
     }
     // Integral columns: exact arithmetic; fractional bounds round inwards ($gt 2.5 → ≥ 3, $lt 2.5 → ≤ 2).
-    BigDecimal x = exact(num);
+    BigDecimal x = Numbers.exact(num);
     BigInteger bound;
     if (lower) {
       bound = strict ? x.setScale(0, RoundingMode.FLOOR).toBigInteger().add(BigInteger.ONE)
@@ -672,21 +673,6 @@ public final class PropositionParser {
       return new JsonObject((Map<String, Object>) map);
     }
     return null;
-  }
-
-  /** The exact value of a finite number, or null for NaN and infinities. */
-  private static BigDecimal exact(Number num) {
-    if (num instanceof BigDecimal big) {
-      return big;
-    }
-    if (num instanceof BigInteger big) {
-      return new BigDecimal(big);
-    }
-    if (num instanceof Long || num instanceof Integer || num instanceof Short || num instanceof Byte) {
-      return BigDecimal.valueOf(num.longValue());
-    }
-    double d = num.doubleValue();
-    return Double.isFinite(d) ? new BigDecimal(d) : null;
   }
 
   private static String expected(ColumnType type) {

@@ -30,11 +30,13 @@ public final class StoreVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(StoreVerticle.class);
   /** Long enough for an optimize or a large delete (see {@link io.sluice.bus.StoreClient}). */
   private static final long MAX_TASK_MINUTES = 10;
+  private static final String JOB = "job ";
 
   private final TableStore store;
   private final String address;
   private final String lane;
   private final int threads;
+  private final int importTurns;
   private final Metrics metrics;
   private WorkerExecutor workers;
   private FairScheduler scheduler;
@@ -42,13 +44,16 @@ public final class StoreVerticle extends VerticleBase {
 
   /**
    * address: the lane served, {@link Addresses#STORE} or {@link Addresses#STORE_READ}; lane: its name in
-   * metrics and thread names; threads: how many requests of the lane run at once.
+   * metrics and thread names; threads: how many requests of the lane run at once; importTurns: how many tasks
+   * an import job starts in a row while other keys wait ({@code store.write.import.turns}).
    */
-  public StoreVerticle(TableStore store, String address, String lane, int threads, Metrics metrics) {
+  public StoreVerticle(TableStore store, String address, String lane, int threads, int importTurns,
+      Metrics metrics) {
     this.store = store;
     this.address = address;
     this.lane = lane;
     this.threads = threads;
+    this.importTurns = importTurns;
     this.metrics = metrics;
   }
 
@@ -60,7 +65,8 @@ public final class StoreVerticle extends VerticleBase {
           task.run();
           return null;
         }, false),
-        metrics.lane(lane, () -> scheduler == null ? 0 : scheduler.queued()));
+        metrics.lane(lane, () -> scheduler == null ? 0 : scheduler.queued()),
+        key -> key.startsWith(JOB) ? importTurns : 1);
     consumer = vertx.eventBus().consumer(address, message -> scheduler.submit(key(message.body()),
         () -> handle(message)));
     return consumer.completion();
@@ -76,7 +82,7 @@ public final class StoreVerticle extends VerticleBase {
   static String key(StoreRequest request) {
     String job = request.op() == StoreOp.APPEND_LINES && request.body() != null
         ? request.body().getString("job") : null;
-    return job != null ? "job " + job : request.table() != null ? "table " + request.table() : "";
+    return job != null ? JOB + job : request.table() != null ? "table " + request.table() : "";
   }
 
   private void handle(Message<StoreRequest> message) {
@@ -121,6 +127,7 @@ public final class StoreVerticle extends VerticleBase {
       case SEARCH -> done(store.search(r.body()));
       case OPTIMIZE -> store.optimize(r.table());
       case HEALTH -> done(health());
+      case BACKUP -> done(store.backup(java.nio.file.Path.of(r.body().getString("dir"))));
     };
   }
 

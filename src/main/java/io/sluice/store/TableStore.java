@@ -98,6 +98,25 @@ public interface TableStore extends AutoCloseable {
 
   Future<JsonObject> optimize(String table);
 
+  /**
+   * Writes a consistent point-in-time copy of every table and the schema into {@code dir}, a directory that must
+   * not exist yet (created here; its parent is created if missing), while writes go on; answers what it holds.
+   */
+  JsonObject backup(java.nio.file.Path dir);
+
+  /** The file that makes a directory a complete backup, written last. */
+  String BACKUP_MANIFEST = "sluice-backup.json";
+
+  /** Whether a failure is a full disk, in the words of the operating system. */
+  static boolean isDiskFull(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && t.getMessage().contains("No space left on device")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Null when healthy, else why writes are refused. */
   String failure();
 

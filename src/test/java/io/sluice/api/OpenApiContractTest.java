@@ -42,6 +42,15 @@ class OpenApiContractTest extends ServerTest {
 
   JsonNode contract;
 
+  @org.junit.jupiter.api.io.TempDir
+  java.nio.file.Path backups;
+
+  /** The backup example writes under its own directory. */
+  @Override
+  protected Map<String, Object> serverConfig() {
+    return Map.of("backup.dir", backups.toString());
+  }
+
   @BeforeEach
   void readContract() throws IOException {
     try (InputStream in = getClass().getClassLoader().getResourceAsStream(ApiDocs.CONTRACT_RESOURCE)) {

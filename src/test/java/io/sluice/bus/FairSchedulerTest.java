@@ -43,6 +43,29 @@ class FairSchedulerTest {
   }
 
   @Test
+  void anImportMayTakeSeveralTasksPerTurn() {
+    FairScheduler shared = new FairScheduler("test", 1, threads::add, new FairScheduler.Meters() {
+      @Override
+      public void waited(long nanos) {
+      }
+
+      @Override
+      public void served(long nanos) {
+      }
+    }, key -> key.equals("import") ? 3 : 1);
+    for (int i = 1; i <= 7; i++) {
+      String name = "i" + i;
+      shared.submit("import", () -> started.add(name));
+    }
+    shared.submit("small", () -> started.add("s1"));
+    shared.submit("small", () -> started.add("s2"));
+    threads.poll().run();
+
+    assertThat(started).as("three of the import's tasks per turn, one of the small table's")
+        .containsExactly("i1", "i2", "i3", "s1", "i4", "i5", "i6", "s2", "i7");
+  }
+
+  @Test
   void aTaskThatThrowsCostsTheLaneNoThread() {
     scheduler.submit("a", () -> {
       throw new IllegalStateException("boom");

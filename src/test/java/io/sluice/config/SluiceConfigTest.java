@@ -134,14 +134,43 @@ class SluiceConfigTest {
             "store.postgres.password.env", "PG_PW"));
     assertThat(pg.storeType()).isEqualTo("postgres");
     assertThat(pg.postgres()).isEqualTo(new SluiceConfig.Postgres("postgresql://db.example:6543/sluicedb", null, 0,
-        null, "app", "pw-from-env", 8, "sluice"));
+        null, "app", "pw-from-env", 8, pg.lanes().readThreads(), "sluice"));
     assertThat(pg.toString()).as("no secret in a logged config").doesNotContain("pw-from-env")
         .doesNotContain("db.example:6543");
 
     SluiceConfig parts = load(Map.of(), Map.of("store.type", "postgres", "store.postgres.host", "h",
         "store.postgres.port", "5433", "store.postgres.database", "d", "store.postgres.pool.size", "3",
-        "store.postgres.schema", "other"));
-    assertThat(parts.postgres()).isEqualTo(new SluiceConfig.Postgres(null, "h", 5433, "d", null, null, 3, "other"));
+        "store.postgres.read.pool.size", "1", "store.postgres.schema", "other"));
+    assertThat(parts.postgres()).isEqualTo(new SluiceConfig.Postgres(null, "h", 5433, "d", null, null, 3, 1, "other"));
+  }
+
+  @Test
+  void lanesAreSizedApartAndValidated() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    SluiceConfig defaults = load(Map.of(), Map.of());
+    assertThat(defaults.lanes()).as("both lanes one thread per core, at least 2; imports take single turns")
+        .isEqualTo(new SluiceConfig.Lanes(Math.max(2, cores), Math.max(2, cores), 1));
+
+    SluiceConfig shared = load(Map.of(), Map.of("store.instances", 3));
+    assertThat(shared.lanes()).as("store.instances sizes both unless they are set")
+        .isEqualTo(new SluiceConfig.Lanes(3, 3, 1));
+    SluiceConfig apart = load(Map.of("SLUICE_STORE_WRITE_INSTANCES", "1"), Map.of("store.instances", 3,
+        "store.read.instances", 5, "store.write.import.turns", 4));
+    assertThat(apart.lanes()).isEqualTo(new SluiceConfig.Lanes(5, 1, 4));
+
+    SluiceConfig pg = load(Map.of(), Map.of("store.type", "postgres", "store.postgres.host", "h",
+        "store.read.instances", 3));
+    assertThat(pg.postgres().readPoolSize()).as("0: a read connection per read thread").isEqualTo(3);
+
+    assertThatThrownBy(() -> load(Map.of(), Map.of("store.write.import.turns", 0)))
+        .hasMessageContaining("'store.write.import.turns'").hasMessageContaining("between 1 and 64");
+    assertThatThrownBy(() -> load(Map.of(), Map.of("store.read.instances", -1)))
+        .hasMessageContaining("'store.read.instances'").hasMessageContaining("between 0 and 1024");
+    assertThatThrownBy(() -> load(Map.of(), Map.of("store.write.instances", 2000)))
+        .hasMessageContaining("'store.write.instances'").hasMessageContaining("between 0 and 1024");
+    assertThatThrownBy(() -> load(Map.of(), Map.of("store.type", "postgres", "store.postgres.host", "h",
+        "store.postgres.read.pool.size", 5000))).hasMessageContaining("'store.postgres.read.pool.size'")
+        .hasMessageContaining("between 0 and 1024");
   }
 
   @Test

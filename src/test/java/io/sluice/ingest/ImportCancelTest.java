@@ -56,7 +56,7 @@ class ImportCancelTest extends ServerTest {
     Response cancel = cancel(id);
     assertThat(cancel.status()).as(cancel.toString()).isEqualTo(200);
     JsonObject status = cancel.json().getJsonObject("status");
-    assertThat(status.getString("phase")).isEqualTo("FinishedInError");
+    assertThat(status.getString("phase")).isEqualTo("Cancelled");
     assertThat(status.getBoolean("finished")).isTrue();
     assertThat(cancel.json().getJsonObject("errors").getString("message"))
         .startsWith("import cancelled; the 1000 rows committed before stay stored");
@@ -66,10 +66,10 @@ class ImportCancelTest extends ServerTest {
 
     Response again = cancel(id);
     assertThat(again.status()).as(again.toString()).isEqualTo(409);
-    assertThat(again.json().getString("message")).contains("already ended FinishedInError");
+    assertThat(again.json().getString("message")).contains("already ended Cancelled");
 
     server.restart();
-    assertThat(status(id).getString("phase")).as("the end was persisted").isEqualTo("FinishedInError");
+    assertThat(status(id).getString("phase")).as("the end was persisted").isEqualTo("Cancelled");
     assertThat(count()).isEqualTo(1000);
   }
 
@@ -86,7 +86,7 @@ class ImportCancelTest extends ServerTest {
     assertThat(status(queuedId).getString("phase")).isEqualTo("Started");
     Response cancelQueued = cancel(queuedId);
     assertThat(cancelQueued.status()).as(cancelQueued.toString()).isEqualTo(200);
-    assertThat(cancelQueued.json().getJsonObject("status").getString("phase")).isEqualTo("FinishedInError");
+    assertThat(cancelQueued.json().getJsonObject("status").getString("phase")).isEqualTo("Cancelled");
     assertThat(cancelQueued.json().getJsonObject("errors").getString("message"))
         .startsWith("import cancelled before it ran; nothing was imported");
     assertThat(Files.exists(ImportVerticle.uploadFile(server.dataDir(), queuedId))).as("its file deleted").isFalse();
@@ -106,6 +106,21 @@ class ImportCancelTest extends ServerTest {
     for (JsonObject job : new JsonObject[] {queued, uploaded, initiated}) {
       assertThat(status(job.getString("id")).getLong("completedCount")).isZero();
     }
+  }
+
+  @Test
+  void cancellingAFinishedImportIsAConflict() {
+    JsonObject initiated = initiate();
+    String id = initiated.getString("id");
+    assertThat(server.upload(initiated.getString("url"), Buffer.buffer(BenchRows.gzip(BenchRows.ndjson(5, 300,
+        Map.of())))).status()).isEqualTo(200);
+    assertThat(server.post("/api/v1/data/items/file/" + id, new JsonObject()).status()).isEqualTo(200);
+    assertThat(server.awaitImport("items", id).getJsonObject("status").getString("phase")).isEqualTo("Finished");
+    Response late = cancel(id);
+    assertThat(late.status()).as(late.toString()).isEqualTo(409);
+    assertThat(late.json().getString("message")).contains("already ended Finished");
+    assertThat(status(id).getString("phase")).isEqualTo("Finished");
+    assertThat(count()).isEqualTo(300);
   }
 
   @Test

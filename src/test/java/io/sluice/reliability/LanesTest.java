@@ -2,6 +2,7 @@ package io.sluice.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.TestPostgres;
 import io.sluice.TestServer;
 import io.sluice.metrics.Metrics;
 import io.sluice.engine.lucene.DirectoryFactory;
@@ -14,24 +15,32 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
+import io.vertx.pgclient.PgConnectOptions;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Store lanes. Reads have their own: with every write thread held in the middle of a batch (its write-ahead log
- * append blocked by the test), searches, schema reads and readiness are still answered, from what was
- * acknowledged before (without the lane they queued behind the held writes). Writers share theirs fairly: a write
- * to one table does not wait behind the queue of another table's writes.
+ * Store lanes, on either engine ({@code -Dsluice.test.store=postgres}). Reads have their own: with every write
+ * held in the middle of a batch, searches, schema reads and readiness are still answered, from what was
+ * acknowledged before (without the lane they queued behind the held writes). On Lucene a write is held in its
+ * write-ahead log append, which holds a write thread; on PostgreSQL by a table lock that blocks inserts but not
+ * reads, which holds every connection of the write pool (without the read pool a search waited for one). Writers
+ * share theirs fairly: a write to one table does not wait behind the queue of another table's writes.
  */
 @ExtendWith(VertxExtension.class)
 class LanesTest {
@@ -42,9 +51,10 @@ class LanesTest {
 
   @Test
   void readsAreAnsweredWhileEveryWriteWorkerIsHeld(Vertx vertx) throws Exception {
-    HeldLog held = new HeldLog();
-    TestServer server = new TestServer(vertx, dataDir, Map.of("store.instances", WRITE_WORKERS))
-        .withDirectories(held).start();
+    Held held = TestPostgres.chosen() ? new HeldTables(dataDir) : new HeldLog();
+    TestServer server = new TestServer(vertx, dataDir, Map.of("store.instances", WRITE_WORKERS,
+        "store.postgres.pool.size", WRITE_WORKERS, "store.postgres.read.pool.size", 1))
+        .withDirectories(held instanceof HeldLog log ? log : DirectoryFactory.FILE_SYSTEM).start();
     try {
       List<String> tables = new ArrayList<>();
       for (int i = 0; i < WRITE_WORKERS; i++) {
@@ -63,7 +73,8 @@ class LanesTest {
         writes.add(server.client().post("/api/v1/data/" + table + "/batch").putHeader("x-api-key", TestServer.RW_KEY)
             .sendJson(new JsonArray("[{\"id\":3}]")));
       }
-      assertThat(held.awaitBlocked(WRITE_WORKERS, 60)).as("every write worker is held in a log append").isTrue();
+      assertThat(held.awaitBlocked(WRITE_WORKERS, 60)).as("every write worker (connection) is held mid-write")
+          .isTrue();
 
       for (String table : tables) {
         JsonObject found = TestServer.await(server.client().post("/api/v1/_search")
@@ -95,6 +106,8 @@ class LanesTest {
 
   @Test
   void aWriteToOneTableDoesNotWaitBehindTheQueueOfAnother(Vertx vertx) throws Exception {
+    // PostgreSQL's writes wait for the database on its pool, not on write threads: the lane never queues them
+    Assumptions.assumeFalse(TestPostgres.chosen(), "the write lane's order is the Lucene engine's");
     HeldLog held = new HeldLog();
     Metrics metrics = Metrics.prometheus();
     TestServer server = new TestServer(vertx, dataDir, Map.of("store.instances", WRITE_WORKERS))
@@ -152,24 +165,93 @@ class LanesTest {
     throw new AssertionError("the write lane never had " + expected + " tasks queued (last seen " + queued + ")");
   }
 
+  /** Holds writes mid-way while held; counts the writes that wait. */
+  interface Held {
+    void hold() throws Exception;
+
+    void release() throws Exception;
+
+    boolean awaitBlocked(int writes, int seconds) throws Exception;
+  }
+
+  /**
+   * PostgreSQL: every Sluice table locked in SHARE mode by a transaction of the test's own, which blocks inserts
+   * (each holding its write connection) and lets reads through; blocked writes are the lock requests waiting.
+   */
+  static final class HeldTables implements Held {
+    private final javax.sql.DataSource database;
+    private Connection holder;
+
+    HeldTables(Path dataDir) {
+      PgConnectOptions db = TestPostgres.databaseFor(dataDir.toAbsolutePath().toString());
+      database = TestPostgres.server().getDatabase(db.getUser(), db.getDatabase());
+    }
+
+    @Override
+    public void hold() throws SQLException {
+      holder = database.getConnection();
+      holder.setAutoCommit(false);
+      try (Statement s = holder.createStatement()) {
+        List<String> tables = new ArrayList<>();
+        try (ResultSet rows = s.executeQuery("SELECT tablename FROM pg_tables WHERE schemaname = 'sluice'"
+            + " AND tablename LIKE 't\\_%'")) {
+          while (rows.next()) {
+            tables.add("sluice.\"" + rows.getString(1) + "\"");
+          }
+        }
+        s.execute("LOCK TABLE " + String.join(", ", tables) + " IN SHARE MODE");
+      }
+    }
+
+    @Override
+    public void release() throws SQLException {
+      if (holder != null) {
+        holder.rollback();
+        holder.close();
+        holder = null;
+      }
+    }
+
+    @Override
+    public boolean awaitBlocked(int writes, int seconds) throws SQLException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      try (Connection c = database.getConnection(); Statement s = c.createStatement()) {
+        while (System.nanoTime() < deadline) {
+          try (ResultSet rows = s.executeQuery("SELECT count(*) FROM pg_locks l JOIN pg_database d"
+              + " ON d.oid = l.database WHERE NOT l.granted AND d.datname = current_database()")) {
+            rows.next();
+            if (rows.getInt(1) >= writes) {
+              return true;
+            }
+          }
+          java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+        }
+      }
+      return false;
+    }
+  }
+
   /**
    * Write-ahead log files whose appends block while held, counting the appends that wait, and recording which
    * table directory each append went to, in order.
    */
-  static final class HeldLog implements DirectoryFactory {
+  static final class HeldLog implements DirectoryFactory, Held {
     private volatile CountDownLatch gate = new CountDownLatch(0);
     private final Semaphore blocked = new Semaphore(0);
     final List<Path> appended = java.util.Collections.synchronizedList(new ArrayList<>());
 
-    void hold() {
+    @Override
+    public void hold() {
       gate = new CountDownLatch(1);
     }
 
-    void release() {
+    @Override
+    public void release() {
       gate.countDown();
     }
 
-    boolean awaitBlocked(int appends, int seconds) throws InterruptedException {
+    @Override
+    public boolean awaitBlocked(int appends, int seconds) throws InterruptedException {
       return blocked.tryAcquire(appends, seconds, TimeUnit.SECONDS);
     }
 

@@ -453,6 +453,68 @@ public final class LuceneEngine implements StorageEngine {
 
   // ---------------------------------------------------------------- health and lifecycle
 
+  /**
+   * Per table a fresh commit kept by its {@code SnapshotDeletionPolicy}, and the catalog's bytes, all taken while
+   * the core holds every write back; the copy then runs while writes go on (later commits leave the snapshotted
+   * files in place). The copy restores as a data directory: {@code catalog.json}, {@code tables/<id>/} with the
+   * commit's files and an empty log.
+   */
+  @Override
+  public Snapshot snapshot() {
+    checkCatalog();
+    Map<String, org.apache.lucene.index.IndexCommit> commits = new LinkedHashMap<>();
+    try {
+      Path catalogFile = dataDir.resolve(Catalog.FILE);
+      byte[] catalogBytes = Files.exists(catalogFile) ? Files.readAllBytes(catalogFile) : null;
+      for (Map.Entry<String, TableIndex> e : indexes.entrySet()) {
+        commits.put(e.getKey(), e.getValue().snapshotCommit());
+      }
+      return new Snapshot() {
+        @Override
+        public long copyTo(Path dir) throws IOException {
+          long bytes = 0;
+          Path tables = dir.resolve(Catalog.TABLES_DIR);
+          Files.createDirectories(tables);
+          for (Map.Entry<String, org.apache.lucene.index.IndexCommit> e : commits.entrySet()) {
+            Path target = tables.resolve(e.getKey());
+            Files.createDirectories(target.resolve("wal"));
+            bytes += index(e.getKey()).copyCommit(e.getValue(), target);
+            DurableFiles.fsyncDirectory(target);
+          }
+          DurableFiles.fsyncDirectory(tables);
+          if (catalogBytes != null) {
+            DurableFiles.writeAtomically(dir, Catalog.FILE, catalogBytes);
+            bytes += catalogBytes.length;
+          }
+          DurableFiles.fsyncDirectory(dir);
+          return bytes;
+        }
+
+        @Override
+        public void close() {
+          release(commits);
+        }
+      };
+    } catch (IOException | RuntimeException e) {
+      release(commits);
+      throw e instanceof StorageException known ? known
+          : TableIndex.storageError(e, "the backup snapshot failed: ");
+    }
+  }
+
+  private void release(Map<String, org.apache.lucene.index.IndexCommit> commits) {
+    commits.forEach((id, commit) -> {
+      TableIndex index = indexes.get(id);
+      if (index != null) {
+        try {
+          index.releaseSnapshot(commit);
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("table {}: releasing a backup snapshot failed: {}", id, e.toString());
+        }
+      }
+    });
+  }
+
   @Override
   public String failure() {
     if (catalogFailure != null) {

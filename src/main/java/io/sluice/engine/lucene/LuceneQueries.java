@@ -1,13 +1,12 @@
 package io.sluice.engine.lucene;
 
+import io.sluice.engine.Numbers;
 import io.sluice.engine.Order;
 import io.sluice.engine.Predicate;
 import io.sluice.engine.StorageException;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.TableSchema;
 import io.sluice.schema.analysis.TextTokens;
-import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -265,7 +264,7 @@ public final class LuceneQueries {
           long[] longs = new long[values.size()];
           int n = 0;
           for (Object v : values) {
-            Long l = integralValue(v);
+            Long l = Numbers.integralValue(v);
             if (l != null) {
               longs[n++] = l;
             }
@@ -334,40 +333,6 @@ public final class LuceneQueries {
       terms.add(new BytesRef(token));
     }
     return terms;
-  }
-
-  private static Long integralValue(Object v) {
-    if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
-      return ((Number) v).longValue();
-    }
-    if (v instanceof Number num) {
-      BigDecimal exact = exact(num);
-      if (exact != null && exact.signum() == 0) {
-        return 0L;
-      }
-      if (exact != null && exact.stripTrailingZeros().scale() <= 0) {
-        BigInteger big = exact.toBigInteger();
-        if (big.bitLength() <= 63) {
-          return big.longValue();
-        }
-      }
-    }
-    return null;
-  }
-
-  /** The exact value of a finite number, or null for NaN and infinities. */
-  private static BigDecimal exact(Number num) {
-    if (num instanceof BigDecimal big) {
-      return big;
-    }
-    if (num instanceof BigInteger big) {
-      return new BigDecimal(big);
-    }
-    if (num instanceof Long || num instanceof Integer || num instanceof Short || num instanceof Byte) {
-      return BigDecimal.valueOf(num.longValue());
-    }
-    double d = num.doubleValue();
-    return Double.isFinite(d) ? new BigDecimal(d) : null;
   }
 
   /** The same count IndexSearcher applies when it rewrites, reported as a 400 rather than a 500. */

@@ -26,7 +26,10 @@ import org.apache.lucene.document.Field;
 import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.IndexCommit;
 import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.KeepOnlyLastCommitDeletionPolicy;
+import org.apache.lucene.index.SnapshotDeletionPolicy;
 import org.apache.lucene.index.IndexableField;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.NumericDocValues;
@@ -37,6 +40,8 @@ import org.apache.lucene.search.ScoreMode;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.SimpleCollector;
 import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.store.IOContext;
 import org.apache.lucene.util.BytesRef;
 import org.apache.lucene.util.FixedBitSet;
 import org.slf4j.Logger;
@@ -125,6 +130,8 @@ final class TableIndex implements Closeable {
         .setRAMBufferSizeMB(ramBufferMb)
         // Indexing threads serve requests: they must not help flush other buffers (commits, background).
         .setCheckPendingFlushUpdate(false)
+        // Backups keep a commit's files from deletion while they copy them, however many commits follow.
+        .setIndexDeletionPolicy(new SnapshotDeletionPolicy(new KeepOnlyLastCommitDeletionPolicy()))
         .setCommitOnClose(false);
     this.writer = new IndexWriter(directory, config);
     if (!DirectoryReader.indexExists(directory)) {
@@ -425,6 +432,44 @@ final class TableIndex implements Closeable {
   /** After documents were added with their own sequence numbers (copy, rewrite), continue after them. */
   void resetSequence() throws IOException {
     nextSeq.set(Math.max(nextSeq.get(), maxSeq() + 1));
+  }
+
+  /**
+   * Commits everything the writer holds and keeps that commit's files until {@link #releaseSnapshot}: the
+   * table's part of a backup. With no write in progress (the core's lock), the commit holds every acknowledged
+   * row, so the write-ahead log from the generation it names is empty at this point and need not be copied. A
+   * latched table refuses: its last commit may lack logged rows only a restart replays.
+   */
+  IndexCommit snapshotCommit() throws IOException {
+    checkWritable();
+    commitNow();
+    return snapshots().snapshot();
+  }
+
+  /** Copies the files of a snapshotted commit into {@code target} (a new directory) and syncs them. */
+  long copyCommit(IndexCommit commit, Path target) throws IOException {
+    long bytes = 0;
+    try (FSDirectory out = FSDirectory.open(target)) {
+      List<String> names = new java.util.ArrayList<>(commit.getFileNames());
+      for (String name : names) {
+        out.copyFrom(directory, name, name, IOContext.DEFAULT);
+        bytes += out.fileLength(name);
+      }
+      out.sync(names);
+      out.syncMetaData();
+    }
+    return bytes;
+  }
+
+  void releaseSnapshot(IndexCommit commit) throws IOException {
+    snapshots().release(commit);
+    if (writer.isOpen()) {
+      writer.deleteUnusedFiles();
+    }
+  }
+
+  private SnapshotDeletionPolicy snapshots() {
+    return (SnapshotDeletionPolicy) writer.getConfig().getIndexDeletionPolicy();
   }
 
   Throwable latchedFailure() {

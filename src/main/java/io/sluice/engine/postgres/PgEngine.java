@@ -65,7 +65,13 @@ public final class PgEngine implements StorageEngine {
   /** Rows read and rewritten at once when a dropped column leaves the sources. */
   private static final int REWRITE_PAGE = 5_000;
 
+  /** Writes, schema changes and everything else. */
   private final Pool pool;
+  /**
+   * Reads only (searches, link values, checkpoints, row counts, the catalog, health probes): connections of their
+   * own, so a read never waits for a connection an import's inserts hold (the read lane, down to PostgreSQL).
+   */
+  private final Pool reads;
   private final String schema;
   private final String catalog;
   private final AtomicBoolean probing = new AtomicBoolean();
@@ -73,25 +79,36 @@ public final class PgEngine implements StorageEngine {
   private volatile String failure;
 
   public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, String schema) {
+    this(vertx, connect, poolSize, 1, schema);
+  }
+
+  /** poolSize: connections for writes; readPoolSize: connections reserved for reads. */
+  public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, int readPoolSize, String schema) {
     PgConnectOptions options = new PgConnectOptions(connect)
         .setCachePreparedStatements(true)
         .setPipeliningLimit(256);
     options.addProperty("synchronous_commit", "on");
     options.addProperty("application_name", "sluice");
-    this.pool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(poolSize))
+    this.pool = pool(vertx, options, poolSize);
+    this.reads = pool(vertx, options, readPoolSize);
+    this.schema = schema;
+    this.catalog = PgNames.quote(schema) + ".catalog";
+  }
+
+  private static Pool pool(Vertx vertx, PgConnectOptions options, int size) {
+    return PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(size))
         // an unreachable host fails a request within seconds (503), not after the client's default minute
         .with(new NetClientOptions().setConnectTimeout(10_000))
         .connectingTo(options)
         .using(vertx)
         .build();
-    this.schema = schema;
-    this.catalog = PgNames.quote(schema) + ".catalog";
   }
 
   /** The engine {@code store.type=postgres} configures ({@code store.postgres.*}). */
   public static PgEngine create(Vertx vertx, SluiceConfig.Postgres settings) {
-    return new PgEngine(vertx, connectOptions(settings), settings.poolSize(), settings.schema());
+    return new PgEngine(vertx, connectOptions(settings), settings.poolSize(), settings.readPoolSize(),
+        settings.schema());
   }
 
   static PgConnectOptions connectOptions(SluiceConfig.Postgres settings) {
@@ -121,7 +138,7 @@ public final class PgEngine implements StorageEngine {
   public Map<String, TableDef> loadCatalog() {
     init();
     Map<String, TableDef> tables = new LinkedHashMap<>();
-    for (io.vertx.sqlclient.Row row : await(pool.query(
+    for (io.vertx.sqlclient.Row row : await(reads.query(
         "SELECT name, id, schema FROM " + catalog + " ORDER BY position").execute())) {
       String name = row.getString(0);
       tables.put(name, new TableDef(row.getString(1),
@@ -297,7 +314,7 @@ public final class PgEngine implements StorageEngine {
 
   @Override
   public long rowCount(String id) {
-    return await(pool.query("SELECT count(*) FROM " + table(id)).execute()).iterator().next().getLong(0);
+    return await(reads.query("SELECT count(*) FROM " + table(id)).execute()).iterator().next().getLong(0);
   }
 
   // ------------------------------------------------------------------ writes
@@ -372,7 +389,7 @@ public final class PgEngine implements StorageEngine {
     String page = "SELECT _source FROM " + name + " WHERE " + condition + orderBy + " OFFSET $"
         + (params.size() + 1) + " LIMIT $" + (params.size() + 2);
     // one snapshot for the page and its total, sent together on one connection
-    return await(pool.withTransaction(c -> {
+    return await(reads.withTransaction(c -> {
       Future<?> snapshot = c.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute();
       Future<Long> total = c.preparedQuery(count).execute(Tuple.from(params))
           .map(rows -> rows.iterator().next().getLong(0));
@@ -396,7 +413,7 @@ public final class PgEngine implements StorageEngine {
     String sql = "SELECT DISTINCT " + PgNames.column(column) + " FROM " + table(table.id()) + " WHERE "
         + condition + " AND " + PgNames.column(column) + " IS NOT NULL";
     Set<Object> values = new HashSet<>();
-    for (io.vertx.sqlclient.Row row : await(pool.preparedQuery(sql).execute(Tuple.from(params)))) {
+    for (io.vertx.sqlclient.Row row : await(reads.preparedQuery(sql).execute(Tuple.from(params)))) {
       values.add(switch (def.type()) {
         case INT, LONG -> row.getLong(0);
         case DECIMAL -> row.getDouble(0);
@@ -410,7 +427,7 @@ public final class PgEngine implements StorageEngine {
   @Override
   public SortedSet<Long> importedBatches(String id, String job) {
     SortedSet<Long> batches = new TreeSet<>();
-    for (io.vertx.sqlclient.Row row : await(pool.preparedQuery("SELECT DISTINCT _batch FROM " + table(id)
+    for (io.vertx.sqlclient.Row row : await(reads.preparedQuery("SELECT DISTINCT _batch FROM " + table(id)
         + " WHERE _job = $1 AND _batch IS NOT NULL").execute(Tuple.of(job)))) {
       batches.add(row.getLong(0));
     }
@@ -418,6 +435,14 @@ public final class PgEngine implements StorageEngine {
   }
 
   // ------------------------------------------------------------------ health
+
+  /** PostgreSQL holds every row and the catalog: its own tools back them up, consistently and online. */
+  @Override
+  public Snapshot snapshot() {
+    throw new StorageException(StorageException.Kind.UNSUPPORTED, "the PostgreSQL store is backed up with"
+        + " PostgreSQL's own tools (pg_dump --schema=" + schema + ", or pg_basebackup with WAL archiving);"
+        + " Sluice keeps no table data of its own", null);
+  }
 
   @Override
   public String failure() {
@@ -431,13 +456,13 @@ public final class PgEngine implements StorageEngine {
 
   /** Clears {@link #failure} once PostgreSQL answers again. */
   Future<Void> probe() {
-    return pool.query("SELECT 1").execute().onSuccess(done -> failure = null).mapEmpty();
+    return reads.query("SELECT 1").execute().onSuccess(done -> failure = null).mapEmpty();
   }
 
   @Override
   public void close() {
     try {
-      pool.close().toCompletionStage().toCompletableFuture().get();
+      Future.all(pool.close(), reads.close()).toCompletionStage().toCompletableFuture().get();
     } catch (ExecutionException e) {
       LOG.warn("closing the PostgreSQL pool failed: {}", e.getCause().toString());
     } catch (InterruptedException e) {

@@ -143,7 +143,8 @@ final class PgPredicates {
   private String in(Predicate.In in) {
     ColumnType type = requireColumn(in.column()).type();
     Object array = switch (type) {
-      case INT, LONG -> in.values().stream().map(v -> ((Number) v).longValue()).toArray(Long[]::new);
+      case INT, LONG -> in.values().stream().map(io.sluice.engine.Numbers::integralValue)
+          .filter(java.util.Objects::nonNull).toArray(Long[]::new);
       case DECIMAL -> in.values().stream().map(v -> ((Number) v).doubleValue()).toArray(Double[]::new);
       case BOOLEAN -> in.values().stream().map(v -> (Boolean) v).toArray(Boolean[]::new);
       case STRING, TEXT -> in.values().stream().map(PgPredicates::text).toArray(String[]::new);

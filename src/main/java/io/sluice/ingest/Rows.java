@@ -1,4 +1,4 @@
-package io.sluice.core;
+package io.sluice.ingest;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

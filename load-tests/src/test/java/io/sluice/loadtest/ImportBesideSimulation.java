@@ -1,0 +1,135 @@
+package io.sluice.loadtest;
+
+import static io.gatling.javaapi.core.CoreDsl.ByteArrayBody;
+import static io.gatling.javaapi.core.CoreDsl.StringBody;
+import static io.gatling.javaapi.core.CoreDsl.asLongAsDuring;
+import static io.gatling.javaapi.core.CoreDsl.atOnceUsers;
+import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
+import static io.gatling.javaapi.core.CoreDsl.details;
+import static io.gatling.javaapi.core.CoreDsl.exec;
+import static io.gatling.javaapi.core.CoreDsl.global;
+import static io.gatling.javaapi.core.CoreDsl.jmesPath;
+import static io.gatling.javaapi.core.CoreDsl.nothingFor;
+import static io.gatling.javaapi.core.CoreDsl.pause;
+import static io.gatling.javaapi.core.CoreDsl.scenario;
+import static io.gatling.javaapi.http.HttpDsl.http;
+import static io.gatling.javaapi.http.HttpDsl.status;
+
+import io.gatling.javaapi.core.ScenarioBuilder;
+import io.gatling.javaapi.core.Simulation;
+import java.time.Duration;
+
+/**
+ * Reads and small writes beside a large file import (the store's lanes): one client imports a generated
+ * {@code .ndjson.gz} of {@code sluice.importRows} rows into {@code lt_lanes}; once it runs
+ * ({@code sluice.readersAfter} s), for {@code sluice.duration} s a reader searches the importing table (a
+ * {@code where} on two columns, limit 10) and a small table at {@code sluice.searchRate}/s each, and a writer
+ * posts {@code sluice.smallBatchRows}-row batches into a third table at {@code sluice.smallBatchRate}/s. Asserts
+ * the p99 of searches and small batches during the import (docs/performance.md's targets by default) and that
+ * the import finished with every row. Make the import outlast the readers (it prints its own duration).
+ */
+public class ImportBesideSimulation extends Simulation {
+  private final String table = Sluice.table("lt_lanes");
+  private final String small = table + "_small";
+  private final String batches = table + "_batches";
+  private final int rows = Sluice.intProp("sluice.importRows", 2_000_000);
+  private final int readersAfter = Sluice.intProp("sluice.readersAfter", 8);
+  private final double searchRate = Sluice.doubleProp("sluice.searchRate", 2);
+  private final double smallBatchRate = Sluice.doubleProp("sluice.smallBatchRate", 2);
+  private final int timeoutSeconds = Sluice.intProp("sluice.importTimeout", 600);
+  private final int searchP99Ms = Sluice.intProp("sluice.searchP99Ms", 50);
+  private final int batchP99Ms = Sluice.intProp("sluice.batchP99Ms", 250);
+  private final BatchBodies bodies = new BatchBodies(Sluice.intProp("sluice.smallBatchRows", 100), 20_000);
+  private final String base = "/api/v1/data/" + table + "/file";
+  private byte[] gz;
+
+  private final ScenarioBuilder importFile = scenario("import")
+      .exec(http("initiate")
+          .post(base)
+          .header("x-api-key", Sluice.KEY)
+          .body(StringBody("{}"))
+          .check(status().is(200))
+          .check(jmesPath("id").saveAs("importId"))
+          .check(jmesPath("url").transform(Sluice::rebase).saveAs("uploadUrl")))
+      .exec(http("upload")
+          .put("#{uploadUrl}")
+          .header("content-type", "application/gzip")
+          .body(ByteArrayBody(session -> gz))
+          .check(status().is(200)))
+      .exec(http("trigger")
+          .post(base + "/#{importId}")
+          .header("x-api-key", Sluice.KEY)
+          .body(StringBody("{}"))
+          .check(status().is(200)))
+      .exec(session -> session.set("finished", false).set("triggeredAt", System.nanoTime()))
+      .exec(asLongAsDuring(session -> !session.getBoolean("finished"), Duration.ofSeconds(timeoutSeconds)).on(
+          pause(Duration.ofMillis(500)),
+          exec(http("import status")
+              .get(base + "/#{importId}")
+              .header("x-api-key", Sluice.KEY)
+              .check(status().is(200))
+              .check(jmesPath("status.finished").ofBoolean().saveAs("finished")))))
+      .exec(session -> session.set("seconds", (System.nanoTime() - session.getLong("triggeredAt")) / 1e9))
+      .exec(http("import result")
+          .get(base + "/#{importId}")
+          .header("x-api-key", Sluice.KEY)
+          .check(status().is(200))
+          .check(jmesPath("status.phase").is("Finished"))
+          .check(jmesPath("status.completedCount").ofLong().is((long) rows)))
+      .exec(session -> {
+        double seconds = session.getDouble("seconds");
+        System.out.printf("import: %,d rows in %.1f s (%,.0f rows/s); readers ran from %d s to %d s after the start"
+            + " of the run%n", rows, seconds, rows / seconds, readersAfter, readersAfter + Sluice.DURATION);
+        return session;
+      });
+
+  private ScenarioBuilder search(String name, String from, String where) {
+    return scenario(name).exec(http(name)
+        .post("/api/v1/_search")
+        .header("x-api-key", Sluice.KEY)
+        .body(StringBody("{\"from\":\"" + from + "\",\"where\":" + where + ",\"limit\":10}"))
+        .check(status().is(200))
+        .check(jmesPath("hits").exists()));
+  }
+
+  private final ScenarioBuilder smallBatch = scenario("small batch")
+      .exec(http("small batch")
+          .post("/api/v1/data/" + batches + "/batch")
+          .header("x-api-key", Sluice.KEY)
+          .body(StringBody(session -> bodies.next()))
+          .check(status().is(200))
+          .check(jmesPath("total").ofInt().is(bodies.rowsPerBatch())));
+
+  {
+    String twoColumns = "{\"category\":\"books\",\"age\":{\"$gte\":30,\"$lt\":40}}";
+    setUp(
+        importFile.injectOpen(atOnceUsers(1)),
+        search("search importing table", table, twoColumns)
+            .injectOpen(nothingFor(readersAfter), constantUsersPerSec(searchRate).during(Sluice.DURATION)),
+        search("search small table", small, twoColumns)
+            .injectOpen(nothingFor(readersAfter), constantUsersPerSec(searchRate).during(Sluice.DURATION)),
+        smallBatch.injectOpen(nothingFor(readersAfter), constantUsersPerSec(smallBatchRate).during(Sluice.DURATION)))
+        .protocols(Sluice.protocol())
+        .maxDuration(Duration.ofSeconds(timeoutSeconds + 120L))
+        .assertions(
+            global().failedRequests().percent().lt(Sluice.MAX_ERROR_PERCENT),
+            details("import result").successfulRequests().count().is(1L),
+            details("search importing table").responseTime().percentile(99.0).lt(searchP99Ms),
+            details("search small table").responseTime().percentile(99.0).lt(searchP99Ms),
+            details("small batch").responseTime().percentile(99.0).lt(batchP99Ms));
+  }
+
+  @Override
+  public void before() {
+    long start = System.nanoTime();
+    gz = BenchRows.ndjsonGz(rows);
+    System.out.printf("generated %,d rows: %,d bytes gzipped in %.1f s%n", rows, gz.length,
+        (System.nanoTime() - start) / 1e9);
+    for (String t : new String[] {table, small, batches}) {
+      Sluice.recreateBenchTable(t);
+    }
+    for (int i = 0; i < 5; i++) {
+      Sluice.postBatch(small, bodies.next());
+    }
+  }
+}
