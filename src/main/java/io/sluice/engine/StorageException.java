@@ -16,17 +16,39 @@ public final class StorageException extends RuntimeException {
     /** The table was dropped or replaced while the write ran. */
     TABLE_GONE,
     /** A query needs more than the engine allows (Lucene's clause count): the client's to make smaller. */
-    QUERY_TOO_LARGE
+    QUERY_TOO_LARGE,
+    /**
+     * A valid value this engine cannot store (PostgreSQL text cannot hold U+0000): the client's to change;
+     * {@link #row()} and {@link #column()} say where.
+     */
+    UNSUPPORTED_VALUE
   }
 
   private final Kind kind;
+  private final int row;
+  private final String column;
 
   public StorageException(Kind kind, String message, Throwable cause) {
+    this(kind, message, cause, -1, null);
+  }
+
+  /** row: the value's index in the batch handed to the engine (-1: none); column: its column (null: none). */
+  public StorageException(Kind kind, String message, Throwable cause, int row, String column) {
     super(message, cause);
     this.kind = kind;
+    this.row = row;
+    this.column = column;
   }
 
   public Kind kind() {
     return kind;
+  }
+
+  public int row() {
+    return row;
+  }
+
+  public String column() {
+    return column;
   }
 }
