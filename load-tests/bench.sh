@@ -20,7 +20,8 @@
 # Measures: the ceiling (gunzip + line split + Jackson parse + validation in one thread, Sluice's own classes),
 # the store alone in process (first pass on a fresh JVM against the steady state: what the JIT warm-up costs),
 # Sluice's file import end to end with its peak heap and RSS, Sluice's batch endpoint with 1 and 4 clients,
-# PostgreSQL COPY into jsonb and COPY staging → typed + indexed, and the ratios. The table is printed at the end
+# PostgreSQL COPY into jsonb and COPY staging → typed + indexed, Sluice on the PostgreSQL engine (store.type=postgres
+# against that PostgreSQL: the file import and the batch endpoint with 4 clients), and the ratios. The table is printed at the end
 # and written as JSON to load-tests/results/. Every server runs on 127.0.0.1 and is stopped at the end (also on
 # failure or Ctrl-C); PostgreSQL is installed with apt-get if absent and stopped again if this script started it.
 set -euo pipefail
@@ -116,7 +117,8 @@ cleanup() {
   if [ -n "$SAMPLER_PID" ]; then kill "$SAMPLER_PID" 2>/dev/null || true; fi
   stop_server
   if [ "${#PSQL[@]}" -gt 0 ]; then
-    "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS sluice_bench" >/dev/null 2>&1 || true
+    "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS sluice_bench" -c "DROP DATABASE IF EXISTS sluice_bench_engine" \
+      -c "DROP ROLE IF EXISTS sluice_bench" >/dev/null 2>&1 || true
   fi
   if [ "$PG_STARTED" = 1 ]; then
     log "stopping PostgreSQL $PG_VER (started by this script)"
@@ -364,6 +366,31 @@ print(json.dumps({"version": v, "maintenanceWorkMem": mwm,
                             "staging": "UNLOGGED jsonb table"}}))
 EOF
   "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench" > /dev/null
+
+  # Sluice on the PostgreSQL engine, against the same PostgreSQL (a database and role of its own, over TCP
+  # with a password as an operator would run it): the same file import and the batch endpoint with 4 clients.
+  PG_PORT="$(pg_lsclusters -h | awk -v v="$PG_VER" '$1 == v && $2 == "main" {print $3}')"
+  PG_PASSWORD_FILE="$RUN/pg-password"
+  ( umask 077; printf 'bench-%s-%s' "$$" "$RANDOM$RANDOM" > "$PG_PASSWORD_FILE" )
+  "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS sluice_bench_engine" \
+    -c "DROP ROLE IF EXISTS sluice_bench" \
+    -c "CREATE ROLE sluice_bench LOGIN PASSWORD '$(cat "$PG_PASSWORD_FILE")'" \
+    -c "CREATE DATABASE sluice_bench_engine OWNER sluice_bench" > /dev/null
+  SERVER_JAVA_OPTS_SAVED="$SERVER_JAVA_OPTS"
+  SERVER_JAVA_OPTS="$SERVER_JAVA_OPTS -Dsluice.store.type=postgres \
+    -Dsluice.store.postgres.url=postgresql://127.0.0.1:$PG_PORT/sluice_bench_engine \
+    -Dsluice.store.postgres.user=sluice_bench -Dsluice.store.postgres.password.file=$PG_PASSWORD_FILE"
+  measure_import pg-import "$ROWS" "$GZ"
+  "${PSQL[@]}" -d sluice_bench_engine -c "DROP SCHEMA sluice CASCADE" > /dev/null
+  start_server pg-batch
+  log "Sluice on PostgreSQL: batch endpoint, 4 clients, $BATCH_ROWS rows in batches of 1,000"
+  java -Xmx2g -cp "$CP" BenchClient batch "$BASE" "$KEY" bench_batch4 "$SCHEMA" "$NDJSON" "$BATCH_ROWS" \
+    4 1000 $(( BATCH_ROWS / 500 + 300 )) > "$RUN/pg-batch4.json" 2> "$RUN/pg-batch4.err" \
+    || { cat "$RUN/pg-batch4.err" >&2; die "the batch measurement on PostgreSQL failed"; }
+  stop_server
+  rm -rf "$RUN/data-pg-batch"
+  SERVER_JAVA_OPTS="$SERVER_JAVA_OPTS_SAVED"
+  "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench_engine" -c "DROP ROLE sluice_bench" > /dev/null
 else
   echo '{"skipped": "--skip-pg"}' > "$RUN/pg.json"
 fi

@@ -3,7 +3,7 @@
 
 Usage: report.py RUN_DIR OUT.json
 RUN_DIR holds the pieces bench.sh wrote: machine.json, ceiling.json, store.json, import.json, batch1.json, batch4.json,
-pg.json, scaling.json (each optional except machine.json). Standard library only.
+pg.json, pg-import.json, pg-batch4.json (Sluice on the PostgreSQL engine), scaling.json (each optional except machine.json). Standard library only.
 """
 import json
 import os
@@ -30,6 +30,8 @@ imp_warm = load("import-warm.json")
 batch1 = load("batch1.json")
 batch4 = load("batch4.json")
 pg = load("pg.json")
+pg_imp = load("pg-import.json")
+pg_batch4 = load("pg-batch4.json")
 scaling = load("scaling.json")
 mixed = load("mixed.json")
 
@@ -161,7 +163,24 @@ elif pg:
                   f"{t['seconds']:.1f} s: COPY {t['copySeconds']:.1f} s, typed insert {t['insertSeconds']:.1f} s, "
                   f"indexes {t['indexSeconds']:.1f} s (maintenance_work_mem {pg.get('maintenanceWorkMem')})"))
 
+pg_imp_rps = None
+if pg_imp:
+    pg_imp_rps = pg_imp["rowsPerSec"] if pg_imp.get("ok") else None
+    status = "" if pg_imp.get("ok") else \
+        f"FAILED: phase {pg_imp.get('phase')}, {n(pg_imp.get('completedCount'))} rows; "
+    table.append(("Sluice on PostgreSQL (store.type=postgres, same PostgreSQL): file import, trigger → finished",
+                  n(pg_imp["rowsPerSec"]), mb(mbps(pg_imp["rowsPerSec"])), "", "",
+                  f"RSS peak {pg_imp.get('peakRssMb', 0):,.0f} MB (Sluice only)", "",
+                  f"{status}{pg_imp['seconds']:.1f} s (server: {pg_imp.get('serverSeconds')} s{cpu_note(pg_imp)})"))
+if pg_batch4:
+    b = pg_batch4
+    status = "" if b.get("ok") else f"FAILED: {b.get('errors')} errors {b.get('firstErrors')}; "
+    table.append(("Sluice on PostgreSQL: batch endpoint, 4 clients", n(b["rowsPerSec"]), mb(mbps(b["rowsPerSec"])),
+                  ms(b["p50Ms"]), ms(b["p99Ms"]), "", "",
+                  f"{status}{b['requests']:,} requests of {b['batchRows']:,} rows, {b['seconds']:.1f} s"))
+
 r_ceiling = ratio(imp_rps, ceiling["rowsPerSec"] if ceiling else None)
+r_pg_engine = ratio(pg_imp_rps, pg_typed)
 r_typed = ratio(imp_rps, pg_typed)
 r_jsonb = ratio(imp_rps, pg_jsonb)
 
@@ -174,6 +193,9 @@ table.append(("ratio: Sluice import / ceiling", rfmt(r_ceiling), "", "", "", "",
 table.append(("ratio: Sluice import / PostgreSQL typed+indexed", rfmt(r_typed), "", "", "", "",
               check(r_typed, lambda v: v >= 2.0, "≥ 2"), ""))
 table.append(("ratio: Sluice import / PostgreSQL jsonb", rfmt(r_jsonb), "", "", "", "", "", ""))
+if pg_imp:
+    table.append(("ratio: Sluice-on-PostgreSQL import / PostgreSQL COPY → staging → typed+indexed", rfmt(r_pg_engine),
+                  "", "", "", "", check(r_pg_engine, lambda v: v >= 1.0, "≥ 1.0"), ""))
 r_scaling = None
 if scaling:
     big = scaling.get("import") or {}
@@ -238,9 +260,12 @@ result = {
     "batch1": batch1,
     "batch4": batch4,
     "postgresql": pg,
+    "postgresEngineImport": pg_imp,
+    "postgresEngineBatch4": pg_batch4,
     "scaling": scaling,
     "mixed": mixed,
     "ratios": {"importOverCeiling": r_ceiling, "importOverPgTyped": r_typed, "importOverPgJsonb": r_jsonb,
+               "pgEngineImportOverPgTyped": r_pg_engine,
                "scaling": r_scaling},
     "table": [dict(zip(header, line)) for line in table],
 }

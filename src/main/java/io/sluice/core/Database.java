@@ -568,7 +568,7 @@ public final class Database implements TableStore {
     boolean deferCommit = args.getBoolean("deferCommit", false);
     Checkpoint checkpoint = job == null || batch == null ? null : new Checkpoint(job, batch);
     return writeRows(table, args.getString("tableId"), checkpoint, deferCommit, schema -> {
-      LineBatchParser.Result parsed = LineBatchParser.parse(table, schema, payload, firstLine);
+      LineBatchParser.Result parsed = LineBatchParser.parse(table, schema, payload, firstLine, engine.rowCheck());
       if (!validateOnly) {
         metrics.rowsRejected(table, parsed.failedCount());
       }
@@ -1005,6 +1005,18 @@ public final class Database implements TableStore {
       case QUERY_TOO_LARGE -> ApiError.badRequest("the proposition" + (table == null ? "" : " on table '" + table
           + "'") + " is too large: " + e.getMessage());
       case UNSUPPORTED -> new ApiError(501, e.getMessage(), null, "Unsupported");
+      case UNSUPPORTED_VALUE -> {
+        // a valid value this store cannot hold: the client's to change, as a bad row
+        JsonObject error = new JsonObject().put("row", Math.max(e.row(), 0));
+        String at = "row " + Math.max(e.row(), 0);
+        if (e.column() != null) {
+          error.put("column", e.column());
+          at += ", column '" + e.column() + "'";
+        }
+        error.put("message", e.getMessage());
+        yield new ApiError(400, "invalid row for table '" + table + "': " + at + ": " + e.getMessage(),
+            new JsonArray().add(error));
+      }
       case TABLE_GONE -> new ApiError(409, (table == null ? "the table" : "table '" + table + "'")
           + " was dropped or replaced meanwhile", null, TableStore.TABLE_REPLACED);
     };

@@ -62,6 +62,14 @@ public interface StorageEngine extends AutoCloseable {
    */
   Future<Void> append(TableDef table, RowBatch rows, Checkpoint checkpoint, boolean deferred);
 
+  /**
+   * What this engine refuses among valid values, or null when it stores them all. {@link #append} still refuses
+   * such a row with {@link StorageException.Kind#UNSUPPORTED_VALUE}; this lets an import skip just its line.
+   */
+  default RowCheck rowCheck() {
+    return null;
+  }
+
   /** Completes once everything appended to the table before the call is durable. */
   Future<Void> sync(String id);
 

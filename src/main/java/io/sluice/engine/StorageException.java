@@ -18,17 +18,39 @@ public final class StorageException extends RuntimeException {
     /** A query needs more than the engine allows (Lucene's clause count): the client's to make smaller. */
     QUERY_TOO_LARGE,
     /** The engine does not do what was asked (an online backup of PostgreSQL, which its own tools do). */
-    UNSUPPORTED
+    UNSUPPORTED,
+    /**
+     * A valid value this engine cannot store (PostgreSQL text cannot hold U+0000): the client's to change;
+     * {@link #row()} and {@link #column()} say where.
+     */
+    UNSUPPORTED_VALUE
   }
 
   private final Kind kind;
+  private final int row;
+  private final String column;
 
   public StorageException(Kind kind, String message, Throwable cause) {
+    this(kind, message, cause, -1, null);
+  }
+
+  /** row: the value's index in the batch handed to the engine (-1: none); column: its column (null: none). */
+  public StorageException(Kind kind, String message, Throwable cause, int row, String column) {
     super(message, cause);
     this.kind = kind;
+    this.row = row;
+    this.column = column;
   }
 
   public Kind kind() {
     return kind;
+  }
+
+  public int row() {
+    return row;
+  }
+
+  public String column() {
+    return column;
   }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.engine.Row;
+import io.sluice.engine.RowCheck;
 import io.sluice.schema.TableSchema;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -30,12 +31,29 @@ public final class LineBatchParser {
 
   /** payload: the batch's lines separated by '\n'; blank lines are skipped but still counted. */
   public static Result parse(String table, TableSchema schema, byte[] payload, long firstLine) {
+    return parse(table, schema, payload, firstLine, null);
+  }
+
+  /**
+   * check: the store's refusals of valid values (null: none), reported as the line's failure like a bad row; a
+   * batch with such a row is read again line by line to name its line.
+   */
+  public static Result parse(String table, TableSchema schema, byte[] payload, long firstLine, RowCheck check) {
     List<Row> plain = plainLines(new RowReader(schema), payload);
-    return plain != null ? new Result(plain, 0, new JsonArray()) : lineByLine(table, schema, payload, firstLine);
+    if (plain != null && check != null && plain.stream().anyMatch(row -> check.refusal(schema, row) != null)) {
+      plain = null;
+    }
+    return plain != null ? new Result(plain, 0, new JsonArray())
+        : lineByLine(table, schema, payload, firstLine, check);
   }
 
   /** What {@link #parse} answers, always reading line by line (tests compare the two). */
   static Result lineByLine(String table, TableSchema schema, byte[] payload, long firstLine) {
+    return lineByLine(table, schema, payload, firstLine, null);
+  }
+
+  private static Result lineByLine(String table, TableSchema schema, byte[] payload, long firstLine,
+      RowCheck check) {
     RowReader reader = new RowReader(schema);
     List<Row> rows = new ArrayList<>();
     JsonArray failures = new JsonArray();
@@ -43,7 +61,15 @@ public final class LineBatchParser {
     int start = 0;
     for (int i = 0; i <= payload.length; i++) {
       if (i == payload.length || payload[i] == '\n') {
+        int before = rows.size();
         parseLine(table, schema, reader, payload, start, i, lineNumber, rows, failures);
+        if (check != null && rows.size() > before) {
+          RowCheck.Refusal refused = check.refusal(schema, rows.get(before));
+          if (refused != null) {
+            rows.remove(before);
+            failures.add(failure(lineNumber, refused.message(), payload, start, i));
+          }
+        }
         lineNumber++;
         start = i + 1;
       }

@@ -5,9 +5,11 @@ import static io.sluice.api.ApiAssertions.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.ServerTest;
+import io.sluice.TestPostgres;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -166,6 +168,8 @@ class TextColumnApiTest extends ServerTest {
 
   @Test
   void valuesLongerThanTheKeywordLimitCompareOnTheirFirst32766Bytes() {
+    Assumptions.assumeFalse(TestPostgres.chosen(),
+        "the 32766-byte prefix is Lucene's term limit; PostgreSQL compares whole values");
     String otherTail = LONG_KEPT + "m ipsum, another ending";
     ok(server.post("/api/v1/data/long/batch", new JsonArray()
         .add(new JsonObject().put("id", 1).put("body", LONG))

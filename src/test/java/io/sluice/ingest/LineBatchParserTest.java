@@ -2,10 +2,12 @@ package io.sluice.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.engine.RowCheck;
 import io.sluice.schema.SchemaParser;
 import io.sluice.schema.TableSchema;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -36,6 +38,24 @@ class LineBatchParserTest {
     RowParsersFuzzTest.sameAsLineByLine(result, LineBatchParser.lineByLine("t", SCHEMA, payload, 1), payload);
     assertThat(result.rows()).as(name).hasSize(rows);
     assertThat(result.failedCount()).as(name).isEqualTo(failed);
+  }
+
+  /** A store's refusal of a valid row (PostgreSQL and U+0000) fails just that line, on either path. */
+  @Test
+  void aRowTheStoreRefusesFailsItsLine() {
+    RowCheck refuseX = (schema, row) -> row.values()[1] != null && row.values()[1].toString().equals("x")
+        ? new RowCheck.Refusal("s", "column 's': no x here") : null;
+    for (String text : new String[] {"{\"id\":1}\n\n{\"id\":2,\"s\":\"x\"}\n{\"id\":3}",
+        "{\"id\":1}\n\n{\"id\":2,\"s\":\"x\"}\n{\"id\":\"bad\"}\n{\"id\":3}"}) {
+      LineBatchParser.Result result = LineBatchParser.parse("t", SCHEMA, text.getBytes(StandardCharsets.UTF_8), 5,
+          refuseX);
+      assertThat(result.rows()).as(text).hasSize(2);
+      assertThat(result.rows().get(1).values()[0]).as(text).isEqualTo(3L);
+      JsonObject refused = result.failures().getJsonObject(0);
+      assertThat(refused.getLong("line")).as(text).isEqualTo(7);
+      assertThat(refused.getString("message")).isEqualTo("column 's': no x here");
+      assertThat(refused.getString("row")).isEqualTo("{\"id\":2,\"s\":\"x\"}");
+    }
   }
 
   private static String unescape(String s) {

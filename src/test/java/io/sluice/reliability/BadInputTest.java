@@ -3,6 +3,7 @@ package io.sluice.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.ServerTest;
+import io.sluice.TestPostgres;
 import io.sluice.TestServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -46,6 +47,36 @@ class BadInputTest extends ServerTest {
     assertRejected("[{\"id\":1,\"price\":" + "9".repeat(1000) + "}]", 400, "number");
     assertRejected("[{\"id\":1}", 400, "JSON");
     assertRejected("{\"id\":1}", 400, "array");
+  }
+
+  /** Valid JSON that the PostgreSQL engine cannot store (text cannot hold U+0000): a 400 naming where, not a 503. */
+  @Test
+  void aNulCharacterIsStoredOrRefusedNamingItsRowAndColumn() {
+    var batch = server.post("/api/v1/data/t/batch", new JsonArray()
+        .add(new JsonObject().put("id", 1).put("name", "ok"))
+        .add(new JsonObject().put("id", 2).put("name", "a\u0000b")));
+    var stream = server.send(HttpMethod.POST, "/api/v1/data/t/stream",
+        "{\"id\":3}\n{\"id\":4,\"name\":\"c\\u0000d\"}\n{\"id\":5}\n", TestServer.RW_KEY);
+    assertThat(stream.status()).as(stream.toString()).isEqualTo(200);
+    long total = server.search(new JsonObject().put("from", "t").put("limit", 0)).json().getLong("total");
+    if (!TestPostgres.chosen()) {
+      assertThat(batch.status()).as(batch.toString()).isEqualTo(200);
+      assertThat(stream.json().getLong("total")).as(stream.toString()).isEqualTo(3);
+      assertThat(total).isEqualTo(5);
+      return;
+    }
+    assertThat(batch.status()).as(batch.toString()).isEqualTo(400);
+    assertThat(batch.json().getString("message")).as(batch.toString()).contains("row 1", "'name'", "U+0000");
+    JsonObject error = batch.json().getJsonArray("errors").getJsonObject(0);
+    assertThat(error.getInteger("row")).isEqualTo(1);
+    assertThat(error.getString("column")).isEqualTo("name");
+    // an import skips and reports just that line
+    assertThat(stream.json().getLong("total")).as(stream.toString()).isEqualTo(2);
+    assertThat(stream.json().getLong("failedCount")).isEqualTo(1);
+    JsonObject failed = stream.json().getJsonObject("errors").getJsonArray("rows").getJsonObject(0);
+    assertThat(failed.getLong("line")).isEqualTo(2);
+    assertThat(failed.getString("message")).contains("'name'", "U+0000");
+    assertThat(total).as("the refused batch stored nothing").isEqualTo(2);
   }
 
   @Test

@@ -34,7 +34,11 @@ import org.junit.jupiter.api.io.TempDir;
 class CrashDurabilityTest {
   private static final int CLIENTS = 8;
   private static final int ROWS_PER_BATCH = 250;
-  private static final int KILLS = 20;
+  /**
+   * Kill cycles ({@code sluice.test.crash.kills}, default 20): the PostgreSQL run of the suite does 5, the same
+   * checks after each, to keep the whole CI run within its time.
+   */
+  private static final int KILLS = Integer.getInteger("sluice.test.crash.kills", 20);
 
   @TempDir
   Path tmp;

@@ -10,6 +10,7 @@ import io.sluice.engine.Page;
 import io.sluice.engine.Predicate;
 import io.sluice.engine.Row;
 import io.sluice.engine.RowBatch;
+import io.sluice.engine.RowCheck;
 import io.sluice.engine.StorageEngine;
 import io.sluice.engine.StorageException;
 import io.sluice.engine.TableDef;
@@ -333,6 +334,31 @@ public final class PgEngine implements StorageEngine {
     return watch(pool.withTransaction(c -> c.preparedQuery(insert.sql).execute(insert.params)).mapEmpty());
   }
 
+  static final String NUL_REFUSAL = "PostgreSQL text cannot hold the character U+0000";
+
+  private static boolean hasNul(Utf8 text) {
+    byte[] bytes = text.bytes();
+    for (int i = text.offset(); i < text.offset() + text.length(); i++) {
+      if (bytes[i] == 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public RowCheck rowCheck() {
+    return (schema, row) -> {
+      int c = 0;
+      for (String column : schema.columns().keySet()) {
+        if (row.values()[c++] instanceof Utf8 text && hasNul(text)) {
+          return new RowCheck.Refusal(column, "column '" + column + "': " + NUL_REFUSAL);
+        }
+      }
+      return null;
+    };
+  }
+
   @Override
   public Future<Void> sync(String id) {
     return Future.succeededFuture();
@@ -599,8 +625,8 @@ public final class PgEngine implements StorageEngine {
           values[c][n] = convert(columns.get(c).getValue().type(), row.values()[c]);
           if (values[c][n] instanceof String text && text.indexOf('\0') >= 0) {
             // refused before it reaches PostgreSQL, whose error would fail the whole table's storage
-            throw new IllegalArgumentException("PostgreSQL text cannot hold the character U+0000 (column "
-                + columns.get(c).getKey() + ")");
+            throw new StorageException(StorageException.Kind.UNSUPPORTED_VALUE, NUL_REFUSAL, null, n,
+                columns.get(c).getKey());
           }
         }
         for (int t = 0; t < tokens.length; t++) {

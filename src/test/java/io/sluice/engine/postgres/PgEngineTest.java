@@ -194,8 +194,18 @@ class PgEngineTest {
   @Test
   void aNulCharacterIsRefusedBeforeItReachesPostgres() {
     TableDef table = table(SCHEMA);
-    assertThatThrownBy(() -> append(table, null, row(1, 1L, 1.0, "a\u0000b", "x", true)))
-        .hasCauseInstanceOf(IllegalArgumentException.class).hasMessageContaining("U+0000");
+    assertThatThrownBy(() -> append(table, null, row(2, 2L, 2.0, "ab", "x", true),
+        row(1, 1L, 1.0, "a\u0000b", "x", true)))
+        .cause().isInstanceOfSatisfying(StorageException.class, e -> {
+          assertThat(e.kind()).isEqualTo(StorageException.Kind.UNSUPPORTED_VALUE);
+          assertThat(e.row()).isEqualTo(1);
+          assertThat(e.column()).isEqualTo("s");
+          assertThat(e.getMessage()).contains("U+0000");
+        });
+    assertThat(ids(table, new Predicate.All())).as("nothing of the refused batch").isEmpty();
+    assertThat(engine.rowCheck().refusal(SCHEMA, row(1, 1L, 1.0, "a\u0000b", "x", true)).column()).isEqualTo("s");
+    assertThat(engine.rowCheck().refusal(SCHEMA, row(1, 1L, 1.0, "ab", "x\u0000", true)).column()).isEqualTo("t");
+    assertThat(engine.rowCheck().refusal(SCHEMA, row(1, 1L, 1.0, "ab", "x", true))).isNull();
     append(table, null, row(2, 2L, 2.0, "ab", "x", true));
     assertThat(ids(table, new Predicate.All())).containsExactly(2);
   }
