@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * tests, export SLUICE and KEY) are what this test does itself, so they are skipped; {@code java -jar
  * target/sluice.jar} runs the CLI from the test classpath instead (the jar does not exist yet when
  * {@code mvn verify} runs the tests). {@code curl} gets {@code --fail-with-body}, so an HTTP error fails the
- * command. Skipped (an assumption) when bash, curl, gzip, sed or grep is missing.
+ * command. Skipped (an assumption) when bash, curl, gzip, sed, grep, seq or python3 is missing.
  */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -57,7 +57,7 @@ class ReadmeTest {
 
   @Test
   void everyBashBlockRunsInOrderAgainstAFreshServer(Vertx vertx) throws Exception {
-    for (String tool : List.of("bash", "curl", "gzip", "sed", "grep", "seq")) {
+    for (String tool : List.of("bash", "curl", "gzip", "sed", "grep", "seq", "python3")) {
       assumeTrue(onPath(tool), tool + " is not installed: README blocks not run");
     }
     readme = Files.readAllLines(Path.of("README.md"), StandardCharsets.UTF_8);
@@ -70,6 +70,8 @@ class ReadmeTest {
     String curlFail = exit(List.of("curl", "--fail-with-body", "--version")) == 0 ? "--fail-with-body" : "--fail";
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
+    // Blocks run "from the repository root": they may read the repo's own files (the benchmark generator).
+    Files.createSymbolicLink(work.resolve("load-tests"), Path.of("load-tests").toAbsolutePath());
     TestServer server = new TestServer(vertx, dataDir).start();
     try {
       for (Block block : blocks) {
@@ -114,6 +116,7 @@ class ReadmeTest {
     env.put("KEY", TestServer.RW_KEY);
     env.put("SLUICE_TEST_JAVA", java);
     env.put("SLUICE_TEST_CP", System.getProperty("java.class.path"));
+    env.put("ROWS", "3000"); // the million-row walk-through, small enough for CI
     Process process = builder.start();
     if (!process.waitFor(120, TimeUnit.SECONDS)) {
       process.destroyForcibly().waitFor();
