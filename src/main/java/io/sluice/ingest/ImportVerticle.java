@@ -127,6 +127,9 @@ public final class ImportVerticle extends VerticleBase {
       if (job.sink != null) {
         job.sink.abort(new ImportFormatException("the server is stopping; the import resumes at the next start"));
       }
+      if (job.errorLog != null) {
+        job.errorLog.close(); // a resumed job starts its list afresh
+      }
       closed.add(closeInput(job));
     }
     return Future.join(closed).transform(ignored -> consumer.unregister()).compose(v -> http.close());
