@@ -22,7 +22,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 12, item 8: a schema change during an import never leaves a status that lies. A pull import reads from a
+ * A schema change during an import never leaves a status that lies. A pull import reads from a
  * source this test holds after its first 2,000 rows (deterministically mid-import, all of them committed), the
  * schema changes, then the source sends 2,000 more: a dropped or replaced table ends the import FinishedInError
  * saying so, counting nothing that is not stored; a rename carries it along; a dropped column moves its rows.

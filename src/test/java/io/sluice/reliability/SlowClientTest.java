@@ -18,7 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 12, item 5: the stream endpoint and upload URLs have no whole-request deadline, so a client trickling its
+ * The stream endpoint and upload URLs have no whole-request deadline, so a client trickling its
  * body is ended by stream.idle.timeout.seconds and stream.min.bytes.per.second with a JSON 408, keeping the
  * batches already committed. The clients below write with Vert.x's HttpClient on timers (no sleeping).
  */
