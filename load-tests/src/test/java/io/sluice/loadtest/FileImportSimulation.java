@@ -1,17 +1,11 @@
 package io.sluice.loadtest;
 
-import static io.gatling.javaapi.core.CoreDsl.ByteArrayBody;
-import static io.gatling.javaapi.core.CoreDsl.StringBody;
-import static io.gatling.javaapi.core.CoreDsl.asLongAsDuring;
 import static io.gatling.javaapi.core.CoreDsl.atOnceUsers;
 import static io.gatling.javaapi.core.CoreDsl.details;
 import static io.gatling.javaapi.core.CoreDsl.exec;
 import static io.gatling.javaapi.core.CoreDsl.global;
-import static io.gatling.javaapi.core.CoreDsl.jmesPath;
-import static io.gatling.javaapi.core.CoreDsl.pause;
 import static io.gatling.javaapi.core.CoreDsl.rampUsers;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
-import static io.gatling.javaapi.http.HttpDsl.http;
 import static io.gatling.javaapi.http.HttpDsl.status;
 
 import io.gatling.javaapi.core.ScenarioBuilder;
@@ -32,47 +26,10 @@ public class FileImportSimulation extends Simulation {
   private final int timeoutSeconds = Sluice.intProp("sluice.importTimeout", 300);
   private final int pollMillis = Sluice.intProp("sluice.pollMillis", 250);
   private final int p99Ms = Sluice.intProp("sluice.p99Ms", 2000);
-  private final String base = "/api/v1/data/" + table + "/file";
   private byte[] gz;
 
   private final ScenarioBuilder importFile = scenario("file import")
-      .exec(http("initiate")
-          .post(base)
-          .header("x-api-key", Sluice.KEY)
-          .body(StringBody("{}"))
-          .check(status().is(200))
-          .check(jmesPath("id").saveAs("importId"))
-          .check(jmesPath("method").is("PUT"))
-          .check(jmesPath("url").transform(Sluice::rebase).saveAs("uploadUrl")))
-      .exec(http("upload")
-          .put("#{uploadUrl}")
-          .header("content-type", "application/gzip")
-          .body(ByteArrayBody(session -> gz))
-          .check(status().is(200))
-          .check(jmesPath("bytes").ofLong().is(session -> (long) gz.length)))
-      .exec(http("trigger")
-          .post(base + "/#{importId}")
-          .header("x-api-key", Sluice.KEY)
-          .body(StringBody("{}"))
-          .check(status().is(200))
-          .check(jmesPath("status").is("started")))
-      .exec(session -> session.set("finished", false).set("triggeredAt", System.nanoTime()))
-      .exec(asLongAsDuring(session -> !session.getBoolean("finished"), Duration.ofSeconds(timeoutSeconds)).on(
-          pause(Duration.ofMillis(pollMillis)),
-          exec(http("status")
-              .get(base + "/#{importId}")
-              .header("x-api-key", Sluice.KEY)
-              .check(status().is(200))
-              .check(jmesPath("errors.message").exists())
-              .check(jmesPath("status.finished").ofBoolean().saveAs("finished")))))
-      .exec(session -> session.set("seconds", (System.nanoTime() - session.getLong("triggeredAt")) / 1e9))
-      .exec(http("import result")
-          .get(base + "/#{importId}")
-          .header("x-api-key", Sluice.KEY)
-          .check(status().is(200))
-          .check(jmesPath("status.phase").is("Finished"))
-          .check(jmesPath("status.completedCount").ofLong().is((long) rows))
-          .check(jmesPath("status.failedCount").ofLong().is(0L)))
+      .exec(Sluice.fileImport(table, () -> gz, rows, pollMillis, timeoutSeconds))
       .exec(session -> {
         if (!session.isFailed()) {
           double seconds = session.getDouble("seconds");

@@ -1,8 +1,6 @@
 package io.sluice.loadtest;
 
-import static io.gatling.javaapi.core.CoreDsl.ByteArrayBody;
 import static io.gatling.javaapi.core.CoreDsl.StringBody;
-import static io.gatling.javaapi.core.CoreDsl.asLongAsDuring;
 import static io.gatling.javaapi.core.CoreDsl.atOnceUsers;
 import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.details;
@@ -10,7 +8,6 @@ import static io.gatling.javaapi.core.CoreDsl.exec;
 import static io.gatling.javaapi.core.CoreDsl.global;
 import static io.gatling.javaapi.core.CoreDsl.jmesPath;
 import static io.gatling.javaapi.core.CoreDsl.nothingFor;
-import static io.gatling.javaapi.core.CoreDsl.pause;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 import static io.gatling.javaapi.http.HttpDsl.http;
 import static io.gatling.javaapi.http.HttpDsl.status;
@@ -40,42 +37,10 @@ public class ImportBesideSimulation extends Simulation {
   private final int searchP99Ms = Sluice.intProp("sluice.searchP99Ms", 50);
   private final int batchP99Ms = Sluice.intProp("sluice.batchP99Ms", 250);
   private final BatchBodies bodies = new BatchBodies(Sluice.intProp("sluice.smallBatchRows", 100), 20_000);
-  private final String base = "/api/v1/data/" + table + "/file";
   private byte[] gz;
 
   private final ScenarioBuilder importFile = scenario("import")
-      .exec(http("initiate")
-          .post(base)
-          .header("x-api-key", Sluice.KEY)
-          .body(StringBody("{}"))
-          .check(status().is(200))
-          .check(jmesPath("id").saveAs("importId"))
-          .check(jmesPath("url").transform(Sluice::rebase).saveAs("uploadUrl")))
-      .exec(http("upload")
-          .put("#{uploadUrl}")
-          .header("content-type", "application/gzip")
-          .body(ByteArrayBody(session -> gz))
-          .check(status().is(200)))
-      .exec(http("trigger")
-          .post(base + "/#{importId}")
-          .header("x-api-key", Sluice.KEY)
-          .body(StringBody("{}"))
-          .check(status().is(200)))
-      .exec(session -> session.set("finished", false).set("triggeredAt", System.nanoTime()))
-      .exec(asLongAsDuring(session -> !session.getBoolean("finished"), Duration.ofSeconds(timeoutSeconds)).on(
-          pause(Duration.ofMillis(500)),
-          exec(http("import status")
-              .get(base + "/#{importId}")
-              .header("x-api-key", Sluice.KEY)
-              .check(status().is(200))
-              .check(jmesPath("status.finished").ofBoolean().saveAs("finished")))))
-      .exec(session -> session.set("seconds", (System.nanoTime() - session.getLong("triggeredAt")) / 1e9))
-      .exec(http("import result")
-          .get(base + "/#{importId}")
-          .header("x-api-key", Sluice.KEY)
-          .check(status().is(200))
-          .check(jmesPath("status.phase").is("Finished"))
-          .check(jmesPath("status.completedCount").ofLong().is((long) rows)))
+      .exec(Sluice.fileImport(table, () -> gz, rows, 500, timeoutSeconds))
       .exec(session -> {
         double seconds = session.getDouble("seconds");
         System.out.printf("import: %,d rows in %.1f s (%,.0f rows/s); readers ran from %d s to %d s after the start"

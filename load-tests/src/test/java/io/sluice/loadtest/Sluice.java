@@ -1,7 +1,15 @@
 package io.sluice.loadtest;
 
+import static io.gatling.javaapi.core.CoreDsl.ByteArrayBody;
+import static io.gatling.javaapi.core.CoreDsl.StringBody;
+import static io.gatling.javaapi.core.CoreDsl.asLongAsDuring;
+import static io.gatling.javaapi.core.CoreDsl.exec;
+import static io.gatling.javaapi.core.CoreDsl.jmesPath;
+import static io.gatling.javaapi.core.CoreDsl.pause;
 import static io.gatling.javaapi.http.HttpDsl.http;
+import static io.gatling.javaapi.http.HttpDsl.status;
 
+import io.gatling.javaapi.core.ChainBuilder;
 import io.gatling.javaapi.http.HttpProtocolBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -51,6 +59,53 @@ public final class Sluice {
   }
 
   /** The Gatling protocol: base URL, JSON, no warm-up request (Gatling's default one goes to an outside site). */
+  /**
+   * One file import of {@code gz} (read when the upload is sent) into {@code table}: initiate, PUT to the signed
+   * URL, trigger, poll every {@code pollMillis} until finished (at most {@code timeoutSeconds}), then check it
+   * stored all {@code rows}. Leaves "importId" and "seconds" (trigger → finished seen) in the session.
+   */
+  public static ChainBuilder fileImport(String table, java.util.function.Supplier<byte[]> gz, long rows,
+      int pollMillis, int timeoutSeconds) {
+    String base = "/api/v1/data/" + table + "/file";
+    return exec(http("initiate")
+          .post(base)
+          .header("x-api-key", KEY)
+          .body(StringBody("{}"))
+          .check(status().is(200))
+          .check(jmesPath("id").saveAs("importId"))
+          .check(jmesPath("method").is("PUT"))
+          .check(jmesPath("url").transform(Sluice::rebase).saveAs("uploadUrl")))
+      .exec(http("upload")
+          .put("#{uploadUrl}")
+          .header("content-type", "application/gzip")
+          .body(ByteArrayBody(session -> gz.get()))
+          .check(status().is(200))
+          .check(jmesPath("bytes").ofLong().is(session -> (long) gz.get().length)))
+      .exec(http("trigger")
+          .post(base + "/#{importId}")
+          .header("x-api-key", KEY)
+          .body(StringBody("{}"))
+          .check(status().is(200))
+          .check(jmesPath("status").is("started")))
+      .exec(session -> session.set("finished", false).set("triggeredAt", System.nanoTime()))
+      .exec(asLongAsDuring(session -> !session.getBoolean("finished"), Duration.ofSeconds(timeoutSeconds)).on(
+          pause(Duration.ofMillis(pollMillis)),
+          exec(http("import status")
+              .get(base + "/#{importId}")
+              .header("x-api-key", KEY)
+              .check(status().is(200))
+              .check(jmesPath("errors.message").exists())
+              .check(jmesPath("status.finished").ofBoolean().saveAs("finished")))))
+      .exec(session -> session.set("seconds", (System.nanoTime() - session.getLong("triggeredAt")) / 1e9))
+      .exec(http("import result")
+          .get(base + "/#{importId}")
+          .header("x-api-key", KEY)
+          .check(status().is(200))
+          .check(jmesPath("status.phase").is("Finished"))
+          .check(jmesPath("status.completedCount").ofLong().is(rows))
+          .check(jmesPath("status.failedCount").ofLong().is(0L)));
+  }
+
   public static HttpProtocolBuilder protocol() {
     return http.baseUrl(URL)
         .disableWarmUp()
