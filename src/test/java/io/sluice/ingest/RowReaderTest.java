@@ -17,8 +17,9 @@ import org.apache.lucene.index.IndexableField;
 import org.junit.jupiter.api.Test;
 
 /** The fast row path must accept exactly what the tree path accepts, and build the same documents. */
-class RowReaderTest {
-  static final TableSchema SCHEMA;
+public class RowReaderTest {
+  /** Every column type once; DocumentBuilderTest builds documents of it too. */
+  public static final TableSchema SCHEMA;
 
   static {
     Map<String, ColumnSchema> columns = new LinkedHashMap<>();

@@ -6,12 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.schema.ColumnSchema;
-import io.sluice.schema.ColumnType;
 import io.sluice.schema.TableSchema;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.apache.lucene.analysis.standard.StandardAnalyzer;
 import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.document.Document;
@@ -36,18 +33,7 @@ import org.junit.jupiter.api.Test;
 class DocumentBuilderTest {
   static final ObjectMapper MAPPER = new ObjectMapper();
 
-  static final TableSchema SCHEMA;
-
-  static {
-    Map<String, ColumnSchema> columns = new LinkedHashMap<>();
-    columns.put("i", new ColumnSchema(ColumnType.INT, false, null, null));
-    columns.put("l", new ColumnSchema(ColumnType.LONG, true, null, null));
-    columns.put("d", new ColumnSchema(ColumnType.DECIMAL, true, null, null));
-    columns.put("s", new ColumnSchema(ColumnType.STRING, true, null, null));
-    columns.put("t", new ColumnSchema(ColumnType.TEXT, true, null, "standard"));
-    columns.put("b", new ColumnSchema(ColumnType.BOOLEAN, true, null, null));
-    SCHEMA = new TableSchema(columns);
-  }
+  static final TableSchema SCHEMA = io.sluice.ingest.RowReaderTest.SCHEMA;
 
   @Test
   void fieldsOfEveryType() throws IOException {
