@@ -53,6 +53,13 @@ public interface StorageEngine extends AutoCloseable {
 
   long rowCount(String id);
 
+  /**
+   * The bytes the table's storage takes on disk and, of those, its write-ahead log's ({@link TableStats#NO_LOG}
+   * when the engine has none per table); rows left at -1 (the core counts them). Cheap enough to call every few
+   * seconds (metrics); null when no such table is open (dropped meanwhile).
+   */
+  TableStats tableSize(String id);
+
   // ------------------------------------------------------------------ writes
 
   /**

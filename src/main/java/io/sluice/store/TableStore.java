@@ -117,6 +117,12 @@ public interface TableStore extends AutoCloseable {
     return false;
   }
 
+  /**
+   * Rows, bytes on disk and write-ahead-log bytes of every table, by name (for metrics). Blocking, and may take a
+   * while on a large store: call it from a worker of its own, never per request.
+   */
+  java.util.Map<String, io.sluice.engine.TableStats> tableStats();
+
   /** Null when healthy, else why writes are refused. */
   String failure();
 

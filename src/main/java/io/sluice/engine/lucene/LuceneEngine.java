@@ -14,6 +14,7 @@ import io.sluice.engine.RowDecoder;
 import io.sluice.engine.StorageEngine;
 import io.sluice.engine.StorageException;
 import io.sluice.engine.TableDef;
+import io.sluice.engine.TableStats;
 import io.sluice.files.DurableFiles;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.TableSchema;
@@ -277,6 +278,42 @@ public final class LuceneEngine implements StorageEngine {
     } catch (IOException e) {
       throw TableIndex.storageError(e, "cannot count rows: ");
     }
+  }
+
+  /**
+   * The table directory's files (index and log) and its log's, summed from the file system: a file Lucene
+   * deletes meanwhile (merges, commits) is skipped, so the figure is as of about now, never an error.
+   */
+  @Override
+  public TableStats tableSize(String id) {
+    TableIndex index = indexes.get(id);
+    if (index == null) {
+      return null;
+    }
+    long[] bytes = new long[2]; // all, log
+    Path wal = index.path().resolve(WriteAheadLog.DIR);
+    try {
+      Files.walkFileTree(index.path(), new java.nio.file.SimpleFileVisitor<>() {
+        @Override
+        public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+          if (attrs.isRegularFile()) {
+            bytes[0] += attrs.size();
+            if (file.startsWith(wal)) {
+              bytes[1] += attrs.size();
+            }
+          }
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) {
+          return java.nio.file.FileVisitResult.CONTINUE; // deleted since it was listed
+        }
+      });
+    } catch (IOException e) {
+      throw TableIndex.storageError(e, "cannot measure the table's files: ");
+    }
+    return new TableStats(-1, bytes[0], bytes[1]);
   }
 
   // ---------------------------------------------------------------- writes

@@ -14,6 +14,7 @@ import io.sluice.engine.RowCheck;
 import io.sluice.engine.StorageEngine;
 import io.sluice.engine.StorageException;
 import io.sluice.engine.TableDef;
+import io.sluice.engine.TableStats;
 import io.sluice.engine.Utf8;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.ColumnType;
@@ -316,6 +317,14 @@ public final class PgEngine implements StorageEngine {
   @Override
   public long rowCount(String id) {
     return await(reads.query("SELECT count(*) FROM " + table(id)).execute()).iterator().next().getLong(0);
+  }
+
+  /** {@code pg_total_relation_size}: the table's heap, TOAST and indexes; the WAL is the server's, not a table's. */
+  @Override
+  public TableStats tableSize(String id) {
+    io.vertx.sqlclient.Row row = await(reads.preparedQuery("SELECT pg_total_relation_size(to_regclass($1))")
+        .execute(Tuple.of(table(id)))).iterator().next();
+    return row.getValue(0) == null ? null : new TableStats(-1, row.getLong(0), TableStats.NO_LOG);
   }
 
   // ------------------------------------------------------------------ writes
