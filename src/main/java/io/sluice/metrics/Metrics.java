@@ -57,8 +57,8 @@ public final class Metrics {
   public static final String LANE_SERVICE = "sluice.lane.service";
 
   /**
-   * Histogram, tag {@value #TAG_LANE}: how many tasks of the lane were already waiting when a task arrived (the
-   * queue it joined), so a p99 shows bursts a scrape of {@link #LANE_QUEUED} misses.
+   * Histogram, tag {@value #TAG_LANE}: the lane's queue length as each task joined it, itself included (1: no
+   * task waited before it), so a p99 shows bursts a scrape of {@link #LANE_QUEUED} misses.
    */
   public static final String LANE_QUEUE_LENGTH = "sluice.lane.queue.length";
 
@@ -373,12 +373,12 @@ public final class Metrics {
         .description("time a store task held its thread").register(registry);
     io.micrometer.core.instrument.DistributionSummary queueLength =
         io.micrometer.core.instrument.DistributionSummary.builder(LANE_QUEUE_LENGTH).tag(TAG_LANE, lane)
-            .serviceLevelObjectives(0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 1024)
-            .description("tasks of the lane already waiting when a task arrived").register(registry);
+            .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256, 1024)
+            .description("queue length of the lane as a task joined it, itself included").register(registry);
     return new FairScheduler.Meters() {
       @Override
       public void arrived(long ahead) {
-        queueLength.record(ahead);
+        queueLength.record(ahead + 1);
       }
 
       @Override
