@@ -71,9 +71,11 @@ class MetricsTest {
     assertThat(value(text, "sluice_import_jobs", "phase=\"Finished\"")).isEqualTo(1.0);
     assertThat(value(text, "sluice_import_jobs", "phase=\"Running\"")).isEqualTo(0.0);
     assertThat(value(text, "sluice_upload_bytes_total", "")).isEqualTo(file.length());
-    // One commit for the batch, one or two (group commit) for the import's batches.
-    assertThat(value(text, "sluice_commit_latency_seconds_count", "")).isGreaterThanOrEqualTo(2.0);
-    assertThat(value(text, "sluice_commit_latency_seconds_sum", "")).isGreaterThan(0.0);
+    if (!io.sluice.TestPostgres.chosen()) { // the PostgreSQL engine's commits are PostgreSQL's, not timed here
+      // One commit for the batch, one or two (group commit) for the import's batches.
+      assertThat(value(text, "sluice_commit_latency_seconds_count", "")).isGreaterThanOrEqualTo(2.0);
+      assertThat(value(text, "sluice_commit_latency_seconds_sum", "")).isGreaterThan(0.0);
+    }
     assertThat(value(text, "sluice_inflight_bytes", "")).isEqualTo(0.0);
     assertThat(value(text, "sluice_http_throttled_total", "")).isEqualTo(0.0);
     // Vert.x's own meters share the registry.
