@@ -86,7 +86,7 @@ public final class MainVerticle extends VerticleBase {
         })
         .compose(opened -> {
           store = opened;
-          metrics.storeSources(() -> store.failure() != null, config.dataDir());
+          metrics.storeSources(store::failed, config.dataDir());
           if (metrics.prometheusRegistry() == null) {
             return Future.succeededFuture(); // nothing scrapes them: no counting either
           }

@@ -987,6 +987,12 @@ public final class Database implements TableStore {
     });
   }
 
+  /** Without the catalog lock, which {@link #failure} takes to name tables: a gauge reads it on an event loop. */
+  @Override
+  public boolean failed() {
+    return catalogFailure != null || engine.failure() != null;
+  }
+
   @Override
   public void close() {
     catalogLock.writeLock().lock();

@@ -126,6 +126,11 @@ public interface TableStore extends AutoCloseable {
   /** Null when healthy, else why writes are refused. */
   String failure();
 
+  /** Whether {@link #failure} is not null, without what it takes to word it: cheap enough for a scrape. */
+  default boolean failed() {
+    return failure() != null;
+  }
+
   @Override
   void close();
 }

@@ -72,6 +72,22 @@ class StoreGaugesTest extends ServerTest {
     awaitNoTableSeries("clients");
   }
 
+  /** The disk gauges are measured before the port opens, so the first scrape has them. */
+  @Test
+  void dataDiskAndStoreHealthAreInTheFirstScrape() {
+    String scrape = scrape();
+    Double free = single(scrape, "sluice_data_disk_free_bytes");
+    Double total = single(scrape, "sluice_data_disk_total_bytes");
+    assertThat(free).isPositive();
+    assertThat(total).isGreaterThanOrEqualTo(free);
+    assertThat(single(scrape, "sluice_store_failed")).isZero();
+  }
+
+  private static Double single(String scrape, String name) {
+    return scrape.lines().filter(l -> l.startsWith(name + " ")).findFirst()
+        .map(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).orElse(null);
+  }
+
   /** Past metrics.tables.max, the largest tables keep their series and the rest are one sum. */
   @Test
   void tablesPastTheCapAreSummed(Vertx vertx) {
