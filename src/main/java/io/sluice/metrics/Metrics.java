@@ -1,19 +1,26 @@
 package io.sluice.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sluice.bus.FairScheduler;
+import io.sluice.engine.TableStats;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 
 /**
@@ -111,16 +118,16 @@ public final class Metrics {
   private final List<Object> gaugeSources = new CopyOnWriteArrayList<>();
   /** The data directory's disk as last measured on a worker ({@link #refreshDataDisk}); NaN before. */
   private volatile java.nio.file.Path dataDir;
-  private final java.util.concurrent.atomic.AtomicReference<double[]> dataDisk =
-      new java.util.concurrent.atomic.AtomicReference<>(new double[] {Double.NaN, Double.NaN});
+  private final AtomicReference<double[]> dataDisk =
+      new AtomicReference<>(new double[] {Double.NaN, Double.NaN});
   /** Series of each labelled table (and {@link #OTHER_TABLES}); guarded by itself. */
-  private final Map<String, TableMeters> tableMeters = new java.util.HashMap<>();
+  private final Map<String, TableMeters> tableMeters = new HashMap<>();
   /** Series of each running import; guarded by itself. */
-  private final Map<String, ImportRate> importRates = new java.util.HashMap<>();
+  private final Map<String, ImportRate> importRates = new HashMap<>();
 
   /** A table's gauges and the values they read (held strongly here: a gauge holds its value weakly). */
   private record TableMeters(AtomicLong rows, AtomicLong bytes, AtomicLong walBytes,
-      List<io.micrometer.core.instrument.Meter> meters) {
+      List<Meter> meters) {
   }
 
   /** Rows per second in thousandths (an AtomicLong, read by the gauge). */
@@ -258,36 +265,36 @@ public final class Metrics {
    * series of their own, the others are summed under {@link #OTHER_TABLES}; series of tables no longer there
    * (dropped, renamed, or fallen past {@code max}) are removed, so a scrape holds at most {@code max + 1} tables.
    */
-  public void tables(Map<String, io.sluice.engine.TableStats> stats, int max) {
-    List<Map.Entry<String, io.sluice.engine.TableStats>> bySize = new java.util.ArrayList<>(stats.entrySet());
-    bySize.sort(Map.Entry.<String, io.sluice.engine.TableStats>comparingByValue(
-        java.util.Comparator.comparingLong(io.sluice.engine.TableStats::bytes).reversed())
+  public void tables(Map<String, TableStats> stats, int max) {
+    List<Map.Entry<String, TableStats>> bySize = new ArrayList<>(stats.entrySet());
+    bySize.sort(Map.Entry.<String, TableStats>comparingByValue(
+        Comparator.comparingLong(TableStats::bytes).reversed())
         .thenComparing(Map.Entry.comparingByKey()));
-    Map<String, io.sluice.engine.TableStats> shown = new java.util.HashMap<>();
+    Map<String, TableStats> shown = new HashMap<>();
     long[] other = new long[3];
     boolean otherLog = false;
     for (int i = 0; i < bySize.size(); i++) {
-      io.sluice.engine.TableStats table = bySize.get(i).getValue();
+      TableStats table = bySize.get(i).getValue();
       if (i < max) {
         shown.put(bySize.get(i).getKey(), table);
       } else {
         other[0] += table.rows();
         other[1] += table.bytes();
-        if (table.walBytes() != io.sluice.engine.TableStats.NO_LOG) {
+        if (table.walBytes() != TableStats.NO_LOG) {
           other[2] += table.walBytes();
           otherLog = true;
         }
       }
     }
     if (bySize.size() > max) {
-      shown.put(OTHER_TABLES, new io.sluice.engine.TableStats(other[0], other[1],
-          otherLog ? other[2] : io.sluice.engine.TableStats.NO_LOG));
+      shown.put(OTHER_TABLES, new TableStats(other[0], other[1],
+          otherLog ? other[2] : TableStats.NO_LOG));
     }
     synchronized (tableMeters) {
       tableMeters.entrySet().removeIf(e -> {
-        io.sluice.engine.TableStats now = shown.get(e.getKey());
+        TableStats now = shown.get(e.getKey());
         boolean gone = now == null
-            || (now.walBytes() == io.sluice.engine.TableStats.NO_LOG) != (e.getValue().walBytes() == null);
+            || (now.walBytes() == TableStats.NO_LOG) != (e.getValue().walBytes() == null);
         if (gone) {
           e.getValue().meters().forEach(registry::remove);
         }
@@ -295,7 +302,7 @@ public final class Metrics {
       });
       shown.forEach((name, table) -> {
         TableMeters meters = tableMeters.computeIfAbsent(name, n -> tableMeters(n,
-            table.walBytes() != io.sluice.engine.TableStats.NO_LOG));
+            table.walBytes() != TableStats.NO_LOG));
         meters.rows().set(table.rows());
         meters.bytes().set(table.bytes());
         if (meters.walBytes() != null) {
@@ -309,7 +316,7 @@ public final class Metrics {
     AtomicLong rows = new AtomicLong();
     AtomicLong bytes = new AtomicLong();
     AtomicLong walBytes = withLog ? new AtomicLong() : null;
-    List<io.micrometer.core.instrument.Meter> meters = new java.util.ArrayList<>();
+    List<Meter> meters = new ArrayList<>();
     meters.add(Gauge.builder(TABLE_ROWS, rows, AtomicLong::get).tag(TAG_TABLE, table)
         .description("rows of the table").register(registry));
     meters.add(Gauge.builder(TABLE_BYTES, bytes, AtomicLong::get).tag(TAG_TABLE, table).baseUnit("bytes")
@@ -371,8 +378,8 @@ public final class Metrics {
         .description("time a store task waited for a thread of its lane").register(registry);
     Timer service = Timer.builder(LANE_SERVICE).tag(TAG_LANE, lane).publishPercentileHistogram()
         .description("time a store task held its thread").register(registry);
-    io.micrometer.core.instrument.DistributionSummary queueLength =
-        io.micrometer.core.instrument.DistributionSummary.builder(LANE_QUEUE_LENGTH).tag(TAG_LANE, lane)
+    DistributionSummary queueLength =
+        DistributionSummary.builder(LANE_QUEUE_LENGTH).tag(TAG_LANE, lane)
             .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256, 1024)
             .description("queue length of the lane as a task joined it, itself included").register(registry);
     return new FairScheduler.Meters() {

@@ -21,8 +21,11 @@ import io.sluice.schema.TableSchema;
 import io.vertx.core.Future;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -293,21 +296,21 @@ public final class LuceneEngine implements StorageEngine {
     long[] bytes = new long[2]; // all, log
     Path wal = index.path().resolve(WriteAheadLog.DIR);
     try {
-      Files.walkFileTree(index.path(), new java.nio.file.SimpleFileVisitor<>() {
+      Files.walkFileTree(index.path(), new SimpleFileVisitor<>() {
         @Override
-        public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
           if (attrs.isRegularFile()) {
             bytes[0] += attrs.size();
             if (file.startsWith(wal)) {
               bytes[1] += attrs.size();
             }
           }
-          return java.nio.file.FileVisitResult.CONTINUE;
+          return FileVisitResult.CONTINUE;
         }
 
         @Override
-        public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) {
-          return java.nio.file.FileVisitResult.CONTINUE; // deleted since it was listed
+        public FileVisitResult visitFileFailed(Path file, IOException e) {
+          return FileVisitResult.CONTINUE; // deleted since it was listed
         }
       });
     } catch (IOException e) {
