@@ -35,10 +35,19 @@ public final class StoreGauges {
     this.settings = settings;
   }
 
-  /** Completes after the first measurement, so the first scrape already has every gauge. */
+  /**
+   * Completes once the disk is measured, so the first scrape has its gauges; the tables' first measurement runs
+   * meanwhile, not before the port opens (on PostgreSQL each count is a scan: a large store would start late).
+   */
   public Future<Void> start() {
     worker = vertx.createSharedWorkerExecutor("sluice-gauges", 1, 10, TimeUnit.MINUTES);
-    return measure().onComplete(done -> timer = vertx.setPeriodic(settings.refreshMs(), id -> measure()));
+    return worker.<Void>executeBlocking(() -> {
+      metrics.refreshDataDisk();
+      return null;
+    }, false).onComplete(measured -> {
+      measure();
+      timer = vertx.setPeriodic(settings.refreshMs(), id -> measure());
+    });
   }
 
   /** Completes once no measurement runs any more, so the store can be closed under none. */
