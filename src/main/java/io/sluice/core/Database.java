@@ -938,16 +938,14 @@ public final class Database implements TableStore {
       String id = table.id();
       ids.add(id);
       try {
-        TableStats size = engine.tableSize(id);
+        // Unmarked before counting: a write that completes during the count marks the table again.
+        Long counted = recount.remove(id) ? null : countedRows.get(id);
+        TableStats size = engine.tableStats(id, counted == null);
         if (size == null) {
           return;
         }
-        // Unmarked before counting: a write that completes during the count marks the table again.
-        Long rows = recount.remove(id) ? null : countedRows.get(id);
-        if (rows == null) {
-          rows = engine.rowCount(id);
-          countedRows.put(id, rows);
-        }
+        long rows = counted != null ? counted : size.rows();
+        countedRows.put(id, rows);
         TableStats measured = new TableStats(rows, size.bytes(), size.walBytes());
         lastStats.put(id, measured);
         stats.put(name, measured);

@@ -54,11 +54,12 @@ public interface StorageEngine extends AutoCloseable {
   long rowCount(String id);
 
   /**
-   * The bytes the table's storage takes on disk and, of those, its write-ahead log's ({@link TableStats#NO_LOG}
-   * when the engine has none per table); rows left at -1 (the core counts them). Cheap enough to call every few
-   * seconds (metrics); null when no such table is open (dropped meanwhile).
+   * The table's rows (only when {@code countRows}, else -1: the core keeps counts of tables not written since),
+   * the bytes its storage takes on disk and, of those, its write-ahead log's ({@link TableStats#NO_LOG} when the
+   * engine has none per table). For metrics, every few seconds: it must not take what user reads need (the
+   * PostgreSQL engine's reserved read connections). Null when no such table is open (dropped meanwhile).
    */
-  TableStats tableSize(String id);
+  TableStats tableStats(String id, boolean countRows);
 
   // ------------------------------------------------------------------ writes
 

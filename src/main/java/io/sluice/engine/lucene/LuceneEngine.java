@@ -288,7 +288,7 @@ public final class LuceneEngine implements StorageEngine {
    * deletes meanwhile (merges, commits) is skipped, so the figure is as of about now, never an error.
    */
   @Override
-  public TableStats tableSize(String id) {
+  public TableStats tableStats(String id, boolean countRows) {
     TableIndex index = indexes.get(id);
     if (index == null) {
       return null;
@@ -316,7 +316,7 @@ public final class LuceneEngine implements StorageEngine {
     } catch (IOException e) {
       throw TableIndex.storageError(e, "cannot measure the table's files: ");
     }
-    return new TableStats(-1, bytes[0], bytes[1]);
+    return new TableStats(countRows ? rowCount(id) : -1, bytes[0], bytes[1]);
   }
 
   // ---------------------------------------------------------------- writes

@@ -319,12 +319,21 @@ public final class PgEngine implements StorageEngine {
     return await(reads.query("SELECT count(*) FROM " + table(id)).execute()).iterator().next().getLong(0);
   }
 
-  /** {@code pg_total_relation_size}: the table's heap, TOAST and indexes; the WAL is the server's, not a table's. */
+  /**
+   * {@code pg_total_relation_size} (heap, TOAST, indexes) and {@code count(*)}, on a write connection: a count is
+   * a scan, and the read connections are kept for reads. The WAL is the server's, not a table's.
+   */
   @Override
-  public TableStats tableSize(String id) {
-    io.vertx.sqlclient.Row row = await(reads.preparedQuery("SELECT pg_total_relation_size(to_regclass($1))")
-        .execute(Tuple.of(table(id)))).iterator().next();
-    return row.getValue(0) == null ? null : new TableStats(-1, row.getLong(0), TableStats.NO_LOG);
+  public TableStats tableStats(String id, boolean countRows) {
+    String name = table(id);
+    io.vertx.sqlclient.Row size = await(pool.preparedQuery("SELECT pg_total_relation_size(to_regclass($1))")
+        .execute(Tuple.of(name))).iterator().next();
+    if (size.getValue(0) == null) {
+      return null;
+    }
+    long rows = countRows
+        ? await(pool.query("SELECT count(*) FROM " + name).execute()).iterator().next().getLong(0) : -1;
+    return new TableStats(rows, size.getLong(0), TableStats.NO_LOG);
   }
 
   // ------------------------------------------------------------------ writes
