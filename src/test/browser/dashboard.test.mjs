@@ -222,6 +222,11 @@ async function main() {
   await page.locator('#lanes tr').nth(1).waitFor();
   assert.deepEqual(await page.locator('#lanes tr td:first-child').allInnerTexts(), ['read', 'write']);
   await page.locator('#lanes tr td:nth-child(3)').filter({ hasNotText: '–' }).first().waitFor();
+  // p99 wait and p99 queue length from the lanes' histograms, between two polls: a bound, or '–' with no task.
+  assert.equal(await page.locator('#lanes tr').first().locator('td').count(), 7);
+  for (const cell of await page.locator('#lanes tr td:nth-child(5), #lanes tr td:nth-child(7)').allInnerTexts()) {
+    assert.match(cell, /^(–|≤ .+|over the last bucket)$/);
+  }
   log('tables, schemas and lanes shown');
 
   // 3. Browse a table's rows, a page at a time.
@@ -340,7 +345,7 @@ async function main() {
   await page.click('#cancel-import');
   await page.locator('#cancel-import', { hasText: 'Really cancel?' }).waitFor();
   await page.click('#cancel-import');
-  await waiting.and(page.locator('[data-phase="FinishedInError"]')).waitFor({ timeout: 10000 });
+  await waiting.and(page.locator('[data-phase="Cancelled"]')).waitFor({ timeout: 10000 });
   assert.match(await waiting.locator('.import-message').innerText(), /^import cancelled before it ran/);
   await page.locator('#cancel-import').waitFor({ state: 'hidden' });
   await page.locator('#chart', { hasText: 'It ended before it ran' }).waitFor();

@@ -186,9 +186,14 @@
   // ---------------------------------------------------------------- store lanes
 
   const LANE_METER = /^sluice_lane_(queued|wait_seconds_sum|wait_seconds_count|service_seconds_sum|service_seconds_count)\{[^}]*lane="(\w+)"[^}]*\}\s+(\S+)/;
-  const lanesBefore = new Map(); // lane -> {t, meters} of the previous poll
+  // Histogram buckets: the wait for a thread and the queue length a task found (itself included).
+  const LANE_BUCKET = /^sluice_lane_(wait_seconds|queue_length)_bucket\{[^}]*lane="(\w+)"[^}]*le="([^"]+)"[^}]*\}\s+(\S+)/;
+  const lanesBefore = new Map(); // lane -> {t, meters, buckets} of the previous poll
 
-  /** Queue length now; rate, mean wait and mean service time since the previous poll. Hidden without /metrics. */
+  /**
+   * Queue length now; rate, mean and p99 wait, mean service time and p99 queue length since the previous poll
+   * (p99 as the bound of the histogram bucket it falls in). Hidden without /metrics.
+   */
   async function pollLanes() {
     const response = await fetch('/metrics', { cache: 'no-store' });
     if (!response.ok) {
@@ -197,32 +202,59 @@
     }
     const now = Date.now();
     const lanes = new Map();
+    const lane = (name) => {
+      if (!lanes.has(name)) lanes.set(name, { meters: {}, buckets: { wait_seconds: new Map(), queue_length: new Map() } });
+      return lanes.get(name);
+    };
     for (const line of (await response.text()).split('\n')) {
       const m = LANE_METER.exec(line);
-      if (!m) continue;
-      if (!lanes.has(m[2])) lanes.set(m[2], {});
-      lanes.get(m[2])[m[1]] = Number(m[3]);
+      if (m) {
+        lane(m[2]).meters[m[1]] = Number(m[3]);
+        continue;
+      }
+      const b = LANE_BUCKET.exec(line);
+      if (b) lane(b[2]).buckets[b[1]].set(b[3], Number(b[4]));
     }
     $('lanes-card').hidden = lanes.size === 0;
     const tbody = $('lanes');
     tbody.textContent = '';
     for (const name of [...lanes.keys()].sort()) {
-      const meters = lanes.get(name);
+      const { meters, buckets } = lanes.get(name);
       const before = lanesBefore.get(name);
-      lanesBefore.set(name, { t: now, meters });
-      let rate = null, wait = null, service = null;
+      lanesBefore.set(name, { t: now, meters, buckets });
+      let rate = null, wait = null, service = null, waitP99 = null, queueP99 = null;
       if (before) {
         const tasks = meters.wait_seconds_count - before.meters.wait_seconds_count;
         const served = meters.service_seconds_count - before.meters.service_seconds_count;
         rate = tasks / ((now - before.t) / 1000);
         wait = tasks > 0 ? (meters.wait_seconds_sum - before.meters.wait_seconds_sum) / tasks * 1000 : 0;
         service = served > 0 ? (meters.service_seconds_sum - before.meters.service_seconds_sum) / served * 1000 : 0;
+        waitP99 = p99(buckets.wait_seconds, before.buckets.wait_seconds);
+        queueP99 = p99(buckets.queue_length, before.buckets.queue_length);
       }
       const row = el('tr');
-      [name, fmt(meters.queued), rate === null ? '–' : fmt(Math.round(rate)), millis(wait), millis(service)]
+      [name, fmt(meters.queued), rate === null ? '–' : fmt(Math.round(rate)), millis(wait),
+        waitP99 === null ? '–' : bound(waitP99, (v) => millis(v * 1000)), millis(service),
+        queueP99 === null ? '–' : bound(queueP99, fmt)]
         .forEach((value) => row.appendChild(el('td', { textContent: value })));
       tbody.appendChild(row);
     }
+  }
+
+  /** The upper bound of the bucket holding the 99th percentile of what was recorded between two polls. */
+  function p99(now, before) {
+    const bounds = [...now.keys()].sort((a, b) => Number(a) - Number(b)); // "+Inf" sorts last
+    const total = (now.get('+Inf') || 0) - (before.get('+Inf') || 0);
+    if (!(total > 0)) return undefined;
+    for (const le of bounds) {
+      if ((now.get(le) || 0) - (before.get(le) || 0) >= 0.99 * total) return Number(le);
+    }
+    return Infinity;
+  }
+
+  function bound(value, format) {
+    if (value === undefined) return '–';
+    return value === Infinity ? 'over the last bucket' : '≤ ' + format(value);
   }
 
   function millis(ms) {

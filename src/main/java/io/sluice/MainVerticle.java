@@ -36,6 +36,7 @@ public final class MainVerticle extends VerticleBase {
   private final AtomicReference<HttpVerticle> firstHttp = new AtomicReference<>();
   private final List<HttpVerticle> httpVerticles = new java.util.concurrent.CopyOnWriteArrayList<>();
   private TableStore store;
+  private io.sluice.store.StoreGauges gauges;
 
   /** With metrics enabled, Sluice's meters go to a Prometheus registry of this server's own. */
   public MainVerticle(SluiceConfig config) {
@@ -85,10 +86,15 @@ public final class MainVerticle extends VerticleBase {
         })
         .compose(opened -> {
           store = opened;
-          metrics.storeSources(() -> store.failure() != null, config.dataDir());
-          return vertx.deployVerticle(new StoreVerticle(store, Addresses.STORE, "write",
-              config.lanes().writeThreads(), config.lanes().importTurns(), metrics));
+          metrics.storeSources(store::failed, config.dataDir());
+          if (metrics.prometheusRegistry() == null) {
+            return Future.succeededFuture(); // nothing scrapes them: no counting either
+          }
+          gauges = new io.sluice.store.StoreGauges(vertx, store, metrics, config.monitoring());
+          return gauges.start();
         })
+        .compose(measured -> vertx.deployVerticle(new StoreVerticle(store, Addresses.STORE, "write",
+            config.lanes().writeThreads(), config.lanes().importTurns(), metrics)))
         .compose(id -> vertx.deployVerticle(new StoreVerticle(store, Addresses.STORE_READ, "read",
             config.lanes().readThreads(), 1, metrics)))
         .compose(id -> vertx.deployVerticle(new ImportVerticle(config, metrics), new DeploymentOptions()
@@ -131,11 +137,12 @@ public final class MainVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     // Child deployments are undeployed before this runs.
+    Future<Void> measured = gauges == null ? Future.succeededFuture() : gauges.stop();
     if (store != null) {
-      return vertx.executeBlocking(() -> {
+      return measured.compose(v -> vertx.executeBlocking(() -> {
         store.close();
         return null;
-      });
+      }));
     }
     return Future.succeededFuture();
   }

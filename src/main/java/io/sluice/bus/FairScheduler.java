@@ -25,6 +25,10 @@ public final class FairScheduler {
 
   /** What the scheduler reports of itself; see {@link io.sluice.metrics.Metrics#lane}. */
   public interface Meters {
+    /** A task joined the lane behind {@code ahead} waiting tasks. */
+    default void arrived(long ahead) {
+    }
+
     void waited(long nanos);
 
     void served(long nanos);
@@ -66,17 +70,19 @@ public final class FairScheduler {
   /** Queues {@code task} behind the earlier tasks of {@code key}. */
   public void submit(String key, Runnable task) {
     boolean start;
+    long ahead;
     synchronized (this) {
       queues.computeIfAbsent(key, k -> {
         order.add(k);
         return new ArrayDeque<>();
       }).add(new Queued(task, System.nanoTime()));
-      queued.incrementAndGet();
+      ahead = queued.getAndIncrement();
       start = running < threads;
       if (start) {
         running++;
       }
     }
+    meters.arrived(ahead);
     if (start) {
       executor.execute(this::serve);
     }

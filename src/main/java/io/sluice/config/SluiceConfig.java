@@ -58,7 +58,15 @@ public record SluiceConfig(
     Lanes lanes,
     Path backupDir,
     long importErrorsMax,
-    long idempotencyRetentionSeconds) {
+    long idempotencyRetentionSeconds,
+    Monitoring monitoring) {
+
+  /**
+   * Sluice's own gauges that need store or disk work: measured on a worker every {@code refreshMs} (a scrape
+   * reads the last figures); per-table series for at most {@code tablesMax} tables, the largest.
+   */
+  public record Monitoring(long refreshMs, int tablesMax) {
+  }
 
   /**
    * The store's lanes: threads of the read lane and of the write lane, and how many write tasks an import job may
@@ -227,6 +235,13 @@ public record SluiceConfig(
       "SLUICE_IDEMPOTENCY_RETENTION_SECONDS", 86400, "how long a write's Idempotency-Key is remembered; a repeat"
       + " after it writes again");
 
+  public static final Key METRICS_REFRESH_MS = new Key("metrics.refresh.ms", "SLUICE_METRICS_REFRESH_MS", 10_000,
+      "how often the per-table gauges (rows, bytes, write-ahead log) and the data disk's gauges are measured, on a"
+      + " worker; a scrape reads the last figures");
+  public static final Key METRICS_TABLES_MAX = new Key("metrics.tables.max", "SLUICE_METRICS_TABLES_MAX", 100,
+      "tables with gauges of their own (the largest by bytes); the others are summed under table=\"$other\""
+      + " (0: only that sum)");
+
   public static final List<Key> KEYS = List.of(HTTP_HOST, HTTP_PORT, DATA_DIR, API_KEY_RW, API_KEY_RO, PUBLIC_URL,
       MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, STORE_READ_INSTANCES, STORE_WRITE_INSTANCES,
       STORE_WRITE_IMPORT_TURNS, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
@@ -238,7 +253,7 @@ public record SluiceConfig(
       SHUTDOWN_TIMEOUT_SECONDS, STORE_TYPE, STORE_POSTGRES_URL, STORE_POSTGRES_HOST,
       STORE_POSTGRES_PORT, STORE_POSTGRES_DATABASE, STORE_POSTGRES_USER, STORE_POSTGRES_PASSWORD_ENV,
       STORE_POSTGRES_PASSWORD_FILE, STORE_POSTGRES_POOL_SIZE, STORE_POSTGRES_READ_POOL_SIZE, STORE_POSTGRES_SCHEMA,
-      BACKUP_DIR, IMPORT_ERRORS_MAX, IDEMPOTENCY_RETENTION_SECONDS);
+      BACKUP_DIR, IMPORT_ERRORS_MAX, IDEMPOTENCY_RETENTION_SECONDS, METRICS_REFRESH_MS, METRICS_TABLES_MAX);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
     return load(env, null, overrides);
@@ -353,7 +368,9 @@ public record SluiceConfig(
         lanes,
         get(values, BACKUP_DIR, s -> Path.of(s).toAbsolutePath().normalize()),
         inRange(IMPORT_ERRORS_MAX, get(values, IMPORT_ERRORS_MAX, Long::parseLong), 0L, 100_000_000L),
-        positive(IDEMPOTENCY_RETENTION_SECONDS, get(values, IDEMPOTENCY_RETENTION_SECONDS, Long::parseLong)));
+        positive(IDEMPOTENCY_RETENTION_SECONDS, get(values, IDEMPOTENCY_RETENTION_SECONDS, Long::parseLong)),
+        new Monitoring(inRange(METRICS_REFRESH_MS, get(values, METRICS_REFRESH_MS, Long::parseLong), 100L, 3_600_000L),
+            (int) inRange(METRICS_TABLES_MAX, get(values, METRICS_TABLES_MAX, Integer::parseInt), 0L, 10_000L)));
   }
 
   /** Both files or neither; each must be a readable file now, not at the first connection. */
@@ -551,7 +568,8 @@ public record SluiceConfig(
         lanes,
         backupDir,
         importErrorsMax,
-        idempotencyRetentionSeconds);
+        idempotencyRetentionSeconds,
+        monitoring);
   }
 
   /** The base URL clients should use to reach this server. */

@@ -7,6 +7,7 @@ import io.sluice.engine.RowBatch;
 import io.sluice.engine.StorageEngine;
 import io.sluice.engine.StorageException;
 import io.sluice.engine.TableDef;
+import io.sluice.engine.TableStats;
 import io.sluice.errors.ApiError;
 import io.sluice.ingest.BatchParser;
 import io.sluice.ingest.LineBatchParser;
@@ -75,6 +76,14 @@ public final class Database implements TableStore {
   /** Idempotency-Keys of writes in flight on this node (table id + scope): a repeat meanwhile gets a 409. */
   private final Set<String> keysInFlight = ConcurrentHashMap.newKeySet();
   private final long idempotencyRetentionSeconds;
+  /**
+   * Row counts of {@link #tableStats} by table id, and the ids written since they were counted: only those are
+   * counted again (PostgreSQL counts with a scan).
+   */
+  private final Map<String, Long> countedRows = new ConcurrentHashMap<>();
+  private final Set<String> recount = ConcurrentHashMap.newKeySet();
+  /** The last stats of each table id, kept when measuring it fails once (a gauge should not blink). */
+  private final Map<String, TableStats> lastStats = new ConcurrentHashMap<>();
   /** The catalog as of the last schema change, for reads that must not wait for the lock. */
   private volatile Published published;
 
@@ -643,7 +652,11 @@ public final class Database implements TableStore {
         finished(pending);
         throw e;
       }
-      durable.onComplete(done -> finished(pending));
+      String id = def.id();
+      durable.onComplete(done -> {
+        recount.add(id);
+        finished(pending);
+      });
       stored = rows.count();
       result = reply.of(parsed, table);
     } catch (StorageException e) {
@@ -671,7 +684,8 @@ public final class Database implements TableStore {
     catalogLock.readLock().lock();
     try {
       table = currentName(requested, tableId);
-      durable = engine.sync(entry(table).id());
+      String id = entry(table).id();
+      durable = engine.sync(id).onComplete(done -> recount.add(id));
     } catch (StorageException e) {
       return Future.failedFuture(storageError(requested, e));
     } finally {
@@ -702,7 +716,8 @@ public final class Database implements TableStore {
     catalogLock.readLock().lock();
     try {
       TableDef def = entry(table);
-      deleted = engine.delete(def, where(table, def.schema(), body.getValue("where")));
+      deleted = engine.delete(def, where(table, def.schema(), body.getValue("where")))
+          .onComplete(done -> recount.add(def.id()));
     } catch (StorageException e) {
       return Future.failedFuture(storageError(table, e));
     } finally {
@@ -908,6 +923,47 @@ public final class Database implements TableStore {
     }
   }
 
+  // ---------------------------------------------------------------- stats
+
+  /**
+   * From the published catalog, without the lock: a table dropped meanwhile is left out (or keeps its last
+   * figures once), and a schema change never waits for a count.
+   */
+  @Override
+  public Map<String, TableStats> tableStats() {
+    Map<String, TableDef> tables = published.entries();
+    Map<String, TableStats> stats = new HashMap<>();
+    Set<String> ids = new HashSet<>();
+    tables.forEach((name, table) -> {
+      String id = table.id();
+      ids.add(id);
+      try {
+        // Unmarked before counting: a write that completes during the count marks the table again.
+        Long counted = recount.remove(id) ? null : countedRows.get(id);
+        TableStats size = engine.tableStats(id, counted == null);
+        if (size == null) {
+          return;
+        }
+        long rows = counted != null ? counted : size.rows();
+        countedRows.put(id, rows);
+        TableStats measured = new TableStats(rows, size.bytes(), size.walBytes());
+        lastStats.put(id, measured);
+        stats.put(name, measured);
+      } catch (RuntimeException e) {
+        recount.add(id);
+        TableStats last = lastStats.remove(id);
+        if (last != null) {
+          stats.put(name, last);
+        }
+        LOG.debug("table '{}': cannot measure it: {}", name, e.toString());
+      }
+    });
+    countedRows.keySet().retainAll(ids);
+    recount.retainAll(ids);
+    lastStats.keySet().retainAll(ids);
+    return stats;
+  }
+
   // ---------------------------------------------------------------- health and lifecycle
 
   @Override
@@ -927,6 +983,12 @@ public final class Database implements TableStore {
       }
       return named;
     });
+  }
+
+  /** Without the catalog lock, which {@link #failure} takes to name tables: a gauge reads it on an event loop. */
+  @Override
+  public boolean failed() {
+    return catalogFailure != null || engine.failure() != null;
   }
 
   @Override

@@ -53,6 +53,14 @@ public interface StorageEngine extends AutoCloseable {
 
   long rowCount(String id);
 
+  /**
+   * The table's rows (only when {@code countRows}, else -1: the core keeps counts of tables not written since),
+   * the bytes its storage takes on disk and, of those, its write-ahead log's ({@link TableStats#NO_LOG} when the
+   * engine has none per table). For metrics, every few seconds: it must not take what user reads need (the
+   * PostgreSQL engine's reserved read connections). Null when no such table is open (dropped meanwhile).
+   */
+  TableStats tableStats(String id, boolean countRows);
+
   // ------------------------------------------------------------------ writes
 
   /**

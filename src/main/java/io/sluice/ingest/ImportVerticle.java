@@ -78,6 +78,8 @@ public final class ImportVerticle extends VerticleBase {
   private long dropped;
   /** Set by {@link #stop()}: running jobs are left Running on disk, to resume at the next start. */
   private boolean stopping;
+  /** Per running job, its last seconds of {@code {at, stored rows}} samples: its rows/s gauge's window. */
+  private final Map<String, ArrayDeque<long[]>> rateWindows = new java.util.HashMap<>();
 
   public ImportVerticle(SluiceConfig config, Metrics metrics) {
     this.config = config;
@@ -122,6 +124,8 @@ public final class ImportVerticle extends VerticleBase {
     stopping = true;
     vertx.cancelTimer(cleanupTimer);
     vertx.cancelTimer(historyTimer);
+    rateWindows.keySet().forEach(metrics::importEnded);
+    rateWindows.clear();
     List<Future<Void>> closed = new ArrayList<>();
     for (ImportJob job : jobs.values()) {
       if (job.sink != null) {
@@ -418,6 +422,9 @@ public final class ImportVerticle extends VerticleBase {
           ImportSink sink = new ImportSink(store, job.table, job.id, settings, storedBatches, job.progress,
               job.format, schema[0], metrics).bindTo(tableId[0]);
           job.sink = sink;
+          // From the start of this run: a job that stores its first batches before the first sample shows them.
+          rateWindows.put(job.id, new ArrayDeque<>(List.<long[]>of(new long[] {System.currentTimeMillis(),
+              job.progress.completed()})));
           return open(job).compose(input -> {
             job.input = input;
             if (stopping) { // stop() ran while the input was opening: it is closed in finish
@@ -494,6 +501,8 @@ public final class ImportVerticle extends VerticleBase {
 
   private void finish(ImportJob job, Throwable failure) {
     running--;
+    rateWindows.remove(job.id);
+    metrics.importEnded(job.id);
     if (job.errorLog != null) {
       job.errorLog.close();
     }
@@ -537,8 +546,21 @@ public final class ImportVerticle extends VerticleBase {
     for (ImportJob job : jobs.values()) {
       if (job.sink != null) {
         job.history.sample(now, job.progress.completed());
+        sampleRate(job, now);
       }
     }
+  }
+
+  /** The job's stored rows per second over the last {@link Metrics#IMPORT_RATE_WINDOW_SECONDS} s of samples. */
+  private void sampleRate(ImportJob job, long now) {
+    ArrayDeque<long[]> window = rateWindows.computeIfAbsent(job.id, id -> new ArrayDeque<>());
+    window.add(new long[] {now, job.progress.completed()});
+    while (window.size() > 2 && now - window.peekFirst()[0] > Metrics.IMPORT_RATE_WINDOW_SECONDS * 1000L) {
+      window.poll();
+    }
+    long[] first = window.peekFirst();
+    double seconds = (now - first[0]) / 1000.0;
+    metrics.importRate(job.id, job.sink.table(), seconds <= 0 ? 0 : (window.peekLast()[1] - first[1]) / seconds);
   }
 
   // ---------------------------------------------------------------- persistence and cleanup

@@ -1,19 +1,26 @@
 package io.sluice.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sluice.bus.FairScheduler;
+import io.sluice.engine.TableStats;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 
 /**
@@ -56,6 +63,32 @@ public final class Metrics {
    */
   public static final String LANE_SERVICE = "sluice.lane.service";
 
+  /**
+   * Histogram, tag {@value #TAG_LANE}: the lane's queue length as each task joined it, itself included (1: no
+   * task waited before it), so a p99 shows bursts a scrape of {@link #LANE_QUEUED} misses.
+   */
+  public static final String LANE_QUEUE_LENGTH = "sluice.lane.queue.length";
+
+  /**
+   * Gauges, tag {@value #TAG_TABLE}: a table's rows, the bytes its storage takes on disk, and of those its
+   * write-ahead log's (Lucene engine only: PostgreSQL's WAL is the server's). Refreshed on a worker every
+   * {@code metrics.refresh.ms}; at most {@code metrics.tables.max} tables, the largest, have series of their own,
+   * the rest are summed under {@value #OTHER_TABLES}. A table's series go when it is dropped or renamed.
+   */
+  public static final String TABLE_ROWS = "sluice.table.rows";
+  public static final String TABLE_BYTES = "sluice.table.bytes";
+  public static final String TABLE_WAL_BYTES = "sluice.table.wal.bytes";
+  /** The {@value #TAG_TABLE} of the tables past {@code metrics.tables.max}, summed ({@code $} is in no table name). */
+  public static final String OTHER_TABLES = "$other";
+  /**
+   * Gauge, tags {@value #TAG_JOB} and {@value #TAG_TABLE}: a running file import's stored rows per second over
+   * about the last {@value #IMPORT_RATE_WINDOW_SECONDS} s; removed when the job ends (at most
+   * {@code import.max.jobs} series).
+   */
+  public static final String IMPORT_RATE = "sluice.import.rows.per.second";
+  public static final int IMPORT_RATE_WINDOW_SECONDS = 5;
+  public static final String TAG_JOB = "job";
+
   /** Gauge: 1 while the store refuses writes after a storage failure (latched until restart), else 0. */
   public static final String STORE_FAILED = "sluice.store.failed";
   /** Gauges: free and total bytes of the file system holding the data directory. */
@@ -83,6 +116,23 @@ public final class Metrics {
   /** Strong references: a gauge only holds its value object weakly. */
   private final Map<String, AtomicLong> importPhases = new ConcurrentHashMap<>();
   private final List<Object> gaugeSources = new CopyOnWriteArrayList<>();
+  /** The data directory's disk as last measured on a worker ({@link #refreshDataDisk}); NaN before. */
+  private volatile java.nio.file.Path dataDir;
+  private final AtomicReference<double[]> dataDisk =
+      new AtomicReference<>(new double[] {Double.NaN, Double.NaN});
+  /** Series of each labelled table (and {@link #OTHER_TABLES}); guarded by itself. */
+  private final Map<String, TableMeters> tableMeters = new HashMap<>();
+  /** Series of each running import; guarded by itself. */
+  private final Map<String, ImportRate> importRates = new HashMap<>();
+
+  /** A table's gauges and the values they read (held strongly here: a gauge holds its value weakly). */
+  private record TableMeters(AtomicLong rows, AtomicLong bytes, AtomicLong walBytes,
+      List<Meter> meters) {
+  }
+
+  /** Rows per second in thousandths (an AtomicLong, read by the gauge). */
+  private record ImportRate(String table, AtomicLong milliRowsPerSecond, Gauge gauge) {
+  }
 
   public Metrics(MeterRegistry registry) {
     this.registry = registry;
@@ -186,21 +236,124 @@ public final class Metrics {
   /** The store's health ({@code failed}: true while writes are refused) and the data directory's disk. */
   public void storeSources(java.util.function.BooleanSupplier failed, java.nio.file.Path dataDir) {
     gaugeSources.add(failed);
-    gaugeSources.add(dataDir);
+    this.dataDir = dataDir;
     Gauge.builder(STORE_FAILED, failed, f -> f.getAsBoolean() ? 1 : 0)
         .description("1 while the store refuses writes after a storage failure (until restart)").register(registry);
-    Gauge.builder(DATA_DISK_FREE, dataDir, dir -> diskSpace(dir, true)).baseUnit("bytes")
+    // A scrape runs on an event loop: it reads what a worker measured (statvfs may block on a sick disk).
+    Gauge.builder(DATA_DISK_FREE, dataDisk, d -> d.get()[0]).baseUnit("bytes")
         .description("usable bytes left on the file system of the data directory").register(registry);
-    Gauge.builder(DATA_DISK_TOTAL, dataDir, dir -> diskSpace(dir, false)).baseUnit("bytes")
+    Gauge.builder(DATA_DISK_TOTAL, dataDisk, d -> d.get()[1]).baseUnit("bytes")
         .description("size of the file system of the data directory").register(registry);
   }
 
-  private static double diskSpace(java.nio.file.Path dir, boolean free) {
+  /** Measures the data directory's disk for its gauges. Blocking (statvfs): call it on a worker. */
+  public void refreshDataDisk() {
+    java.nio.file.Path dir = dataDir;
+    if (dir == null) {
+      return;
+    }
     try {
       java.nio.file.FileStore store = java.nio.file.Files.getFileStore(dir);
-      return free ? store.getUsableSpace() : store.getTotalSpace();
+      dataDisk.set(new double[] {store.getUsableSpace(), store.getTotalSpace()});
     } catch (java.io.IOException e) {
-      return Double.NaN;
+      dataDisk.set(new double[] {Double.NaN, Double.NaN});
+    }
+  }
+
+  /**
+   * Sets the per-table gauges to {@code stats} (by table name): the {@code max} largest tables by bytes get
+   * series of their own, the others are summed under {@link #OTHER_TABLES}; series of tables no longer there
+   * (dropped, renamed, or fallen past {@code max}) are removed, so a scrape holds at most {@code max + 1} tables.
+   */
+  public void tables(Map<String, TableStats> stats, int max) {
+    List<Map.Entry<String, TableStats>> bySize = new ArrayList<>(stats.entrySet());
+    bySize.sort(Map.Entry.<String, TableStats>comparingByValue(
+        Comparator.comparingLong(TableStats::bytes).reversed())
+        .thenComparing(Map.Entry.comparingByKey()));
+    Map<String, TableStats> shown = new HashMap<>();
+    long[] other = new long[3];
+    boolean otherLog = false;
+    for (int i = 0; i < bySize.size(); i++) {
+      TableStats table = bySize.get(i).getValue();
+      if (i < max) {
+        shown.put(bySize.get(i).getKey(), table);
+      } else {
+        other[0] += table.rows();
+        other[1] += table.bytes();
+        if (table.walBytes() != TableStats.NO_LOG) {
+          other[2] += table.walBytes();
+          otherLog = true;
+        }
+      }
+    }
+    if (bySize.size() > max) {
+      shown.put(OTHER_TABLES, new TableStats(other[0], other[1],
+          otherLog ? other[2] : TableStats.NO_LOG));
+    }
+    synchronized (tableMeters) {
+      tableMeters.entrySet().removeIf(e -> {
+        TableStats now = shown.get(e.getKey());
+        boolean gone = now == null
+            || (now.walBytes() == TableStats.NO_LOG) != (e.getValue().walBytes() == null);
+        if (gone) {
+          e.getValue().meters().forEach(registry::remove);
+        }
+        return gone;
+      });
+      shown.forEach((name, table) -> {
+        TableMeters meters = tableMeters.computeIfAbsent(name, n -> tableMeters(n,
+            table.walBytes() != TableStats.NO_LOG));
+        meters.rows().set(table.rows());
+        meters.bytes().set(table.bytes());
+        if (meters.walBytes() != null) {
+          meters.walBytes().set(table.walBytes());
+        }
+      });
+    }
+  }
+
+  private TableMeters tableMeters(String table, boolean withLog) {
+    AtomicLong rows = new AtomicLong();
+    AtomicLong bytes = new AtomicLong();
+    AtomicLong walBytes = withLog ? new AtomicLong() : null;
+    List<Meter> meters = new ArrayList<>();
+    meters.add(Gauge.builder(TABLE_ROWS, rows, AtomicLong::get).tag(TAG_TABLE, table)
+        .description("rows of the table").register(registry));
+    meters.add(Gauge.builder(TABLE_BYTES, bytes, AtomicLong::get).tag(TAG_TABLE, table).baseUnit("bytes")
+        .description("bytes the table's storage takes on disk (index or heap, indexes, log)").register(registry));
+    if (withLog) {
+      meters.add(Gauge.builder(TABLE_WAL_BYTES, walBytes, AtomicLong::get).tag(TAG_TABLE, table).baseUnit("bytes")
+          .description("bytes of the table's write-ahead log (not yet in a Lucene commit)").register(registry));
+    }
+    return new TableMeters(rows, bytes, walBytes, meters);
+  }
+
+  /** Sets a running import's rows per second ({@link #IMPORT_RATE}), creating its series at the first call. */
+  public void importRate(String job, String table, double rowsPerSecond) {
+    synchronized (importRates) {
+      ImportRate rate = importRates.get(job);
+      if (rate != null && !rate.table().equals(table)) { // renamed while it runs
+        registry.remove(rate.gauge());
+        rate = null;
+      }
+      if (rate == null) {
+        AtomicLong value = new AtomicLong();
+        Gauge gauge = Gauge.builder(IMPORT_RATE, value, v -> v.get() / 1000.0).tags(TAG_JOB, job, TAG_TABLE, table)
+            .description("a running file import's stored rows per second over the last seconds").register(registry);
+        rate = new ImportRate(table, value, gauge);
+        importRates.put(job, rate);
+      }
+      rate.milliRowsPerSecond().set(Math.round(rowsPerSecond * 1000));
+    }
+  }
+
+  /** The import ended (or stopped with the server): its rate series goes. */
+  public void importEnded(String job) {
+    synchronized (importRates) {
+      ImportRate rate = importRates.remove(job);
+      if (rate != null) {
+        registry.remove(rate.gauge());
+      }
     }
   }
 
@@ -225,7 +378,16 @@ public final class Metrics {
         .description("time a store task waited for a thread of its lane").register(registry);
     Timer service = Timer.builder(LANE_SERVICE).tag(TAG_LANE, lane).publishPercentileHistogram()
         .description("time a store task held its thread").register(registry);
+    DistributionSummary queueLength =
+        DistributionSummary.builder(LANE_QUEUE_LENGTH).tag(TAG_LANE, lane)
+            .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256, 1024)
+            .description("queue length of the lane as a task joined it, itself included").register(registry);
     return new FairScheduler.Meters() {
+      @Override
+      public void arrived(long ahead) {
+        queueLength.record(ahead + 1);
+      }
+
       @Override
       public void waited(long nanos) {
         wait.record(nanos, TimeUnit.NANOSECONDS);

@@ -117,8 +117,19 @@ public interface TableStore extends AutoCloseable {
     return false;
   }
 
+  /**
+   * Rows, bytes on disk and write-ahead-log bytes of every table, by name (for metrics). Blocking, and may take a
+   * while on a large store: call it from a worker of its own, never per request.
+   */
+  java.util.Map<String, io.sluice.engine.TableStats> tableStats();
+
   /** Null when healthy, else why writes are refused. */
   String failure();
+
+  /** Whether {@link #failure} is not null, without what it takes to word it: cheap enough for a scrape. */
+  default boolean failed() {
+    return failure() != null;
+  }
 
   @Override
   void close();

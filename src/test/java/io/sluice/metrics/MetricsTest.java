@@ -71,9 +71,11 @@ class MetricsTest {
     assertThat(value(text, "sluice_import_jobs", "phase=\"Finished\"")).isEqualTo(1.0);
     assertThat(value(text, "sluice_import_jobs", "phase=\"Running\"")).isEqualTo(0.0);
     assertThat(value(text, "sluice_upload_bytes_total", "")).isEqualTo(file.length());
-    // One commit for the batch, one or two (group commit) for the import's batches.
-    assertThat(value(text, "sluice_commit_latency_seconds_count", "")).isGreaterThanOrEqualTo(2.0);
-    assertThat(value(text, "sluice_commit_latency_seconds_sum", "")).isGreaterThan(0.0);
+    if (!io.sluice.TestPostgres.chosen()) { // the PostgreSQL engine's commits are PostgreSQL's, not timed here
+      // One commit for the batch, one or two (group commit) for the import's batches.
+      assertThat(value(text, "sluice_commit_latency_seconds_count", "")).isGreaterThanOrEqualTo(2.0);
+      assertThat(value(text, "sluice_commit_latency_seconds_sum", "")).isGreaterThan(0.0);
+    }
     assertThat(value(text, "sluice_inflight_bytes", "")).isEqualTo(0.0);
     assertThat(value(text, "sluice_http_throttled_total", "")).isEqualTo(0.0);
     // Vert.x's own meters share the registry.
@@ -94,18 +96,31 @@ class MetricsTest {
   void alertRulesAndDashboardNameOnlyExportedMetrics() throws Exception {
     Metrics metrics = Metrics.prometheus();
     vertx = Main.createVertx(metrics);
-    server = new TestServer(vertx, dataDir).metrics(metrics).start();
+    server = new TestServer(vertx, dataDir, Map.of("metrics.refresh.ms", 100)).metrics(metrics).start();
     assertThat(server.put("/api/v1/schema/customers", SCHEMA).status()).isEqualTo(200);
     assertThat(server.post("/api/v1/data/customers/batch", new JsonArray("[{\"id\":0,\"name\":\"anne\"}]"))
         .status()).isEqualTo(200);
     assertThat(server.post("/api/v1/data/customers/batch", new JsonArray("[{\"id\":\"x\"}]")).status())
         .isEqualTo(400);
     assertThat(server.search(new JsonObject().put("from", "customers")).status()).isEqualTo(200);
-    server.send(HttpMethod.GET, "/metrics", null, null);
-    String scrape = server.send(HttpMethod.GET, "/metrics", null, null).raw().bodyAsString();
+    // An import held open by its source, so the gauges of a running import are in the scrape too.
+    var source = TestServer.await(vertx.createHttpServer()
+        .requestHandler(request -> request.response().setChunked(true).write("{\"id\":1,\"name\":\"b\"}\n"))
+        .listen(0, "127.0.0.1"));
+    String job = server.post("/api/v1/data/customers/file", new JsonObject()).json().getString("id");
+    assertThat(server.post("/api/v1/data/customers/file/" + job, new JsonObject().put("sourceUrl",
+        "http://127.0.0.1:" + source.actualPort() + "/rows.ndjson")).status()).isEqualTo(200);
     java.util.Set<String> exported = new java.util.HashSet<>();
-    scrape.lines().filter(l -> !l.startsWith("#") && !l.isBlank())
-        .forEach(l -> exported.add(l.split("[{ ]", 2)[0]));
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+      String scrape = server.send(HttpMethod.GET, "/metrics", null, null).raw().bodyAsString();
+      exported.clear();
+      scrape.lines().filter(l -> !l.startsWith("#") && !l.isBlank())
+          .forEach(l -> exported.add(l.split("[{ ]", 2)[0]));
+      return exported.contains("sluice_import_rows_per_second") && exported.contains("sluice_table_rows");
+    });
+    if (io.sluice.TestPostgres.chosen()) {
+      exported.add("sluice_table_wal_bytes"); // PostgreSQL's WAL is the server's: the Lucene engine's gauge
+    }
 
     var yaml = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
     var rules = yaml.readTree(Path.of("conf", "monitoring", "sluice-alerts.yml").toFile())
@@ -136,6 +151,9 @@ class MetricsTest {
       assertThat(exported).as("metric " + names.group() + " named by conf/monitoring").contains(names.group());
     }
     assertThat(named).isGreaterThan(15);
+    server.stop(); // ends the held import before its source goes
+    server = null;
+    TestServer.await(source.close());
   }
 
   @Test

@@ -14,14 +14,18 @@ import io.sluice.engine.RowDecoder;
 import io.sluice.engine.StorageEngine;
 import io.sluice.engine.StorageException;
 import io.sluice.engine.TableDef;
+import io.sluice.engine.TableStats;
 import io.sluice.files.DurableFiles;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.TableSchema;
 import io.vertx.core.Future;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -277,6 +281,42 @@ public final class LuceneEngine implements StorageEngine {
     } catch (IOException e) {
       throw TableIndex.storageError(e, "cannot count rows: ");
     }
+  }
+
+  /**
+   * The table directory's files (index and log) and its log's, summed from the file system: a file Lucene
+   * deletes meanwhile (merges, commits) is skipped, so the figure is as of about now, never an error.
+   */
+  @Override
+  public TableStats tableStats(String id, boolean countRows) {
+    TableIndex index = indexes.get(id);
+    if (index == null) {
+      return null;
+    }
+    long[] bytes = new long[2]; // all, log
+    Path wal = index.path().resolve(WriteAheadLog.DIR);
+    try {
+      Files.walkFileTree(index.path(), new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+          if (attrs.isRegularFile()) {
+            bytes[0] += attrs.size();
+            if (file.startsWith(wal)) {
+              bytes[1] += attrs.size();
+            }
+          }
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFileFailed(Path file, IOException e) {
+          return FileVisitResult.CONTINUE; // deleted since it was listed
+        }
+      });
+    } catch (IOException e) {
+      throw TableIndex.storageError(e, "cannot measure the table's files: ");
+    }
+    return new TableStats(countRows ? rowCount(id) : -1, bytes[0], bytes[1]);
   }
 
   // ---------------------------------------------------------------- writes

@@ -14,6 +14,7 @@ import io.sluice.engine.RowCheck;
 import io.sluice.engine.StorageEngine;
 import io.sluice.engine.StorageException;
 import io.sluice.engine.TableDef;
+import io.sluice.engine.TableStats;
 import io.sluice.engine.Utf8;
 import io.sluice.schema.ColumnSchema;
 import io.sluice.schema.ColumnType;
@@ -316,6 +317,23 @@ public final class PgEngine implements StorageEngine {
   @Override
   public long rowCount(String id) {
     return await(reads.query("SELECT count(*) FROM " + table(id)).execute()).iterator().next().getLong(0);
+  }
+
+  /**
+   * {@code pg_total_relation_size} (heap, TOAST, indexes) and {@code count(*)}, on a write connection: a count is
+   * a scan, and the read connections are kept for reads. The WAL is the server's, not a table's.
+   */
+  @Override
+  public TableStats tableStats(String id, boolean countRows) {
+    String name = table(id);
+    io.vertx.sqlclient.Row size = await(pool.preparedQuery("SELECT pg_total_relation_size(to_regclass($1))")
+        .execute(Tuple.of(name))).iterator().next();
+    if (size.getValue(0) == null) {
+      return null;
+    }
+    long rows = countRows
+        ? await(pool.query("SELECT count(*) FROM " + name).execute()).iterator().next().getLong(0) : -1;
+    return new TableStats(rows, size.getLong(0), TableStats.NO_LOG);
   }
 
   // ------------------------------------------------------------------ writes
