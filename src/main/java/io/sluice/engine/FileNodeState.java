@@ -118,6 +118,11 @@ public final class FileNodeState implements NodeState {
     Place place = place(kind, id);
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     try {
+      if (!Files.isDirectory(place.dir())) {
+        // its entry in the data directory too: a file fsynced in a directory lost at power-off is lost with it
+        Files.createDirectories(place.dir());
+        DurableFiles.fsyncDirectory(dataDir);
+      }
       if (kind.secret()) {
         DurableFiles.writeSecretAtomically(place.dir(), place.name(), bytes);
       } else {
