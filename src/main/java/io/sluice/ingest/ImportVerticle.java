@@ -408,6 +408,7 @@ public final class ImportVerticle extends VerticleBase {
   private void run(ImportJob job) {
     running++;
     boolean resuming = job.phase == ImportJob.Phase.Running;
+    ImportJob.Phase phaseBefore = job.phase;
     job.phase = ImportJob.Phase.Running;
     Instant firstStart = job.startedAt;
     if (job.startedAt == null) {
@@ -418,6 +419,7 @@ public final class ImportVerticle extends VerticleBase {
       persist(job);
     } catch (ApiError e) { // not started: nothing ran that the saved state does not cover
       running--;
+      job.phase = phaseBefore;
       job.startedAt = firstStart;
       pause(job, e.getMessage());
       return;
