@@ -8,6 +8,7 @@ import io.sluice.bus.Addresses;
 import io.sluice.bus.StoreRequest;
 import io.sluice.bus.StoreRequestCodec;
 import io.sluice.config.SluiceConfig;
+import io.sluice.engine.NodeState;
 import io.sluice.ingest.ImportVerticle;
 import io.sluice.ingest.UploadSigner;
 import io.sluice.metrics.Metrics;
@@ -37,6 +38,7 @@ public final class MainVerticle extends VerticleBase {
   private final List<HttpVerticle> httpVerticles = new java.util.concurrent.CopyOnWriteArrayList<>();
   private TableStore store;
   private io.sluice.store.StoreGauges gauges;
+  private NodeState state;
 
   /** With metrics enabled, Sluice's meters go to a Prometheus registry of this server's own. */
   public MainVerticle(SluiceConfig config) {
@@ -73,19 +75,28 @@ public final class MainVerticle extends VerticleBase {
     } catch (IllegalStateException alreadyRegistered) {
       // A second Sluice in the same Vert.x instance (tests) shares the codec.
     }
-    Jobs jobs = new Jobs();
     RequestBudget budget = new RequestBudget(config.maxInflightBytes());
     metrics.inflightSource(budget::inFlight);
-    // Keys, secret and store all read or create files: never on the event loop.
+    // The store first (with PostgreSQL, key hashes, the upload secret and jobs are in it), then what its node
+    // state holds; all of it blocks, so never on the event loop.
     ApiKeys[] keys = new ApiKeys[1];
     UploadSigner[] signer = new UploadSigner[1];
+    Jobs[] jobs = new Jobs[1];
     return vertx.executeBlocking(() -> {
-          keys[0] = ApiKeys.load(config.dataDir(), config.apiKeyRw(), config.apiKeyRo());
-          signer[0] = UploadSigner.load(config.dataDir(), config.uploadSecret());
-          return Stores.open(vertx, config, directories, metrics);
+          Stores.Opened opened = Stores.open(vertx, config, directories, metrics);
+          try {
+            keys[0] = ApiKeys.load(opened.state(), config.apiKeyRw(), config.apiKeyRo());
+            signer[0] = UploadSigner.load(opened.state(), config.uploadSecret());
+            jobs[0] = Jobs.load(vertx, opened.state());
+          } catch (RuntimeException e) {
+            opened.store().close();
+            throw e;
+          }
+          return opened;
         })
         .compose(opened -> {
-          store = opened;
+          store = opened.store();
+          state = opened.state();
           metrics.storeSources(store::failed, config.dataDir());
           if (metrics.prometheusRegistry() == null) {
             return Future.succeededFuture(); // nothing scrapes them: no counting either
@@ -97,12 +108,12 @@ public final class MainVerticle extends VerticleBase {
             config.lanes().writeThreads(), config.lanes().importTurns(), metrics)))
         .compose(id -> vertx.deployVerticle(new StoreVerticle(store, Addresses.STORE_READ, "read",
             config.lanes().readThreads(), 1, metrics)))
-        .compose(id -> vertx.deployVerticle(new ImportVerticle(config, metrics), new DeploymentOptions()
+        .compose(id -> vertx.deployVerticle(new ImportVerticle(config, metrics, state), new DeploymentOptions()
             .setThreadingModel(ThreadingModel.WORKER)
             .setWorkerPoolName("sluice-import")
             .setWorkerPoolSize(1)))
         .compose(id -> vertx.deployVerticle(() -> {
-          HttpVerticle http = new HttpVerticle(config, keys[0], jobs, signer[0], budget, metrics);
+          HttpVerticle http = new HttpVerticle(config, keys[0], jobs[0], signer[0], budget, metrics);
           firstHttp.compareAndSet(null, http);
           httpVerticles.add(http);
           return http;

@@ -2,6 +2,8 @@ package io.sluice;
 
 import io.sluice.config.SluiceConfig;
 import io.sluice.core.Database;
+import io.sluice.engine.FileNodeState;
+import io.sluice.engine.NodeState;
 import io.sluice.engine.lucene.DirectoryFactory;
 import io.sluice.engine.lucene.LuceneEngine;
 import io.sluice.engine.postgres.PgEngine;
@@ -16,15 +18,24 @@ public final class Stores {
   private Stores() {
   }
 
-  /** {@code store.type}: the embedded Lucene engine under data.dir, or PostgreSQL ({@code store.postgres.*}). */
-  public static TableStore open(Vertx vertx, SluiceConfig config, DirectoryFactory directories, Metrics metrics) {
+  /** The opened store and the node state that goes with its engine. */
+  public record Opened(TableStore store, NodeState state) {
+  }
+
+  /**
+   * {@code store.type}: the embedded Lucene engine under data.dir with node state in files beside it, or
+   * PostgreSQL ({@code store.postgres.*}) with node state in the same database, shared by every node using it.
+   */
+  public static Opened open(Vertx vertx, SluiceConfig config, DirectoryFactory directories, Metrics metrics) {
     if (SluiceConfig.STORE_POSTGRES.equals(config.storeType())) {
-      return new Database(PgEngine.create(vertx, config.postgres()), config.maxResultLimit(), metrics,
-          config.idempotencyRetentionSeconds());
+      PgEngine engine = PgEngine.create(vertx, config.postgres());
+      // the core opens the engine (schema and internal tables, node state's among them) before state is read
+      Database database = new Database(engine, config.maxResultLimit(), metrics, config.idempotencyRetentionSeconds());
+      return new Opened(database, engine.nodeState());
     }
-    return lucene(config.dataDir(), config.maxResultLimit(), directories, metrics,
+    return new Opened(lucene(config.dataDir(), config.maxResultLimit(), directories, metrics,
         new LuceneEngine.Options(config.storeCommitIntervalMs(), config.storeWalMaxBytes()),
-        config.idempotencyRetentionSeconds());
+        config.idempotencyRetentionSeconds()), new FileNodeState(config.dataDir()));
   }
 
   /** The embedded Lucene store under dataDir. */

@@ -166,9 +166,8 @@ public final class ApiRouter {
       return startJob(ctx, "data/" + ctx.pathParam("table") + "/batch",
           () -> batch(ctx.pathParam("table"), body, idempotency).map(ApiRouter::withoutReplayMark));
     });
-    read(HttpMethod.GET, "/api/v1/jobs/:id", ctx -> Future.succeededFuture(jobs.status(ctx.pathParam("id"))));
-    read(HttpMethod.GET, "/api/v1/jobs/:id/result",
-        ctx -> Future.succeededFuture(jobs.result(ctx.pathParam("id"))));
+    read(HttpMethod.GET, "/api/v1/jobs/:id", ctx -> jobs.status(ctx.pathParam("id")));
+    read(HttpMethod.GET, "/api/v1/jobs/:id/result", ctx -> jobs.result(ctx.pathParam("id")));
 
     // The dashboard (src/main/resources/webroot): "/" and the files beside it, nothing else, so that other paths
     // keep their 404 and 405 answers.
@@ -219,8 +218,7 @@ public final class ApiRouter {
 
   private Future<JsonObject> startJob(RoutingContext ctx, String path,
       java.util.function.Supplier<Future<JsonObject>> operation) {
-    ctx.response().setStatusCode(201);
-    return Future.succeededFuture(jobs.start(path, operation));
+    return jobs.start(path, operation).onSuccess(started -> ctx.response().setStatusCode(201));
   }
 
   // ---------------------------------------------------------------- routes and access

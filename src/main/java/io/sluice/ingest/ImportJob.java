@@ -4,7 +4,10 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 
-/** One file import: its phase and progress, persisted as {@code <data>/imports/<id>.json} at each transition. */
+/**
+ * One file import: its phase and progress, saved in the node state at each transition ({@code
+ * <data>/imports/<id>.json} with the Lucene store).
+ */
 final class ImportJob {
   /** Aito's phases, and Cancelled (a Sluice extension: ended by DELETE …/file/{id}), terminal like the two Finished. */
   enum Phase { Initiated, Uploaded, Started, Running, Finished, FinishedInError, Cancelled }
@@ -34,6 +37,8 @@ final class ImportJob {
   int batchRows;
   int batchBytes;
   String format = "auto";
+  /** Why the job is paused (its state could not be saved), until it runs again; not persisted. */
+  String waiting;
   /** A cancel was asked for (not persisted: until the job's end is persisted, the cancel is not acknowledged). */
   boolean cancelling;
   /** Cancel requests waiting for the job's end to be persisted; answered with its final status. */
@@ -82,6 +87,10 @@ final class ImportJob {
     JsonObject errors = progress.errorsJson();
     if (message != null) {
       errors.put("message", message + "; " + errors.getString("message"));
+    }
+    if (waiting != null) {
+      errors.put("message", "paused: " + waiting + "; it resumes once its state can be saved; "
+          + errors.getString("message"));
     }
     return new JsonObject().put("status", status).put("errors", errors).put("progress", history.toJson());
   }

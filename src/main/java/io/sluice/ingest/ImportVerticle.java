@@ -5,6 +5,8 @@ import io.sluice.bus.StoreClient;
 import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
 import io.sluice.config.SluiceConfig;
+import io.sluice.engine.NodeState;
+import io.sluice.engine.StorageException;
 import io.sluice.errors.ApiError;
 import io.sluice.metrics.Metrics;
 import io.sluice.files.DurableFiles;
@@ -24,8 +26,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.streams.ReadStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,7 +40,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,18 +61,25 @@ public final class ImportVerticle extends VerticleBase {
   public static final int DEFAULT_LIST_LIMIT = 100;
   private static final String CANCELLED = "import cancelled";
 
+  /** How often jobs paused because their state could not be saved try again. */
+  static final long PAUSED_RETRY_MS = 2_000;
+
   private final SluiceConfig config;
   private final Metrics metrics;
+  private final NodeState state;
   private final Path jobsDir;
   private final Path uploadsDir;
   private final Map<String, ImportJob> jobs = new LinkedHashMap<>();
   private final ArrayDeque<ImportJob> queue = new ArrayDeque<>();
+  /** Jobs whose state could not be saved (the store unreachable): queued again every PAUSED_RETRY_MS. */
+  private final List<ImportJob> paused = new ArrayList<>();
   private int running;
   private StoreClient store;
   private HttpClient http;
   private MessageConsumer<JsonObject> consumer;
   private long cleanupTimer;
   private long historyTimer;
+  private long pausedTimer;
   /** Finished jobs dropped by import.max.history since this verticle started (listed, so a gap is explained). */
   private long dropped;
   /** Set by {@link #stop()}: running jobs are left Running on disk, to resume at the next start. */
@@ -81,9 +87,11 @@ public final class ImportVerticle extends VerticleBase {
   /** Per running job, its last seconds of {@code {at, stored rows}} samples: its rows/s gauge's window. */
   private final Map<String, ArrayDeque<long[]>> rateWindows = new java.util.HashMap<>();
 
-  public ImportVerticle(SluiceConfig config, Metrics metrics) {
+  /** state: where job state is kept (files under data.dir, or the shared PostgreSQL store). */
+  public ImportVerticle(SluiceConfig config, Metrics metrics, NodeState state) {
     this.config = config;
     this.metrics = metrics;
+    this.state = state;
     this.jobsDir = config.dataDir().resolve(JOBS_DIR);
     this.uploadsDir = config.dataDir().resolve(UPLOADS_DIR);
   }
@@ -112,6 +120,7 @@ public final class ImportVerticle extends VerticleBase {
     long keepMillis = config.importKeepSeconds() * 1000;
     cleanupTimer = vertx.setPeriodic(Math.max(100, Math.min(60_000, keepMillis / 2)), id -> cleanup());
     historyTimer = vertx.setPeriodic(ProgressHistory.FIRST_INTERVAL_MS, id -> sampleRunning());
+    pausedTimer = vertx.setPeriodic(PAUSED_RETRY_MS, id -> retryPaused());
     return consumer.completion().onSuccess(v -> startQueued());
   }
 
@@ -124,6 +133,7 @@ public final class ImportVerticle extends VerticleBase {
     stopping = true;
     vertx.cancelTimer(cleanupTimer);
     vertx.cancelTimer(historyTimer);
+    vertx.cancelTimer(pausedTimer);
     rateWindows.keySet().forEach(metrics::importEnded);
     rateWindows.clear();
     List<Future<Void>> closed = new ArrayList<>();
@@ -152,7 +162,7 @@ public final class ImportVerticle extends VerticleBase {
         case "uploadFailed" -> Future.succeededFuture(uploadFailed(body.getString("id")));
         case "trigger" -> Future.succeededFuture(trigger(body.getString("id"), body.getString("table"),
             body.getString("sourceUrl")));
-        case "status" -> Future.succeededFuture(job(body.getString("id"), body.getString("table")).statusJson());
+        case "status" -> Future.succeededFuture(status(body.getString("id"), body.getString("table")));
         case "list" -> Future.succeededFuture(list(body.getInteger("limit", DEFAULT_LIST_LIMIT)));
         case "cancel" -> cancel(body.getString("id"), body.getString("table"));
         case "errors" -> Future.succeededFuture(errors(body.getString("id"), body.getString("table")));
@@ -180,8 +190,8 @@ public final class ImportVerticle extends VerticleBase {
       ImportJob job = new ImportJob(UUID.randomUUID().toString(), table, now,
           now.plusSeconds(config.uploadExpirySeconds()));
       job.format = format;
+      persist(job); // throws before the job is known: nothing to undo
       jobs.put(job.id, job);
-      persist(job);
       return new JsonObject().put("id", job.id).put("expires", job.expires.getEpochSecond());
     });
   }
@@ -219,7 +229,14 @@ public final class ImportVerticle extends VerticleBase {
     job.uploading = false;
     job.bytes = bytes;
     job.phase = ImportJob.Phase.Uploaded;
-    persist(job);
+    try {
+      persist(job);
+    } catch (ApiError e) { // not acknowledged: as if the upload had failed, the URL may be used again
+      job.phase = ImportJob.Phase.Initiated;
+      job.bytes = 0;
+      deleteQuietly(uploadFile(config.dataDir(), id));
+      throw e;
+    }
     return new JsonObject().put("id", id).put("bytes", bytes);
   }
 
@@ -251,10 +268,17 @@ public final class ImportVerticle extends VerticleBase {
         throw ApiError.badRequest("nothing to import yet: PUT the file to the upload URL first, or trigger with"
             + " {\"sourceUrl\": \"https://...\"}");
       }
+      ImportJob.Phase before = job.phase;
       job.phase = ImportJob.Phase.Started;
       job.batchRows = config.importBatchRows();
       job.batchBytes = config.importBatchBytes();
-      persist(job);
+      try {
+        persist(job);
+      } catch (ApiError e) { // not triggered: the client may trigger again
+        job.phase = before;
+        job.sourceUrl = null;
+        throw e;
+      }
       queue.add(job);
       startQueued();
     }
@@ -287,11 +311,22 @@ public final class ImportVerticle extends VerticleBase {
       }
       return answer.future();
     }
-    queue.remove(job);
+    ImportJob.Phase before = job.phase;
     job.finishedAt = Instant.now();
     job.phase = ImportJob.Phase.Cancelled;
     job.message = CANCELLED + " before it ran; nothing was imported";
-    persist(job);
+    try {
+      persist(job);
+    } catch (ApiError e) { // not cancelled: it stays where it was (queued, or waiting for its file)
+      job.finishedAt = null;
+      job.phase = before;
+      job.message = null;
+      job.cancelling = false;
+      job.cancelWaiters.clear();
+      throw e;
+    }
+    queue.remove(job);
+    paused.remove(job);
     deleteQuietly(uploadFile(config.dataDir(), job.id));
     LOG.info("import {} into '{}' cancelled before it ran", job.id, job.table);
     answerCancels(job);
@@ -358,7 +393,7 @@ public final class ImportVerticle extends VerticleBase {
     ImportJob job = id == null ? null : jobs.get(id);
     if (job != null && job.sink != null && !job.sink.table().equals(job.table)) {
       job.table = job.sink.table(); // renamed while it runs
-      persist(job);
+      persistQuietly(job); // saved again at the job's end
     }
     if (job == null || !job.table.equals(table)) {
       throw ApiError.notFound("import job '" + id + "' not found for table '" + table + "'");
@@ -377,12 +412,23 @@ public final class ImportVerticle extends VerticleBase {
   private void run(ImportJob job) {
     running++;
     boolean resuming = job.phase == ImportJob.Phase.Running;
+    ImportJob.Phase phaseBefore = job.phase;
     job.phase = ImportJob.Phase.Running;
+    Instant firstStart = job.startedAt;
     if (job.startedAt == null) {
       job.startedAt = Instant.now();
       job.history.mark(job.startedAt.toEpochMilli(), 0);
     }
-    persist(job);
+    try {
+      persist(job);
+    } catch (ApiError e) { // not started: nothing ran that the saved state does not cover
+      running--;
+      job.phase = phaseBefore;
+      job.startedAt = firstStart;
+      pause(job, e.getMessage());
+      return;
+    }
+    job.waiting = null;
     ImportSink.Settings settings = new ImportSink.Settings(config.importMaxDecompressedBytes(),
         config.importMaxRatio(), config.importMaxLineBytes(),
         job.batchRows > 0 ? job.batchRows : config.importBatchRows(),
@@ -519,6 +565,7 @@ public final class ImportVerticle extends VerticleBase {
       job.cancelWaiters.clear();
       return;
     }
+    String messageBefore = job.message;
     job.finishedAt = Instant.now();
     job.history.mark(job.finishedAt.toEpochMilli(), job.progress.completed());
     if (failure == null) {
@@ -530,13 +577,50 @@ public final class ImportVerticle extends VerticleBase {
       job.phase = ImportJob.Phase.FinishedInError;
       job.message = "import failed: " + failure.getMessage();
     }
-    persist(job);
+    try {
+      persist(job);
+    } catch (ApiError e) {
+      // Its end is not saved, so it has not ended: it stays Running (as saved) with its upload, and resumes
+      // from the store's checkpoint once its state can be saved again, which recounts the rows stored so far.
+      String ended = job.phase + (failure == null ? "" : " (" + failure.getMessage() + ")");
+      job.finishedAt = null;
+      job.phase = ImportJob.Phase.Running;
+      job.message = messageBefore;
+      pause(job, "the import ended " + ended + " but that could not be saved: " + e.getMessage());
+      startQueued();
+      return;
+    }
     // Deleted once closed: an open file's disk space is only freed when its last handle goes.
     closed.onComplete(ignored -> deleteQuietly(uploadFile(config.dataDir(), job.id)));
     LOG.info("import {} into '{}' {}: {} rows stored, {} failed", job.id, job.table, job.phase,
         job.progress.completed(), job.progress.failedCount());
     answerCancels(job);
     trimHistory();
+    startQueued();
+  }
+
+  /**
+   * A job whose state could not be saved waits, unqueued, until {@link #retryPaused} queues it again; its status
+   * says why. Cancels waiting for it are answered 503 (it is not cancelled; cancel again).
+   */
+  private void pause(ImportJob job, String reason) {
+    job.waiting = reason;
+    if (!paused.contains(job)) {
+      paused.add(job);
+    }
+    job.cancelling = false;
+    job.cancelWaiters.forEach(waiter -> waiter.tryFail(new ApiError(503, "import " + job.id + " is paused: "
+        + reason + "; it is not cancelled, cancel it again later", null, "StoreUnavailable")));
+    job.cancelWaiters.clear();
+    LOG.warn("import {} into '{}' paused, retried every {} ms: {}", job.id, job.table, PAUSED_RETRY_MS, reason);
+  }
+
+  private void retryPaused() {
+    if (stopping || paused.isEmpty()) {
+      return;
+    }
+    queue.addAll(paused);
+    paused.clear();
     startQueued();
   }
 
@@ -565,15 +649,14 @@ public final class ImportVerticle extends VerticleBase {
 
   // ---------------------------------------------------------------- persistence and cleanup
 
-  private void loadJobs() throws IOException {
-    try (Stream<Path> files = Files.list(jobsDir)) {
-      for (Path file : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".json"))::iterator) {
-        try {
-          ImportJob job = ImportJob.fromJson(new JsonObject(Files.readString(file)));
-          jobs.put(job.id, job);
-        } catch (RuntimeException e) {
-          LOG.warn("ignoring unreadable import job file {}: {}", file, e.getMessage());
-        }
+  private void loadJobs() {
+    for (Map.Entry<String, String> stored : state.list(NodeState.Kind.IMPORT_JOBS).entrySet()) {
+      try {
+        ImportJob job = ImportJob.fromJson(new JsonObject(stored.getValue()));
+        jobs.put(job.id, job);
+      } catch (RuntimeException e) {
+        LOG.warn("ignoring unreadable import job {} ({}): {}", stored.getKey(),
+            state.where(NodeState.Kind.IMPORT_JOBS, stored.getKey()), e.getMessage());
       }
     }
     for (ImportJob job : jobs.values()) {
@@ -584,13 +667,58 @@ public final class ImportVerticle extends VerticleBase {
     }
   }
 
+  /** Saves the job's state, durably; a 503 naming the cause when it cannot. */
   private void persist(ImportJob job) {
     countPhases();
     try {
-      DurableFiles.writeAtomically(jobsDir, job.id + ".json",
-          job.toJson().encode().getBytes(StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot persist import job " + job.id, e);
+      state.put(NodeState.Kind.IMPORT_JOBS, job.id, job.toJson().encode());
+    } catch (StorageException e) {
+      String cause = switch (e.kind()) {
+        case UNAVAILABLE -> "StoreUnavailable";
+        case DISK_FULL -> "DiskFull";
+        default -> "StorageFailure";
+      };
+      throw new ApiError(503, "cannot save the state of import " + job.id + ": " + e.getMessage(), null, cause);
+    }
+  }
+
+  private void persistQuietly(ImportJob job) {
+    try {
+      persist(job);
+    } catch (ApiError e) {
+      LOG.warn("{}", e.getMessage());
+    }
+  }
+
+  /** A job this node does not hold, as stored (by another node sharing the store); null when there is none. */
+  private ImportJob stored(String id) {
+    String body;
+    try {
+      body = state.get(NodeState.Kind.IMPORT_JOBS, id);
+    } catch (IllegalArgumentException e) { // not an id a job could have
+      return null;
+    } catch (StorageException e) {
+      throw new ApiError(503, "cannot read the state of import " + id + ": " + e.getMessage(), null,
+          e.kind() == StorageException.Kind.UNAVAILABLE ? "StoreUnavailable" : "StorageFailure");
+    }
+    return body == null ? null : ImportJob.fromJson(new JsonObject(body));
+  }
+
+  private JsonObject status(String id, String table) {
+    if (id != null && !jobs.containsKey(id)) {
+      ImportJob stored = stored(id);
+      if (stored != null && stored.table.equals(table)) {
+        return stored.statusJson();
+      }
+    }
+    return job(id, table).statusJson();
+  }
+
+  private void forget(ImportJob job) {
+    try {
+      state.delete(NodeState.Kind.IMPORT_JOBS, job.id);
+    } catch (StorageException e) {
+      LOG.warn("cannot delete the state of import {} (deleted at a later start): {}", job.id, e.getMessage());
     }
   }
 
@@ -602,7 +730,7 @@ public final class ImportVerticle extends VerticleBase {
       boolean old = job.finished() && job.finishedAt.plus(keep).isBefore(now);
       if (expired || old) {
         deleteQuietly(uploadFile(config.dataDir(), job.id));
-        deleteQuietly(jobsDir.resolve(job.id + ".json"));
+        forget(job);
         deleteQuietly(errorsFile(job.id));
       }
       return expired || old;
@@ -623,7 +751,7 @@ public final class ImportVerticle extends VerticleBase {
     for (int i = 0; i < excess; i++) {
       ImportJob job = finished.get(i);
       jobs.remove(job.id);
-      deleteQuietly(jobsDir.resolve(job.id + ".json"));
+      forget(job);
       deleteQuietly(errorsFile(job.id));
       deleteQuietly(uploadFile(config.dataDir(), job.id));
       dropped++;

@@ -1,10 +1,8 @@
 package io.sluice.ingest;
 
-import io.sluice.files.DurableFiles;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.sluice.engine.FileNodeState;
+import io.sluice.engine.NodeState;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -15,11 +13,10 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Signs and checks upload URLs like an S3 presigned URL: HMAC-SHA256 over method, job id, table and expiry
- * with a server secret, compared in constant time. The secret comes from config or is generated once into
- * {@code <data>/upload-secret}.
+ * with a server secret, compared in constant time. The secret comes from config or is generated once into the
+ * node state ({@code <data>/upload-secret} with the Lucene store, the shared database with PostgreSQL).
  */
 public final class UploadSigner {
-  static final String SECRET_FILE = "upload-secret";
 
   private final SecretKeySpec key;
 
@@ -27,23 +24,30 @@ public final class UploadSigner {
     this.key = new SecretKeySpec(secret, "HmacSHA256");
   }
 
+  /** The secret from config, or kept in a file under dataDir (the Lucene store's node state). */
   public static UploadSigner load(Path dataDir, String configured) {
+    return load(new FileNodeState(dataDir), configured);
+  }
+
+  /**
+   * The secret from config, or the stored one, or one generated and stored (the first node to store one wins,
+   * so nodes sharing a store sign alike). Blocking (node state): call it on a worker.
+   */
+  public static UploadSigner load(NodeState state, String configured) {
     if (configured != null) {
       return new UploadSigner(configured.getBytes(StandardCharsets.UTF_8));
     }
-    Path file = dataDir.resolve(SECRET_FILE);
+    String stored = state.get(NodeState.Kind.UPLOAD_SECRET, NodeState.SINGLE);
+    if (stored == null) {
+      byte[] secret = new byte[32];
+      new SecureRandom().nextBytes(secret);
+      stored = state.putIfAbsent(NodeState.Kind.UPLOAD_SECRET, NodeState.SINGLE, HexFormat.of().formatHex(secret));
+    }
     try {
-      if (!Files.exists(file)) {
-        byte[] secret = new byte[32];
-        new SecureRandom().nextBytes(secret);
-        DurableFiles.writeSecretAtomically(dataDir, SECRET_FILE,
-            HexFormat.of().formatHex(secret).getBytes(StandardCharsets.US_ASCII));
-      } else {
-        DurableFiles.restrictToOwner(file); // files written by older versions were world-readable
-      }
-      return new UploadSigner(HexFormat.of().parseHex(Files.readString(file).trim()));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read or create " + file, e);
+      return new UploadSigner(HexFormat.of().parseHex(stored.trim()));
+    } catch (IllegalArgumentException e) { // never the secret itself in the message
+      throw new IllegalStateException("the upload secret in " + state.where(NodeState.Kind.UPLOAD_SECRET,
+          NodeState.SINGLE) + " is not hex; delete it to have a new one generated");
     }
   }
 

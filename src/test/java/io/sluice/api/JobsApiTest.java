@@ -134,6 +134,23 @@ class JobsApiTest extends ServerTest {
     assertThat(server.search(new JsonObject().put("from", "users")).total()).isEqualTo(3);
   }
 
+  /** Results, and the errors of failed jobs, are kept in the node state: a restart keeps them for their time. */
+  @Test
+  void resultsSurviveARestart() throws InterruptedException {
+    JsonObject query = new JsonObject("{\"from\":\"users\",\"where\":{\"bio\":{\"$match\":\"london\"}}}");
+    JsonObject search = startJob("_search", query);
+    JsonObject finished = awaitFinished(search);
+    JsonObject answer = ok(result(search));
+    JsonObject failed = startJob("_search", new JsonObject("{\"from\":\"nope\"}"));
+    awaitFinished(failed);
+
+    server.restart();
+
+    assertThat(ok(server.get("/api/v1/jobs/" + search.getString("id")))).isEqualTo(finished);
+    assertThat(ok(result(search))).isEqualTo(answer);
+    error(result(failed), 404, "nope");
+  }
+
   @Test
   void unknownJobsAre404() {
     String id = UUID.randomUUID().toString();

@@ -76,6 +76,7 @@ public final class PgEngine implements StorageEngine {
   private final Pool reads;
   private final String schema;
   private final String catalog;
+  private final Vertx vertx;
   private final AtomicBoolean probing = new AtomicBoolean();
   private volatile boolean initialized;
   private volatile String failure;
@@ -95,6 +96,12 @@ public final class PgEngine implements StorageEngine {
     this.reads = pool(vertx, options, readPoolSize);
     this.schema = schema;
     this.catalog = PgNames.quote(schema) + ".catalog";
+    this.vertx = vertx;
+  }
+
+  /** Node state (jobs, key hashes, the upload secret) in this engine's schema, on its write connections. */
+  public PgNodeState nodeState() {
+    return new PgNodeState(this, vertx, pool, PgNames.quote(schema) + "." + PgNodeState.TABLE);
   }
 
   private static Pool pool(Vertx vertx, PgConnectOptions options, int size) {
@@ -521,7 +528,7 @@ public final class PgEngine implements StorageEngine {
   }
 
   /** Creates the schema and catalog table if missing; once per engine, retried after a failure. */
-  private void init() {
+  void init() {
     if (initialized) {
       return;
     }
@@ -535,7 +542,8 @@ public final class PgEngine implements StorageEngine {
       return all(c, List.of("SELECT pg_advisory_xact_lock(7361782033)",
           "CREATE SCHEMA IF NOT EXISTS " + PgNames.quote(schema),
           "CREATE TABLE IF NOT EXISTS " + catalog + " (position integer NOT NULL, name text PRIMARY KEY,"
-              + " id text NOT NULL, schema text NOT NULL)"));
+              + " id text NOT NULL, schema text NOT NULL)",
+          PgNodeState.createTable(PgNames.quote(schema) + "." + PgNodeState.TABLE)));
     })));
     initialized = true;
   }
@@ -547,7 +555,7 @@ public final class PgEngine implements StorageEngine {
     return Future.all(results).mapEmpty();
   }
 
-  private <T> T await(Future<T> future) {
+  <T> T await(Future<T> future) {
     try {
       T result = future.toCompletionStage().toCompletableFuture().get();
       failure = null;
@@ -571,7 +579,7 @@ public final class PgEngine implements StorageEngine {
   }
 
   /** What went wrong, in the engine's words; remembers an unreachable server for {@link #failure}. */
-  private RuntimeException storageFailure(Throwable e) {
+  RuntimeException storageFailure(Throwable e) {
     if (e instanceof StorageException storage) {
       return storage;
     }
