@@ -19,8 +19,13 @@ public final class Stores {
   /** {@code store.type}: the embedded Lucene engine under data.dir, or PostgreSQL ({@code store.postgres.*}). */
   public static TableStore open(Vertx vertx, SluiceConfig config, DirectoryFactory directories, Metrics metrics) {
     if (SluiceConfig.STORE_POSTGRES.equals(config.storeType())) {
-      return new Database(PgEngine.create(vertx, config.postgres()), config.maxResultLimit(), metrics,
-          config.idempotencyRetentionSeconds());
+      // In a cluster the other nodes change the catalog too: the engine then versions and locks it.
+      boolean shared = config.cluster() != null;
+      return new Database(PgEngine.create(vertx, config.postgres(), shared), config.maxResultLimit(), metrics,
+          config.idempotencyRetentionSeconds(), task -> vertx.executeBlocking(() -> {
+            task.run();
+            return null;
+          }, false));
     }
     return lucene(config.dataDir(), config.maxResultLimit(), directories, metrics,
         new LuceneEngine.Options(config.storeCommitIntervalMs(), config.storeWalMaxBytes()),
