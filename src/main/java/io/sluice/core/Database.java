@@ -676,7 +676,7 @@ public final class Database implements TableStore {
     });
   }
 
-  /** One try of {@link #writeRows}; the engine's failures are left unmapped, for {@link #retryStale}. */
+  /** One try of {@link #writeRows}; a stale catalog's failure is left unmapped, for {@link #retryStale}. */
   private <P> Future<JsonObject> writeRowsOnce(String requested, String tableId, Checkpoint checkpoint,
       boolean deferred, Parse<P> parse, Function<P, RowBatch> rowsOf, Reply<P> reply) {
     checkCatalog();
@@ -723,7 +723,7 @@ public final class Database implements TableStore {
       // Deferred rows are counted once added: the import's own sync follows within import.commit.interval.ms.
       metrics.rowsIngested(written, stored);
       return result;
-    });
+    }).recover(failure -> stale(failure) ? Future.failedFuture(failure) : mapFailure(written, failure));
   }
 
   @Override
@@ -780,7 +780,8 @@ public final class Database implements TableStore {
     } finally {
       catalogLock.readLock().unlock();
     }
-    return deleted.map(count -> new JsonObject().put("total", count));
+    return deleted.map(count -> new JsonObject().put("total", count))
+        .recover(failure -> stale(failure) ? Future.failedFuture(failure) : mapFailure(table, failure));
   }
 
   @Override
