@@ -8,7 +8,9 @@ import com.hazelcast.config.NetworkConfig;
 import io.sluice.config.SluiceConfig;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.http.ClientAuth;
-import io.vertx.core.net.KeyStoreOptions;
+import io.vertx.core.net.JksOptions;
+import io.vertx.core.net.KeyStoreOptionsBase;
+import io.vertx.core.net.PfxOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.Set;
 
@@ -62,12 +64,19 @@ public final class ClusterNode {
     if (tls != null) {
       options.setSsl(true)
           .setClientAuth(ClientAuth.REQUIRED)
-          .setKeyCertOptions(new KeyStoreOptions().setType(tls.keyStoreType())
-              .setPath(tls.keyStore().toString()).setPassword(tls.keyStorePassword()))
-          .setTrustOptions(new KeyStoreOptions().setType(tls.trustStoreType())
-              .setPath(tls.trustStore().toString()).setPassword(tls.trustStorePassword()))
+          .setKeyCertOptions(store(tls.keyStoreType(), tls.keyStore().toString(), tls.keyStorePassword()))
+          .setTrustOptions(store(tls.trustStoreType(), tls.trustStore().toString(), tls.trustStorePassword()))
           .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"));
     }
     return options;
+  }
+
+  /**
+   * The typed options, not the generic {@code KeyStoreOptions}: the clustered event bus copies its options through
+   * JSON, which keeps only these (a generic store is lost, and the bus then fails to start without a key).
+   */
+  private static KeyStoreOptionsBase store(String type, String path, String password) {
+    KeyStoreOptionsBase store = "JKS".equals(type) ? new JksOptions() : new PfxOptions();
+    return store.setPath(path).setPassword(password);
   }
 }
