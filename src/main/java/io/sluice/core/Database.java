@@ -1074,7 +1074,9 @@ public final class Database implements TableStore {
 
   /** With a shared catalog: reloads it if another node changed it since it was read. Not under the lock. */
   private void refresh() {
-    if (shared == null) {
+    // Nested in an operation that holds the lock (a search's link joins): it refreshed already, and a read
+    // lock cannot be upgraded.
+    if (shared == null || catalogLock.getReadHoldCount() > 0 || catalogLock.isWriteLockedByCurrentThread()) {
       return;
     }
     try {

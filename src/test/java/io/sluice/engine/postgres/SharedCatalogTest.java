@@ -110,6 +110,21 @@ class SharedCatalogTest {
     assertThat(total(one, "r")).isEqualTo(2);
   }
 
+  @Test
+  void linkJoinsOnANodeWhoseCatalogAnotherNodeChangedRead() {
+    one.putTable("owner", schema("key", "String", "name", "String"));
+    one.putTable("pet", new JsonObject().put("type", "table").put("columns", new JsonObject()
+        .put("id", new JsonObject().put("type", "Int"))
+        .put("owner", new JsonObject().put("type", "String").put("link", "owner.key"))));
+    insert(two, "owner", "[{\"key\": \"a\", \"name\": \"Ann\"}]");
+    insert(two, "pet", "[{\"id\": 1, \"owner\": \"a\"}]");
+    one.putColumn("owner", "age", new JsonObject().put("type", "Int").put("nullable", true));
+    JsonObject hits = two.search(new JsonObject().put("from", "pet").put("select", new JsonArray()
+        .add("id").add("owner.name").add("owner.age")));
+    assertThat(hits.getJsonArray("hits").getJsonObject(0).encode())
+        .isEqualTo("{\"id\":1,\"owner.name\":\"Ann\",\"owner.age\":null}");
+  }
+
   /**
    * Writers on node two while node one drops and adds a column over and over: every acknowledged row is in the
    * table at the end (none went into a table that was then dropped), and no row carries the dropped column
