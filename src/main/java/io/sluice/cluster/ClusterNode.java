@@ -38,7 +38,8 @@ public final class ClusterNode {
     config.setProperty("hazelcast.socket.bind.any", "false");
 
     NetworkConfig network = config.getNetworkConfig();
-    network.setPort(cluster.port()).setPortAutoIncrement(false);
+    // a node restarted at once (after a kill) binds its port again despite connections still in TIME_WAIT
+    network.setPort(cluster.port()).setPortAutoIncrement(false).setReuseAddress(true);
     network.getInterfaces().setEnabled(true).addInterface(cluster.host());
     network.setPublicAddress(cluster.host() + ":" + cluster.port());
     JoinConfig join = network.getJoin();
