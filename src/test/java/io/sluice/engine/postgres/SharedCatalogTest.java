@@ -126,9 +126,9 @@ class SharedCatalogTest {
   }
 
   /**
-   * Writers on node two while node one drops and adds a column over and over: every acknowledged row is in the
-   * table at the end (none went into a table that was then dropped), and no row carries the dropped column
-   * unless it was written while the column existed. Row contents, counts and change order from the seed.
+   * Writers on node two while node one drops and adds columns over and over (a drop copies the table and drops
+   * the old one): every acknowledged row is in the table at the end, none went into a table dropped after its
+   * copy, and the only refusal is a 503 asking to retry. Row contents, counts and change order from the seed.
    */
   @Test
   void writesRacingSchemaChangesOnAnotherNodeAreNeitherLostNorStoredUnderTheOldSchema() throws Exception {
