@@ -28,9 +28,14 @@ public final class Stores {
    */
   public static Opened open(Vertx vertx, SluiceConfig config, DirectoryFactory directories, Metrics metrics) {
     if (SluiceConfig.STORE_POSTGRES.equals(config.storeType())) {
-      PgEngine engine = PgEngine.create(vertx, config.postgres());
-      // the core opens the engine (schema and internal tables, node state's among them) before state is read
-      Database database = new Database(engine, config.maxResultLimit(), metrics, config.idempotencyRetentionSeconds());
+      PgEngine engine = PgEngine.create(vertx, config.postgres(), config.cluster() != null);
+      // the core opens the engine (schema and internal tables, node state's among them) before state is read;
+      // in a cluster the other nodes change the catalog too: the engine then versions and locks it
+      Database database = new Database(engine, config.maxResultLimit(), metrics,
+          config.idempotencyRetentionSeconds(), task -> vertx.executeBlocking(() -> {
+            task.run();
+            return null;
+          }, false));
       return new Opened(database, engine.nodeState());
     }
     return new Opened(lucene(config.dataDir(), config.maxResultLimit(), directories, metrics,

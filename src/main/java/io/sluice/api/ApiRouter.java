@@ -94,7 +94,7 @@ public final class ApiRouter {
     }
 
     router.get("/version").handler(this::version);
-    router.get("/health").handler(Health::live);
+    router.get("/health").handler(ctx -> Health.live(ctx, metrics));
     router.get("/ready").handler(health::ready);
     router.get("/api/v1/health").handler(health::ready);
     if (config.metricsEnabled() && metrics.prometheusRegistry() != null) {

@@ -42,8 +42,14 @@ final class Health {
         }));
   }
 
-  static void live(RoutingContext ctx) {
-    ApiRouter.ok(ctx, new JsonObject().put("status", "ok"));
+  /** A clustered node also says how many members its cluster has (a Sluice extension: docs/cluster.md). */
+  static void live(RoutingContext ctx, io.sluice.metrics.Metrics metrics) {
+    JsonObject body = new JsonObject().put("status", "ok");
+    int nodes = metrics.clusterNodes();
+    if (nodes >= 0) {
+      body.put("cluster", new JsonObject().put("nodes", nodes));
+    }
+    ApiRouter.ok(ctx, body);
   }
 
   void ready(RoutingContext ctx) {

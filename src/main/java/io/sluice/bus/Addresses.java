@@ -1,6 +1,9 @@
 package io.sluice.bus;
 
-/** Every event-bus address, in one place. */
+/**
+ * Every event-bus address, in one place. All are node-local: their consumers are {@code localConsumer}s and
+ * {@link StoreClient} sends with {@code localOnly}, so on a clustered bus a node's requests stay on that node.
+ */
 public final class Addresses {
   /** Schema changes, row writes, deletes, import batches: the store verticles of the write lane. */
   public static final String STORE = "sluice.store";

@@ -17,9 +17,14 @@ public final class StoreClient {
   private static final long TIMEOUT_MS = 10 * 60 * 1000L;
 
   private final Vertx vertx;
+  /**
+   * Local only: the store lanes and the import verticle serve the node they run on (their consumers are local
+   * too); on a clustered bus a send would otherwise go to any node's consumer of the address.
+   */
   private final DeliveryOptions options = new DeliveryOptions()
       .setCodecName(StoreRequestCodec.NAME)
-      .setSendTimeout(TIMEOUT_MS);
+      .setSendTimeout(TIMEOUT_MS)
+      .setLocalOnly(true);
 
   public StoreClient(Vertx vertx) {
     this.vertx = vertx;
@@ -34,7 +39,8 @@ public final class StoreClient {
 
   /** Sends an import-control message to the import verticle. */
   public Future<JsonObject> callImport(JsonObject message) {
-    return vertx.eventBus().<JsonObject>request(Addresses.IMPORT, message, new DeliveryOptions().setSendTimeout(60_000))
+    return vertx.eventBus().<JsonObject>request(Addresses.IMPORT, message, new DeliveryOptions().setSendTimeout(60_000)
+        .setLocalOnly(true))
         .map(reply -> reply.body())
         .recover(StoreClient::toApiError);
   }

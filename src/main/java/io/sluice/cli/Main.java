@@ -1,8 +1,13 @@
 package io.sluice.cli;
 
+import io.sluice.cluster.ClusterNode;
+import io.sluice.config.SluiceConfig;
 import io.sluice.metrics.Metrics;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
@@ -48,8 +53,25 @@ public final class Main {
     if (metrics.prometheusRegistry() == null) {
       return Vertx.vertx();
     }
+    return builder(metrics, new VertxOptions()).build();
+  }
+
+  /**
+   * A Vert.x on a clustered event bus ({@link ClusterNode}): joins the cluster of {@code cluster.members}, with the
+   * same meters as {@link #createVertx(Metrics)}; the cluster's size goes to {@code metrics} (and {@code /health}).
+   */
+  public static Future<Vertx> createClusteredVertx(Metrics metrics, SluiceConfig.Cluster cluster) {
+    HazelcastClusterManager manager = ClusterNode.clusterManager(cluster);
+    VertxOptions options = new VertxOptions().setEventBusOptions(ClusterNode.eventBus(cluster));
+    VertxBuilder builder = metrics.prometheusRegistry() == null ? Vertx.builder().with(options)
+        : builder(metrics, options);
+    return builder.withClusterManager(manager).buildClustered()
+        .onSuccess(vertx -> metrics.clusterSource(() -> manager.isActive() ? manager.getNodes().size() : 0));
+  }
+
+  private static VertxBuilder builder(Metrics metrics, VertxOptions options) {
     return Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+        .with(options.setMetricsOptions(new MicrometerMetricsOptions()
             .setEnabled(true)
             .setJvmMetricsEnabled(true)
             // Latency by route template (/api/v1/data/:table/batch), never by raw path: bounded label values.
@@ -57,7 +79,6 @@ public final class Main {
             // Histogram buckets for response times only (Metrics.prometheus: few fixed buckets), so p99 can be read
             // with histogram_quantile and aggregated across nodes.
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
-        .withMetrics(new MicrometerMetricsFactory(metrics.prometheusRegistry()))
-        .build();
+        .withMetrics(new MicrometerMetricsFactory(metrics.prometheusRegistry()));
   }
 }

@@ -3,6 +3,7 @@ package io.sluice.cli;
 import io.sluice.MainVerticle;
 import io.sluice.config.SluiceConfig;
 import io.sluice.metrics.Metrics;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -42,6 +43,11 @@ final class ServeCommand implements Callable<Integer> {
           + " Default: ./data.")
   Path dataDir;
 
+  @Option(names = "--cluster", description = "Run as a node of a cluster (cluster.enabled; cluster.* settings):"
+      + " a clustered event bus with the other members, every node serving the whole API on one PostgreSQL"
+      + " (needs store.type=postgres). See docs/cluster.md.")
+  boolean cluster;
+
   @Option(names = "--config", paramLabel = "FILE",
       description = "JSON config file of {\"key\": value} settings, read instead of $SLUICE_CONFIG or"
           + " conf/sluice.json.")
@@ -63,6 +69,9 @@ final class ServeCommand implements Callable<Integer> {
     }
     if (dataDir != null) {
       overrides.put(SluiceConfig.DATA_DIR.name(), dataDir.toString());
+    }
+    if (cluster) {
+      overrides.put(SluiceConfig.CLUSTER_ENABLED.name(), "true");
     }
     try {
       return SluiceConfig.load(env, configFile, overrides);
@@ -91,7 +100,23 @@ final class ServeCommand implements Callable<Integer> {
     Logger log = LoggerFactory.getLogger(ServeCommand.class);
     root.markServing();
     Metrics metrics = config.metricsEnabled() ? Metrics.prometheus() : Metrics.noop();
-    Vertx vertx = Main.createVertx(metrics);
+    Future<Vertx> created;
+    if (config.cluster() != null) {
+      log.info("joining cluster '{}' as {}:{} (members {}), event bus on {}:{}{}", config.cluster().name(),
+          config.cluster().host(), config.cluster().port(), config.cluster().members(), config.cluster().busHost(),
+          config.cluster().busPort(), config.cluster().busTls() == null ? "" : " with TLS");
+      created = Main.createClusteredVertx(metrics, config.cluster());
+    } else {
+      created = Future.succeededFuture(Main.createVertx(metrics));
+    }
+    created.onFailure(failure -> {
+      log.error("Sluice failed to join the cluster", failure);
+      System.exit(SluiceCli.FAILED);
+    }).onSuccess(vertx -> deploy(vertx, config, metrics, log));
+    return SluiceCli.OK;
+  }
+
+  private static void deploy(Vertx vertx, SluiceConfig config, Metrics metrics, Logger log) {
     MainVerticle main = new MainVerticle(config, metrics);
     vertx.deployVerticle(main).onComplete(ar -> {
       if (ar.failed()) {
@@ -105,6 +130,5 @@ final class ServeCommand implements Callable<Integer> {
         }, "sluice-shutdown"));
       }
     });
-    return SluiceCli.OK;
   }
 }

@@ -59,7 +59,8 @@ public record SluiceConfig(
     Path backupDir,
     long importErrorsMax,
     long idempotencyRetentionSeconds,
-    Monitoring monitoring) {
+    Monitoring monitoring,
+    Cluster cluster) {
 
   /**
    * Sluice's own gauges that need store or disk work: measured on a worker every {@code refreshMs} (a scrape
@@ -77,6 +78,26 @@ public record SluiceConfig(
 
   /** HTTPS from PEM files; null when the server speaks plain HTTP. */
   public record Tls(Path certFile, Path keyFile) {
+  }
+
+  /**
+   * Cluster mode ({@code cluster.*}, {@code serve --cluster}); null when off. {@code host}/{@code port}: this
+   * node's Hazelcast member address (bound to that interface only); {@code members}: the {@code host:port} of
+   * members to join over TCP-IP; {@code busHost}/{@code busPort}: the clustered event bus; {@code busTls}: mutual
+   * TLS on the event bus, null when off.
+   */
+  public record Cluster(String name, String host, int port, List<String> members, String busHost, int busPort,
+      BusTls busTls) {
+  }
+
+  /** Key and trust store of the event bus's mutual TLS (PKCS12 or JKS, by file extension); passwords never shown. */
+  public record BusTls(Path keyStore, String keyStoreType, String keyStorePassword, Path trustStore,
+      String trustStoreType, String trustStorePassword) {
+    @Override
+    public String toString() {
+      return "BusTls[keyStore=" + keyStore + ", keyStoreType=" + keyStoreType + ", keyStorePassword=***, trustStore="
+          + trustStore + ", trustStoreType=" + trustStoreType + ", trustStorePassword=***]";
+    }
   }
 
   public static final String STORE_LUCENE = "lucene";
@@ -242,6 +263,38 @@ public record SluiceConfig(
       "tables with gauges of their own (the largest by bytes); the others are summed under table=\"$other\""
       + " (0: only that sum)");
 
+  public static final Key CLUSTER_ENABLED = new Key("cluster.enabled", "SLUICE_CLUSTER_ENABLED", false,
+      "run as a node of a cluster (serve --cluster): clustered event bus over Hazelcast; needs store.type=postgres");
+  public static final Key CLUSTER_NAME = new Key("cluster.name", "SLUICE_CLUSTER_NAME", "sluice",
+      "Hazelcast cluster name: only members with the same name join");
+  public static final Key CLUSTER_HOST = new Key("cluster.host", "SLUICE_CLUSTER_HOST", "127.0.0.1",
+      "this node's address for the cluster (Hazelcast binds this interface only; use a private one)");
+  public static final Key CLUSTER_PORT = new Key("cluster.port", "SLUICE_CLUSTER_PORT", 5701,
+      "this node's Hazelcast member port (membership and the event bus's routing tables)");
+  public static final Key CLUSTER_MEMBERS = new Key("cluster.members", "SLUICE_CLUSTER_MEMBERS", null,
+      "comma-separated host:port of the members to join over TCP-IP (default: this node's own; multicast is off)");
+  public static final Key CLUSTER_BUS_HOST = new Key("cluster.bus.host", "SLUICE_CLUSTER_BUS_HOST", null,
+      "interface of the clustered event bus (default: cluster.host)");
+  public static final Key CLUSTER_BUS_PORT = new Key("cluster.bus.port", "SLUICE_CLUSTER_BUS_PORT", 5711,
+      "port of the clustered event bus (0: any free port)");
+  public static final Key CLUSTER_BUS_TLS_KEYSTORE = new Key("cluster.bus.tls.keystore",
+      "SLUICE_CLUSTER_BUS_TLS_KEYSTORE", null, "PKCS12 (.p12, .pfx) or JKS (.jks) key store with this node's"
+      + " certificate: mutual TLS on the event bus; needs cluster.bus.tls.truststore");
+  public static final Key CLUSTER_BUS_TLS_KEYSTORE_PASSWORD_ENV = new Key("cluster.bus.tls.keystore.password.env",
+      "SLUICE_CLUSTER_BUS_TLS_KEYSTORE_PASSWORD_ENV", null, "name of the environment variable holding the key"
+      + " store's password");
+  public static final Key CLUSTER_BUS_TLS_KEYSTORE_PASSWORD_FILE = new Key("cluster.bus.tls.keystore.password.file",
+      "SLUICE_CLUSTER_BUS_TLS_KEYSTORE_PASSWORD_FILE", null, "file holding the key store's password");
+  public static final Key CLUSTER_BUS_TLS_TRUSTSTORE = new Key("cluster.bus.tls.truststore",
+      "SLUICE_CLUSTER_BUS_TLS_TRUSTSTORE", null, "PKCS12 or JKS trust store: the certificates (or their CA) a node"
+      + " must present to join the event bus");
+  public static final Key CLUSTER_BUS_TLS_TRUSTSTORE_PASSWORD_ENV = new Key(
+      "cluster.bus.tls.truststore.password.env", "SLUICE_CLUSTER_BUS_TLS_TRUSTSTORE_PASSWORD_ENV", null,
+      "name of the environment variable holding the trust store's password");
+  public static final Key CLUSTER_BUS_TLS_TRUSTSTORE_PASSWORD_FILE = new Key(
+      "cluster.bus.tls.truststore.password.file", "SLUICE_CLUSTER_BUS_TLS_TRUSTSTORE_PASSWORD_FILE", null,
+      "file holding the trust store's password");
+
   public static final List<Key> KEYS = List.of(HTTP_HOST, HTTP_PORT, DATA_DIR, API_KEY_RW, API_KEY_RO, PUBLIC_URL,
       MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, STORE_READ_INSTANCES, STORE_WRITE_INSTANCES,
       STORE_WRITE_IMPORT_TURNS, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
@@ -253,7 +306,11 @@ public record SluiceConfig(
       SHUTDOWN_TIMEOUT_SECONDS, STORE_TYPE, STORE_POSTGRES_URL, STORE_POSTGRES_HOST,
       STORE_POSTGRES_PORT, STORE_POSTGRES_DATABASE, STORE_POSTGRES_USER, STORE_POSTGRES_PASSWORD_ENV,
       STORE_POSTGRES_PASSWORD_FILE, STORE_POSTGRES_POOL_SIZE, STORE_POSTGRES_READ_POOL_SIZE, STORE_POSTGRES_SCHEMA,
-      BACKUP_DIR, IMPORT_ERRORS_MAX, IDEMPOTENCY_RETENTION_SECONDS, METRICS_REFRESH_MS, METRICS_TABLES_MAX);
+      BACKUP_DIR, IMPORT_ERRORS_MAX, IDEMPOTENCY_RETENTION_SECONDS, METRICS_REFRESH_MS, METRICS_TABLES_MAX,
+      CLUSTER_ENABLED, CLUSTER_NAME, CLUSTER_HOST,
+      CLUSTER_PORT, CLUSTER_MEMBERS, CLUSTER_BUS_HOST, CLUSTER_BUS_PORT, CLUSTER_BUS_TLS_KEYSTORE,
+      CLUSTER_BUS_TLS_KEYSTORE_PASSWORD_ENV, CLUSTER_BUS_TLS_KEYSTORE_PASSWORD_FILE, CLUSTER_BUS_TLS_TRUSTSTORE,
+      CLUSTER_BUS_TLS_TRUSTSTORE_PASSWORD_ENV, CLUSTER_BUS_TLS_TRUSTSTORE_PASSWORD_FILE);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
     return load(env, null, overrides);
@@ -370,7 +427,122 @@ public record SluiceConfig(
         inRange(IMPORT_ERRORS_MAX, get(values, IMPORT_ERRORS_MAX, Long::parseLong), 0L, 100_000_000L),
         positive(IDEMPOTENCY_RETENTION_SECONDS, get(values, IDEMPOTENCY_RETENTION_SECONDS, Long::parseLong)),
         new Monitoring(inRange(METRICS_REFRESH_MS, get(values, METRICS_REFRESH_MS, Long::parseLong), 100L, 3_600_000L),
-            (int) inRange(METRICS_TABLES_MAX, get(values, METRICS_TABLES_MAX, Integer::parseInt), 0L, 10_000L)));
+            (int) inRange(METRICS_TABLES_MAX, get(values, METRICS_TABLES_MAX, Integer::parseInt), 0L, 10_000L)),
+        Boolean.TRUE.equals(get(values, CLUSTER_ENABLED, SluiceConfig::parseBoolean))
+            ? cluster(values, env, storeType) : null);
+  }
+
+  /** The cluster.* settings, checked only in cluster mode. */
+  private static Cluster cluster(Map<String, Object> values, Map<String, String> env, String storeType) {
+    if (!STORE_POSTGRES.equals(storeType)) {
+      throw new IllegalArgumentException("cluster mode (" + CLUSTER_ENABLED.name() + ", serve --cluster) needs "
+          + STORE_TYPE.name() + "=postgres: the nodes share their tables and schema through PostgreSQL; "
+          + STORE_TYPE.name() + " is " + storeType);
+    }
+    String name = get(values, CLUSTER_NAME, s -> s);
+    if (name == null) {
+      throw new IllegalArgumentException("config '" + CLUSTER_NAME.name() + "' must not be empty");
+    }
+    String host = get(values, CLUSTER_HOST, s -> s);
+    if (host == null) {
+      throw new IllegalArgumentException("config '" + CLUSTER_HOST.name() + "' (env " + CLUSTER_HOST.env()
+          + ") must name this node's address");
+    }
+    int port = (int) inRange(CLUSTER_PORT, get(values, CLUSTER_PORT, Integer::parseInt), 1L, 65535L);
+    List<String> members = new java.util.ArrayList<>();
+    String listed = get(values, CLUSTER_MEMBERS, s -> s);
+    for (String member : listed == null ? new String[] {host + ":" + port} : listed.split(",")) {
+      members.add(member(member.trim()));
+    }
+    String busHost = get(values, CLUSTER_BUS_HOST, s -> s);
+    int busPort = (int) inRange(CLUSTER_BUS_PORT, get(values, CLUSTER_BUS_PORT, Integer::parseInt), 0L, 65535L);
+    if (busPort == port) {
+      throw new IllegalArgumentException("config '" + CLUSTER_BUS_PORT.name() + "' and '" + CLUSTER_PORT.name()
+          + "' are both " + port + "; the event bus and Hazelcast need a port each");
+    }
+    return new Cluster(name, host, port, List.copyOf(members), busHost == null ? host : busHost, busPort,
+        busTls(values, env));
+  }
+
+  /** host:port (or host, for port 5701), as Hazelcast's TCP-IP join takes it. */
+  private static String member(String member) {
+    int colon = member.lastIndexOf(':');
+    String host = colon < 0 ? member : member.substring(0, colon);
+    String port = colon < 0 ? "5701" : member.substring(colon + 1);
+    boolean portOk;
+    try {
+      int n = Integer.parseInt(port);
+      portOk = n >= 1 && n <= 65535;
+    } catch (NumberFormatException e) {
+      portOk = false;
+    }
+    if (host.isEmpty() || host.contains(" ") || !portOk) {
+      throw new IllegalArgumentException("config '" + CLUSTER_MEMBERS.name() + "' (env " + CLUSTER_MEMBERS.env()
+          + "): '" + member + "' is not host or host:port (port 1-65535)");
+    }
+    return host + ":" + port;
+  }
+
+  private static BusTls busTls(Map<String, Object> values, Map<String, String> env) {
+    String keyStore = get(values, CLUSTER_BUS_TLS_KEYSTORE, s -> s);
+    String trustStore = get(values, CLUSTER_BUS_TLS_TRUSTSTORE, s -> s);
+    if (keyStore == null && trustStore == null) {
+      return null;
+    }
+    if (keyStore == null || trustStore == null) {
+      throw new IllegalArgumentException("event-bus TLS needs both " + CLUSTER_BUS_TLS_KEYSTORE.name() + " and "
+          + CLUSTER_BUS_TLS_TRUSTSTORE.name() + " (every node proves itself to the others); only "
+          + (keyStore == null ? CLUSTER_BUS_TLS_TRUSTSTORE.name() : CLUSTER_BUS_TLS_KEYSTORE.name()) + " is set");
+    }
+    return new BusTls(readableFile(CLUSTER_BUS_TLS_KEYSTORE, keyStore), storeType(CLUSTER_BUS_TLS_KEYSTORE, keyStore),
+        secret(values, env, CLUSTER_BUS_TLS_KEYSTORE_PASSWORD_ENV, CLUSTER_BUS_TLS_KEYSTORE_PASSWORD_FILE, true),
+        readableFile(CLUSTER_BUS_TLS_TRUSTSTORE, trustStore), storeType(CLUSTER_BUS_TLS_TRUSTSTORE, trustStore),
+        secret(values, env, CLUSTER_BUS_TLS_TRUSTSTORE_PASSWORD_ENV, CLUSTER_BUS_TLS_TRUSTSTORE_PASSWORD_FILE, true));
+  }
+
+  private static String storeType(Key key, String file) {
+    String lower = file.toLowerCase(java.util.Locale.ROOT);
+    if (lower.endsWith(".p12") || lower.endsWith(".pfx")) {
+      return "PKCS12";
+    }
+    if (lower.endsWith(".jks")) {
+      return "JKS";
+    }
+    throw new IllegalArgumentException("config '" + key.name() + "': " + file + " must be a PKCS12 (.p12, .pfx) or"
+        + " JKS (.jks) file");
+  }
+
+  /**
+   * A password from the environment variable that {@code envKey} names or the file {@code fileKey} names (one of
+   * them; required: exactly one). The value itself never appears in a message.
+   */
+  private static String secret(Map<String, Object> values, Map<String, String> env, Key envKey, Key fileKey,
+      boolean required) {
+    String variable = get(values, envKey, s -> s);
+    String file = get(values, fileKey, s -> s);
+    if (variable != null && file != null) {
+      throw new IllegalArgumentException("set one of '" + envKey.name() + "' and '" + fileKey.name() + "', not both");
+    }
+    if (variable != null) {
+      String value = env.get(variable);
+      if (value == null) {
+        throw new IllegalArgumentException(envKey.name() + " names the environment variable " + variable
+            + ", which is not set");
+      }
+      return value;
+    }
+    if (file != null) {
+      try {
+        return Files.readString(Path.of(file)).replaceFirst("\\r?\\n$", "");
+      } catch (IOException | RuntimeException e) {
+        throw new IllegalArgumentException("cannot read the password file " + file + " (" + fileKey.name() + "): "
+            + e.getClass().getSimpleName());
+      }
+    }
+    if (required) {
+      throw new IllegalArgumentException("set '" + envKey.name() + "' or '" + fileKey.name() + "'");
+    }
+    return null;
   }
 
   /** Both files or neither; each must be a readable file now, not at the first connection. */
@@ -569,7 +741,8 @@ public record SluiceConfig(
         backupDir,
         importErrorsMax,
         idempotencyRetentionSeconds,
-        monitoring);
+        monitoring,
+        cluster);
   }
 
   /** The base URL clients should use to reach this server. */

@@ -86,6 +86,16 @@ public final class Database implements TableStore {
   private final Map<String, TableStats> lastStats = new ConcurrentHashMap<>();
   /** The catalog as of the last schema change, for reads that must not wait for the lock. */
   private volatile Published published;
+  /**
+   * Non-null when other nodes change the catalog too (a cluster on one PostgreSQL). Then every operation first
+   * reads the stored catalog version and reloads the catalog when it moved ({@link #refresh}); a schema change
+   * holds the cluster-wide schema lock, under which the engine stores an append or delete only if the version is
+   * still the one its rows were validated under; one that raced a change is validated again and retried once
+   * ({@link #retryStale}).
+   */
+  private final StorageEngine.SharedCatalog shared;
+  /** Runs a retry off the thread that completed the engine's future (an event loop, for PostgreSQL). */
+  private final java.util.concurrent.Executor retries;
 
   private record Published(Map<String, TableDef> entries, Map<String, String> rebuiltIds) {
   }
@@ -100,14 +110,25 @@ public final class Database implements TableStore {
 
   /** idempotencyRetentionSeconds: how long a write's Idempotency-Key is remembered. */
   public Database(StorageEngine engine, int maxResultLimit, Metrics metrics, long idempotencyRetentionSeconds) {
+    this(engine, maxResultLimit, metrics, idempotencyRetentionSeconds, Runnable::run);
+  }
+
+  /** retries: where a write that raced another node's schema change is validated again (a worker thread). */
+  public Database(StorageEngine engine, int maxResultLimit, Metrics metrics, long idempotencyRetentionSeconds,
+      java.util.concurrent.Executor retries) {
     this.idempotencyRetentionSeconds = idempotencyRetentionSeconds;
     this.engine = engine;
     this.maxResultLimit = maxResultLimit;
     this.metrics = metrics;
-    this.entries = engine.loadCatalog();
-    Set<String> known = new HashSet<>();
-    entries.values().forEach(table -> known.add(table.id()));
-    engine.dropOrphans(known);
+    this.retries = retries;
+    this.shared = engine.sharedCatalog();
+    // Another node may be inside a schema change, with storage its catalog does not name yet: not an orphan.
+    try (StorageEngine.SharedCatalog.Lock lock = shared == null ? null : shared.lock()) {
+      this.entries = engine.loadCatalog();
+      Set<String> known = new HashSet<>();
+      entries.values().forEach(table -> known.add(table.id()));
+      engine.dropOrphans(known);
+    }
     this.published = new Published(Map.copyOf(entries), Map.of());
   }
 
@@ -380,10 +401,13 @@ public final class Database implements TableStore {
     }
   }
 
-  /** Waits until no write to the table is in flight. Under the write lock, so none starts meanwhile. */
+  /**
+   * Waits until no write to the table is in flight. Under the write lock, so none starts meanwhile. With a shared
+   * catalog the cluster's schema lock already did (and a local write queued behind that lock would never end).
+   */
   private void awaitWrites(String id) {
     AtomicInteger pending = writing.get(id);
-    if (pending == null) {
+    if (pending == null || shared != null) {
       return;
     }
     long deadline = System.currentTimeMillis() + WRITES_TIMEOUT_MS;
@@ -621,6 +645,49 @@ public final class Database implements TableStore {
    */
   private <P> Future<JsonObject> writeRows(String requested, String tableId, Checkpoint checkpoint,
       boolean deferred, Parse<P> parse, Function<P, RowBatch> rowsOf, Reply<P> reply) {
+    refresh();
+    return retryStale(() -> writeRowsOnce(requested, tableId, checkpoint, deferred, parse, rowsOf, reply))
+        .recover(failure -> mapFailure(requested, failure));
+  }
+
+  /** A write's failure because another node changed the schema under it: nothing was stored. */
+  private boolean stale(Throwable failure) {
+    return shared != null && failure instanceof StorageException e
+        && (e.kind() == StorageException.Kind.STALE_CATALOG || e.kind() == StorageException.Kind.TABLE_GONE);
+  }
+
+  /**
+   * Runs a write; if it raced another node's schema change, reloads the catalog and runs it once more (on a
+   * worker: it parses and validates again). A second race is answered 503 with Retry-After by the caller.
+   */
+  private Future<JsonObject> retryStale(java.util.function.Supplier<Future<JsonObject>> write) {
+    Future<JsonObject> first = write.get();
+    if (shared == null) {
+      return first;
+    }
+    return first.recover(failure -> {
+      if (!stale(failure)) {
+        return Future.failedFuture(failure);
+      }
+      io.vertx.core.Promise<JsonObject> again = io.vertx.core.Promise.promise();
+      retries.execute(() -> {
+        try {
+          refresh();
+          write.get().onComplete(again);
+        } catch (RuntimeException e) {
+          again.fail(e);
+        }
+      });
+      // raced again (schema changes back to back): a 503 to retry, not the 409 of a table dropped for good
+      return again.future().recover(second -> Future.failedFuture(stale(second)
+          ? new StorageException(StorageException.Kind.STALE_CATALOG, "the schema is changing", second)
+          : second));
+    });
+  }
+
+  /** One try of {@link #writeRows}; a stale catalog's failure is left unmapped, for {@link #retryStale}. */
+  private <P> Future<JsonObject> writeRowsOnce(String requested, String tableId, Checkpoint checkpoint,
+      boolean deferred, Parse<P> parse, Function<P, RowBatch> rowsOf, Reply<P> reply) {
     checkCatalog();
     String table = requested;
     JsonObject result;
@@ -660,7 +727,7 @@ public final class Database implements TableStore {
       stored = rows.count();
       result = reply.of(parsed, table);
     } catch (StorageException e) {
-      return Future.failedFuture(storageError(table, e));
+      return Future.failedFuture(stale(e) ? e : storageError(table, e));
     } finally {
       catalogLock.readLock().unlock();
     }
@@ -669,7 +736,7 @@ public final class Database implements TableStore {
       // Deferred rows are counted once added: the import's own sync follows within import.commit.interval.ms.
       metrics.rowsIngested(written, stored);
       return result;
-    }).recover(failure -> mapFailure(written, failure));
+    }).recover(failure -> stale(failure) ? Future.failedFuture(failure) : mapFailure(written, failure));
   }
 
   @Override
@@ -712,6 +779,11 @@ public final class Database implements TableStore {
     onlyKeys(body, "a delete", DELETE_KEYS);
     String table = requiredName(body, "from");
     checkCatalog();
+    refresh();
+    return retryStale(() -> deleteOnce(table, body)).recover(failure -> mapFailure(table, failure));
+  }
+
+  private Future<JsonObject> deleteOnce(String table, JsonObject body) {
     Future<Long> deleted;
     catalogLock.readLock().lock();
     try {
@@ -719,11 +791,12 @@ public final class Database implements TableStore {
       deleted = engine.delete(def, where(table, def.schema(), body.getValue("where")))
           .onComplete(done -> recount.add(def.id()));
     } catch (StorageException e) {
-      return Future.failedFuture(storageError(table, e));
+      return Future.failedFuture(stale(e) ? e : storageError(table, e));
     } finally {
       catalogLock.readLock().unlock();
     }
-    return deleted.map(count -> new JsonObject().put("total", count)).recover(failure -> mapFailure(table, failure));
+    return deleted.map(count -> new JsonObject().put("total", count))
+        .recover(failure -> stale(failure) ? Future.failedFuture(failure) : mapFailure(table, failure));
   }
 
   @Override
@@ -976,7 +1049,7 @@ public final class Database implements TableStore {
       return null;
     }
     // The engine knows tables by id; the operator by name.
-    return read(() -> {
+    return readCached(() -> {
       String named = failure;
       for (Map.Entry<String, TableDef> table : entries.entrySet()) {
         named = named.replace(table.getValue().id(), "'" + table.getKey() + "'");
@@ -1007,7 +1080,25 @@ public final class Database implements TableStore {
     T run();
   }
 
+  /** A read of the current catalog: with a shared one, reloaded first if another node changed it. */
   private <T> T read(Action<T> action) {
+    if (shared == null) {
+      return readCached(action);
+    }
+    refresh();
+    try {
+      return readCached(action);
+    } catch (ApiError e) {
+      if (!TableStore.TABLE_REPLACED.equals(e.errorCause())) {
+        throw e;
+      }
+      // the table went away between the version read and the engine's: once more on the new catalog
+      refresh();
+      return readCached(action);
+    }
+  }
+
+  private <T> T readCached(Action<T> action) {
     catalogLock.readLock().lock();
     try {
       return action.run();
@@ -1018,17 +1109,63 @@ public final class Database implements TableStore {
     }
   }
 
+  /**
+   * A schema change: under the catalog's write lock and, with a shared catalog, the cluster's schema lock, on the
+   * catalog as stored (reloaded if another node changed it).
+   */
   private <T> T write(Action<T> action) {
     catalogLock.writeLock().lock();
+    StorageEngine.SharedCatalog.Lock clusterLock = null;
     try {
       checkCatalog();
+      if (shared != null) {
+        clusterLock = shared.lock();
+        reloadIfChanged();
+      }
       return action.run();
     } catch (StorageException e) {
       throw storageError(null, e);
     } finally {
       published = new Published(Map.copyOf(entries), Map.copyOf(rebuiltIds));
+      if (clusterLock != null) {
+        clusterLock.close();
+      }
       catalogLock.writeLock().unlock();
     }
+  }
+
+  /** With a shared catalog: reloads it if another node changed it since it was read. Not under the lock. */
+  private void refresh() {
+    // Nested in an operation that holds the lock (a search's link joins): it refreshed already, and a read
+    // lock cannot be upgraded.
+    if (shared == null || catalogLock.getReadHoldCount() > 0 || catalogLock.isWriteLockedByCurrentThread()) {
+      return;
+    }
+    try {
+      if (shared.storedVersion() == shared.loadedVersion()) {
+        return;
+      }
+      catalogLock.writeLock().lock();
+      try {
+        reloadIfChanged();
+      } finally {
+        published = new Published(Map.copyOf(entries), Map.copyOf(rebuiltIds));
+        catalogLock.writeLock().unlock();
+      }
+    } catch (StorageException e) {
+      throw storageError(null, e);
+    }
+  }
+
+  /** Under the write lock. Ids rebuilt by this node stay followed; another node's rebuilds end imports (409). */
+  private void reloadIfChanged() {
+    if (shared.storedVersion() == shared.loadedVersion()) {
+      return;
+    }
+    Map<String, TableDef> stored = engine.loadCatalog();
+    entries.clear();
+    entries.putAll(stored);
+    LOG.debug("catalog reloaded: another node changed it (version {})", shared.loadedVersion());
   }
 
   /**
@@ -1079,6 +1216,8 @@ public final class Database implements TableStore {
         yield new ApiError(400, "invalid row for table '" + table + "': " + at + ": " + e.getMessage(),
             new JsonArray().add(error));
       }
+      case STALE_CATALOG -> new ApiError(503, (table == null ? "" : "table '" + table + "': ") + e.getMessage()
+          + "; retry the request", null, "SchemaChanging");
       case TABLE_GONE -> new ApiError(409, (table == null ? "the table" : "table '" + table + "'")
           + " was dropped or replaced meanwhile", null, TableStore.TABLE_REPLACED);
     };

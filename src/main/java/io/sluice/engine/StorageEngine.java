@@ -124,6 +124,42 @@ public interface StorageEngine extends AutoCloseable {
     void close();
   }
 
+  // ------------------------------------------------------------------ a catalog shared by several nodes
+
+  /**
+   * The catalog's sharing with other Sluice processes (the nodes of a cluster on one PostgreSQL), or null when
+   * this process alone changes it (Lucene, a single PostgreSQL node): then nothing below costs anything.
+   *
+   * <p>With one, {@link #saveCatalog} also advances a stored catalog version, and {@link #append} and
+   * {@link #delete} write only while the stored version is still the one this engine last read or saved:
+   * otherwise they change nothing and fail with {@link StorageException.Kind#STALE_CATALOG}.
+   */
+  default SharedCatalog sharedCatalog() {
+    return null;
+  }
+
+  /** A catalog that other nodes change too: its version and the cluster-wide lock of schema changes. */
+  interface SharedCatalog {
+    /** The version of the stored catalog now (one small read). */
+    long storedVersion();
+
+    /** The version {@link #loadCatalog} last read or {@link #saveCatalog} last wrote. */
+    long loadedVersion();
+
+    /**
+     * Takes the cluster-wide schema lock. Returns once no append or delete of any node is in flight (theirs
+     * completes before the lock is granted), and none starts before {@link Lock#close}: one that waited then
+     * finds the version changed. Not reentrant.
+     */
+    Lock lock();
+
+    /** Releases the schema lock. */
+    interface Lock extends AutoCloseable {
+      @Override
+      void close();
+    }
+  }
+
   // ------------------------------------------------------------------ health
 
   /** Null when healthy, else why writes are refused (never a secret). */

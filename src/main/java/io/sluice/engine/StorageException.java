@@ -23,7 +23,12 @@ public final class StorageException extends RuntimeException {
      * A valid value this engine cannot store (PostgreSQL text cannot hold U+0000): the client's to change;
      * {@link #row()} and {@link #column()} say where.
      */
-    UNSUPPORTED_VALUE
+    UNSUPPORTED_VALUE,
+    /**
+     * Another node changed the shared catalog since this engine read it ({@link StorageEngine.SharedCatalog}):
+     * nothing was written; the core reads the catalog again and retries.
+     */
+    STALE_CATALOG
   }
 
   private final Kind kind;

@@ -116,7 +116,8 @@ public final class ImportVerticle extends VerticleBase {
     loadJobs();
     trimHistory();
     countPhases();
-    consumer = vertx.eventBus().consumer(Addresses.IMPORT, this::handle);
+    // This node's jobs only: on a clustered bus a plain consumer would share the address with every node's.
+    consumer = vertx.eventBus().localConsumer(Addresses.IMPORT, this::handle);
     long keepMillis = config.importKeepSeconds() * 1000;
     cleanupTimer = vertx.setPeriodic(Math.max(100, Math.min(60_000, keepMillis / 2)), id -> cleanup());
     historyTimer = vertx.setPeriodic(ProgressHistory.FIRST_INTERVAL_MS, id -> sampleRunning());

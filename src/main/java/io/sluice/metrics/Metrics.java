@@ -357,6 +357,24 @@ public final class Metrics {
     }
   }
 
+  /** Gauge: the members of the cluster this node is in (only when clustered). */
+  public static final String CLUSTER_NODES = "sluice.cluster.nodes";
+  private volatile java.util.function.IntSupplier clusterNodes;
+
+  /** This node is clustered: {@code nodes} says how many members its cluster has now. */
+  public void clusterSource(java.util.function.IntSupplier nodes) {
+    clusterNodes = nodes;
+    gaugeSources.add(nodes);
+    Gauge.builder(CLUSTER_NODES, nodes, n -> n.getAsInt())
+        .description("members of the cluster this node is in, itself included").register(registry);
+  }
+
+  /** The members of this node's cluster, or -1 when it is not clustered. */
+  public int clusterNodes() {
+    java.util.function.IntSupplier nodes = clusterNodes;
+    return nodes == null ? -1 : nodes.getAsInt();
+  }
+
   public void inflightSource(LongSupplier bytes) {
     inflightSources.add(bytes);
   }

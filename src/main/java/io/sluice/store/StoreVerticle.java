@@ -67,7 +67,8 @@ public final class StoreVerticle extends VerticleBase {
         }, false),
         metrics.lane(lane, () -> scheduler == null ? 0 : scheduler.queued()),
         key -> key.startsWith(JOB) ? importTurns : 1);
-    consumer = vertx.eventBus().consumer(address, message -> scheduler.submit(key(message.body()),
+    // Node-local: on a clustered bus a plain consumer would take requests round-robin from every node.
+    consumer = vertx.eventBus().localConsumer(address, message -> scheduler.submit(key(message.body()),
         () -> handle(message)));
     return consumer.completion();
   }

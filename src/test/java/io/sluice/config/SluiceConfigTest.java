@@ -212,6 +212,71 @@ class SluiceConfigTest {
   }
 
   @Test
+  void clusterModeIsOffByDefaultNeedsPostgresAndChecksItsSettings(@TempDir Path dir) throws Exception {
+    assertThat(load(Map.of(), Map.of()).cluster()).isNull();
+    assertThatThrownBy(() -> load(Map.of("SLUICE_CLUSTER_ENABLED", "true"), Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("cluster mode").hasMessageContaining("needs store.type=postgres")
+        .hasMessageContaining("store.type is lucene");
+    Map<String, Object> pg = new HashMap<>(Map.of("store.type", "postgres", "store.postgres.host", "h",
+        "cluster.enabled", "true"));
+
+    SluiceConfig.Cluster defaults = load(Map.of(), pg).cluster();
+    assertThat(defaults.host()).as("loopback unless told").isEqualTo("127.0.0.1");
+    assertThat(defaults.port()).isEqualTo(5701);
+    assertThat(defaults.members()).as("alone until members are listed").containsExactly("127.0.0.1:5701");
+    assertThat(defaults.busHost()).isEqualTo("127.0.0.1");
+    assertThat(defaults.busPort()).isEqualTo(5711);
+    assertThat(defaults.busTls()).isNull();
+    assertThat(defaults.name()).isEqualTo("sluice");
+
+    Map<String, Object> listed = new HashMap<>(pg);
+    listed.put("cluster.members", " 10.0.0.1:5701, node-b ,10.0.0.3:6000");
+    listed.put("cluster.host", "10.0.0.1");
+    listed.put("cluster.bus.port", "0");
+    SluiceConfig.Cluster cluster = load(Map.of(), listed).cluster();
+    assertThat(cluster.members()).containsExactly("10.0.0.1:5701", "node-b:5701", "10.0.0.3:6000");
+    assertThat(cluster.busHost()).as("cluster.host by default").isEqualTo("10.0.0.1");
+    assertThat(cluster.busPort()).isZero();
+
+    for (String bad : new String[] {"h:0", "h:70000", "h:x", ":5701", "a b:1"}) {
+      Map<String, Object> wrong = new HashMap<>(pg);
+      wrong.put("cluster.members", "ok:1," + bad);
+      assertThatThrownBy(() -> load(Map.of(), wrong)).as(bad).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("cluster.members").hasMessageContaining("'" + bad + "'");
+    }
+    Map<String, Object> samePort = new HashMap<>(pg);
+    samePort.put("cluster.bus.port", 5701);
+    assertThatThrownBy(() -> load(Map.of(), samePort)).hasMessageContaining("cluster.bus.port");
+    Map<String, Object> badPort = new HashMap<>(pg);
+    badPort.put("cluster.port", 0);
+    assertThatThrownBy(() -> load(Map.of(), badPort)).hasMessageContaining("cluster.port")
+        .hasMessageContaining("between 1 and 65535");
+
+    Path keyStore = Files.writeString(dir.resolve("node.p12"), "not read at start");
+    Path trustStore = Files.writeString(dir.resolve("trust.jks"), "not read at start");
+    Path password = Files.writeString(dir.resolve("pw"), "s3cret\n");
+    Map<String, Object> halfTls = new HashMap<>(pg);
+    halfTls.put("cluster.bus.tls.keystore", keyStore.toString());
+    assertThatThrownBy(() -> load(Map.of(), halfTls)).hasMessageContaining("cluster.bus.tls.truststore");
+    Map<String, Object> tls = new HashMap<>(halfTls);
+    tls.put("cluster.bus.tls.truststore", trustStore.toString());
+    assertThatThrownBy(() -> load(Map.of(), tls)).as("a key store needs its password")
+        .hasMessageContaining("cluster.bus.tls.keystore.password.env");
+    tls.put("cluster.bus.tls.keystore.password.file", password.toString());
+    tls.put("cluster.bus.tls.truststore.password.env", "TRUST_PW");
+    SluiceConfig.BusTls busTls = load(Map.of("TRUST_PW", "trust-pw"), tls).cluster().busTls();
+    assertThat(busTls.keyStoreType()).isEqualTo("PKCS12");
+    assertThat(busTls.trustStoreType()).isEqualTo("JKS");
+    assertThat(busTls.keyStorePassword()).isEqualTo("s3cret");
+    assertThat(busTls.trustStorePassword()).isEqualTo("trust-pw");
+    assertThat(busTls.toString()).doesNotContain("s3cret").doesNotContain("trust-pw");
+    Map<String, Object> pem = new HashMap<>(tls);
+    pem.put("cluster.bus.tls.keystore", Files.writeString(dir.resolve("node.pem"), "x").toString());
+    assertThatThrownBy(() -> load(Map.of("TRUST_PW", "p"), pem)).hasMessageContaining("PKCS12 (.p12, .pfx) or JKS");
+  }
+
+  @Test
   void everyKeyHasItsEnvironmentVariableAndSystemProperty() {
     int settings = 0;
     for (var component : SluiceConfig.class.getRecordComponents()) {
@@ -219,6 +284,10 @@ class SluiceConfigTest {
       settings += component.getType().isRecord() ? component.getType().getRecordComponents().length : 1;
     }
     settings += 1; // the PostgreSQL password comes from one of two keys (an environment variable or a file)
+    settings += 1; // cluster.enabled: the cluster component is null when it is off
+    // the event bus's TLS is one component: a key store and a trust store, each with a path and a password from
+    // one of two keys (6 keys)
+    settings += 5;
     assertThat(SluiceConfig.KEYS).as("a key for every setting").hasSize(settings).doesNotHaveDuplicates();
     for (SluiceConfig.Key key : SluiceConfig.KEYS) {
       assertThat(key.env()).isEqualTo("SLUICE_" + key.name().toUpperCase().replace('.', '_'));

@@ -76,7 +76,15 @@ public final class PgEngine implements StorageEngine {
   private final Pool reads;
   private final String schema;
   private final String catalog;
+  /** One row: the catalog's version, advanced by every {@link #saveCatalog} in the same transaction. */
+  private final String catalogVersion;
   private final Vertx vertx;
+  private final PgConnectOptions options;
+  /** Non-null when other nodes share the catalog: appends and deletes then check its version. */
+  private final SharedCatalog shared;
+  /** The PostgreSQL advisory lock of schema changes (exclusive) against appends and deletes (shared), per schema. */
+  private final long schemaLockKey;
+  private volatile long loadedVersion = -1;
   private final AtomicBoolean probing = new AtomicBoolean();
   private volatile boolean initialized;
   private volatile String failure;
@@ -87,6 +95,12 @@ public final class PgEngine implements StorageEngine {
 
   /** poolSize: connections for writes; readPoolSize: connections reserved for reads. */
   public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, int readPoolSize, String schema) {
+    this(vertx, connect, poolSize, readPoolSize, schema, false);
+  }
+
+  /** shared: other Sluice nodes use the same schema (a cluster), see {@link #sharedCatalog}. */
+  public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, int readPoolSize, String schema,
+      boolean shared) {
     PgConnectOptions options = new PgConnectOptions(connect)
         .setCachePreparedStatements(true)
         .setPipeliningLimit(256);
@@ -96,7 +110,11 @@ public final class PgEngine implements StorageEngine {
     this.reads = pool(vertx, options, readPoolSize);
     this.schema = schema;
     this.catalog = PgNames.quote(schema) + ".catalog";
+    this.catalogVersion = PgNames.quote(schema) + ".catalog_version";
     this.vertx = vertx;
+    this.options = options;
+    this.schemaLockKey = 0x534C5543L << 32 | (schema.hashCode() & 0xFFFFFFFFL);
+    this.shared = shared ? new Shared() : null;
   }
 
   /** Node state (jobs, key hashes, the upload secret) in this engine's schema, on its write connections. */
@@ -116,8 +134,13 @@ public final class PgEngine implements StorageEngine {
 
   /** The engine {@code store.type=postgres} configures ({@code store.postgres.*}). */
   public static PgEngine create(Vertx vertx, SluiceConfig.Postgres settings) {
+    return create(vertx, settings, false);
+  }
+
+  /** shared: the nodes of a cluster use this database together. */
+  public static PgEngine create(Vertx vertx, SluiceConfig.Postgres settings, boolean shared) {
     return new PgEngine(vertx, connectOptions(settings), settings.poolSize(), settings.readPoolSize(),
-        settings.schema());
+        settings.schema(), shared);
   }
 
   static PgConnectOptions connectOptions(SluiceConfig.Postgres settings) {
@@ -147,12 +170,25 @@ public final class PgEngine implements StorageEngine {
   public Map<String, TableDef> loadCatalog() {
     init();
     Map<String, TableDef> tables = new LinkedHashMap<>();
-    for (io.vertx.sqlclient.Row row : await(reads.query(
-        "SELECT name, id, schema FROM " + catalog + " ORDER BY position").execute())) {
+    // the version and the tables of one snapshot
+    long[] version = new long[1];
+    io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row> rows = await(reads.withTransaction(c -> {
+      Future<?> snapshot = c.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute();
+      Future<Long> stored = c.query("SELECT version FROM " + catalogVersion).execute()
+          .map(r -> r.iterator().next().getLong(0));
+      Future<io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row>> entries = c.query(
+          "SELECT name, id, schema FROM " + catalog + " ORDER BY position").execute();
+      return Future.all(snapshot, stored, entries).map(done -> {
+        version[0] = stored.result();
+        return entries.result();
+      });
+    }));
+    for (io.vertx.sqlclient.Row row : rows) {
       String name = row.getString(0);
       tables.put(name, new TableDef(row.getString(1),
           SchemaParser.parseTable(name, new JsonObject(row.getString(2)))));
     }
+    loadedVersion = version[0];
     return tables;
   }
 
@@ -172,12 +208,14 @@ public final class PgEngine implements StorageEngine {
       schemas[i] = e.getValue().schema().toJson().encode();
       i++;
     }
-    await(pool.withTransaction(c -> {
+    loadedVersion = await(pool.withTransaction(c -> {
       Future<?> delete = c.query("DELETE FROM " + catalog).execute();
       Future<?> insert = c.preparedQuery("INSERT INTO " + catalog + " (position, name, id, schema)"
           + " SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[])")
           .execute(Tuple.tuple().addValue(positions).addValue(names).addValue(ids).addValue(schemas));
-      return Future.all(delete, insert);
+      Future<Long> version = c.query("UPDATE " + catalogVersion + " SET version = version + 1 RETURNING version")
+          .execute().map(r -> r.iterator().next().getLong(0));
+      return Future.all(delete, insert, version).map(done -> version.result());
     }));
   }
 
@@ -348,15 +386,75 @@ public final class PgEngine implements StorageEngine {
   @Override
   public Future<Void> append(TableDef table, RowBatch rows, Checkpoint checkpoint, boolean deferred) {
     Insert insert;
+    long version = loadedVersion;
     try {
-      insert = Insert.of(table(table.id()), table.schema(), rows, checkpoint);
+      insert = Insert.of(table(table.id()), table.schema(), rows, checkpoint,
+          shared == null ? null : catalogVersion, version);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
     if (insert.count == 0) {
       return Future.succeededFuture();
     }
-    return watch(pool.withTransaction(c -> c.preparedQuery(insert.sql).execute(insert.params)).mapEmpty());
+    if (shared == null) {
+      return watch(pool.withTransaction(c -> c.preparedQuery(insert.sql).execute(insert.params)).mapEmpty());
+    }
+    // Pipelined: the shared lock waits for a schema change in progress on any node; the INSERT (its snapshot
+    // taken after the lock) stores the rows only if the catalog version is still the one they were checked under.
+    return watch(pool.withTransaction(c -> {
+      Future<?> locked = c.preparedQuery(SHARED_LOCK).execute(Tuple.of(schemaLockKey));
+      Future<Integer> inserted = c.preparedQuery(insert.sql).execute(insert.params).map(r -> r.rowCount());
+      return Future.all(locked, inserted).map(done -> inserted.result());
+    })).compose(inserted -> inserted == insert.count ? Future.succeededFuture()
+        : Future.failedFuture(stale()));
+  }
+
+  private static final String SHARED_LOCK = "SELECT pg_advisory_xact_lock_shared($1)";
+
+  private static StorageException stale() {
+    return new StorageException(StorageException.Kind.STALE_CATALOG, "another node changed the schema meanwhile",
+        null);
+  }
+
+  @Override
+  public SharedCatalog sharedCatalog() {
+    return shared;
+  }
+
+  /** The shared catalog's version row and a session-level advisory lock on a connection of its own. */
+  private final class Shared implements SharedCatalog {
+    @Override
+    public long storedVersion() {
+      init();
+      return await(reads.query("SELECT version FROM " + catalogVersion).execute()).iterator().next().getLong(0);
+    }
+
+    @Override
+    public long loadedVersion() {
+      return loadedVersion;
+    }
+
+    @Override
+    public Lock lock() {
+      init();
+      // Not from a pool: if the unlock fails, closing the session is what releases the lock.
+      SqlConnection c = await(io.vertx.pgclient.PgConnection.connect(vertx, options).map(pg -> (SqlConnection) pg));
+      try {
+        await(c.preparedQuery("SELECT pg_advisory_lock($1)").execute(Tuple.of(schemaLockKey)));
+      } catch (RuntimeException e) {
+        c.close();
+        throw e;
+      }
+      return () -> {
+        try {
+          await(c.preparedQuery("SELECT pg_advisory_unlock($1)").execute(Tuple.of(schemaLockKey)));
+        } catch (RuntimeException e) {
+          LOG.warn("releasing the schema lock failed ({}); closing its session releases it", e.getMessage());
+        } finally {
+          c.close();
+        }
+      };
+    }
   }
 
   static final String NUL_REFUSAL = "PostgreSQL text cannot hold the character U+0000";
@@ -398,8 +496,19 @@ public final class PgEngine implements StorageEngine {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return watch(pool.preparedQuery("DELETE FROM " + table(table.id()) + " WHERE " + condition)
-        .execute(Tuple.from(params)).map(result -> (long) result.rowCount()));
+    String sql = "DELETE FROM " + table(table.id()) + " WHERE " + condition;
+    if (shared == null) {
+      return watch(pool.preparedQuery(sql).execute(Tuple.from(params)).map(result -> (long) result.rowCount()));
+    }
+    long version = loadedVersion;
+    // as an append: under the shared lock, and only on the catalog version the predicate was made for
+    return watch(pool.withTransaction(c -> {
+      Future<?> locked = c.preparedQuery(SHARED_LOCK).execute(Tuple.of(schemaLockKey));
+      Future<Long> stored = c.query("SELECT version FROM " + catalogVersion).execute()
+          .map(r -> r.iterator().next().getLong(0));
+      return Future.all(locked, stored).compose(done -> stored.result() != version ? Future.failedFuture(stale())
+          : c.preparedQuery(sql).execute(Tuple.from(params)).map(result -> (long) result.rowCount()));
+    }));
   }
 
   @Override
@@ -543,7 +652,10 @@ public final class PgEngine implements StorageEngine {
           "CREATE SCHEMA IF NOT EXISTS " + PgNames.quote(schema),
           "CREATE TABLE IF NOT EXISTS " + catalog + " (position integer NOT NULL, name text PRIMARY KEY,"
               + " id text NOT NULL, schema text NOT NULL)",
-          PgNodeState.createTable(PgNames.quote(schema) + "." + PgNodeState.TABLE)));
+          PgNodeState.createTable(PgNames.quote(schema) + "." + PgNodeState.TABLE),
+          "CREATE TABLE IF NOT EXISTS " + catalogVersion + " (one boolean PRIMARY KEY DEFAULT true CHECK (one),"
+              + " version bigint NOT NULL)",
+          "INSERT INTO " + catalogVersion + " (version) VALUES (0) ON CONFLICT DO NOTHING"));
     })));
     initialized = true;
   }
@@ -621,6 +733,12 @@ public final class PgEngine implements StorageEngine {
     }
 
     static Insert of(String table, TableSchema schema, RowBatch batch, Checkpoint checkpoint) {
+      return of(table, schema, batch, checkpoint, null, 0);
+    }
+
+    /** versionTable: when set, the rows are inserted only while its version is {@code version}. */
+    static Insert of(String table, TableSchema schema, RowBatch batch, Checkpoint checkpoint, String versionTable,
+        long version) {
       List<Map.Entry<String, ColumnSchema>> columns = new ArrayList<>(schema.columns().entrySet());
       int width = columns.size();
       int capacity = Math.max(batch.count(), 0);
@@ -707,6 +825,10 @@ public final class PgEngine implements StorageEngine {
       }
       String sql = "INSERT INTO " + table + " " + target + " SELECT " + select + " FROM " + unnest + " AS u"
           + aliases;
+      if (versionTable != null) {
+        params.addValue(version);
+        sql += " WHERE (SELECT version FROM " + versionTable + ") = $" + params.size();
+      }
       return new Insert(sql, params, n);
     }
 

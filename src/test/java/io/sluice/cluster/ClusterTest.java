@@ -1,0 +1,260 @@
+package io.sluice.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.sluice.ForkedServer;
+import io.sluice.TestPostgres;
+import io.sluice.TestSeeds;
+import io.sluice.cli.SluiceCli;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three forked Sluice nodes in one cluster on 127.0.0.1 (Hazelcast TCP-IP join, free ports), sharing one embedded
+ * PostgreSQL database, with the same API keys and upload secret: membership, a table created on one node used at
+ * once on the others, a schema change on one node refused by another's next write, rows written anywhere read
+ * everywhere, store requests served by the node that received them, and a node killed with SIGKILL that rejoins.
+ * One cluster for the whole class (started in parallel); the rejoin test runs last.
+ */
+@ExtendWith(TestSeeds.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterTest {
+  private static final int NODES = 3;
+  /** Quick failure detection and join, for the test only (Hazelcast's defaults suit production). */
+  private static final List<String> JVM_ARGS = List.of("-Xmx320m", "-XX:TieredStopAtLevel=1",
+      "-Dhazelcast.wait.seconds.before.join=0", "-Dhazelcast.max.no.heartbeat.seconds=6",
+      "-Dhazelcast.heartbeat.interval.seconds=1");
+
+  @TempDir
+  static Path dir;
+  private static final List<ForkedServer> nodes = new ArrayList<>();
+  private static final List<Map<String, String>> envs = new ArrayList<>();
+  private static Random random;
+
+  @BeforeAll
+  static void startCluster() {
+    random = TestSeeds.random("ClusterTest.rows");
+    long pg = System.nanoTime();
+    Map<String, String> store = TestPostgres.storeSettings(dir.resolve("shared").toString());
+    System.out.println("ClusterTest: PostgreSQL ready in " + (System.nanoTime() - pg) / 1_000_000 + " ms");
+    int[] hazelcast = new int[NODES];
+    int[] bus = new int[NODES];
+    StringBuilder members = new StringBuilder();
+    for (int i = 0; i < NODES; i++) {
+      hazelcast[i] = TestPostgres.freePort();
+      bus[i] = TestPostgres.freePort();
+      members.append(i == 0 ? "" : ",").append("127.0.0.1:").append(hazelcast[i]);
+    }
+    for (int i = 0; i < NODES; i++) {
+      Map<String, String> env = new LinkedHashMap<>();
+      store.forEach((key, value) -> env.put("SLUICE_" + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_'),
+          value));
+      env.put("SLUICE_CLUSTER_PORT", Integer.toString(hazelcast[i]));
+      env.put("SLUICE_CLUSTER_BUS_PORT", Integer.toString(bus[i]));
+      env.put("SLUICE_CLUSTER_MEMBERS", members.toString());
+      env.put("SLUICE_UPLOAD_SECRET", "the-same-upload-secret-on-every-node");
+      env.put("SLUICE_HTTP_INSTANCES", "1");
+      env.put("SLUICE_STORE_INSTANCES", "2");
+      envs.add(env);
+      nodes.add(node(i));
+    }
+    // The first node first: members started together may each find no master and form clusters of their own
+    // (Hazelcast merges them only minutes later); the others then join it together.
+    long start = System.nanoTime();
+    nodes.get(0).start();
+    System.out.println("ClusterTest: first node up in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+    CompletableFuture.allOf(nodes.stream().skip(1).map(n -> CompletableFuture.runAsync(n::start))
+        .toArray(CompletableFuture[]::new)).join();
+    nodes.forEach(n -> awaitClusterSize(n, NODES));
+    System.out.println("ClusterTest: " + NODES + " nodes in one cluster after " + (System.nanoTime() - start)
+        / 1_000_000 + " ms");
+  }
+
+  private static ForkedServer node(int i) {
+    return new ForkedServer(dir.resolve("node" + i), JVM_ARGS, envs.get(i)).withArgs("serve", "--cluster");
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    nodes.forEach(ForkedServer::close);
+  }
+
+  @Test
+  @Order(1)
+  void theNodesFormOneClusterAndSayItsSize() {
+    for (ForkedServer node : nodes) {
+      assertThat(health(node).getJsonObject("cluster").getInteger("nodes")).isEqualTo(NODES);
+      assertThat(get(node, "/metrics").body()).contains("sluice_cluster_nodes " + NODES + ".0");
+    }
+  }
+
+  @Test
+  @Order(2)
+  void aTableCreatedOnOneNodeIsSearchableOnTheOthersAtOnceAndRowsWrittenAnywhereAreReadEverywhere() {
+    nodes.get(0).call("PUT", "/api/v1/schema/anywhere", schema("id", "Int", "node", "Int"));
+    for (ForkedServer node : nodes) {
+      assertThat(total(node, "anywhere")).isZero();
+    }
+    long written = 0;
+    for (int i = 0; i < NODES; i++) {
+      JsonArray rows = new JsonArray();
+      int count = 1 + random.nextInt(50);
+      for (int r = 0; r < count; r++) {
+        rows.add(new JsonObject().put("id", (int) written + r).put("node", i));
+      }
+      assertThat(nodes.get(i).call("POST", "/api/v1/data/anywhere/batch", rows).getInteger("total"))
+          .isEqualTo(count);
+      written += count;
+      for (ForkedServer reader : nodes) {
+        assertThat(total(reader, "anywhere")).as(TestSeeds.replay()).isEqualTo(written);
+      }
+    }
+  }
+
+  @Test
+  @Order(3)
+  void aSchemaChangeOnOneNodeIsSeenByTheNextWriteOnAnother() {
+    nodes.get(0).call("PUT", "/api/v1/schema/changing", schema("id", "Int", "extra", "String"));
+    // nodes 1 and 2 validate against the schema with 'extra' (and hold it)
+    nodes.get(1).call("POST", "/api/v1/data/changing/batch", new JsonArray().add(row(1, "extra", "x")));
+    nodes.get(2).call("POST", "/api/v1/data/changing/batch", new JsonArray().add(row(2, "extra", "y")));
+
+    nodes.get(0).call("DELETE", "/api/v1/schema/changing/extra", null);
+    HttpResponse<String> refused = post(nodes.get(1), "/api/v1/data/changing/batch",
+        new JsonArray().add(row(3, "extra", "z")));
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+    assertThat(refused.body()).contains("extra");
+    nodes.get(1).call("POST", "/api/v1/data/changing/batch", new JsonArray().add(new JsonObject().put("id", 4)));
+
+    // re-created with another type: a row of the old shape is refused by a node that held the old schema
+    nodes.get(0).call("DELETE", "/api/v1/schema/changing", null);
+    nodes.get(0).call("PUT", "/api/v1/schema/changing", schema("id", "String"));
+    HttpResponse<String> oldShape = post(nodes.get(2), "/api/v1/data/changing/batch",
+        new JsonArray().add(new JsonObject().put("id", 5)));
+    assertThat(oldShape.statusCode()).as(oldShape.body()).isEqualTo(400);
+    nodes.get(2).call("POST", "/api/v1/data/changing/batch", new JsonArray().add(new JsonObject().put("id", "five")));
+    for (ForkedServer node : nodes) {
+      assertThat(total(node, "changing")).isEqualTo(1);
+      assertThat(node.call("GET", "/api/v1/schema/changing", null).getJsonObject("columns").getJsonObject("id")
+          .getString("type")).isEqualTo("String");
+    }
+  }
+
+  /** On a clustered bus a shared address would hand a node's store requests to any node's consumer. */
+  @Test
+  @Order(4)
+  void storeRequestsAreServedByTheNodeThatReceivedThem() {
+    nodes.get(0).call("PUT", "/api/v1/schema/local", schema("id", "Int"));
+    long[] before = new long[NODES];
+    for (int i = 0; i < NODES; i++) {
+      before[i] = readLaneTasks(nodes.get(i));
+    }
+    int searches = 30;
+    for (int s = 0; s < searches; s++) {
+      total(nodes.get(0), "local");
+    }
+    assertThat(readLaneTasks(nodes.get(0)) - before[0]).isGreaterThanOrEqualTo(searches);
+    assertThat(readLaneTasks(nodes.get(1))).isEqualTo(before[1]);
+    assertThat(readLaneTasks(nodes.get(2))).isEqualTo(before[2]);
+  }
+
+  @Test
+  @Order(5)
+  void aNodeKilledWithSigkillRejoinsAndServesTheSharedTables() {
+    nodes.get(0).call("PUT", "/api/v1/schema/survivor", schema("id", "Int"));
+    nodes.get(2).kill();
+    awaitClusterSize(nodes.get(0), NODES - 1);
+    awaitClusterSize(nodes.get(1), NODES - 1);
+    // the others go on meanwhile
+    nodes.get(1).call("POST", "/api/v1/data/survivor/batch", new JsonArray().add(new JsonObject().put("id", 1)));
+
+    ForkedServer restarted = node(2).start();
+    nodes.set(2, restarted);
+    nodes.forEach(n -> awaitClusterSize(n, NODES));
+    assertThat(total(restarted, "survivor")).isEqualTo(1);
+    restarted.call("POST", "/api/v1/data/survivor/batch", new JsonArray().add(new JsonObject().put("id", 2)));
+    nodes.get(0).call("PUT", "/api/v1/schema/after", schema("id", "Int"));
+    assertThat(total(restarted, "after")).isZero();
+    assertThat(total(nodes.get(0), "survivor")).isEqualTo(2);
+  }
+
+  @Test
+  void clusterModeOnTheLuceneStoreRefusesToStartAndSaysWhy() {
+    StringWriter err = new StringWriter();
+    var commandLine = SluiceCli.commandLine(new SluiceCli(Map.of("SLUICE_STORE_TYPE", "lucene",
+        "SLUICE_DATA_DIR", dir.resolve("lucene").toString()), false));
+    commandLine.setOut(new PrintWriter(new StringWriter(), true));
+    commandLine.setErr(new PrintWriter(err, true));
+    int code = commandLine.execute("serve", "--cluster");
+    assertThat(code).as(err.toString()).isEqualTo(SluiceCli.USAGE);
+    assertThat(err.toString()).contains("cluster mode").contains("needs store.type=postgres")
+        .contains("store.type is lucene");
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private static void awaitClusterSize(ForkedServer node, int size) {
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      JsonObject cluster = health(node).getJsonObject("cluster");
+      return cluster != null && cluster.getInteger("nodes") == size;
+    });
+  }
+
+  private static JsonObject health(ForkedServer node) {
+    return new JsonObject(get(node, "/health").body());
+  }
+
+  private static HttpResponse<String> get(ForkedServer node, String path) {
+    return node.send("GET", node.uri(path), HttpRequest.BodyPublishers.noBody(), true);
+  }
+
+  private static HttpResponse<String> post(ForkedServer node, String path, Object body) {
+    return node.send("POST", node.uri(path), HttpRequest.BodyPublishers.ofString(body.toString()), true);
+  }
+
+  private static long total(ForkedServer node, String table) {
+    return node.call("POST", "/api/v1/_search", new JsonObject().put("from", table).put("limit", 0))
+        .getLong("total");
+  }
+
+  /** Store tasks the node's read lane has served (its lane timer's count). */
+  private static long readLaneTasks(ForkedServer node) {
+    return get(node, "/metrics").body().lines()
+        .filter(line -> line.startsWith("sluice_lane_service_seconds_count{") && line.contains("lane=\"read\""))
+        .mapToLong(line -> (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
+  private static JsonObject schema(String... nameType) {
+    JsonObject columns = new JsonObject();
+    for (int i = 0; i < nameType.length; i += 2) {
+      columns.put(nameType[i], new JsonObject().put("type", nameType[i + 1]));
+    }
+    return new JsonObject().put("type", "table").put("columns", columns);
+  }
+
+  private static JsonObject row(int id, String column, String value) {
+    return new JsonObject().put("id", id).put(column, value);
+  }
+}
