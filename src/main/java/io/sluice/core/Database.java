@@ -19,6 +19,7 @@ import io.sluice.schema.Names;
 import io.sluice.schema.SchemaParser;
 import io.sluice.schema.TableSchema;
 import io.sluice.store.Idempotency;
+import io.sluice.store.StreamLines;
 import io.sluice.store.TableStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -505,6 +506,49 @@ public final class Database implements TableStore {
       throw e;
     }
     return result.onComplete(done -> keysInFlight.remove(flight));
+  }
+
+  /**
+   * A stream sent under an Idempotency-Key begins: the key is held until {@link #endStream} (a second stream
+   * with it meanwhile gets a 409), and the reply lists the lines its earlier attempts committed, within the
+   * retention: {@code {"job", "tableId", "hour", "lines": [[first, count]...]}}. Each batch of the stream then
+   * carries {@link StreamLines} as its checkpoint, in the batch's own commit.
+   */
+  @Override
+  public JsonObject beginStream(String table, Idempotency idempotency) {
+    checkCatalog();
+    String job = StreamLines.JOB_PREFIX + idempotency.scope();
+    return read(() -> {
+      TableDef def = entry(table);
+      if (!keysInFlight.add(def.id() + " " + job)) {
+        metrics.idempotency("in_flight");
+        throw new ApiError(409, "a stream with Idempotency-Key '" + idempotency.key() + "' into table '" + table
+            + "' is still in progress; retry after it is answered", null, IDEMPOTENCY_IN_FLIGHT);
+      }
+      try {
+        long hour = StreamLines.hourNow();
+        long oldest = hour - (idempotencyRetentionSeconds + 3599) / 3600;
+        JsonArray lines = new JsonArray();
+        for (long batch : engine.importedBatches(def.id(), job)) {
+          if (StreamLines.hour(batch) >= oldest) {
+            lines.add(new JsonArray().add(StreamLines.firstLine(batch)).add(StreamLines.count(batch)));
+          }
+        }
+        if (!lines.isEmpty()) {
+          metrics.idempotency("replayed");
+        }
+        return new JsonObject().put("job", job).put("tableId", def.id()).put("hour", hour).put("lines", lines);
+      } catch (RuntimeException e) {
+        keysInFlight.remove(def.id() + " " + job);
+        throw e;
+      }
+    });
+  }
+
+  @Override
+  public JsonObject endStream(String tableId, Idempotency idempotency) {
+    keysInFlight.remove(tableId + " " + StreamLines.JOB_PREFIX + idempotency.scope());
+    return new JsonObject();
   }
 
   private static long fingerprint(String kind, byte[] body) {

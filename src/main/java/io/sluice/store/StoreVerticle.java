@@ -128,6 +128,8 @@ public final class StoreVerticle extends VerticleBase {
       case OPTIMIZE -> store.optimize(r.table());
       case HEALTH -> done(health());
       case BACKUP -> done(store.backup(java.nio.file.Path.of(r.body().getString("dir"))));
+      case STREAM_BEGIN -> done(store.beginStream(r.table(), Idempotency.fromJson(r.body())));
+      case STREAM_END -> done(store.endStream(r.body().getString("tableId"), Idempotency.fromJson(r.body())));
     };
   }
 

@@ -65,6 +65,16 @@ public interface TableStore extends AutoCloseable {
 
   Future<JsonObject> insertBatch(String table, byte[] body, Idempotency idempotency);
 
+  /**
+   * A stream under an Idempotency-Key begins: holds the key until {@link #endStream} (409,
+   * {@link #IDEMPOTENCY_IN_FLIGHT}, while held) and replies the lines its earlier attempts committed:
+   * {@code {"job", "tableId", "hour", "lines": [[first, count]...]}} (see {@link StreamLines}).
+   */
+  JsonObject beginStream(String table, Idempotency idempotency);
+
+  /** Releases the key of a stream into the table with this internal id. */
+  JsonObject endStream(String tableId, Idempotency idempotency);
+
   Future<JsonObject> delete(JsonObject body);
 
   JsonObject search(JsonObject body);
