@@ -83,7 +83,9 @@ public final class ApiRouter {
 
   private Router build() {
     router.route().handler(ctx -> AccessLog.handle(ctx, metrics));
+    // A browser script may read only the response headers listed as exposed: a replay must be visible to it.
     router.route().handler(CorsHandler.create().addOrigin("*").allowedHeaders(ALLOWED_HEADERS)
+        .exposedHeaders(Set.of(IdempotencyKeys.REPLAYED_HEADER, "Retry-After", "x-error-cause"))
         .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE)));
     router.route().failureHandler(ErrorHandler::handle);
     router.route().handler(ApiRouter::checkPathEncoding);

@@ -172,6 +172,39 @@ class IdempotencyTest extends ServerTest {
   }
 
   @Test
+  void theSameKeyUnderAnotherApiKeyWritesAgain(Vertx vertx) {
+    // One read-write key per server: a restart with another configured key is another API key identity.
+    ok(post("/api/v1/data/t/batch", rows(0, 3), "per-api-key"));
+    server.stop();
+    server = new TestServer(vertx, dataDir, Map.of("api.key.rw", "another-read-write-key")).start();
+    var request = server.client().request(HttpMethod.POST, "/api/v1/data/t/batch")
+        .putHeader("x-api-key", "another-read-write-key").putHeader("content-type", "application/json")
+        .putHeader("Idempotency-Key", "per-api-key");
+    Response other = new Response(TestServer.await(request.sendBuffer(Buffer.buffer(rows(0, 3).encode()))));
+    assertThat(ok(other)).isEqualTo(new JsonObject().put("total", 3));
+    assertThat(other.header("Idempotent-Replayed")).isNull();
+    assertThat(ok(server.send(HttpMethod.POST, "/api/v1/_search", new JsonObject().put("from", "t").put("limit", 0),
+        TestServer.RO_KEY)).getLong("total")).isEqualTo(6);
+    // Back under the first key, its record is still there.
+    server.stop();
+    server = new TestServer(vertx, dataDir).start();
+    assertThat(post("/api/v1/data/t/batch", rows(0, 3), "per-api-key").header("Idempotent-Replayed"))
+        .isEqualTo("true");
+    assertThat(count("t")).isEqualTo(6);
+  }
+
+  @Test
+  void browsersMayReadTheReplayedHeader() {
+    ok(post("/api/v1/data/t/batch", rows(0, 1), "cors"));
+    var request = server.client().request(HttpMethod.POST, "/api/v1/data/t/batch")
+        .putHeader("x-api-key", TestServer.RW_KEY).putHeader("content-type", "application/json")
+        .putHeader("Origin", "https://app.example").putHeader("Idempotency-Key", "cors");
+    Response replay = new Response(TestServer.await(request.sendBuffer(Buffer.buffer(rows(0, 1).encode()))));
+    assertThat(replay.header("Idempotent-Replayed")).isEqualTo("true");
+    assertThat(replay.header("Access-Control-Expose-Headers")).containsIgnoringCase("Idempotent-Replayed");
+  }
+
+  @Test
   void aKeyIsRememberedAcrossARestart() {
     ok(post("/api/v1/data/t/batch", rows(0, 4), "durable"));
     server.restart();
