@@ -11,7 +11,7 @@ import io.sluice.ingest.Json;
 import io.sluice.ingest.UploadSigner;
 import io.sluice.metrics.Metrics;
 import io.sluice.store.Idempotency;
-import io.sluice.store.TableStore;
+import io.sluice.store.Written;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -130,7 +130,8 @@ public final class ApiRouter {
         ctx -> store.call(columnRequest(ctx, StoreOp.DELETE_COLUMN, null)));
 
     // Fixed paths under /api/v1/data come before the /api/v1/data/:table routes, or they would be taken as a table.
-    write(HttpMethod.POST, "/api/v1/data/_delete", ctx -> delete(jsonBody(ctx)));
+    write(HttpMethod.POST, "/api/v1/data/_delete",
+        ctx -> delete(jsonBody(ctx), IdempotencyKeys.of(ctx)).map(written -> replayed(ctx, written)));
     // No request.timeout.seconds deadline: a backup lasts as long as copying the data (the body is tiny).
     router.route(HttpMethod.POST, "/api/v1/_backup").handler(ctx -> requireAccess(ctx, true));
     router.route(HttpMethod.POST, "/api/v1/_backup").handler(bodyHandler).handler(respond(ctx -> store.call(
@@ -138,7 +139,7 @@ public final class ApiRouter {
             new JsonObject().put("dir", Backups.target(config.backupDir(), jsonBody(ctx)).toString())))));
     read(HttpMethod.GET, "/api/v1/data/_imports", imports::list);
     write(HttpMethod.POST, "/api/v1/data/:table/batch",
-        ctx -> batch(ctx.pathParam("table"), rawBody(ctx), IdempotencyKeys.of(ctx)).map(reply -> replayed(ctx, reply)));
+        ctx -> batch(ctx.pathParam("table"), rawBody(ctx), IdempotencyKeys.of(ctx)).map(written -> replayed(ctx, written)));
     write(HttpMethod.POST, "/api/v1/data/:table/optimize", ctx -> optimize(ctx.pathParam("table")));
     write(HttpMethod.POST, "/api/v1/data/:table/file", ctx -> imports.initiate(ctx, jsonBody(ctx)));
     write(HttpMethod.POST, "/api/v1/data/:table/file/:id", ctx -> imports.trigger(ctx, jsonBody(ctx)));
@@ -149,9 +150,9 @@ public final class ApiRouter {
     router.route(HttpMethod.POST, "/api/v1/data/:table/stream").handler(ctx -> requireAccess(ctx, true))
         .handler(ctx -> budget.reserve(ctx, (long) config.importWindow() * config.importBatchBytes()))
         .handler(imports::stream);
-    write(HttpMethod.POST, "/api/v1/data/:table", ctx -> store.call(new StoreRequest(StoreOp.INSERT_ONE,
+    write(HttpMethod.POST, "/api/v1/data/:table", ctx -> store.callWrite(new StoreRequest(StoreOp.INSERT_ONE,
         ctx.pathParam("table"), null, idempotencyArgs(IdempotencyKeys.of(ctx)), rawBody(ctx)))
-        .map(reply -> Rows.withoutNulls(replayed(ctx, reply))));
+        .map(written -> Rows.withoutNulls(replayed(ctx, written))));
 
     read(HttpMethod.POST, "/api/v1/_search", ctx -> search(jsonBody(ctx)));
     read(HttpMethod.POST, "/api/v1/_query", ctx -> search(jsonBody(ctx)));
@@ -159,14 +160,18 @@ public final class ApiRouter {
     read(HttpMethod.POST, "/api/v1/jobs/_search", ctx -> startJob(ctx, "_search", () -> search(jsonBody(ctx))));
     read(HttpMethod.POST, "/api/v1/jobs/_query", ctx -> startJob(ctx, "_query", () -> search(jsonBody(ctx))));
     write(HttpMethod.POST, "/api/v1/jobs/data/_delete",
-        ctx -> startJob(ctx, "data/_delete", () -> delete(jsonBody(ctx))));
+        ctx -> {
+          JsonObject body = jsonBody(ctx);
+          Idempotency idempotency = IdempotencyKeys.of(ctx);
+          return startJob(ctx, "data/_delete", () -> delete(body, idempotency).map(Written::reply));
+        });
     write(HttpMethod.POST, "/api/v1/jobs/data/:table/optimize", ctx -> startJob(ctx,
         "data/" + ctx.pathParam("table") + "/optimize", () -> optimize(ctx.pathParam("table"))));
     write(HttpMethod.POST, "/api/v1/jobs/data/:table/batch", ctx -> {
       Buffer body = rawBody(ctx);
       Idempotency idempotency = IdempotencyKeys.of(ctx);
       return startJob(ctx, "data/" + ctx.pathParam("table") + "/batch",
-          () -> batch(ctx.pathParam("table"), body, idempotency).map(ApiRouter::withoutReplayMark));
+          () -> batch(ctx.pathParam("table"), body, idempotency).map(Written::reply));
     });
     read(HttpMethod.GET, "/api/v1/jobs/:id", ctx -> Future.succeededFuture(jobs.status(ctx.pathParam("id"))));
     read(HttpMethod.GET, "/api/v1/jobs/:id/result",
@@ -190,16 +195,18 @@ public final class ApiRouter {
     return store.call(StoreRequest.withBody(StoreOp.SEARCH, null, body)).map(Rows::hitsWithoutNulls);
   }
 
-  private Future<JsonObject> delete(JsonObject body) {
-    return store.call(StoreRequest.withBody(StoreOp.DELETE_ROWS, null, body));
+  private Future<Written> delete(JsonObject body, Idempotency idempotency) {
+    JsonObject args = idempotencyArgs(idempotency);
+    return store.callWrite(StoreRequest.withBody(StoreOp.DELETE_ROWS, null,
+        (args == null ? new JsonObject() : args).put("delete", body)));
   }
 
   private Future<JsonObject> optimize(String table) {
     return store.call(StoreRequest.table(StoreOp.OPTIMIZE, table));
   }
 
-  private Future<JsonObject> batch(String table, Buffer body, Idempotency idempotency) {
-    return store.call(new StoreRequest(StoreOp.INSERT_BATCH, table, null, idempotencyArgs(idempotency), body));
+  private Future<Written> batch(String table, Buffer body, Idempotency idempotency) {
+    return store.callWrite(new StoreRequest(StoreOp.INSERT_BATCH, table, null, idempotencyArgs(idempotency), body));
   }
 
   private static JsonObject idempotencyArgs(Idempotency idempotency) {
@@ -207,16 +214,11 @@ public final class ApiRouter {
   }
 
   /** A reply the store answered from an Idempotency-Key's record says so in a header, not in its body. */
-  private static JsonObject replayed(RoutingContext ctx, JsonObject reply) {
-    if (reply.remove(TableStore.REPLAYED) != null) {
+  private static JsonObject replayed(RoutingContext ctx, Written written) {
+    if (written.replayed()) {
       ctx.response().putHeader(IdempotencyKeys.REPLAYED_HEADER, "true");
     }
-    return reply;
-  }
-
-  private static JsonObject withoutReplayMark(JsonObject reply) {
-    reply.remove(TableStore.REPLAYED);
-    return reply;
+    return written.reply();
   }
 
   private Future<JsonObject> startJob(RoutingContext ctx, String path,

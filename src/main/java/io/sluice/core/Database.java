@@ -1,6 +1,7 @@
 package io.sluice.core;
 
 import io.sluice.engine.Checkpoint;
+import io.sluice.engine.KeyRecord;
 import io.sluice.engine.Page;
 import io.sluice.engine.Row;
 import io.sluice.engine.RowBatch;
@@ -21,6 +22,7 @@ import io.sluice.schema.TableSchema;
 import io.sluice.store.Idempotency;
 import io.sluice.store.StreamLines;
 import io.sluice.store.TableStore;
+import io.sluice.store.Written;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -38,6 +40,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -423,11 +426,11 @@ public final class Database implements TableStore {
   // ---------------------------------------------------------------- rows
 
   @Override
-  public Future<JsonObject> insertOne(String table, byte[] body, Idempotency idempotency) {
+  public Future<Written> insertOne(String table, byte[] body, Idempotency idempotency) {
     return idempotent(table, "row", body, idempotency,
         checkpoint -> writeRows(table, null, checkpoint, false, schema -> BatchParser.parseOne(table, schema, body),
             row -> batch(1, List.of(row), new RowBatch.Redo(false, body)), (row, name) -> objectOf(row)),
-        schema -> objectOf(BatchParser.parseOne(table, schema, body)));
+        (schema, record) -> objectOf(BatchParser.parseOne(table, schema, body)));
   }
 
   /**
@@ -437,12 +440,12 @@ public final class Database implements TableStore {
    * plainly valid, else trees, which report what is wrong.
    */
   @Override
-  public Future<JsonObject> insertBatch(String table, byte[] body, Idempotency idempotency) {
+  public Future<Written> insertBatch(String table, byte[] body, Idempotency idempotency) {
     RowBatch.Redo redo = new RowBatch.Redo(true, body);
     return idempotent(table, "batch", body, idempotency,
         checkpoint -> writeRows(table, null, checkpoint, false, schema -> batchRows(table, schema, body, redo),
             rows -> rows, (rows, name) -> new JsonObject().put("total", rows.count())),
-        schema -> new JsonObject().put("total", batchRows(table, schema, body, redo).count()));
+        (schema, record) -> new JsonObject().put("total", batchRows(table, schema, body, redo).count()));
   }
 
   // ---------------------------------------------------------------- idempotency keys
@@ -457,12 +460,14 @@ public final class Database implements TableStore {
    * {@code batch} = epoch seconds << 28 | a fingerprint of the request), stored with the rows in the same commit
    * (for Lucene also in the write-ahead log record), so the rows and the record are durable together. A repeat is
    * answered by reading the request again (the fingerprint says it is the same), so no reply is stored.
-   * Records older than the retention are ignored: a repeat then writes again.
+   * Records older than the retention are ignored: a repeat then writes again. A write that stores no rows (a
+   * delete) stores a {@link KeyRecord} with the same job and batch instead, with its reply's count, which
+   * {@code replay} gets (null for a row write's record).
    */
-  private Future<JsonObject> idempotent(String table, String kind, byte[] body, Idempotency idempotency,
-      Function<Checkpoint, Future<JsonObject>> write, Function<TableSchema, JsonObject> replay) {
+  private Future<Written> idempotent(String table, String kind, byte[] body, Idempotency idempotency,
+      Function<Checkpoint, Future<JsonObject>> write, BiFunction<TableSchema, KeyRecord, JsonObject> replay) {
     if (idempotency == null) {
-      return write.apply(null);
+      return write.apply(null).map(Written::fresh);
     }
     checkCatalog();
     String job = KEY_JOB + idempotency.scope();
@@ -473,7 +478,7 @@ public final class Database implements TableStore {
       throw new ApiError(409, "a request with Idempotency-Key '" + idempotency.key() + "' on table '" + table
           + "' is still in progress; retry after it is answered", null, IDEMPOTENCY_IN_FLIGHT);
     }
-    Future<JsonObject> result;
+    Future<Written> result;
     try {
       long now = System.currentTimeMillis() / 1000;
       JsonObject replayed = read(() -> {
@@ -484,6 +489,13 @@ public final class Database implements TableStore {
             recorded = batch; // ascending: the newest record within the retention wins
           }
         }
+        KeyRecord keyRecord = engine.keyRecord(def.id(), job);
+        if (keyRecord != null && (keyRecord.batch() >>> FINGERPRINT_BITS) >= now - idempotencyRetentionSeconds
+            && (recorded == null || keyRecord.batch() > recorded)) {
+          recorded = keyRecord.batch();
+        } else {
+          keyRecord = null;
+        }
         if (recorded == null) {
           return null;
         }
@@ -492,14 +504,14 @@ public final class Database implements TableStore {
           throw new ApiError(422, "Idempotency-Key '" + idempotency.key() + "' was already used on table '" + table
               + "' for a different request; send a new key for a new request", null, "IdempotencyKeyReused");
         }
-        return replay.apply(def.schema());
+        return replay.apply(def.schema(), keyRecord);
       });
       if (replayed != null) {
         metrics.idempotency("replayed");
-        result = Future.succeededFuture(replayed.put(REPLAYED, true));
+        result = Future.succeededFuture(new Written(replayed, true));
       } else {
         result = write.apply(new Checkpoint(job, (now << FINGERPRINT_BITS) | fingerprint))
-            .onSuccess(reply -> metrics.idempotency("recorded"));
+            .onSuccess(reply -> metrics.idempotency("recorded")).map(Written::fresh);
       }
     } catch (RuntimeException e) {
       keysInFlight.remove(flight);
@@ -736,17 +748,33 @@ public final class Database implements TableStore {
     });
   }
 
+  /**
+   * With an Idempotency-Key the delete stores a {@link KeyRecord} in its own commit (or transaction) with the
+   * count it answers, so a repeat answers that count again and deletes nothing (rows added since stay).
+   */
   @Override
-  public Future<JsonObject> delete(JsonObject body) {
+  public Future<Written> delete(JsonObject body, Idempotency idempotency) {
     // A misspelt "where" must not delete every row as an absent one does.
     onlyKeys(body, "a delete", DELETE_KEYS);
     String table = requiredName(body, "from");
+    return idempotent(table, "delete", body.encode().getBytes(StandardCharsets.UTF_8), idempotency,
+        checkpoint -> delete(table, body, checkpoint == null ? null : new KeyRecord(checkpoint.job(),
+            checkpoint.batch(), 0, (checkpoint.batch() >>> FINGERPRINT_BITS) + idempotencyRetentionSeconds)),
+        (schema, record) -> {
+          if (record == null) { // a row write's key: another request
+            throw new IllegalStateException("unreachable: the fingerprint names the kind of request");
+          }
+          return new JsonObject().put("total", record.total());
+        });
+  }
+
+  private Future<JsonObject> delete(String table, JsonObject body, KeyRecord record) {
     checkCatalog();
     Future<Long> deleted;
     catalogLock.readLock().lock();
     try {
       TableDef def = entry(table);
-      deleted = engine.delete(def, where(table, def.schema(), body.getValue("where")));
+      deleted = engine.delete(def, where(table, def.schema(), body.getValue("where")), record);
     } catch (StorageException e) {
       return Future.failedFuture(storageError(table, e));
     } finally {

@@ -74,7 +74,18 @@ public interface StorageEngine extends AutoCloseable {
   Future<Void> sync(String id);
 
   /** Deletes the matching rows; completes with how many, once durable. */
-  Future<Long> delete(TableDef table, Predicate where);
+  default Future<Long> delete(TableDef table, Predicate where) {
+    return delete(table, where, null);
+  }
+
+  /**
+   * {@link #delete(TableDef, Predicate)} that also stores {@code record} (null: none) in the delete's own commit
+   * or transaction, even when no row matches, replacing any record of the same job in the table.
+   */
+  Future<Long> delete(TableDef table, Predicate where, KeyRecord record);
+
+  /** The record of {@code job} stored by a delete in the table, or null (none, or dropped after it expired). */
+  KeyRecord keyRecord(String id, String job);
 
   Future<Void> optimize(String id);
 

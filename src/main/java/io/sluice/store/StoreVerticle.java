@@ -8,6 +8,7 @@ import io.sluice.engine.StorageException;
 import io.sluice.errors.ApiError;
 import io.sluice.metrics.Metrics;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
@@ -86,7 +87,7 @@ public final class StoreVerticle extends VerticleBase {
   }
 
   private void handle(Message<StoreRequest> message) {
-    Future<JsonObject> result;
+    Future<Written> result;
     try {
       result = dispatch(message.body());
     } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
@@ -95,7 +96,11 @@ public final class StoreVerticle extends VerticleBase {
     }
     result.onComplete(ar -> {
       if (ar.succeeded()) {
-        message.reply(ar.result());
+        DeliveryOptions options = new DeliveryOptions();
+        if (ar.result().replayed()) {
+          options.addHeader(Written.REPLAYED_HEADER, "true");
+        }
+        message.reply(ar.result().reply(), options);
       } else {
         ApiError error = toApiError(message.body(), ar.cause());
         message.fail(error.status(), error.toJson().encode());
@@ -103,7 +108,7 @@ public final class StoreVerticle extends VerticleBase {
     });
   }
 
-  private Future<JsonObject> dispatch(StoreRequest r) {
+  private Future<Written> dispatch(StoreRequest r) {
     return switch (r.op()) {
       case GET_SCHEMA -> done(store.schema());
       case PUT_SCHEMA -> done(store.putSchema(r.body()));
@@ -118,14 +123,18 @@ public final class StoreVerticle extends VerticleBase {
       case DELETE_COLUMN -> done(store.deleteColumn(r.table(), r.column()));
       case RENAME -> done(store.rename(r.body()));
       case COPY -> done(store.copy(r.body()));
-      case INSERT_ONE -> store.insertOne(r.table(), r.payload().getBytes(), Idempotency.fromJson(r.body()));
-      case INSERT_BATCH -> store.insertBatch(r.table(), r.payload().getBytes(), Idempotency.fromJson(r.body()));
-      case APPEND_LINES -> store.appendLines(r.table(), r.body(), r.payload().getBytes());
-      case SYNC -> store.sync(r.table(), r.body() == null ? null : r.body().getString("tableId"));
+      case INSERT_ONE -> (store.insertOne(r.table(), r.payload().getBytes(),
+          Idempotency.fromJson(r.body())));
+      case INSERT_BATCH -> (store.insertBatch(r.table(), r.payload().getBytes(),
+          Idempotency.fromJson(r.body())));
+      case APPEND_LINES -> store.appendLines(r.table(), r.body(), r.payload().getBytes()).map(Written::fresh);
+      case SYNC -> store.sync(r.table(), r.body() == null ? null : r.body().getString("tableId"))
+          .map(Written::fresh);
       case IMPORTED_BATCHES -> done(store.importedBatches(r.table(), r.body().getString("job")));
-      case DELETE_ROWS -> store.delete(r.body());
+      case DELETE_ROWS -> (store.delete(r.body().getJsonObject("delete"),
+          Idempotency.fromJson(r.body())));
       case SEARCH -> done(store.search(r.body()));
-      case OPTIMIZE -> store.optimize(r.table());
+      case OPTIMIZE -> store.optimize(r.table()).map(Written::fresh);
       case HEALTH -> done(health());
       case BACKUP -> done(store.backup(java.nio.file.Path.of(r.body().getString("dir"))));
       case STREAM_BEGIN -> done(store.beginStream(r.table(), Idempotency.fromJson(r.body())));
@@ -139,8 +148,8 @@ public final class StoreVerticle extends VerticleBase {
         : new JsonObject().put("status", "degraded").put("message", failure);
   }
 
-  private static Future<JsonObject> done(JsonObject value) {
-    return Future.succeededFuture(value);
+  private static Future<Written> done(JsonObject value) {
+    return Future.succeededFuture(Written.fresh(value));
   }
 
   private static ApiError toApiError(StoreRequest request, Throwable failure) {

@@ -205,6 +205,52 @@ class IdempotencyTest extends ServerTest {
   }
 
   @Test
+  void aRepeatedDeleteAnswersTheFirstCountAndDeletesNothing() {
+    ok(post("/api/v1/data/t/batch", rows(0, 6), null));
+    JsonObject delete = new JsonObject().put("from", "t").put("where", new JsonObject().put("id",
+        new JsonObject().put("$lt", 4)));
+    Response first = post("/api/v1/data/_delete", delete, "delete-1");
+    assertThat(ok(first)).isEqualTo(new JsonObject().put("total", 4));
+    assertThat(first.header("Idempotent-Replayed")).isNull();
+    ok(post("/api/v1/data/t/batch", rows(0, 2), null)); // rows the repeat must not touch
+    Response again = post("/api/v1/data/_delete", delete, "delete-1");
+    assertThat(ok(again)).isEqualTo(new JsonObject().put("total", 4));
+    assertThat(again.header("Idempotent-Replayed")).isEqualTo("true");
+    assertThat(count("t")).isEqualTo(4);
+
+    Response other = post("/api/v1/data/_delete", new JsonObject().put("from", "t"), "delete-1");
+    assertThat(other.status()).isEqualTo(422);
+    assertThat(other.json().getString("message")).contains("delete-1");
+    // A row write's key is not a delete's, and the reverse.
+    assertThat(post("/api/v1/data/t/batch", rows(10, 1), "delete-1").status()).isEqualTo(422);
+    ok(post("/api/v1/data/t/batch", rows(20, 1), "batch-then-delete"));
+    assertThat(post("/api/v1/data/_delete", delete, "batch-then-delete").status()).isEqualTo(422);
+    assertThat(count("t")).isEqualTo(5);
+
+    server.restart();
+    Response afterRestart = post("/api/v1/data/_delete", delete, "delete-1");
+    assertThat(ok(afterRestart)).isEqualTo(new JsonObject().put("total", 4));
+    assertThat(afterRestart.header("Idempotent-Replayed")).isEqualTo("true");
+    assertThat(count("t")).isEqualTo(5);
+  }
+
+  @Test
+  void aDeleteOfNothingIsRecordedToo() {
+    JsonObject delete = new JsonObject().put("from", "t").put("where", new JsonObject().put("id", 1));
+    assertThat(ok(post("/api/v1/data/_delete", delete, "empty-delete"))).isEqualTo(new JsonObject().put("total", 0));
+    ok(post("/api/v1/data/t/batch", rows(0, 3), null));
+    Response again = post("/api/v1/data/_delete", delete, "empty-delete");
+    assertThat(ok(again)).isEqualTo(new JsonObject().put("total", 0));
+    assertThat(again.header("Idempotent-Replayed")).isEqualTo("true");
+    assertThat(count("t")).isEqualTo(3);
+    // The same key on the other table is another key.
+    ok(post("/api/v1/data/u/batch", rows(0, 3), null));
+    assertThat(ok(post("/api/v1/data/_delete", delete.copy().put("from", "u"), "empty-delete")))
+        .isEqualTo(new JsonObject().put("total", 1));
+    assertThat(count("u")).isEqualTo(2);
+  }
+
+  @Test
   void aKeyIsRememberedAcrossARestart() {
     ok(post("/api/v1/data/t/batch", rows(0, 4), "durable"));
     server.restart();

@@ -135,6 +135,29 @@ class IdempotentRetryTest {
   }
 
   @Test
+  void aDeleteRetriedAfterKillNineIsReplayedAndDeletesNothingMore() {
+    Path data = tmp.resolve("data");
+    JsonObject delete = new JsonObject().put("from", "rows").put("where", new JsonObject().put("n",
+        new JsonObject().put("$lt", 5)));
+    try (ForkedServer server = new ForkedServer(data, List.of(), WAL_ONLY).start()) {
+      server.call("PUT", "/api/v1/schema/rows", schema());
+      assertThat(post(server, rows(0, 0, 10).encode(), "rows-1").statusCode()).isEqualTo(200);
+      HttpResponse<String> first = post(server, "/api/v1/data/_delete", delete.encode(), "delete-1");
+      assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+      assertThat(new JsonObject(first.body()).getLong("total")).isEqualTo(5);
+      server.kill(); // the delete and its key are only in the write-ahead log
+    }
+    try (ForkedServer server = new ForkedServer(data, List.of(), WAL_ONLY).start()) {
+      assertThat(post(server, rows(1, 0, 5).encode(), "rows-2").statusCode()).isEqualTo(200);
+      HttpResponse<String> retry = post(server, "/api/v1/data/_delete", delete.encode(), "delete-1");
+      assertThat(retry.statusCode()).as(retry.body()).isEqualTo(200);
+      assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+      assertThat(new JsonObject(retry.body()).getLong("total")).isEqualTo(5);
+      assertThat(count(server)).isEqualTo(10);
+    }
+  }
+
+  @Test
   void aStreamBrokenByKillNineIsResumedWithItsKey() throws Exception {
     Path data = tmp.resolve("data");
     Map<String, String> smallBatches = Map.of("SLUICE_IMPORT_BATCH_ROWS", "100",
@@ -197,7 +220,11 @@ class IdempotentRetryTest {
   }
 
   private HttpResponse<String> post(ForkedServer server, String body, String key) {
-    HttpRequest request = HttpRequest.newBuilder(server.uri("/api/v1/data/rows/batch"))
+    return post(server, "/api/v1/data/rows/batch", body, key);
+  }
+
+  private HttpResponse<String> post(ForkedServer server, String path, String body, String key) {
+    HttpRequest request = HttpRequest.newBuilder(server.uri(path))
         .timeout(Duration.ofSeconds(30))
         .header("x-api-key", TestServer.RW_KEY).header("content-type", "application/json")
         .header("Idempotency-Key", key)

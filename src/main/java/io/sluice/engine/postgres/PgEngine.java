@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.config.SluiceConfig;
 import io.sluice.engine.Checkpoint;
+import io.sluice.engine.KeyRecord;
 import io.sluice.engine.Order;
 import io.sluice.engine.Page;
 import io.sluice.engine.Predicate;
@@ -75,6 +76,8 @@ public final class PgEngine implements StorageEngine {
   private final Pool reads;
   private final String schema;
   private final String catalog;
+  /** Idempotency-Key records of deletes (a delete leaves no row to carry one), written in the delete's transaction. */
+  private final String keyRecords;
   private final AtomicBoolean probing = new AtomicBoolean();
   private volatile boolean initialized;
   private volatile String failure;
@@ -94,6 +97,7 @@ public final class PgEngine implements StorageEngine {
     this.reads = pool(vertx, options, readPoolSize);
     this.schema = schema;
     this.catalog = PgNames.quote(schema) + ".catalog";
+    this.keyRecords = PgNames.quote(schema) + ".key_records";
   }
 
   private static Pool pool(Vertx vertx, PgConnectOptions options, int size) {
@@ -294,6 +298,7 @@ public final class PgEngine implements StorageEngine {
   @Override
   public void dropTable(String id) {
     await(pool.query("DROP TABLE IF EXISTS " + table(id)).execute());
+    await(pool.preparedQuery("DELETE FROM " + keyRecords + " WHERE table_id = $1").execute(Tuple.of(id)));
   }
 
   @Override
@@ -365,7 +370,7 @@ public final class PgEngine implements StorageEngine {
   }
 
   @Override
-  public Future<Long> delete(TableDef table, Predicate where) {
+  public Future<Long> delete(TableDef table, Predicate where, KeyRecord record) {
     List<Object> params = new ArrayList<>();
     String condition;
     try {
@@ -373,8 +378,28 @@ public final class PgEngine implements StorageEngine {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return watch(pool.preparedQuery("DELETE FROM " + table(table.id()) + " WHERE " + condition)
-        .execute(Tuple.from(params)).map(result -> (long) result.rowCount()));
+    String delete = "DELETE FROM " + table(table.id()) + " WHERE " + condition;
+    if (record == null) {
+      return watch(pool.preparedQuery(delete).execute(Tuple.from(params)).map(result -> (long) result.rowCount()));
+    }
+    // One transaction: the rows go and the record is there, or neither. Expired records go with it.
+    return watch(pool.withTransaction(c -> c.preparedQuery(delete).execute(Tuple.from(params))
+        .compose(deleted -> c.preparedQuery("INSERT INTO " + keyRecords + " (table_id, job, batch, total, expires)"
+            + " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (table_id, job) DO UPDATE SET batch = EXCLUDED.batch,"
+            + " total = EXCLUDED.total, expires = EXCLUDED.expires")
+            .execute(Tuple.of(table.id(), record.job(), record.batch(), (long) deleted.rowCount(), record.expires()))
+            .compose(inserted -> c.preparedQuery("DELETE FROM " + keyRecords + " WHERE expires < $1")
+                .execute(Tuple.of(System.currentTimeMillis() / 1000)))
+            .map(pruned -> (long) deleted.rowCount()))));
+  }
+
+  @Override
+  public KeyRecord keyRecord(String id, String job) {
+    for (io.vertx.sqlclient.Row row : await(reads.preparedQuery("SELECT batch, total, expires FROM " + keyRecords
+        + " WHERE table_id = $1 AND job = $2").execute(Tuple.of(id, job)))) {
+      return new KeyRecord(job, row.getLong(0), row.getLong(1), row.getLong(2));
+    }
+    return null;
   }
 
   @Override
@@ -517,7 +542,9 @@ public final class PgEngine implements StorageEngine {
       return all(c, List.of("SELECT pg_advisory_xact_lock(7361782033)",
           "CREATE SCHEMA IF NOT EXISTS " + PgNames.quote(schema),
           "CREATE TABLE IF NOT EXISTS " + catalog + " (position integer NOT NULL, name text PRIMARY KEY,"
-              + " id text NOT NULL, schema text NOT NULL)"));
+              + " id text NOT NULL, schema text NOT NULL)",
+          "CREATE TABLE IF NOT EXISTS " + keyRecords + " (table_id text NOT NULL, job text NOT NULL,"
+              + " batch bigint NOT NULL, total bigint NOT NULL, expires bigint NOT NULL, PRIMARY KEY (table_id, job))"));
     })));
     initialized = true;
   }
