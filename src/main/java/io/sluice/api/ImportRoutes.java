@@ -57,8 +57,13 @@ final class ImportRoutes {
   Future<JsonObject> initiate(RoutingContext ctx, JsonObject body) {
     String table = ctx.pathParam("table");
     String format = format(body.getValue("format"));
-    return bus.callImport(new JsonObject().put("op", "initiate").put("table", table).put("format", format))
+    Idempotency idempotency = IdempotencyKeys.of(ctx);
+    return bus.callImport(new JsonObject().put("op", "initiate").put("table", table).put("format", format)
+        .put("idempotency", idempotency == null ? null : idempotency.toJson()))
         .map(reply -> {
+      if (reply.getBoolean("replayed", false)) {
+        ctx.response().putHeader(IdempotencyKeys.REPLAYED_HEADER, "true");
+      }
       String id = reply.getString("id");
       long expires = reply.getLong("expires");
       String url = baseUrl(ctx) + "/uploads/" + id + "?table=" + URLEncoder.encode(table, StandardCharsets.UTF_8)

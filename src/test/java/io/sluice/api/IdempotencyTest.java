@@ -251,6 +251,30 @@ class IdempotencyTest extends ServerTest {
   }
 
   @Test
+  void aRepeatedImportStartReturnsTheSameJob() {
+    Response first = post("/api/v1/data/t/file", new JsonObject(), "import-1");
+    JsonObject job = ok(first);
+    assertThat(first.header("Idempotent-Replayed")).isNull();
+    Response again = post("/api/v1/data/t/file", new JsonObject().put("format", "auto"), "import-1");
+    assertThat(ok(again)).isEqualTo(job); // the same id and signed upload URL
+    assertThat(again.header("Idempotent-Replayed")).isEqualTo("true");
+
+    Response csv = post("/api/v1/data/t/file", new JsonObject().put("format", "csv"), "import-1");
+    assertThat(csv.status()).isEqualTo(422);
+    assertThat(csv.json().getString("message")).contains("import-1");
+    String other = ok(post("/api/v1/data/u/file", new JsonObject(), "import-1")).getString("id");
+    assertThat(other).isNotEqualTo(job.getString("id"));
+    assertThat(ok(post("/api/v1/data/t/file", new JsonObject(), null)).getString("id"))
+        .isNotEqualTo(job.getString("id"));
+
+    server.restart(); // the key is kept in the job's file
+    Response afterRestart = post("/api/v1/data/t/file", new JsonObject(), "import-1");
+    assertThat(ok(afterRestart).getString("id")).isEqualTo(job.getString("id"));
+    assertThat(afterRestart.header("Idempotent-Replayed")).isEqualTo("true");
+    assertThat(ok(server.get("/api/v1/data/_imports")).getJsonArray("imports")).hasSize(3);
+  }
+
+  @Test
   void aKeyIsRememberedAcrossARestart() {
     ok(post("/api/v1/data/t/batch", rows(0, 4), "durable"));
     server.restart();
