@@ -137,6 +137,29 @@ class StreamResumeTest extends ServerTest {
   }
 
   @Test
+  void aSecondStreamWithTheKeyWhileTheFirstRunsIs409() throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", server.port())) {
+      OutputStream out = socket.getOutputStream();
+      byte[] head = ndjson(1, 150).getBytes(StandardCharsets.UTF_8);
+      out.write(("POST /api/v1/data/t/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: " + TestServer.RW_KEY
+          + "\r\nIdempotency-Key: busy\r\nTransfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(head.length)
+          + "\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(head);
+      out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      await().atMost(Duration.ofSeconds(30)).until(() -> count() >= 100); // the first stream holds the key
+      Response second = stream("", ndjson(1, 150), "busy");
+      assertThat(second.status()).isEqualTo(409);
+      assertThat(second.header("Retry-After")).isEqualTo("1");
+      assertThat(second.json().getString("cause")).isEqualTo("IdempotencyKeyInUse");
+      assertThat(ok(stream("", ndjson(1, 150), "another-key")).getLong("total")).isEqualTo(150);
+    }
+    JsonObject resumed = resend("", ndjson(1, 150), "busy");
+    assertThat(resumed.getLong("skippedLines")).isGreaterThanOrEqualTo(100);
+    assertThat(count()).isEqualTo(300);
+  }
+
+  @Test
   void aResendThatWouldLeaveAGapIsRefused() {
     assertThat(ok(stream("", ndjson(1, 250), "gap")).getLong("committedLines")).isEqualTo(250);
     Response gap = stream("?from=300", ndjson(300, 400), "gap");
