@@ -546,9 +546,7 @@ public final class Database implements TableStore {
             lines.add(new JsonArray().add(StreamLines.firstLine(batch)).add(StreamLines.count(batch)));
           }
         }
-        if (!lines.isEmpty()) {
-          metrics.idempotency("replayed");
-        }
+        metrics.idempotency(lines.isEmpty() ? "recorded" : "replayed"); // a stream's start: new, or resumed
         return new JsonObject().put("job", job).put("tableId", def.id()).put("hour", hour).put("lines", lines);
       } catch (RuntimeException e) {
         keysInFlight.remove(def.id() + " " + job);

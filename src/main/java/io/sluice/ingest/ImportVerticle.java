@@ -183,10 +183,12 @@ public final class ImportVerticle extends VerticleBase {
         for (ImportJob earlier : jobs.values()) {
           if (scope.equals(earlier.idempotencyScope) && table.equals(earlier.table)) {
             if (!earlier.format.equals(format)) {
+              metrics.idempotency("mismatch");
               throw new ApiError(422, "Idempotency-Key '" + idempotency.getString("key") + "' was already used on"
                   + " table '" + table + "' for a different request; send a new key for a new request", null,
                   "IdempotencyKeyReused");
             }
+            metrics.idempotency("replayed");
             return new JsonObject().put("id", earlier.id).put("expires", earlier.expires.getEpochSecond())
                 .put("replayed", true);
           }
@@ -197,6 +199,9 @@ public final class ImportVerticle extends VerticleBase {
           now.plusSeconds(config.uploadExpirySeconds()));
       job.format = format;
       job.idempotencyScope = scope;
+      if (scope != null) {
+        metrics.idempotency("recorded");
+      }
       jobs.put(job.id, job);
       persist(job);
       return new JsonObject().put("id", job.id).put("expires", job.expires.getEpochSecond());
