@@ -110,24 +110,23 @@ public final class ApiRouter {
     router.route("/api/v1/*").handler(ApiRouter::checkContentType);
 
     read(HttpMethod.GET, "/api/v1/schema", ctx -> store.call(StoreRequest.of(StoreOp.GET_SCHEMA)));
-    write(HttpMethod.PUT, "/api/v1/schema",
-        ctx -> store.call(StoreRequest.withBody(StoreOp.PUT_SCHEMA, null, jsonBody(ctx))));
-    write(HttpMethod.DELETE, "/api/v1/schema", ctx -> store.call(StoreRequest.of(StoreOp.DELETE_SCHEMA)));
+    write(HttpMethod.PUT, "/api/v1/schema", ctx -> schemaChange(ctx, StoreOp.PUT_SCHEMA, false, jsonBody(ctx)));
+    write(HttpMethod.DELETE, "/api/v1/schema", ctx -> schemaChange(ctx, StoreOp.DELETE_SCHEMA, false, null));
     write(HttpMethod.POST, "/api/v1/schema/_rename",
-        ctx -> store.call(StoreRequest.withBody(StoreOp.RENAME, null, jsonBody(ctx))));
+        ctx -> schemaChange(ctx, StoreOp.RENAME, false, jsonBody(ctx)));
     write(HttpMethod.POST, "/api/v1/schema/_copy",
-        ctx -> store.call(StoreRequest.withBody(StoreOp.COPY, null, jsonBody(ctx))));
+        ctx -> schemaChange(ctx, StoreOp.COPY, false, jsonBody(ctx)));
     read(HttpMethod.GET, "/api/v1/schema/:table", ctx -> store.call(tableRequest(ctx, StoreOp.GET_TABLE, null)));
     write(HttpMethod.PUT, "/api/v1/schema/:table",
-        ctx -> store.call(tableRequest(ctx, StoreOp.PUT_TABLE, jsonBody(ctx))));
+        ctx -> schemaChange(ctx, StoreOp.PUT_TABLE, true, jsonBody(ctx)));
     write(HttpMethod.DELETE, "/api/v1/schema/:table",
-        ctx -> store.call(tableRequest(ctx, StoreOp.DELETE_TABLE, null)));
+        ctx -> schemaChange(ctx, StoreOp.DELETE_TABLE, true, null));
     read(HttpMethod.GET, "/api/v1/schema/:table/:column",
         ctx -> store.call(columnRequest(ctx, StoreOp.GET_COLUMN, null)));
     write(HttpMethod.PUT, "/api/v1/schema/:table/:column",
-        ctx -> store.call(columnRequest(ctx, StoreOp.PUT_COLUMN, jsonBody(ctx))));
+        ctx -> schemaChange(ctx, StoreOp.PUT_COLUMN, true, jsonBody(ctx)));
     write(HttpMethod.DELETE, "/api/v1/schema/:table/:column",
-        ctx -> store.call(columnRequest(ctx, StoreOp.DELETE_COLUMN, null)));
+        ctx -> schemaChange(ctx, StoreOp.DELETE_COLUMN, true, null));
 
     // Fixed paths under /api/v1/data come before the /api/v1/data/:table routes, or they would be taken as a table.
     write(HttpMethod.POST, "/api/v1/data/_delete",
@@ -207,6 +206,18 @@ public final class ApiRouter {
 
   private Future<Written> batch(String table, Buffer body, Idempotency idempotency) {
     return store.callWrite(new StoreRequest(StoreOp.INSERT_BATCH, table, null, idempotencyArgs(idempotency), body));
+  }
+
+  /**
+   * A schema or column change: the store request carries {@code {"body"?, "idempotency"?}}, so a request body
+   * never mixes with the key. {@code path}: the path names the table (and column).
+   */
+  private Future<JsonObject> schemaChange(RoutingContext ctx, StoreOp op, boolean path, JsonObject body) {
+    JsonObject args = idempotencyArgs(IdempotencyKeys.of(ctx));
+    args = (args == null ? new JsonObject() : args).put("body", body);
+    return store.callWrite(new StoreRequest(op, path ? ctx.pathParam("table") : null,
+        path ? ctx.pathParam("column") : null,
+        args, null)).map(written -> replayed(ctx, written));
   }
 
   private static JsonObject idempotencyArgs(Idempotency idempotency) {

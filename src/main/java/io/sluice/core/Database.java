@@ -79,6 +79,25 @@ public final class Database implements TableStore {
   /** Idempotency-Keys of writes in flight on this node (table id + scope): a repeat meanwhile gets a 409. */
   private final Set<String> keysInFlight = ConcurrentHashMap.newKeySet();
   private final long idempotencyRetentionSeconds;
+  /**
+   * Idempotency-Key records of schema operations (record name → {@code {"batch", "reply"}}), saved with the
+   * catalog (the catalog change and its record in one atomic write). Under the catalog write lock.
+   */
+  private final Map<String, String> schemaKeys = new HashMap<>();
+  /** The record of the schema operation running under a key (write lock held), saved by its catalog change. */
+  private PendingKey pendingKey;
+
+  private static final class PendingKey {
+    final String name;
+    final long batch;
+    JsonObject reply;
+    boolean saved;
+
+    PendingKey(String name, long batch) {
+      this.name = name;
+      this.batch = batch;
+    }
+  }
   /** The catalog as of the last schema change, for reads that must not wait for the lock. */
   private volatile Published published;
 
@@ -100,6 +119,7 @@ public final class Database implements TableStore {
     this.maxResultLimit = maxResultLimit;
     this.metrics = metrics;
     this.entries = engine.loadCatalog();
+    this.schemaKeys.putAll(engine.loadCatalogKeys());
     Set<String> known = new HashSet<>();
     entries.values().forEach(table -> known.add(table.id()));
     engine.dropOrphans(known);
@@ -121,6 +141,9 @@ public final class Database implements TableStore {
       Map<String, TableDef> old = new LinkedHashMap<>(entries);
       Map<String, TableDef> fresh = new LinkedHashMap<>();
       tables.forEach((name, schema) -> fresh.put(name, new TableDef(newId(), schema)));
+      JsonObject freshJson = new JsonObject();
+      fresh.forEach((name, def) -> freshJson.put(name, def.schema().toJson()));
+      replyWillBe(new JsonObject().put("schema", freshJson));
       List<TableDef> created = new ArrayList<>();
       try {
         for (TableDef table : fresh.values()) {
@@ -143,6 +166,7 @@ public final class Database implements TableStore {
   public JsonObject deleteSchema() {
     return write(() -> {
       Map<String, TableDef> old = new LinkedHashMap<>(entries);
+      replyWillBe(new JsonObject().put("deleted", new JsonArray(new ArrayList<>(old.keySet()))));
       saveCatalog(Map.of());
       entries.clear();
       old.values().forEach(table -> drop(table.id()));
@@ -206,8 +230,10 @@ public final class Database implements TableStore {
               + " rows or the table first, or add columns one by one with PUT /api/v1/schema/" + table + "/<column>");
         }
         checkNotLinkedTo(table, schema);
+        replyWillBe(schema.toJson());
         installTable(table, new TableDef(newId(), schema), null);
       } else {
+        replyWillBe(schema.toJson());
         installTable(table, new TableDef(newId(), schema), null);
       }
       return schema.toJson();
@@ -234,6 +260,7 @@ public final class Database implements TableStore {
       }
       Map<String, TableDef> next = new LinkedHashMap<>(entries);
       next.remove(table);
+      replyWillBe(new JsonObject().put("deleted", new JsonArray().add(table)));
       saveCatalog(next);
       entries.remove(table);
       drop(dropped.id());
@@ -269,6 +296,7 @@ public final class Database implements TableStore {
         throw ApiError.conflict("cannot add non-nullable column '" + column + "' to table '" + table + "' which has "
             + rows + " rows; declare it \"nullable\": true");
       }
+      replyWillBe(parsed.toJson());
       if (rows == 0 && existing != null) {
         installTable(table, new TableDef(newId(), updated), null);
       } else {
@@ -298,6 +326,7 @@ public final class Database implements TableStore {
       checkNotLinkTarget(table, column);
       TableDef rebuilt = new TableDef(newId(), schema.withoutColumn(column));
       awaitWrites(current.id());
+      replyWillBe(new JsonObject().put("deleted", new JsonArray().add(table + "." + column)));
       installTable(table, rebuilt, () -> engine.copyRowsWithout(current.id(), rebuilt, column));
       rebuiltIds.put(current.id(), rebuilt.id()); // the rows moved: running imports follow them
       return new JsonObject().put("deleted", new JsonArray().add(table + "." + column));
@@ -325,6 +354,7 @@ public final class Database implements TableStore {
         String name = e.getKey().equals(from) ? to : e.getKey();
         next.put(name, new TableDef(e.getValue().id(), relink(e.getValue().schema(), from, to)));
       }
+      replyWillBe(new JsonObject().put("from", from).put("rename", to).put("schema", entry.schema().toJson()));
       saveCatalog(next);
       TableDef replaced = entries.get(to);
       entries.clear();
@@ -351,6 +381,7 @@ public final class Database implements TableStore {
       }
       TableDef copy = new TableDef(newId(), source.schema());
       awaitWrites(source.id());
+      replyWillBe(new JsonObject().put("from", from).put("copy", to).put("schema", copy.schema().toJson()));
       installTable(to, copy, () -> engine.copyRows(source.id(), copy));
       return new JsonObject().put("from", from).put("copy", to).put("schema", copy.schema().toJson());
     });
@@ -420,6 +451,59 @@ public final class Database implements TableStore {
     TableDef old = entries.put(table, next);
     if (old != null) {
       drop(old.id());
+    }
+  }
+
+  /** The reply a schema change will answer, known before it saves the catalog: its key's record holds it. */
+  private void replyWillBe(JsonObject reply) {
+    if (pendingKey != null) {
+      pendingKey.reply = reply;
+    }
+  }
+
+  /**
+   * A schema or column change under an Idempotency-Key (null: none). The record (named by the key's scope and the
+   * table, or the whole schema) holds the request's fingerprint and the reply, and is saved in the same atomic
+   * catalog write as the change. A change that saves nothing (it was already so) records nothing: a repeat
+   * answers the same by itself. Repeats wait for the catalog lock, so no 409 is needed.
+   */
+  @Override
+  public Written schemaChange(String kind, String table, String column, JsonObject body, Idempotency idempotency,
+      java.util.function.Supplier<JsonObject> change) {
+    if (idempotency == null) {
+      return Written.fresh(change.get());
+    }
+    String name = KEY_JOB + idempotency.scope() + "\n" + (table == null ? "" : table);
+    long fingerprint = fingerprint(kind, ((column == null ? "" : column) + "\n" + (body == null ? "" : body.encode()))
+        .getBytes(StandardCharsets.UTF_8));
+    catalogLock.writeLock().lock();
+    try {
+      checkCatalog();
+      long now = System.currentTimeMillis() / 1000;
+      String stored = schemaKeys.get(name);
+      if (stored != null) {
+        JsonObject record = new JsonObject(stored);
+        long batch = record.getLong("batch");
+        if ((batch >>> FINGERPRINT_BITS) >= now - idempotencyRetentionSeconds) {
+          if ((batch & FINGERPRINT_MASK) != fingerprint) {
+            metrics.idempotency("mismatch");
+            throw new ApiError(422, "Idempotency-Key '" + idempotency.key() + "' was already used"
+                + (table == null ? "" : " on table '" + table + "'") + " for a different request; send a new key"
+                + " for a new request", null, "IdempotencyKeyReused");
+          }
+          metrics.idempotency("replayed");
+          return new Written(record.getJsonObject("reply").copy(), true);
+        }
+      }
+      pendingKey = new PendingKey(name, (now << FINGERPRINT_BITS) | fingerprint);
+      JsonObject reply = change.get();
+      if (pendingKey.saved) {
+        metrics.idempotency("recorded");
+      }
+      return Written.fresh(reply);
+    } finally {
+      pendingKey = null;
+      catalogLock.writeLock().unlock();
     }
   }
 
@@ -1044,8 +1128,28 @@ public final class Database implements TableStore {
    * old or the new version, so every later write is refused until a restart reads it again.
    */
   private void saveCatalog(Map<String, TableDef> tables) {
+    Map<String, String> keys = null;
+    PendingKey pending = pendingKey;
+    if (pending != null) {
+      if (pending.reply == null) {
+        throw new IllegalStateException("a schema change under a key saved the catalog before its reply was known");
+      }
+      long oldest = System.currentTimeMillis() / 1000 - idempotencyRetentionSeconds;
+      keys = new HashMap<>();
+      for (Map.Entry<String, String> key : schemaKeys.entrySet()) {
+        if ((new JsonObject(key.getValue()).getLong("batch") >>> FINGERPRINT_BITS) >= oldest) {
+          keys.put(key.getKey(), key.getValue()); // expired records are dropped here, which bounds them
+        }
+      }
+      keys.put(pending.name, new JsonObject().put("batch", pending.batch).put("reply", pending.reply).encode());
+    }
     try {
-      engine.saveCatalog(tables);
+      engine.saveCatalog(tables, keys);
+      if (keys != null) {
+        schemaKeys.clear();
+        schemaKeys.putAll(keys);
+        pending.saved = true;
+      }
     } catch (StorageException e) {
       catalogFailure = e;
       LOG.error("saving the catalog failed; writes are refused until restart", e);

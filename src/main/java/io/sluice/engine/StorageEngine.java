@@ -28,7 +28,18 @@ public interface StorageEngine extends AutoCloseable {
    * Stores the whole catalog durably (atomically: after a crash the old or the new one is read). A failure is
    * final for this engine instance ({@link #failure} reports it): what is stored is no longer known.
    */
-  void saveCatalog(Map<String, TableDef> tables);
+  default void saveCatalog(Map<String, TableDef> tables) {
+    saveCatalog(tables, null);
+  }
+
+  /**
+   * {@link #saveCatalog(Map)} that also replaces the Idempotency-Key records of schema operations with
+   * {@code keys} (record name → the core's JSON text) in the same atomic write; null keeps those stored.
+   */
+  void saveCatalog(Map<String, TableDef> tables, Map<String, String> keys);
+
+  /** The Idempotency-Key records of schema operations as last saved with the catalog. */
+  Map<String, String> loadCatalogKeys();
 
   /** Creates empty storage for a table id not yet in the catalog. */
   void createTable(TableDef table);

@@ -111,18 +111,18 @@ public final class StoreVerticle extends VerticleBase {
   private Future<Written> dispatch(StoreRequest r) {
     return switch (r.op()) {
       case GET_SCHEMA -> done(store.schema());
-      case PUT_SCHEMA -> done(store.putSchema(r.body()));
-      case DELETE_SCHEMA -> done(store.deleteSchema());
+      case PUT_SCHEMA -> schemaChange(r, () -> store.putSchema(changeBody(r)));
+      case DELETE_SCHEMA -> schemaChange(r, store::deleteSchema);
       case GET_TABLE -> done(r.body() != null && r.body().getBoolean("withId", false)
           ? new JsonObject().put("schema", store.table(r.table())).put("id", store.tableId(r.table()))
           : store.table(r.table()));
-      case PUT_TABLE -> done(store.putTable(r.table(), r.body()));
-      case DELETE_TABLE -> done(store.deleteTable(r.table()));
+      case PUT_TABLE -> schemaChange(r, () -> store.putTable(r.table(), changeBody(r)));
+      case DELETE_TABLE -> schemaChange(r, () -> store.deleteTable(r.table()));
       case GET_COLUMN -> done(store.column(r.table(), r.column()));
-      case PUT_COLUMN -> done(store.putColumn(r.table(), r.column(), r.body()));
-      case DELETE_COLUMN -> done(store.deleteColumn(r.table(), r.column()));
-      case RENAME -> done(store.rename(r.body()));
-      case COPY -> done(store.copy(r.body()));
+      case PUT_COLUMN -> schemaChange(r, () -> store.putColumn(r.table(), r.column(), changeBody(r)));
+      case DELETE_COLUMN -> schemaChange(r, () -> store.deleteColumn(r.table(), r.column()));
+      case RENAME -> schemaChange(r, () -> store.rename(changeBody(r)));
+      case COPY -> schemaChange(r, () -> store.copy(changeBody(r)));
       case INSERT_ONE -> (store.insertOne(r.table(), r.payload().getBytes(),
           Idempotency.fromJson(r.body())));
       case INSERT_BATCH -> (store.insertBatch(r.table(), r.payload().getBytes(),
@@ -146,6 +146,16 @@ public final class StoreVerticle extends VerticleBase {
     String failure = store.failure();
     return failure == null ? new JsonObject().put("status", "ok")
         : new JsonObject().put("status", "degraded").put("message", failure);
+  }
+
+  /** A schema change's request: {@code {"body"?, "idempotency"?}} (see {@link TableStore#schemaChange}). */
+  private static JsonObject changeBody(StoreRequest r) {
+    return r.body() == null ? null : r.body().getJsonObject("body");
+  }
+
+  private Future<Written> schemaChange(StoreRequest r, java.util.function.Supplier<JsonObject> change) {
+    return Future.succeededFuture(store.schemaChange(r.op().name(), r.table(), r.column(), changeBody(r),
+        Idempotency.fromJson(r.body()), change));
   }
 
   private static Future<Written> done(JsonObject value) {

@@ -42,6 +42,15 @@ public interface TableStore extends AutoCloseable {
 
   JsonObject copy(JsonObject body);
 
+  /**
+   * Runs {@code change}, one of the schema and column operations above ({@code kind} names it, {@code table} and
+   * {@code column} its path, {@code body} its request), under an Idempotency-Key (null: none): the key's record is
+   * saved atomically with the catalog change; a repeat answers the recorded reply, marked replayed, and changes
+   * nothing; the key with another request → 422.
+   */
+  Written schemaChange(String kind, String table, String column, JsonObject body, Idempotency idempotency,
+      java.util.function.Supplier<JsonObject> change);
+
   default Future<JsonObject> insertOne(String table, byte[] body) {
     return insertOne(table, body, null).map(Written::reply);
   }

@@ -274,6 +274,68 @@ class IdempotencyTest extends ServerTest {
     assertThat(ok(server.get("/api/v1/data/_imports")).getJsonArray("imports")).hasSize(3);
   }
 
+  private Response send(HttpMethod method, String path, Object body, String key) {
+    var request = server.client().request(method, path).putHeader("x-api-key", TestServer.RW_KEY)
+        .putHeader("content-type", "application/json").putHeader("Idempotency-Key", key);
+    return new Response(TestServer.await(body == null ? request.send()
+        : request.sendBuffer(Buffer.buffer(body.toString()))));
+  }
+
+  @Test
+  void schemaChangesUnderAKeyAreReplayedAndChangeNothingAgain() {
+    ok(post("/api/v1/data/t/batch", rows(0, 3), null));
+    // A drop answered, then retried: the replay is the first answer, not "nothing to drop".
+    JsonObject dropped = ok(send(HttpMethod.DELETE, "/api/v1/schema/u", null, "drop-u"));
+    assertThat(dropped).isEqualTo(new JsonObject().put("deleted", new JsonArray().add("u")));
+    Response dropAgain = send(HttpMethod.DELETE, "/api/v1/schema/u", null, "drop-u");
+    assertThat(ok(dropAgain)).isEqualTo(dropped);
+    assertThat(dropAgain.header("Idempotent-Replayed")).isEqualTo("true");
+
+    // A rename retried does not find its source gone (404): it is replayed.
+    JsonObject rename = new JsonObject().put("from", "t").put("rename", "t2");
+    JsonObject renamed = ok(send(HttpMethod.POST, "/api/v1/schema/_rename", rename, "rename-t"));
+    Response renameAgain = send(HttpMethod.POST, "/api/v1/schema/_rename", rename, "rename-t");
+    assertThat(ok(renameAgain)).isEqualTo(renamed);
+    assertThat(renameAgain.header("Idempotent-Replayed")).isEqualTo("true");
+    Response otherRename = send(HttpMethod.POST, "/api/v1/schema/_rename",
+        new JsonObject().put("from", "t2").put("rename", "t3"), "rename-t");
+    assertThat(otherRename.status()).isEqualTo(422);
+
+    // A copy retried after rows were added does not copy again.
+    JsonObject copy = new JsonObject().put("from", "t2").put("copy", "c").put("replace", true);
+    ok(send(HttpMethod.POST, "/api/v1/schema/_copy", copy, "copy-t2"));
+    ok(post("/api/v1/data/t2/batch", rows(10, 2), null));
+    assertThat(send(HttpMethod.POST, "/api/v1/schema/_copy", copy, "copy-t2").header("Idempotent-Replayed"))
+        .isEqualTo("true");
+    assertThat(count("c")).isEqualTo(3);
+
+    // Columns, and the durability of the records (saved with the catalog).
+    JsonObject column = new JsonObject().put("type", "String").put("nullable", true);
+    JsonObject added = ok(send(HttpMethod.PUT, "/api/v1/schema/c/note", column, "add-note"));
+    ok(send(HttpMethod.DELETE, "/api/v1/schema/c/note", null, "drop-note"));
+    server.restart();
+    Response addAgain = send(HttpMethod.PUT, "/api/v1/schema/c/note", column, "add-note");
+    assertThat(ok(addAgain)).isEqualTo(added);
+    assertThat(addAgain.header("Idempotent-Replayed")).isEqualTo("true");
+    assertThat(ok(server.get("/api/v1/schema/c")).getJsonObject("columns").containsKey("note")).isFalse();
+    assertThat(send(HttpMethod.DELETE, "/api/v1/schema/c/note", null, "drop-note").header("Idempotent-Replayed"))
+        .isEqualTo("true");
+    assertThat(send(HttpMethod.PUT, "/api/v1/schema/c/note", column.copy().put("type", "Int"), "add-note").status())
+        .isEqualTo(422);
+    // The same key on another table is another key.
+    assertThat(send(HttpMethod.PUT, "/api/v1/schema/t2/note", column, "add-note").header("Idempotent-Replayed"))
+        .isNull();
+
+    // The whole schema: a replayed PUT does not drop the tables created since.
+    JsonObject schema = new JsonObject().put("schema", new JsonObject().put("w", TABLE));
+    JsonObject put = ok(send(HttpMethod.PUT, "/api/v1/schema", schema, "whole"));
+    ok(server.put("/api/v1/schema/x", TABLE));
+    Response putAgain = send(HttpMethod.PUT, "/api/v1/schema", schema, "whole");
+    assertThat(ok(putAgain)).isEqualTo(put);
+    assertThat(putAgain.header("Idempotent-Replayed")).isEqualTo("true");
+    assertThat(ok(server.get("/api/v1/schema")).getJsonObject("schema").fieldNames()).containsExactlyInAnyOrder("w", "x");
+  }
+
   @Test
   void aKeyIsRememberedAcrossARestart() {
     ok(post("/api/v1/data/t/batch", rows(0, 4), "durable"));

@@ -166,15 +166,21 @@ public final class LuceneEngine implements StorageEngine {
    * may be the old or the new version, so every later write is refused until a restart reads it again.
    */
   @Override
-  public void saveCatalog(Map<String, TableDef> tables) {
+  public void saveCatalog(Map<String, TableDef> tables, Map<String, String> keys) {
     checkCatalog();
     try {
-      catalog.save(tables);
+      catalog.save(tables, keys);
     } catch (UncheckedIOException e) {
       catalogFailure = e;
       LOG.error("writing the catalog failed; writes are refused until restart", e);
       checkCatalog();
     }
+  }
+
+  @Override
+  public synchronized Map<String, String> loadCatalogKeys() {
+    loadCatalog();
+    return new LinkedHashMap<>(catalog.keys());
   }
 
   private void checkCatalog() {

@@ -78,6 +78,8 @@ public final class PgEngine implements StorageEngine {
   private final String catalog;
   /** Idempotency-Key records of deletes (a delete leaves no row to carry one), written in the delete's transaction. */
   private final String keyRecords;
+  /** Idempotency-Key records of schema operations, written in the catalog's transaction. */
+  private final String catalogKeys;
   private final AtomicBoolean probing = new AtomicBoolean();
   private volatile boolean initialized;
   private volatile String failure;
@@ -98,6 +100,7 @@ public final class PgEngine implements StorageEngine {
     this.schema = schema;
     this.catalog = PgNames.quote(schema) + ".catalog";
     this.keyRecords = PgNames.quote(schema) + ".key_records";
+    this.catalogKeys = PgNames.quote(schema) + ".catalog_keys";
   }
 
   private static Pool pool(Vertx vertx, PgConnectOptions options, int size) {
@@ -153,7 +156,7 @@ public final class PgEngine implements StorageEngine {
   }
 
   @Override
-  public void saveCatalog(Map<String, TableDef> tables) {
+  public void saveCatalog(Map<String, TableDef> tables, Map<String, String> keys) {
     init();
     int n = tables.size();
     Integer[] positions = new Integer[n];
@@ -173,8 +176,26 @@ public final class PgEngine implements StorageEngine {
       Future<?> insert = c.preparedQuery("INSERT INTO " + catalog + " (position, name, id, schema)"
           + " SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[])")
           .execute(Tuple.tuple().addValue(positions).addValue(names).addValue(ids).addValue(schemas));
-      return Future.all(delete, insert);
+      if (keys == null) {
+        return Future.all(delete, insert);
+      }
+      // The schema operations' Idempotency-Key records, in the catalog's transaction.
+      Future<?> deleteKeys = c.query("DELETE FROM " + catalogKeys).execute();
+      Future<?> insertKeys = c.preparedQuery("INSERT INTO " + catalogKeys + " (name, record)"
+          + " SELECT * FROM unnest($1::text[], $2::text[])").execute(Tuple.tuple()
+          .addValue(keys.keySet().toArray(new String[0])).addValue(keys.values().toArray(new String[0])));
+      return Future.all(delete, insert, deleteKeys, insertKeys);
     }));
+  }
+
+  @Override
+  public Map<String, String> loadCatalogKeys() {
+    init();
+    Map<String, String> keys = new LinkedHashMap<>();
+    for (io.vertx.sqlclient.Row row : await(reads.query("SELECT name, record FROM " + catalogKeys).execute())) {
+      keys.put(row.getString(0), row.getString(1));
+    }
+    return keys;
   }
 
   @Override
@@ -544,7 +565,8 @@ public final class PgEngine implements StorageEngine {
           "CREATE TABLE IF NOT EXISTS " + catalog + " (position integer NOT NULL, name text PRIMARY KEY,"
               + " id text NOT NULL, schema text NOT NULL)",
           "CREATE TABLE IF NOT EXISTS " + keyRecords + " (table_id text NOT NULL, job text NOT NULL,"
-              + " batch bigint NOT NULL, total bigint NOT NULL, expires bigint NOT NULL, PRIMARY KEY (table_id, job))"));
+              + " batch bigint NOT NULL, total bigint NOT NULL, expires bigint NOT NULL, PRIMARY KEY (table_id, job))",
+          "CREATE TABLE IF NOT EXISTS " + catalogKeys + " (name text PRIMARY KEY, record text NOT NULL)"));
     })));
     initialized = true;
   }
