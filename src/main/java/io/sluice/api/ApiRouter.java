@@ -160,9 +160,9 @@ public final class ApiRouter {
     read(HttpMethod.POST, "/api/v1/jobs/_query", ctx -> startJob(ctx, "_query", () -> search(jsonBody(ctx))));
     write(HttpMethod.POST, "/api/v1/jobs/data/_delete",
         ctx -> {
-          JsonObject body = jsonBody(ctx);
           Idempotency idempotency = IdempotencyKeys.of(ctx);
-          return startJob(ctx, "data/_delete", () -> delete(body, idempotency).map(Written::reply));
+          // The body is read by the job, as before: a bad one fails the job (its result says why), not the start.
+          return startJob(ctx, "data/_delete", () -> delete(jsonBody(ctx), idempotency).map(Written::reply));
         });
     write(HttpMethod.POST, "/api/v1/jobs/data/:table/optimize", ctx -> startJob(ctx,
         "data/" + ctx.pathParam("table") + "/optimize", () -> optimize(ctx.pathParam("table"))));
