@@ -11,7 +11,7 @@ import io.sluice.ingest.Json;
 import io.sluice.ingest.UploadSigner;
 import io.sluice.metrics.Metrics;
 import io.sluice.store.Idempotency;
-import io.sluice.store.TableStore;
+import io.sluice.store.Written;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -83,7 +83,9 @@ public final class ApiRouter {
 
   private Router build() {
     router.route().handler(ctx -> AccessLog.handle(ctx, metrics));
+    // A browser script may read only the response headers listed as exposed: a replay must be visible to it.
     router.route().handler(CorsHandler.create().addOrigin("*").allowedHeaders(ALLOWED_HEADERS)
+        .exposedHeaders(Set.of(IdempotencyKeys.REPLAYED_HEADER, "Retry-After", "x-error-cause"))
         .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE)));
     router.route().failureHandler(ErrorHandler::handle);
     router.route().handler(ApiRouter::checkPathEncoding);
@@ -108,27 +110,27 @@ public final class ApiRouter {
     router.route("/api/v1/*").handler(ApiRouter::checkContentType);
 
     read(HttpMethod.GET, "/api/v1/schema", ctx -> store.call(StoreRequest.of(StoreOp.GET_SCHEMA)));
-    write(HttpMethod.PUT, "/api/v1/schema",
-        ctx -> store.call(StoreRequest.withBody(StoreOp.PUT_SCHEMA, null, jsonBody(ctx))));
-    write(HttpMethod.DELETE, "/api/v1/schema", ctx -> store.call(StoreRequest.of(StoreOp.DELETE_SCHEMA)));
+    write(HttpMethod.PUT, "/api/v1/schema", ctx -> schemaChange(ctx, StoreOp.PUT_SCHEMA, false, jsonBody(ctx)));
+    write(HttpMethod.DELETE, "/api/v1/schema", ctx -> schemaChange(ctx, StoreOp.DELETE_SCHEMA, false, null));
     write(HttpMethod.POST, "/api/v1/schema/_rename",
-        ctx -> store.call(StoreRequest.withBody(StoreOp.RENAME, null, jsonBody(ctx))));
+        ctx -> schemaChange(ctx, StoreOp.RENAME, false, jsonBody(ctx)));
     write(HttpMethod.POST, "/api/v1/schema/_copy",
-        ctx -> store.call(StoreRequest.withBody(StoreOp.COPY, null, jsonBody(ctx))));
+        ctx -> schemaChange(ctx, StoreOp.COPY, false, jsonBody(ctx)));
     read(HttpMethod.GET, "/api/v1/schema/:table", ctx -> store.call(tableRequest(ctx, StoreOp.GET_TABLE, null)));
     write(HttpMethod.PUT, "/api/v1/schema/:table",
-        ctx -> store.call(tableRequest(ctx, StoreOp.PUT_TABLE, jsonBody(ctx))));
+        ctx -> schemaChange(ctx, StoreOp.PUT_TABLE, true, jsonBody(ctx)));
     write(HttpMethod.DELETE, "/api/v1/schema/:table",
-        ctx -> store.call(tableRequest(ctx, StoreOp.DELETE_TABLE, null)));
+        ctx -> schemaChange(ctx, StoreOp.DELETE_TABLE, true, null));
     read(HttpMethod.GET, "/api/v1/schema/:table/:column",
         ctx -> store.call(columnRequest(ctx, StoreOp.GET_COLUMN, null)));
     write(HttpMethod.PUT, "/api/v1/schema/:table/:column",
-        ctx -> store.call(columnRequest(ctx, StoreOp.PUT_COLUMN, jsonBody(ctx))));
+        ctx -> schemaChange(ctx, StoreOp.PUT_COLUMN, true, jsonBody(ctx)));
     write(HttpMethod.DELETE, "/api/v1/schema/:table/:column",
-        ctx -> store.call(columnRequest(ctx, StoreOp.DELETE_COLUMN, null)));
+        ctx -> schemaChange(ctx, StoreOp.DELETE_COLUMN, true, null));
 
     // Fixed paths under /api/v1/data come before the /api/v1/data/:table routes, or they would be taken as a table.
-    write(HttpMethod.POST, "/api/v1/data/_delete", ctx -> delete(jsonBody(ctx)));
+    write(HttpMethod.POST, "/api/v1/data/_delete",
+        ctx -> delete(jsonBody(ctx), IdempotencyKeys.of(ctx)).map(written -> replayed(ctx, written)));
     // No request.timeout.seconds deadline: a backup lasts as long as copying the data (the body is tiny).
     router.route(HttpMethod.POST, "/api/v1/_backup").handler(ctx -> requireAccess(ctx, true));
     router.route(HttpMethod.POST, "/api/v1/_backup").handler(bodyHandler).handler(respond(ctx -> store.call(
@@ -136,7 +138,7 @@ public final class ApiRouter {
             new JsonObject().put("dir", Backups.target(config.backupDir(), jsonBody(ctx)).toString())))));
     read(HttpMethod.GET, "/api/v1/data/_imports", imports::list);
     write(HttpMethod.POST, "/api/v1/data/:table/batch",
-        ctx -> batch(ctx.pathParam("table"), rawBody(ctx), IdempotencyKeys.of(ctx)).map(reply -> replayed(ctx, reply)));
+        ctx -> batch(ctx.pathParam("table"), rawBody(ctx), IdempotencyKeys.of(ctx)).map(written -> replayed(ctx, written)));
     write(HttpMethod.POST, "/api/v1/data/:table/optimize", ctx -> optimize(ctx.pathParam("table")));
     write(HttpMethod.POST, "/api/v1/data/:table/file", ctx -> imports.initiate(ctx, jsonBody(ctx)));
     write(HttpMethod.POST, "/api/v1/data/:table/file/:id", ctx -> imports.trigger(ctx, jsonBody(ctx)));
@@ -147,9 +149,9 @@ public final class ApiRouter {
     router.route(HttpMethod.POST, "/api/v1/data/:table/stream").handler(ctx -> requireAccess(ctx, true))
         .handler(ctx -> budget.reserve(ctx, (long) config.importWindow() * config.importBatchBytes()))
         .handler(imports::stream);
-    write(HttpMethod.POST, "/api/v1/data/:table", ctx -> store.call(new StoreRequest(StoreOp.INSERT_ONE,
+    write(HttpMethod.POST, "/api/v1/data/:table", ctx -> store.callWrite(new StoreRequest(StoreOp.INSERT_ONE,
         ctx.pathParam("table"), null, idempotencyArgs(IdempotencyKeys.of(ctx)), rawBody(ctx)))
-        .map(reply -> Rows.withoutNulls(replayed(ctx, reply))));
+        .map(written -> Rows.withoutNulls(replayed(ctx, written))));
 
     read(HttpMethod.POST, "/api/v1/_search", ctx -> search(jsonBody(ctx)));
     read(HttpMethod.POST, "/api/v1/_query", ctx -> search(jsonBody(ctx)));
@@ -157,14 +159,18 @@ public final class ApiRouter {
     read(HttpMethod.POST, "/api/v1/jobs/_search", ctx -> startJob(ctx, "_search", () -> search(jsonBody(ctx))));
     read(HttpMethod.POST, "/api/v1/jobs/_query", ctx -> startJob(ctx, "_query", () -> search(jsonBody(ctx))));
     write(HttpMethod.POST, "/api/v1/jobs/data/_delete",
-        ctx -> startJob(ctx, "data/_delete", () -> delete(jsonBody(ctx))));
+        ctx -> {
+          Idempotency idempotency = IdempotencyKeys.of(ctx);
+          // The body is read by the job, as before: a bad one fails the job (its result says why), not the start.
+          return startJob(ctx, "data/_delete", () -> delete(jsonBody(ctx), idempotency).map(Written::reply));
+        });
     write(HttpMethod.POST, "/api/v1/jobs/data/:table/optimize", ctx -> startJob(ctx,
         "data/" + ctx.pathParam("table") + "/optimize", () -> optimize(ctx.pathParam("table"))));
     write(HttpMethod.POST, "/api/v1/jobs/data/:table/batch", ctx -> {
       Buffer body = rawBody(ctx);
       Idempotency idempotency = IdempotencyKeys.of(ctx);
       return startJob(ctx, "data/" + ctx.pathParam("table") + "/batch",
-          () -> batch(ctx.pathParam("table"), body, idempotency).map(ApiRouter::withoutReplayMark));
+          () -> batch(ctx.pathParam("table"), body, idempotency).map(Written::reply));
     });
     read(HttpMethod.GET, "/api/v1/jobs/:id", ctx -> jobs.status(ctx.pathParam("id")));
     read(HttpMethod.GET, "/api/v1/jobs/:id/result", ctx -> jobs.result(ctx.pathParam("id")));
@@ -187,16 +193,30 @@ public final class ApiRouter {
     return store.call(StoreRequest.withBody(StoreOp.SEARCH, null, body)).map(Rows::hitsWithoutNulls);
   }
 
-  private Future<JsonObject> delete(JsonObject body) {
-    return store.call(StoreRequest.withBody(StoreOp.DELETE_ROWS, null, body));
+  private Future<Written> delete(JsonObject body, Idempotency idempotency) {
+    JsonObject args = idempotencyArgs(idempotency);
+    return store.callWrite(StoreRequest.withBody(StoreOp.DELETE_ROWS, null,
+        (args == null ? new JsonObject() : args).put("delete", body)));
   }
 
   private Future<JsonObject> optimize(String table) {
     return store.call(StoreRequest.table(StoreOp.OPTIMIZE, table));
   }
 
-  private Future<JsonObject> batch(String table, Buffer body, Idempotency idempotency) {
-    return store.call(new StoreRequest(StoreOp.INSERT_BATCH, table, null, idempotencyArgs(idempotency), body));
+  private Future<Written> batch(String table, Buffer body, Idempotency idempotency) {
+    return store.callWrite(new StoreRequest(StoreOp.INSERT_BATCH, table, null, idempotencyArgs(idempotency), body));
+  }
+
+  /**
+   * A schema or column change: the store request carries {@code {"body"?, "idempotency"?}}, so a request body
+   * never mixes with the key. {@code path}: the path names the table (and column).
+   */
+  private Future<JsonObject> schemaChange(RoutingContext ctx, StoreOp op, boolean path, JsonObject body) {
+    JsonObject args = idempotencyArgs(IdempotencyKeys.of(ctx));
+    args = (args == null ? new JsonObject() : args).put("body", body);
+    return store.callWrite(new StoreRequest(op, path ? ctx.pathParam("table") : null,
+        path ? ctx.pathParam("column") : null,
+        args, null)).map(written -> replayed(ctx, written));
   }
 
   private static JsonObject idempotencyArgs(Idempotency idempotency) {
@@ -204,16 +224,11 @@ public final class ApiRouter {
   }
 
   /** A reply the store answered from an Idempotency-Key's record says so in a header, not in its body. */
-  private static JsonObject replayed(RoutingContext ctx, JsonObject reply) {
-    if (reply.remove(TableStore.REPLAYED) != null) {
+  private static JsonObject replayed(RoutingContext ctx, Written written) {
+    if (written.replayed()) {
       ctx.response().putHeader(IdempotencyKeys.REPLAYED_HEADER, "true");
     }
-    return reply;
-  }
-
-  private static JsonObject withoutReplayMark(JsonObject reply) {
-    reply.remove(TableStore.REPLAYED);
-    return reply;
+    return written.reply();
   }
 
   private Future<JsonObject> startJob(RoutingContext ctx, String path,

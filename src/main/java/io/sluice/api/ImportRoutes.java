@@ -12,6 +12,7 @@ import io.sluice.ingest.ImportVerticle;
 import io.sluice.ingest.UploadSigner;
 import io.sluice.metrics.Metrics;
 import io.sluice.schema.SchemaParser;
+import io.sluice.store.Idempotency;
 import io.sluice.files.DurableFiles;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -56,8 +57,13 @@ final class ImportRoutes {
   Future<JsonObject> initiate(RoutingContext ctx, JsonObject body) {
     String table = ctx.pathParam("table");
     String format = format(body.getValue("format"));
-    return bus.callImport(new JsonObject().put("op", "initiate").put("table", table).put("format", format))
+    Idempotency idempotency = IdempotencyKeys.of(ctx);
+    return bus.callImport(new JsonObject().put("op", "initiate").put("table", table).put("format", format)
+        .put("idempotency", idempotency == null ? null : idempotency.toJson()))
         .map(reply -> {
+      if (reply.getBoolean("replayed", false)) {
+        ctx.response().putHeader(IdempotencyKeys.REPLAYED_HEADER, "true");
+      }
       String id = reply.getString("id");
       long expires = reply.getLong("expires");
       String url = baseUrl(ctx) + "/uploads/" + id + "?table=" + URLEncoder.encode(table, StandardCharsets.UTF_8)
@@ -231,34 +237,64 @@ final class ImportRoutes {
         });
   }
 
-  /** {@code POST /api/v1/data/{table}/stream}: the import pipeline over the request body, answered when durable. */
+  /**
+   * {@code POST /api/v1/data/{table}/stream}: the import pipeline over the request body, answered when durable.
+   * With an Idempotency-Key the key names the stream: the lines its earlier attempts committed are skipped, and
+   * the reply (or error body) says in {@code committedLines} how many lines from the first are committed. The
+   * body is the whole stream again, or with {@code ?from=n} (NDJSON) the rest of it from stream line n.
+   */
   void stream(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     request.pause();
     String table = ctx.pathParam("table");
     String format;
+    Idempotency idempotency;
+    long from;
     try {
       format = request.getParam("format") != null ? format(request.getParam("format")) : formatOf(request);
+      idempotency = IdempotencyKeys.of(ctx);
+      from = fromLine(request.getParam("from"), idempotency);
     } catch (ApiError e) {
       ctx.fail(e);
       return;
     }
     bus.call(StoreRequest.withBody(StoreOp.GET_TABLE, table, new JsonObject().put("withId", true)))
-        .onComplete(schema -> {
-      if (schema.failed()) {
-        ctx.fail(schema.cause());
+        .compose(schema -> idempotency == null ? Future.succeededFuture(new JsonObject[] {schema, null})
+            : bus.call(new StoreRequest(StoreOp.STREAM_BEGIN, table, null,
+                new JsonObject().put("idempotency", idempotency.toJson()), null))
+                .map(begun -> new JsonObject[] {schema, begun}))
+        .onComplete(started -> {
+      if (started.failed()) {
+        closeUnread(ctx);
+        ctx.fail(started.cause());
         return;
       }
+      JsonObject schema = started.result()[0];
+      JsonObject begun = started.result()[1];
+      Runnable release = begun == null ? () -> { } : () -> bus.call(new StoreRequest(StoreOp.STREAM_END, table, null,
+          new JsonObject().put("idempotency", idempotency.toJson()).put("tableId", begun.getString("tableId")), null))
+          .onFailure(e -> LOG.error("releasing the Idempotency-Key of a stream into table '{}' failed", table, e));
       ImportProgress progress = new ImportProgress();
       ImportSink sink;
       try {
         sink = new ImportSink(bus, table, null, new ImportSink.Settings(config.importMaxDecompressedBytes(),
             config.importMaxRatio(), config.importMaxLineBytes(), config.importBatchRows(), config.importBatchBytes(),
             config.importWindow(), config.streamMaxBytes(), config.importCommitIntervalMs()), Set.of(), progress, format,
-            SchemaParser.parseTable(table, schema.result().getJsonObject("schema")), metrics)
-            .bindTo(schema.result().getString("id"));
-      } catch (ImportFormatException e) {
-        ctx.fail(ApiError.badRequest(e.getMessage()));
+            SchemaParser.parseTable(table, schema.getJsonObject("schema")), metrics)
+            .bindTo(schema.getString("id"));
+        if (begun != null) {
+          sink.resumeStream(begun.getString("job"), begun.getLong("hour"), begun.getJsonArray("lines"), from);
+          if (from > sink.committedLines() + 1) {
+            throw new ApiError(409, "the stream with Idempotency-Key '" + idempotency.key() + "' has "
+                + sink.committedLines() + " lines committed; a resend must start at line " + (sink.committedLines()
+                + 1) + " or before, not at " + from + " (lines in between would be missing)")
+                .withField("committedLines", sink.committedLines());
+          }
+        }
+      } catch (ImportFormatException | ApiError e) {
+        release.run();
+        closeUnread(ctx);
+        ctx.fail(e instanceof ApiError error ? error : ApiError.badRequest(e.getMessage()));
         return;
       }
       request.pipe().endOnFailure(false).to(sink).onFailure(sink::abort);
@@ -268,14 +304,22 @@ final class ImportRoutes {
           reason -> sink.abort(new ApiError(408, reason)));
       sink.done().onComplete(ar -> {
         guard.stop();
+        release.run();
         if (ar.failed() && !request.isEnded()) {
           // Answer and close rather than read the rest of a body that may be gigabytes long for nothing (the
           // failed pipe drains it) or keep a half-read request's connection open.
           ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
         }
         if (ar.succeeded()) {
-          ApiRouter.ok(ctx, new JsonObject().put("total", progress.completed())
-              .put("failedCount", progress.failedCount()).put("errors", progress.errorsJson()));
+          JsonObject reply = new JsonObject().put("total", progress.completed())
+              .put("failedCount", progress.failedCount()).put("errors", progress.errorsJson());
+          if (begun != null) {
+            reply.put("committedLines", sink.committedLines()).put("skippedLines", sink.skippedLines());
+            if (sink.skippedLines() > 0 && progress.completed() == 0 && progress.failedCount() == 0) {
+              ctx.response().putHeader(IdempotencyKeys.REPLAYED_HEADER, "true"); // every line was committed before
+            }
+          }
+          ApiRouter.ok(ctx, reply);
           return;
         }
         Throwable failure = ar.cause();
@@ -296,9 +340,41 @@ final class ImportRoutes {
         if (failure instanceof ApiError error && error.status() == 413) {
           ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
         }
+        if (begun != null && failure instanceof ApiError error) {
+          failure = error.withField("committedLines", sink.committedLines());
+        }
         ctx.fail(failure);
       });
     });
+  }
+
+  /** A request refused before its body was read: answer, then close instead of reading it for nothing. */
+  private static void closeUnread(RoutingContext ctx) {
+    if (!ctx.request().isEnded()) {
+      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+    }
+  }
+
+  /** The stream line a keyed stream's body starts at ({@code ?from=}); 1, the whole stream, without it. */
+  private static long fromLine(String param, Idempotency idempotency) {
+    if (param == null) {
+      return 1;
+    }
+    if (idempotency == null) {
+      throw ApiError.badRequest("'from' resends the rest of a stream and needs the stream's "
+          + IdempotencyKeys.HEADER + " header");
+    }
+    long from;
+    try {
+      from = Long.parseLong(param.trim());
+    } catch (NumberFormatException e) {
+      from = 0;
+    }
+    if (from < 1 || from > io.sluice.store.StreamLines.MAX_LINE) {
+      throw ApiError.badRequest("'from' must be a line number from 1 to " + io.sluice.store.StreamLines.MAX_LINE
+          + ", got '" + param + "'");
+    }
+    return from;
   }
 
   /** A requested input format, checked; null means detect it. */

@@ -37,6 +37,17 @@ public final class StoreClient {
         .recover(StoreClient::toApiError);
   }
 
+  /**
+   * {@link #call} for a write that may carry an Idempotency-Key: the reply and whether the store answered it from
+   * the key's record (the reply's {@code sluice-replayed} header).
+   */
+  public Future<io.sluice.store.Written> callWrite(StoreRequest request) {
+    return vertx.eventBus().<JsonObject>request(Addresses.STORE, request, options)
+        .map(message -> new io.sluice.store.Written(message.body(),
+            "true".equals(message.headers().get(io.sluice.store.Written.REPLAYED_HEADER))))
+        .recover(StoreClient::toApiError);
+  }
+
   /** Sends an import-control message to the import verticle. */
   public Future<JsonObject> callImport(JsonObject message) {
     return vertx.eventBus().<JsonObject>request(Addresses.IMPORT, message, new DeliveryOptions().setSendTimeout(60_000)

@@ -1,6 +1,7 @@
 package io.sluice.core;
 
 import io.sluice.engine.Checkpoint;
+import io.sluice.engine.KeyRecord;
 import io.sluice.engine.Page;
 import io.sluice.engine.Row;
 import io.sluice.engine.RowBatch;
@@ -20,7 +21,9 @@ import io.sluice.schema.Names;
 import io.sluice.schema.SchemaParser;
 import io.sluice.schema.TableSchema;
 import io.sluice.store.Idempotency;
+import io.sluice.store.StreamLines;
 import io.sluice.store.TableStore;
+import io.sluice.store.Written;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -38,6 +41,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,6 +88,26 @@ public final class Database implements TableStore {
   private final Set<String> recount = ConcurrentHashMap.newKeySet();
   /** The last stats of each table id, kept when measuring it fails once (a gauge should not blink). */
   private final Map<String, TableStats> lastStats = new ConcurrentHashMap<>();
+  /**
+   * Idempotency-Key records of schema operations (record name → {@code {"batch", "reply"}}), saved with the
+   * catalog (the catalog change and its record in one atomic write). Under the catalog write lock.
+   */
+  private final Map<String, String> schemaKeys = new HashMap<>();
+  /** The record of the schema operation running under a key (write lock held), saved by its catalog change. */
+  private PendingKey pendingKey;
+
+  private static final class PendingKey {
+    final String name;
+    final long batch;
+    JsonObject reply;
+    boolean saved;
+
+    PendingKey(String name, long batch) {
+      this.name = name;
+      this.batch = batch;
+    }
+  }
+
   /** The catalog as of the last schema change, for reads that must not wait for the lock. */
   private volatile Published published;
   /**
@@ -125,6 +149,7 @@ public final class Database implements TableStore {
     // Another node may be inside a schema change, with storage its catalog does not name yet: not an orphan.
     try (StorageEngine.SharedCatalog.Lock lock = shared == null ? null : shared.lock()) {
       this.entries = engine.loadCatalog();
+      this.schemaKeys.putAll(engine.loadCatalogKeys());
       Set<String> known = new HashSet<>();
       entries.values().forEach(table -> known.add(table.id()));
       engine.dropOrphans(known);
@@ -147,6 +172,9 @@ public final class Database implements TableStore {
       Map<String, TableDef> old = new LinkedHashMap<>(entries);
       Map<String, TableDef> fresh = new LinkedHashMap<>();
       tables.forEach((name, schema) -> fresh.put(name, new TableDef(newId(), schema)));
+      JsonObject freshJson = new JsonObject();
+      fresh.forEach((name, def) -> freshJson.put(name, def.schema().toJson()));
+      replyWillBe(new JsonObject().put("schema", freshJson));
       List<TableDef> created = new ArrayList<>();
       try {
         for (TableDef table : fresh.values()) {
@@ -169,6 +197,7 @@ public final class Database implements TableStore {
   public JsonObject deleteSchema() {
     return write(() -> {
       Map<String, TableDef> old = new LinkedHashMap<>(entries);
+      replyWillBe(new JsonObject().put("deleted", new JsonArray(new ArrayList<>(old.keySet()))));
       saveCatalog(Map.of());
       entries.clear();
       old.values().forEach(table -> drop(table.id()));
@@ -232,8 +261,10 @@ public final class Database implements TableStore {
               + " rows or the table first, or add columns one by one with PUT /api/v1/schema/" + table + "/<column>");
         }
         checkNotLinkedTo(table, schema);
+        replyWillBe(schema.toJson());
         installTable(table, new TableDef(newId(), schema), null);
       } else {
+        replyWillBe(schema.toJson());
         installTable(table, new TableDef(newId(), schema), null);
       }
       return schema.toJson();
@@ -260,6 +291,7 @@ public final class Database implements TableStore {
       }
       Map<String, TableDef> next = new LinkedHashMap<>(entries);
       next.remove(table);
+      replyWillBe(new JsonObject().put("deleted", new JsonArray().add(table)));
       saveCatalog(next);
       entries.remove(table);
       drop(dropped.id());
@@ -295,6 +327,7 @@ public final class Database implements TableStore {
         throw ApiError.conflict("cannot add non-nullable column '" + column + "' to table '" + table + "' which has "
             + rows + " rows; declare it \"nullable\": true");
       }
+      replyWillBe(parsed.toJson());
       if (rows == 0 && existing != null) {
         installTable(table, new TableDef(newId(), updated), null);
       } else {
@@ -324,6 +357,7 @@ public final class Database implements TableStore {
       checkNotLinkTarget(table, column);
       TableDef rebuilt = new TableDef(newId(), schema.withoutColumn(column));
       awaitWrites(current.id());
+      replyWillBe(new JsonObject().put("deleted", new JsonArray().add(table + "." + column)));
       installTable(table, rebuilt, () -> engine.copyRowsWithout(current.id(), rebuilt, column));
       rebuiltIds.put(current.id(), rebuilt.id()); // the rows moved: running imports follow them
       return new JsonObject().put("deleted", new JsonArray().add(table + "." + column));
@@ -351,6 +385,7 @@ public final class Database implements TableStore {
         String name = e.getKey().equals(from) ? to : e.getKey();
         next.put(name, new TableDef(e.getValue().id(), relink(e.getValue().schema(), from, to)));
       }
+      replyWillBe(new JsonObject().put("from", from).put("rename", to).put("schema", entry.schema().toJson()));
       saveCatalog(next);
       TableDef replaced = entries.get(to);
       entries.clear();
@@ -377,6 +412,7 @@ public final class Database implements TableStore {
       }
       TableDef copy = new TableDef(newId(), source.schema());
       awaitWrites(source.id());
+      replyWillBe(new JsonObject().put("from", from).put("copy", to).put("schema", copy.schema().toJson()));
       installTable(to, copy, () -> engine.copyRows(source.id(), copy));
       return new JsonObject().put("from", from).put("copy", to).put("schema", copy.schema().toJson());
     });
@@ -452,14 +488,67 @@ public final class Database implements TableStore {
     }
   }
 
+  /** The reply a schema change will answer, known before it saves the catalog: its key's record holds it. */
+  private void replyWillBe(JsonObject reply) {
+    if (pendingKey != null) {
+      pendingKey.reply = reply;
+    }
+  }
+
+  /**
+   * A schema or column change under an Idempotency-Key (null: none). The record (named by the key's scope and the
+   * table, or the whole schema) holds the request's fingerprint and the reply, and is saved in the same atomic
+   * catalog write as the change. A change that saves nothing (it was already so) records nothing: a repeat
+   * answers the same by itself. Repeats wait for the catalog lock, so no 409 is needed.
+   */
+  @Override
+  public Written schemaChange(String kind, String table, String column, JsonObject body, Idempotency idempotency,
+      java.util.function.Supplier<JsonObject> change) {
+    if (idempotency == null) {
+      return Written.fresh(change.get());
+    }
+    String name = KEY_JOB + idempotency.scope() + "\n" + (table == null ? "" : table);
+    long fingerprint = fingerprint(kind, ((column == null ? "" : column) + "\n" + (body == null ? "" : body.encode()))
+        .getBytes(StandardCharsets.UTF_8));
+    catalogLock.writeLock().lock();
+    try {
+      checkCatalog();
+      long now = System.currentTimeMillis() / 1000;
+      String stored = schemaKeys.get(name);
+      if (stored != null) {
+        JsonObject record = new JsonObject(stored);
+        long batch = record.getLong("batch");
+        if ((batch >>> FINGERPRINT_BITS) >= now - idempotencyRetentionSeconds) {
+          if ((batch & FINGERPRINT_MASK) != fingerprint) {
+            metrics.idempotency("mismatch");
+            throw new ApiError(422, "Idempotency-Key '" + idempotency.key() + "' was already used"
+                + (table == null ? "" : " on table '" + table + "'") + " for a different request; send a new key"
+                + " for a new request", null, "IdempotencyKeyReused");
+          }
+          metrics.idempotency("replayed");
+          return new Written(record.getJsonObject("reply").copy(), true);
+        }
+      }
+      pendingKey = new PendingKey(name, (now << FINGERPRINT_BITS) | fingerprint);
+      JsonObject reply = change.get();
+      if (pendingKey.saved) {
+        metrics.idempotency("recorded");
+      }
+      return Written.fresh(reply);
+    } finally {
+      pendingKey = null;
+      catalogLock.writeLock().unlock();
+    }
+  }
+
   // ---------------------------------------------------------------- rows
 
   @Override
-  public Future<JsonObject> insertOne(String table, byte[] body, Idempotency idempotency) {
+  public Future<Written> insertOne(String table, byte[] body, Idempotency idempotency) {
     return idempotent(table, "row", body, idempotency,
         checkpoint -> writeRows(table, null, checkpoint, false, schema -> BatchParser.parseOne(table, schema, body),
             row -> batch(1, List.of(row), new RowBatch.Redo(false, body)), (row, name) -> objectOf(row)),
-        schema -> objectOf(BatchParser.parseOne(table, schema, body)));
+        (schema, record) -> objectOf(BatchParser.parseOne(table, schema, body)));
   }
 
   /**
@@ -469,12 +558,12 @@ public final class Database implements TableStore {
    * plainly valid, else trees, which report what is wrong.
    */
   @Override
-  public Future<JsonObject> insertBatch(String table, byte[] body, Idempotency idempotency) {
+  public Future<Written> insertBatch(String table, byte[] body, Idempotency idempotency) {
     RowBatch.Redo redo = new RowBatch.Redo(true, body);
     return idempotent(table, "batch", body, idempotency,
         checkpoint -> writeRows(table, null, checkpoint, false, schema -> batchRows(table, schema, body, redo),
             rows -> rows, (rows, name) -> new JsonObject().put("total", rows.count())),
-        schema -> new JsonObject().put("total", batchRows(table, schema, body, redo).count()));
+        (schema, record) -> new JsonObject().put("total", batchRows(table, schema, body, redo).count()));
   }
 
   // ---------------------------------------------------------------- idempotency keys
@@ -489,12 +578,14 @@ public final class Database implements TableStore {
    * {@code batch} = epoch seconds << 28 | a fingerprint of the request), stored with the rows in the same commit
    * (for Lucene also in the write-ahead log record), so the rows and the record are durable together. A repeat is
    * answered by reading the request again (the fingerprint says it is the same), so no reply is stored.
-   * Records older than the retention are ignored: a repeat then writes again.
+   * Records older than the retention are ignored: a repeat then writes again. A write that stores no rows (a
+   * delete) stores a {@link KeyRecord} with the same job and batch instead, with its reply's count, which
+   * {@code replay} gets (null for a row write's record).
    */
-  private Future<JsonObject> idempotent(String table, String kind, byte[] body, Idempotency idempotency,
-      Function<Checkpoint, Future<JsonObject>> write, Function<TableSchema, JsonObject> replay) {
+  private Future<Written> idempotent(String table, String kind, byte[] body, Idempotency idempotency,
+      Function<Checkpoint, Future<JsonObject>> write, BiFunction<TableSchema, KeyRecord, JsonObject> replay) {
     if (idempotency == null) {
-      return write.apply(null);
+      return write.apply(null).map(Written::fresh);
     }
     checkCatalog();
     String job = KEY_JOB + idempotency.scope();
@@ -505,7 +596,7 @@ public final class Database implements TableStore {
       throw new ApiError(409, "a request with Idempotency-Key '" + idempotency.key() + "' on table '" + table
           + "' is still in progress; retry after it is answered", null, IDEMPOTENCY_IN_FLIGHT);
     }
-    Future<JsonObject> result;
+    Future<Written> result;
     try {
       long now = System.currentTimeMillis() / 1000;
       JsonObject replayed = read(() -> {
@@ -516,6 +607,13 @@ public final class Database implements TableStore {
             recorded = batch; // ascending: the newest record within the retention wins
           }
         }
+        KeyRecord keyRecord = engine.keyRecord(def.id(), job);
+        if (keyRecord != null && (keyRecord.batch() >>> FINGERPRINT_BITS) >= now - idempotencyRetentionSeconds
+            && (recorded == null || keyRecord.batch() > recorded)) {
+          recorded = keyRecord.batch();
+        } else {
+          keyRecord = null;
+        }
         if (recorded == null) {
           return null;
         }
@@ -524,20 +622,61 @@ public final class Database implements TableStore {
           throw new ApiError(422, "Idempotency-Key '" + idempotency.key() + "' was already used on table '" + table
               + "' for a different request; send a new key for a new request", null, "IdempotencyKeyReused");
         }
-        return replay.apply(def.schema());
+        return replay.apply(def.schema(), keyRecord);
       });
       if (replayed != null) {
         metrics.idempotency("replayed");
-        result = Future.succeededFuture(replayed.put(REPLAYED, true));
+        result = Future.succeededFuture(new Written(replayed, true));
       } else {
         result = write.apply(new Checkpoint(job, (now << FINGERPRINT_BITS) | fingerprint))
-            .onSuccess(reply -> metrics.idempotency("recorded"));
+            .onSuccess(reply -> metrics.idempotency("recorded")).map(Written::fresh);
       }
     } catch (RuntimeException e) {
       keysInFlight.remove(flight);
       throw e;
     }
     return result.onComplete(done -> keysInFlight.remove(flight));
+  }
+
+  /**
+   * A stream sent under an Idempotency-Key begins: the key is held until {@link #endStream} (a second stream
+   * with it meanwhile gets a 409), and the reply lists the lines its earlier attempts committed, within the
+   * retention: {@code {"job", "tableId", "hour", "lines": [[first, count]...]}}. Each batch of the stream then
+   * carries {@link StreamLines} as its checkpoint, in the batch's own commit.
+   */
+  @Override
+  public JsonObject beginStream(String table, Idempotency idempotency) {
+    checkCatalog();
+    String job = StreamLines.JOB_PREFIX + idempotency.scope();
+    return read(() -> {
+      TableDef def = entry(table);
+      if (!keysInFlight.add(def.id() + " " + job)) {
+        metrics.idempotency("in_flight");
+        throw new ApiError(409, "a stream with Idempotency-Key '" + idempotency.key() + "' into table '" + table
+            + "' is still in progress; retry after it is answered", null, IDEMPOTENCY_IN_FLIGHT);
+      }
+      try {
+        long hour = StreamLines.hourNow();
+        long oldest = hour - (idempotencyRetentionSeconds + 3599) / 3600;
+        JsonArray lines = new JsonArray();
+        for (long batch : engine.importedBatches(def.id(), job)) {
+          if (StreamLines.hour(batch) >= oldest) {
+            lines.add(new JsonArray().add(StreamLines.firstLine(batch)).add(StreamLines.count(batch)));
+          }
+        }
+        metrics.idempotency(lines.isEmpty() ? "recorded" : "replayed"); // a stream's start: new, or resumed
+        return new JsonObject().put("job", job).put("tableId", def.id()).put("hour", hour).put("lines", lines);
+      } catch (RuntimeException e) {
+        keysInFlight.remove(def.id() + " " + job);
+        throw e;
+      }
+    });
+  }
+
+  @Override
+  public JsonObject endStream(String tableId, Idempotency idempotency) {
+    keysInFlight.remove(tableId + " " + StreamLines.JOB_PREFIX + idempotency.scope());
+    return new JsonObject();
   }
 
   private static long fingerprint(String kind, byte[] body) {
@@ -773,22 +912,38 @@ public final class Database implements TableStore {
     });
   }
 
+  /**
+   * With an Idempotency-Key the delete stores a {@link KeyRecord} in its own commit (or transaction) with the
+   * count it answers, so a repeat answers that count again and deletes nothing (rows added since stay).
+   */
   @Override
-  public Future<JsonObject> delete(JsonObject body) {
+  public Future<Written> delete(JsonObject body, Idempotency idempotency) {
     // A misspelt "where" must not delete every row as an absent one does.
     onlyKeys(body, "a delete", DELETE_KEYS);
     String table = requiredName(body, "from");
-    checkCatalog();
-    refresh();
-    return retryStale(() -> deleteOnce(table, body)).recover(failure -> mapFailure(table, failure));
+    return idempotent(table, "delete", body.encode().getBytes(StandardCharsets.UTF_8), idempotency,
+        checkpoint -> delete(table, body, checkpoint == null ? null : new KeyRecord(checkpoint.job(),
+            checkpoint.batch(), 0, (checkpoint.batch() >>> FINGERPRINT_BITS) + idempotencyRetentionSeconds)),
+        (schema, record) -> {
+          if (record == null) { // a row write's key: another request
+            throw new IllegalStateException("unreachable: the fingerprint names the kind of request");
+          }
+          return new JsonObject().put("total", record.total());
+        });
   }
 
-  private Future<JsonObject> deleteOnce(String table, JsonObject body) {
+  private Future<JsonObject> delete(String table, JsonObject body, KeyRecord record) {
+    checkCatalog();
+    refresh();
+    return retryStale(() -> deleteOnce(table, body, record)).recover(failure -> mapFailure(table, failure));
+  }
+
+  private Future<JsonObject> deleteOnce(String table, JsonObject body, KeyRecord record) {
     Future<Long> deleted;
     catalogLock.readLock().lock();
     try {
       TableDef def = entry(table);
-      deleted = engine.delete(def, where(table, def.schema(), body.getValue("where")))
+      deleted = engine.delete(def, where(table, def.schema(), body.getValue("where")), record)
           .onComplete(done -> recount.add(def.id()));
     } catch (StorageException e) {
       return Future.failedFuture(stale(e) ? e : storageError(table, e));
@@ -1165,6 +1320,9 @@ public final class Database implements TableStore {
     Map<String, TableDef> stored = engine.loadCatalog();
     entries.clear();
     entries.putAll(stored);
+    // another node's schema operations' key records too: a catalog saved here keeps them
+    schemaKeys.clear();
+    schemaKeys.putAll(engine.loadCatalogKeys());
     LOG.debug("catalog reloaded: another node changed it (version {})", shared.loadedVersion());
   }
 
@@ -1173,8 +1331,28 @@ public final class Database implements TableStore {
    * old or the new version, so every later write is refused until a restart reads it again.
    */
   private void saveCatalog(Map<String, TableDef> tables) {
+    Map<String, String> keys = null;
+    PendingKey pending = pendingKey;
+    if (pending != null) {
+      if (pending.reply == null) {
+        throw new IllegalStateException("a schema change under a key saved the catalog before its reply was known");
+      }
+      long oldest = System.currentTimeMillis() / 1000 - idempotencyRetentionSeconds;
+      keys = new HashMap<>();
+      for (Map.Entry<String, String> key : schemaKeys.entrySet()) {
+        if ((new JsonObject(key.getValue()).getLong("batch") >>> FINGERPRINT_BITS) >= oldest) {
+          keys.put(key.getKey(), key.getValue()); // expired records are dropped here, which bounds them
+        }
+      }
+      keys.put(pending.name, new JsonObject().put("batch", pending.batch).put("reply", pending.reply).encode());
+    }
     try {
-      engine.saveCatalog(tables);
+      engine.saveCatalog(tables, keys);
+      if (keys != null) {
+        schemaKeys.clear();
+        schemaKeys.putAll(keys);
+        pending.saved = true;
+      }
     } catch (StorageException e) {
       catalogFailure = e;
       LOG.error("saving the catalog failed; writes are refused until restart", e);

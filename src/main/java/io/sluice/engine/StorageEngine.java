@@ -28,7 +28,18 @@ public interface StorageEngine extends AutoCloseable {
    * Stores the whole catalog durably (atomically: after a crash the old or the new one is read). A failure is
    * final for this engine instance ({@link #failure} reports it): what is stored is no longer known.
    */
-  void saveCatalog(Map<String, TableDef> tables);
+  default void saveCatalog(Map<String, TableDef> tables) {
+    saveCatalog(tables, null);
+  }
+
+  /**
+   * {@link #saveCatalog(Map)} that also replaces the Idempotency-Key records of schema operations with
+   * {@code keys} (record name → the core's JSON text) in the same atomic write; null keeps those stored.
+   */
+  void saveCatalog(Map<String, TableDef> tables, Map<String, String> keys);
+
+  /** The Idempotency-Key records of schema operations as last saved with the catalog. */
+  Map<String, String> loadCatalogKeys();
 
   /** Creates empty storage for a table id not yet in the catalog. */
   void createTable(TableDef table);
@@ -82,7 +93,18 @@ public interface StorageEngine extends AutoCloseable {
   Future<Void> sync(String id);
 
   /** Deletes the matching rows; completes with how many, once durable. */
-  Future<Long> delete(TableDef table, Predicate where);
+  default Future<Long> delete(TableDef table, Predicate where) {
+    return delete(table, where, null);
+  }
+
+  /**
+   * {@link #delete(TableDef, Predicate)} that also stores {@code record} (null: none) in the delete's own commit
+   * or transaction, even when no row matches, replacing any record of the same job in the table.
+   */
+  Future<Long> delete(TableDef table, Predicate where, KeyRecord record);
+
+  /** The record of {@code job} stored by a delete in the table, or null (none, or dropped after it expired). */
+  KeyRecord keyRecord(String id, String job);
 
   Future<Void> optimize(String id);
 

@@ -13,6 +13,8 @@ public final class ApiError extends RuntimeException {
   private final int status;
   private final JsonArray errors;
   private final String cause;
+  /** Fields the error body carries besides the uniform ones (e.g. a broken stream's committedLines). */
+  private final JsonObject extra;
 
   public ApiError(int status, String message) {
     this(status, message, null);
@@ -24,10 +26,21 @@ public final class ApiError extends RuntimeException {
 
   /** {@code cause}: a short machine-readable reason sent as the {@code x-error-cause} header (e.g. DiskFull). */
   public ApiError(int status, String message, JsonArray errors, String cause) {
+    this(status, message, errors, cause, null);
+  }
+
+  private ApiError(int status, String message, JsonArray errors, String cause, JsonObject extra) {
     super(message, null, false, false);
     this.status = status;
     this.errors = errors;
     this.cause = cause;
+    this.extra = extra;
+  }
+
+  /** This error with one more field in its body. */
+  public ApiError withField(String name, Object value) {
+    JsonObject fields = extra == null ? new JsonObject() : extra.copy();
+    return new ApiError(status, getMessage(), errors, cause, fields.put(name, value));
   }
 
   public String errorCause() {
@@ -61,6 +74,9 @@ public final class ApiError extends RuntimeException {
     }
     if (cause != null) {
       body.put("cause", cause);
+    }
+    if (extra != null) {
+      extra.forEach(field -> body.put(field.getKey(), field.getValue()));
     }
     return body;
   }

@@ -39,6 +39,11 @@ final class ImportJob {
   String format = "auto";
   /** Why the job is paused (its state could not be saved), until it runs again; not persisted. */
   String waiting;
+  /**
+   * The Idempotency-Key scope of the request that initiated the job (null: none) and its format, so a retry of
+   * the start returns this job; persisted in the job's own file, the record is durable with the job.
+   */
+  String idempotencyScope;
   /** A cancel was asked for (not persisted: until the job's end is persisted, the cancel is not acknowledged). */
   boolean cancelling;
   /** Cancel requests waiting for the job's end to be persisted; answered with its final status. */
@@ -104,6 +109,7 @@ final class ImportJob {
         .put("finishedAt", finishedAt == null ? null : finishedAt.toString())
         .put("message", message)
         .put("batchRows", batchRows).put("batchBytes", batchBytes).put("format", format)
+        .put("idempotencyScope", idempotencyScope)
         .put("progress", progress.toJson())
         .put("history", history.persisted());
   }
@@ -121,6 +127,7 @@ final class ImportJob {
     job.batchRows = json.getInteger("batchRows", 0);
     job.batchBytes = json.getInteger("batchBytes", 0);
     job.format = json.getString("format", "auto");
+    job.idempotencyScope = json.getString("idempotencyScope");
     job.progress = ImportProgress.fromJson(json.getJsonObject("progress"));
     job.history = ProgressHistory.fromPersisted(json.getJsonObject("history"));
     return job;

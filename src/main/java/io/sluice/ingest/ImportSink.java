@@ -5,6 +5,7 @@ import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
 import io.sluice.errors.ApiError;
 import io.sluice.metrics.Metrics;
+import io.sluice.store.StreamLines;
 import io.sluice.store.TableStore;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
@@ -55,7 +56,15 @@ public final class ImportSink implements WriteStream<Buffer> {
   }
 
   /** A batch the store has indexed, waiting for a commit to count it. */
-  private record Indexed(long number, JsonObject reply) {
+  private record Indexed(long number, long firstLine, int lines, JsonObject reply) {
+  }
+
+  /**
+   * A stream sent under an Idempotency-Key: each batch carries {@link StreamLines} under {@code job} as its
+   * checkpoint; lines in {@code committed} (earlier attempts) are skipped; the body's first line is stream line
+   * {@code firstLine} (1: the whole stream again; more: the rest of it, NDJSON only).
+   */
+  private record Resume(String job, long hour, StreamLines.Ranges committed, long firstLine) {
   }
 
   private final StoreClient store;
@@ -92,6 +101,8 @@ public final class ImportSink implements WriteStream<Buffer> {
   private Throwable failure;
   private Handler<Void> drainHandler;
   private Handler<Throwable> exceptionHandler;
+  private Resume resume;
+  private long skippedLines;
 
   /** Input formats: "ndjson", "json" (one array of rows), "csv" (header row), or "auto" (by the first byte). */
   public static final Set<String> FORMATS = Set.of("auto", "ndjson", "json", "csv");
@@ -115,20 +126,29 @@ public final class ImportSink implements WriteStream<Buffer> {
     this.records = new LineSplitter.LineHandler() {
       @Override
       public void line(long lineNumber, Buffer line) {
-        addLine(lineNumber, line);
+        long number = streamLine(lineNumber);
+        if (number > 0) {
+          addLine(number, line);
+        }
       }
 
       @Override
       public void tooLong(long lineNumber, long length, Buffer prefix) {
-        progress.failed(LineBatchParser.failure(lineNumber, "line is " + length + " bytes, over the limit of "
-            + settings.maxLineBytes() + " (import.max.line.bytes)", prefix.toString()));
-        addLine(lineNumber, Buffer.buffer());
+        long number = streamLine(lineNumber);
+        if (number > 0) {
+          progress.failed(LineBatchParser.failure(number, "line is " + length + " bytes, over the limit of "
+              + settings.maxLineBytes() + " (import.max.line.bytes)", prefix.toString()));
+          addLine(number, Buffer.buffer());
+        }
       }
 
       @Override
       public void invalid(long lineNumber, String message, String text) {
-        progress.failed(LineBatchParser.failure(lineNumber, message, text));
-        addLine(lineNumber, Buffer.buffer());
+        long number = streamLine(lineNumber);
+        if (number > 0) {
+          progress.failed(LineBatchParser.failure(number, message, text));
+          addLine(number, Buffer.buffer());
+        }
       }
     };
     if (!"auto".equals(this.format)) {
@@ -166,6 +186,10 @@ public final class ImportSink implements WriteStream<Buffer> {
   }
 
   private RecordSplitter splitterFor(String kind) {
+    if (resume != null && resume.firstLine() > 1 && !"ndjson".equals(kind)) {
+      throw new ImportFormatException("only an NDJSON stream can be resent from a line ('from'); resend the whole "
+          + ("csv".equals(kind) ? "CSV" : "JSON array") + " with the same Idempotency-Key instead");
+    }
     switch (kind) {
       case "json":
         return new JsonArrayElements(settings.maxLineBytes(), records);
@@ -202,6 +226,58 @@ public final class ImportSink implements WriteStream<Buffer> {
   public ImportSink bindTo(String tableId) {
     this.tableId = tableId;
     return this;
+  }
+
+  /**
+   * Makes this a stream under an Idempotency-Key (see {@link Resume}). {@code lines}: the [first, count] ranges
+   * its earlier attempts committed; {@code firstLine}: the stream line the body starts at.
+   */
+  public ImportSink resumeStream(String job, long hour, io.vertx.core.json.JsonArray lines, long firstLine) {
+    StreamLines.Ranges committed = new StreamLines.Ranges();
+    for (int i = 0; i < lines.size(); i++) {
+      io.vertx.core.json.JsonArray range = lines.getJsonArray(i);
+      committed.add(range.getLong(0), range.getLong(1));
+    }
+    this.resume = new Resume(job, hour, committed, firstLine);
+    if (firstLine > 1 && splitter != null && !"ndjson".equals(format)) {
+      throw new ImportFormatException("only an NDJSON stream can be resent from a line ('from'); resend the whole"
+          + " body with the same Idempotency-Key instead");
+    }
+    return this;
+  }
+
+  /**
+   * Lines of the stream that need not be sent again, from line 1 without a gap: committed by this attempt or an
+   * earlier one (stored, or refused as invalid). 0 without an Idempotency-Key.
+   */
+  public long committedLines() {
+    return resume == null ? 0 : resume.committed().prefix();
+  }
+
+  /** Lines skipped because an earlier attempt of the stream committed them. */
+  public long skippedLines() {
+    return skippedLines;
+  }
+
+  /**
+   * The stream line of a line of the body, or 0 when an earlier attempt committed it (skipped: the batch being
+   * filled ends there, so each batch covers consecutive lines).
+   */
+  private long streamLine(long bodyLine) {
+    if (resume == null) {
+      return bodyLine;
+    }
+    long line = bodyLine + resume.firstLine() - 1;
+    if (line > StreamLines.MAX_LINE) {
+      throw new ImportFormatException("a stream under an Idempotency-Key holds at most " + StreamLines.MAX_LINE
+          + " lines; split it");
+    }
+    if (resume.committed().contains(line)) {
+      flush();
+      skippedLines++;
+      return 0;
+    }
+    return line;
   }
 
   /** The table's current name (it follows a rename). */
@@ -299,7 +375,8 @@ public final class ImportSink implements WriteStream<Buffer> {
     }
     batch.appendBuffer(line);
     batchLines++;
-    if (batchLines >= settings.batchRows() || batch.length() >= settings.batchBytes()) {
+    if (batchLines >= settings.batchRows() || batch.length() >= settings.batchBytes()
+        || (resume != null && batchLines >= StreamLines.MAX_COUNT)) {
       flush();
     }
   }
@@ -312,7 +389,11 @@ public final class ImportSink implements WriteStream<Buffer> {
     JsonObject args = new JsonObject().put("firstLine", batchFirstLine);
     if (job != null) {
       args.put("job", job).put("batch", number).put("validateOnly", storedBatches.contains(number));
+    } else if (resume != null) {
+      args.put("job", resume.job()).put("batch", StreamLines.encode(resume.hour(), batchFirstLine, batchLines));
     }
+    long firstLine = batchFirstLine;
+    int lines = batchLines;
     args.put("deferCommit", true);
     if (tableId != null) {
       args.put("tableId", tableId);
@@ -327,15 +408,15 @@ public final class ImportSink implements WriteStream<Buffer> {
     store.call(new StoreRequest(StoreOp.APPEND_LINES, table, null, args, payload))
         .onComplete(reply -> {
           metrics.inflight(-bytes);
-          stored(number, reply);
+          stored(number, firstLine, lines, reply);
         });
   }
 
-  private void stored(long number, AsyncResult<JsonObject> reply) {
+  private void stored(long number, long firstLine, int lines, AsyncResult<JsonObject> reply) {
     inFlight--;
     if (reply.succeeded()) {
       follow(reply.result());
-      pending.add(new Indexed(number, reply.result()));
+      pending.add(new Indexed(number, firstLine, lines, reply.result()));
       maybeSync();
     } else {
       fail(reply.cause());
@@ -390,6 +471,9 @@ public final class ImportSink implements WriteStream<Buffer> {
           JsonObject result = batch.reply();
           progress.stored(batch.number(), result.getLong("appended"), result.getJsonObject("last"));
           progress.failed(result.getLong("failedCount"), result.getJsonArray("failures"));
+          if (resume != null) {
+            resume.committed().add(batch.firstLine(), batch.lines());
+          }
         }
       } else {
         fail(ar.cause());

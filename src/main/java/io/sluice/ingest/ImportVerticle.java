@@ -157,7 +157,8 @@ public final class ImportVerticle extends VerticleBase {
     Future<JsonObject> result;
     try {
       result = switch (body.getString("op")) {
-        case "initiate" -> initiate(body.getString("table"), body.getString("format", "auto"));
+        case "initiate" -> initiate(body.getString("table"), body.getString("format", "auto"),
+            body.getJsonObject("idempotency"));
         case "claimUpload" -> Future.succeededFuture(claimUpload(body.getString("id"), body.getString("table")));
         case "uploaded" -> Future.succeededFuture(uploaded(body.getString("id"), body.getLong("bytes")));
         case "uploadFailed" -> Future.succeededFuture(uploadFailed(body.getString("id")));
@@ -185,13 +186,38 @@ public final class ImportVerticle extends VerticleBase {
     });
   }
 
-  private Future<JsonObject> initiate(String table, String format) {
+  /**
+   * With an Idempotency-Key ({@code {"key", "scope"}}), a start that repeats one whose job is still kept returns
+   * that job (marked {@code "replayed"}); the same key with another format → 422. Looked up after the table
+   * check, on this verticle's thread, so two concurrent starts with a key make one job.
+   */
+  private Future<JsonObject> initiate(String table, String format, JsonObject idempotency) {
     return store.call(StoreRequest.table(StoreOp.GET_TABLE, table)).map(schema -> {
+      String scope = idempotency == null ? null : idempotency.getString("scope");
+      if (scope != null) {
+        for (ImportJob earlier : jobs.values()) {
+          if (scope.equals(earlier.idempotencyScope) && table.equals(earlier.table)) {
+            if (!earlier.format.equals(format)) {
+              metrics.idempotency("mismatch");
+              throw new ApiError(422, "Idempotency-Key '" + idempotency.getString("key") + "' was already used on"
+                  + " table '" + table + "' for a different request; send a new key for a new request", null,
+                  "IdempotencyKeyReused");
+            }
+            metrics.idempotency("replayed");
+            return new JsonObject().put("id", earlier.id).put("expires", earlier.expires.getEpochSecond())
+                .put("replayed", true);
+          }
+        }
+      }
       Instant now = Instant.now();
       ImportJob job = new ImportJob(UUID.randomUUID().toString(), table, now,
           now.plusSeconds(config.uploadExpirySeconds()));
       job.format = format;
+      job.idempotencyScope = scope;
       persist(job); // throws before the job is known: nothing to undo
+      if (scope != null) {
+        metrics.idempotency("recorded");
+      }
       jobs.put(job.id, job);
       return new JsonObject().put("id", job.id).put("expires", job.expires.getEpochSecond());
     });

@@ -8,6 +8,7 @@ import io.sluice.engine.StorageException;
 import io.sluice.errors.ApiError;
 import io.sluice.metrics.Metrics;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
@@ -87,7 +88,7 @@ public final class StoreVerticle extends VerticleBase {
   }
 
   private void handle(Message<StoreRequest> message) {
-    Future<JsonObject> result;
+    Future<Written> result;
     try {
       result = dispatch(message.body());
     } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
@@ -96,7 +97,11 @@ public final class StoreVerticle extends VerticleBase {
     }
     result.onComplete(ar -> {
       if (ar.succeeded()) {
-        message.reply(ar.result());
+        DeliveryOptions options = new DeliveryOptions();
+        if (ar.result().replayed()) {
+          options.addHeader(Written.REPLAYED_HEADER, "true");
+        }
+        message.reply(ar.result().reply(), options);
       } else {
         ApiError error = toApiError(message.body(), ar.cause());
         message.fail(error.status(), error.toJson().encode());
@@ -104,31 +109,37 @@ public final class StoreVerticle extends VerticleBase {
     });
   }
 
-  private Future<JsonObject> dispatch(StoreRequest r) {
+  private Future<Written> dispatch(StoreRequest r) {
     return switch (r.op()) {
       case GET_SCHEMA -> done(store.schema());
-      case PUT_SCHEMA -> done(store.putSchema(r.body()));
-      case DELETE_SCHEMA -> done(store.deleteSchema());
+      case PUT_SCHEMA -> schemaChange(r, () -> store.putSchema(changeBody(r)));
+      case DELETE_SCHEMA -> schemaChange(r, store::deleteSchema);
       case GET_TABLE -> done(r.body() != null && r.body().getBoolean("withId", false)
           ? new JsonObject().put("schema", store.table(r.table())).put("id", store.tableId(r.table()))
           : store.table(r.table()));
-      case PUT_TABLE -> done(store.putTable(r.table(), r.body()));
-      case DELETE_TABLE -> done(store.deleteTable(r.table()));
+      case PUT_TABLE -> schemaChange(r, () -> store.putTable(r.table(), changeBody(r)));
+      case DELETE_TABLE -> schemaChange(r, () -> store.deleteTable(r.table()));
       case GET_COLUMN -> done(store.column(r.table(), r.column()));
-      case PUT_COLUMN -> done(store.putColumn(r.table(), r.column(), r.body()));
-      case DELETE_COLUMN -> done(store.deleteColumn(r.table(), r.column()));
-      case RENAME -> done(store.rename(r.body()));
-      case COPY -> done(store.copy(r.body()));
-      case INSERT_ONE -> store.insertOne(r.table(), r.payload().getBytes(), Idempotency.fromJson(r.body()));
-      case INSERT_BATCH -> store.insertBatch(r.table(), r.payload().getBytes(), Idempotency.fromJson(r.body()));
-      case APPEND_LINES -> store.appendLines(r.table(), r.body(), r.payload().getBytes());
-      case SYNC -> store.sync(r.table(), r.body() == null ? null : r.body().getString("tableId"));
+      case PUT_COLUMN -> schemaChange(r, () -> store.putColumn(r.table(), r.column(), changeBody(r)));
+      case DELETE_COLUMN -> schemaChange(r, () -> store.deleteColumn(r.table(), r.column()));
+      case RENAME -> schemaChange(r, () -> store.rename(changeBody(r)));
+      case COPY -> schemaChange(r, () -> store.copy(changeBody(r)));
+      case INSERT_ONE -> (store.insertOne(r.table(), r.payload().getBytes(),
+          Idempotency.fromJson(r.body())));
+      case INSERT_BATCH -> (store.insertBatch(r.table(), r.payload().getBytes(),
+          Idempotency.fromJson(r.body())));
+      case APPEND_LINES -> store.appendLines(r.table(), r.body(), r.payload().getBytes()).map(Written::fresh);
+      case SYNC -> store.sync(r.table(), r.body() == null ? null : r.body().getString("tableId"))
+          .map(Written::fresh);
       case IMPORTED_BATCHES -> done(store.importedBatches(r.table(), r.body().getString("job")));
-      case DELETE_ROWS -> store.delete(r.body());
+      case DELETE_ROWS -> (store.delete(r.body().getJsonObject("delete"),
+          Idempotency.fromJson(r.body())));
       case SEARCH -> done(store.search(r.body()));
-      case OPTIMIZE -> store.optimize(r.table());
+      case OPTIMIZE -> store.optimize(r.table()).map(Written::fresh);
       case HEALTH -> done(health());
       case BACKUP -> done(store.backup(java.nio.file.Path.of(r.body().getString("dir"))));
+      case STREAM_BEGIN -> done(store.beginStream(r.table(), Idempotency.fromJson(r.body())));
+      case STREAM_END -> done(store.endStream(r.body().getString("tableId"), Idempotency.fromJson(r.body())));
     };
   }
 
@@ -138,8 +149,18 @@ public final class StoreVerticle extends VerticleBase {
         : new JsonObject().put("status", "degraded").put("message", failure);
   }
 
-  private static Future<JsonObject> done(JsonObject value) {
-    return Future.succeededFuture(value);
+  /** A schema change's request: {@code {"body"?, "idempotency"?}} (see {@link TableStore#schemaChange}). */
+  private static JsonObject changeBody(StoreRequest r) {
+    return r.body() == null ? null : r.body().getJsonObject("body");
+  }
+
+  private Future<Written> schemaChange(StoreRequest r, java.util.function.Supplier<JsonObject> change) {
+    return Future.succeededFuture(store.schemaChange(r.op().name(), r.table(), r.column(), changeBody(r),
+        Idempotency.fromJson(r.body()), change));
+  }
+
+  private static Future<Written> done(JsonObject value) {
+    return Future.succeededFuture(Written.fresh(value));
   }
 
   private static ApiError toApiError(StoreRequest request, Throwable failure) {

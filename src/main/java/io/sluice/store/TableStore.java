@@ -13,11 +13,6 @@ public interface TableStore extends AutoCloseable {
   String TABLE_REPLACED = "TableReplaced";
   /** The x-error-cause of a 409 for a write whose Idempotency-Key is held by a request still in progress. */
   String IDEMPOTENCY_IN_FLIGHT = "IdempotencyKeyInUse";
-  /**
-   * A field the store adds to a write's reply that was answered from its Idempotency-Key's record, not written
-   * again; the API removes it and sends {@code Idempotent-Replayed: true}. No column can be named so ({@code $}).
-   */
-  String REPLAYED = "$replayed";
 
   JsonObject schema();
 
@@ -47,25 +42,49 @@ public interface TableStore extends AutoCloseable {
 
   JsonObject copy(JsonObject body);
 
+  /**
+   * Runs {@code change}, one of the schema and column operations above ({@code kind} names it, {@code table} and
+   * {@code column} its path, {@code body} its request), under an Idempotency-Key (null: none): the key's record is
+   * saved atomically with the catalog change; a repeat answers the recorded reply, marked replayed, and changes
+   * nothing; the key with another request → 422.
+   */
+  Written schemaChange(String kind, String table, String column, JsonObject body, Idempotency idempotency,
+      java.util.function.Supplier<JsonObject> change);
+
   default Future<JsonObject> insertOne(String table, byte[] body) {
-    return insertOne(table, body, null);
+    return insertOne(table, body, null).map(Written::reply);
   }
 
   default Future<JsonObject> insertBatch(String table, byte[] body) {
-    return insertBatch(table, body, null);
+    return insertBatch(table, body, null).map(Written::reply);
   }
 
   /**
    * With an idempotency key (null: none), the first request writes and records the key in the same commit as its
-   * rows; a repeat of the same request answers as the first did, marked {@link #REPLAYED}, and writes nothing; a
+   * rows; a repeat of the same request answers as the first did, marked {@link Written#replayed}, and writes nothing; a
    * different request under the key is refused (422), as is one while the first is in flight (409,
    * {@link #IDEMPOTENCY_IN_FLIGHT}). A failed write records nothing.
    */
-  Future<JsonObject> insertOne(String table, byte[] body, Idempotency idempotency);
+  Future<Written> insertOne(String table, byte[] body, Idempotency idempotency);
 
-  Future<JsonObject> insertBatch(String table, byte[] body, Idempotency idempotency);
+  Future<Written> insertBatch(String table, byte[] body, Idempotency idempotency);
 
-  Future<JsonObject> delete(JsonObject body);
+  /**
+   * A stream under an Idempotency-Key begins: holds the key until {@link #endStream} (409,
+   * {@link #IDEMPOTENCY_IN_FLIGHT}, while held) and replies the lines its earlier attempts committed:
+   * {@code {"job", "tableId", "hour", "lines": [[first, count]...]}} (see {@link StreamLines}).
+   */
+  JsonObject beginStream(String table, Idempotency idempotency);
+
+  /** Releases the key of a stream into the table with this internal id. */
+  JsonObject endStream(String tableId, Idempotency idempotency);
+
+  default Future<JsonObject> delete(JsonObject body) {
+    return delete(body, null).map(Written::reply);
+  }
+
+  /** {@code {"total": n}} once durable; with an idempotency key as {@link #insertBatch}, the reply recorded. */
+  Future<Written> delete(JsonObject body, Idempotency idempotency);
 
   JsonObject search(JsonObject body);
 

@@ -94,6 +94,69 @@ class IdempotentPowerLossTest {
     }
   }
 
+  /**
+   * A keyed delete cut by a power loss, then retried after rows that match it were added: the retry is a replay
+   * (with the first count, the new rows stay) exactly when the first delete's record survived, and an
+   * acknowledged delete's record always does.
+   */
+  @Test
+  void aDeleteRetriedAfterAPowerLossIsReplayedExactlyWhenItWasDurable() throws Exception {
+    assumeFalse(TestPostgres.chosen(), "the simulated disk is the Lucene engine's");
+    long seed = TestSeeds.seed("IdempotentPowerLossTest.delete");
+    Random random = new Random(seed);
+    fs = PowerLossFileSystem.mount(Files.createDirectories(tmp.resolve("disk")));
+    boot();
+    assertThat(server.put("/api/v1/schema/t", new JsonObject("""
+        {"type":"table","columns":{"cycle":{"type":"Int"},"n":{"type":"Int"}}}""")).status()).isEqualTo(200);
+    for (int cycle = 0; cycle < CYCLES; cycle++) {
+      assertThat(send("rows-" + cycle, rows(cycle, 10)).status()).isEqualTo(200);
+      String key = "delete-" + cycle;
+      JsonObject delete = new JsonObject().put("from", "t").put("where", new JsonObject().put("cycle", cycle));
+      boolean atAck = random.nextBoolean();
+      if (!atAck) {
+        fs.powerOffAtStep(fs.steps() + 1 + random.nextInt(6));
+      }
+      Response first = post("/api/v1/data/_delete", key, delete.encode());
+      int status = first == null ? -1 : first.status();
+      if (atAck) {
+        assertThat(status).as("cycle " + cycle + ", seed " + seed).isEqualTo(200);
+        fs.powerOff("at the acknowledgement of " + key);
+      } else if (!fs.poweredOff()) {
+        fs.powerOff("after " + key + " answered " + status);
+      }
+      String reason = fs.powerOffReason();
+      closeQuietly(vertx);
+      fs = fs.reboot(random, true);
+      boot();
+      long before = count(cycle);
+      assertThat(send("more-" + cycle, rows(cycle, 3)).status()).isEqualTo(200);
+      Response retry = post("/api/v1/data/_delete", key, delete.encode());
+      assertThat(retry).as("retry of " + key).isNotNull();
+      assertThat(retry.status()).as("retry of " + key + " after " + reason + ", seed " + seed).isEqualTo(200);
+      boolean replayed = "true".equals(retry.header("Idempotent-Replayed"));
+      if (status == 200) {
+        assertThat(replayed).as("acknowledged " + key + " after " + reason + ", seed " + seed).isTrue();
+        assertThat(retry.json().getLong("total")).isEqualTo(first.json().getLong("total"));
+      }
+      assertThat(count(cycle)).as(key + " after " + reason + ", seed " + seed).isEqualTo(replayed ? before + 3 : 0);
+    }
+  }
+
+  private long count(int cycle) {
+    return server.search(new JsonObject().put("from", "t").put("where", new JsonObject().put("cycle", cycle))
+        .put("limit", 0)).json().getLong("total");
+  }
+
+  private Response post(String path, String key, String body) {
+    try {
+      return new Response(TestServer.await(server.client().request(HttpMethod.POST, path)
+          .putHeader("x-api-key", TestServer.RW_KEY).putHeader("Idempotency-Key", key)
+          .sendBuffer(Buffer.buffer(body)), 30));
+    } catch (AssertionError brokenByThePowerLoss) {
+      return null;
+    }
+  }
+
   private Response send(String key, JsonArray rows) {
     try {
       return new Response(TestServer.await(server.client().request(HttpMethod.POST, "/api/v1/data/t/batch")

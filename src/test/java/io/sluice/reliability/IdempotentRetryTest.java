@@ -134,6 +134,73 @@ class IdempotentRetryTest {
     }
   }
 
+  @Test
+  void aDeleteRetriedAfterKillNineIsReplayedAndDeletesNothingMore() {
+    Path data = tmp.resolve("data");
+    JsonObject delete = new JsonObject().put("from", "rows").put("where", new JsonObject().put("n",
+        new JsonObject().put("$lt", 5)));
+    try (ForkedServer server = new ForkedServer(data, List.of(), WAL_ONLY).start()) {
+      server.call("PUT", "/api/v1/schema/rows", schema());
+      assertThat(post(server, rows(0, 0, 10).encode(), "rows-1").statusCode()).isEqualTo(200);
+      HttpResponse<String> first = post(server, "/api/v1/data/_delete", delete.encode(), "delete-1");
+      assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+      assertThat(new JsonObject(first.body()).getLong("total")).isEqualTo(5);
+      server.kill(); // the delete and its key are only in the write-ahead log
+    }
+    try (ForkedServer server = new ForkedServer(data, List.of(), WAL_ONLY).start()) {
+      assertThat(post(server, rows(1, 0, 5).encode(), "rows-2").statusCode()).isEqualTo(200);
+      HttpResponse<String> retry = post(server, "/api/v1/data/_delete", delete.encode(), "delete-1");
+      assertThat(retry.statusCode()).as(retry.body()).isEqualTo(200);
+      assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+      assertThat(new JsonObject(retry.body()).getLong("total")).isEqualTo(5);
+      assertThat(count(server)).isEqualTo(10);
+    }
+  }
+
+  @Test
+  void aStreamBrokenByKillNineIsResumedWithItsKey() throws Exception {
+    Path data = tmp.resolve("data");
+    Map<String, String> smallBatches = Map.of("SLUICE_IMPORT_BATCH_ROWS", "100",
+        "SLUICE_IMPORT_COMMIT_INTERVAL_MS", "0");
+    int lines = 2000;
+    StringBuilder ndjson = new StringBuilder();
+    for (int n = 0; n < lines; n++) {
+      ndjson.append(new JsonObject().put("cycle", 0).put("batch", 0).put("n", n).encode()).append('\n');
+    }
+    byte[] body = ndjson.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try (ForkedServer server = new ForkedServer(data, List.of(), smallBatches).start()) {
+      server.call("PUT", "/api/v1/schema/rows", schema());
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+        var out = socket.getOutputStream();
+        out.write(("POST /api/v1/data/rows/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: " + TestServer.RW_KEY
+            + "\r\nIdempotency-Key: killed-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        int half = body.length / 2;
+        out.write((Integer.toHexString(half) + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        out.write(body, 0, half);
+        out.write("\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        out.flush();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> count(server) >= 300);
+        server.kill(); // mid-stream, with batches in flight
+      }
+    }
+    try (ForkedServer server = new ForkedServer(data, List.of(), smallBatches).start()) {
+      long survived = count(server);
+      HttpResponse<String> retry = http.send(HttpRequest.newBuilder(server.uri("/api/v1/data/rows/stream"))
+          .timeout(Duration.ofSeconds(60)).header("x-api-key", TestServer.RW_KEY)
+          .header("content-type", "application/x-ndjson").header("Idempotency-Key", "killed-stream")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(retry.statusCode()).as(retry.body()).isEqualTo(200);
+      JsonObject reply = new JsonObject(retry.body());
+      assertThat(reply.getLong("committedLines")).isEqualTo(lines);
+      assertThat(reply.getLong("skippedLines")).isEqualTo(survived);
+      assertThat(count(server)).isEqualTo(lines);
+      JsonObject all = server.call("POST", "/api/v1/_search", new JsonObject().put("from", "rows").put("limit", lines));
+      assertThat(all.getJsonArray("hits").stream().map(hit -> ((JsonObject) hit).getInteger("n")).distinct().count())
+          .as("each line once").isEqualTo(lines);
+    }
+  }
+
   private static JsonObject schema() {
     return new JsonObject("""
         {"type":"table","columns":{"cycle":{"type":"Int"},"batch":{"type":"Int"},"n":{"type":"Int"}}}""");
@@ -153,7 +220,11 @@ class IdempotentRetryTest {
   }
 
   private HttpResponse<String> post(ForkedServer server, String body, String key) {
-    HttpRequest request = HttpRequest.newBuilder(server.uri("/api/v1/data/rows/batch"))
+    return post(server, "/api/v1/data/rows/batch", body, key);
+  }
+
+  private HttpResponse<String> post(ForkedServer server, String path, String body, String key) {
+    HttpRequest request = HttpRequest.newBuilder(server.uri(path))
         .timeout(Duration.ofSeconds(30))
         .header("x-api-key", TestServer.RW_KEY).header("content-type", "application/json")
         .header("Idempotency-Key", key)

@@ -153,16 +153,33 @@ public final class Sluice {
 
   /** One blocking request with the API key (before/after hooks only). */
   public static HttpResponse<String> send(String method, String path, String jsonBody) {
+    return send(method, path, jsonBody, java.util.Map.of());
+  }
+
+  /** {@link #send(String, String, String)} with more headers (an Idempotency-Key). */
+  public static HttpResponse<String> send(String method, String path, String jsonBody,
+      java.util.Map<String, String> headers) {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(URL + path))
         .timeout(Duration.ofSeconds(120))
         .header("x-api-key", KEY)
         .header("content-type", "application/json")
         .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody()
             : HttpRequest.BodyPublishers.ofString(jsonBody));
+    headers.forEach(request::header);
     try {
       return ADMIN.send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot reach Sluice at " + URL + " (" + method + " " + path + ")", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  /** A pause in an after hook (outside Gatling's scheduler). */
+  public static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);

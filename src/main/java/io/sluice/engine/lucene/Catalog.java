@@ -22,6 +22,8 @@ final class Catalog {
   static final String TABLES_DIR = "tables";
 
   private final Path dataDir;
+  /** The schema operations' key records as last read or written, kept by a save that does not replace them. */
+  private Map<String, String> keys = Map.of();
 
   Catalog(Path dataDir) {
     this.dataDir = dataDir;
@@ -40,6 +42,9 @@ final class Catalog {
     try {
       JsonObject json = new JsonObject(Files.readString(file));
       JsonObject entries = json.getJsonObject("tables", new JsonObject());
+      Map<String, String> stored = new LinkedHashMap<>();
+      json.getJsonObject("keys", new JsonObject()).forEach(key -> stored.put(key.getKey(), (String) key.getValue()));
+      keys = stored;
       for (String name : entries.fieldNames()) {
         JsonObject entry = entries.getJsonObject(name);
         tables.put(name, new TableDef(entry.getString("id"),
@@ -51,16 +56,28 @@ final class Catalog {
     }
   }
 
-  void save(Map<String, TableDef> tables) {
+  Map<String, String> keys() {
+    return keys;
+  }
+
+  /** keys: the schema operations' Idempotency-Key records, in the same file (null: keep those stored). */
+  void save(Map<String, TableDef> tables, Map<String, String> newKeys) {
     JsonObject entries = new JsonObject();
     tables.forEach((name, entry) -> entries.put(name,
         new JsonObject().put("id", entry.id()).put("schema", entry.schema().toJson())));
-    byte[] bytes = new JsonObject().put("version", 1).put("tables", entries).encodePrettily()
-        .getBytes(StandardCharsets.UTF_8);
+    Map<String, String> saved = newKeys == null ? keys : Map.copyOf(newKeys);
+    JsonObject json = new JsonObject().put("version", 1).put("tables", entries);
+    if (!saved.isEmpty()) {
+      JsonObject keyJson = new JsonObject();
+      saved.forEach(keyJson::put);
+      json.put("keys", keyJson);
+    }
+    byte[] bytes = json.encodePrettily().getBytes(StandardCharsets.UTF_8);
     try {
       DurableFiles.writeAtomically(dataDir, FILE, bytes);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + dataDir.resolve(FILE), e);
     }
+    keys = saved;
   }
 }

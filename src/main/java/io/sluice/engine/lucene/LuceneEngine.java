@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.Timer;
 import io.sluice.engine.Checkpoint;
+import io.sluice.engine.KeyRecord;
 import io.sluice.engine.Order;
 import io.sluice.engine.Page;
 import io.sluice.engine.Predicate;
@@ -169,15 +170,21 @@ public final class LuceneEngine implements StorageEngine {
    * may be the old or the new version, so every later write is refused until a restart reads it again.
    */
   @Override
-  public void saveCatalog(Map<String, TableDef> tables) {
+  public void saveCatalog(Map<String, TableDef> tables, Map<String, String> keys) {
     checkCatalog();
     try {
-      catalog.save(tables);
+      catalog.save(tables, keys);
     } catch (UncheckedIOException e) {
       catalogFailure = e;
       LOG.error("writing the catalog failed; writes are refused until restart", e);
       checkCatalog();
     }
+  }
+
+  @Override
+  public synchronized Map<String, String> loadCatalogKeys() {
+    loadCatalog();
+    return new LinkedHashMap<>(catalog.keys());
   }
 
   private void checkCatalog() {
@@ -348,19 +355,24 @@ public final class LuceneEngine implements StorageEngine {
   }
 
   @Override
-  public Future<Long> delete(TableDef table, Predicate where) {
+  public Future<Long> delete(TableDef table, Predicate where, KeyRecord record) {
     Query query = LuceneQueries.translate(where, null, table.schema());
     TableIndex index = index(table.id());
     long count;
     try {
-      count = index.delete(query);
+      count = index.delete(query, record);
     } catch (IOException e) {
       throw TableIndex.storageError(e, "");
     }
-    if (count == 0) {
+    if (count == 0 && record == null) {
       return Future.succeededFuture(0L);
     }
     return index.logged().map(v -> count).recover(LuceneEngine::commitFailure);
+  }
+
+  @Override
+  public KeyRecord keyRecord(String id, String job) {
+    return index(id).keyRecord(job);
   }
 
   @Override

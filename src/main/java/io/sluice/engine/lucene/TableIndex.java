@@ -1,5 +1,6 @@
 package io.sluice.engine.lucene;
 
+import io.sluice.engine.KeyRecord;
 import io.sluice.engine.Row;
 import io.sluice.engine.RowBatch;
 import io.sluice.engine.RowDecoder;
@@ -91,6 +92,10 @@ final class TableIndex implements Closeable {
    */
   private static final byte LOG_BATCH_MARKED = 5;
   private static final byte LOG_ONE_MARKED = 6;
+  /** A delete that stores an Idempotency-Key's record (see {@link #keyRecords}). */
+  private static final byte LOG_DELETE_RECORDED = 7;
+  /** Commit data: the unexpired {@link #keyRecords}, as JSON. */
+  private static final String KEY_RECORDS = "sluice.keyRecords";
 
   private final Path path;
   private final Directory directory;
@@ -115,6 +120,12 @@ final class TableIndex implements Closeable {
   private final Object refreshLock = new Object();
   private final Timer commitLatency;
   private final RowDecoder decoder;
+  /**
+   * Idempotency-Key records of deletes by job: a delete leaves no row to carry the record, so it lives in the
+   * delete's log record and, from the next commit on, in the commit data (written under the lock that orders
+   * the log against commits, so a commit holds exactly the records of the generations before it).
+   */
+  private final Map<String, KeyRecord> keyRecords = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** decoder: reads the rows of logged writes again on replay (see {@link RowBatch#redo}). */
   TableIndex(Path path, Directory directory, DirectoryFactory files, TableSchema schema, Analyzer analyzer,
@@ -141,6 +152,7 @@ final class TableIndex implements Closeable {
     this.flushExecutor = commitExecutor;
     this.backgroundFlushBytes = (long) (ramBufferMb * 1024 * 1024 / 2);
     this.wal = new WriteAheadLog(path, files);
+    loadKeyRecords();
     long lastLogged = replay(schema);
     this.searchers = new SearcherManager(writer, null);
     this.nextSeq = new AtomicLong(Math.max(maxSeq(), lastLogged) + 1);
@@ -281,8 +293,20 @@ final class TableIndex implements Closeable {
     return groupCommit.request();
   }
 
-  /** Deletes the matching rows and returns how many there were; durable once {@link #logged()} completes. */
+  /** The record a delete stored for {@code job}, or null. */
+  KeyRecord keyRecord(String job) {
+    return keyRecords.get(job);
+  }
+
   int delete(Query query) throws IOException {
+    return delete(query, null);
+  }
+
+  /**
+   * Deletes the matching rows and returns how many there were; durable once {@link #logged()} completes. With a
+   * record, the delete is logged even when nothing matches, so the record is durable with it.
+   */
+  int delete(Query query, KeyRecord record) throws IOException {
     checkWritable();
     lock.writeLock().lock();
     try {
@@ -295,12 +319,23 @@ final class TableIndex implements Closeable {
       } finally {
         searchers.release(searcher);
       }
-      if (seqs.length > 0) {
-        ByteBuffer record = logHeader(LOG_DELETE, 0, seqs.length, seqs.length * 8);
+      if (record != null) {
+        record = new KeyRecord(record.job(), record.batch(), seqs.length, record.expires());
+      }
+      if (seqs.length > 0 || record != null) {
+        byte[] job = record == null ? new byte[0] : record.job().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ByteBuffer entry = record == null ? logHeader(LOG_DELETE, 0, seqs.length, seqs.length * 8)
+            : logHeader(LOG_DELETE_RECORDED, 0, seqs.length, seqs.length * 8 + 28 + job.length);
         for (long seq : seqs) {
-          record.putLong(seq);
+          entry.putLong(seq);
         }
-        appendLog(record.array());
+        if (record != null) {
+          entry.putLong(record.batch()).putLong(record.total()).putLong(record.expires()).putInt(job.length).put(job);
+        }
+        appendLog(entry.array());
+        if (record != null) {
+          keyRecords.put(record.job(), record);
+        }
         // The query again, not the sequence numbers: under the exclusive lock it matches exactly the rows
         // counted and logged above (a Lucene delete never touches documents added after it), and it uses the
         // index where a set of sequence numbers would scan every row's doc value.
@@ -488,7 +523,7 @@ final class TableIndex implements Closeable {
       lock.writeLock().lock();
       try {
         from = wal.roll();
-        writer.setLiveCommitData(Map.of(WAL_FROM, Long.toString(from)).entrySet());
+        writer.setLiveCommitData(Map.of(WAL_FROM, Long.toString(from), KEY_RECORDS, keyRecordsJson()).entrySet());
       } finally {
         lock.writeLock().unlock();
       }
@@ -546,6 +581,28 @@ final class TableIndex implements Closeable {
     return ByteBuffer.allocate(13 + bodyLength).put(kind).putLong(seq).putInt(count);
   }
 
+  private void loadKeyRecords() {
+    for (Map.Entry<String, String> data : writer.getLiveCommitData()) {
+      if (KEY_RECORDS.equals(data.getKey())) {
+        new io.vertx.core.json.JsonObject(data.getValue()).forEach(entry -> {
+          io.vertx.core.json.JsonArray values = (io.vertx.core.json.JsonArray) entry.getValue();
+          keyRecords.put(entry.getKey(), new KeyRecord(entry.getKey(), values.getLong(0), values.getLong(1),
+              values.getLong(2)));
+        });
+      }
+    }
+  }
+
+  /** The unexpired records, for the commit data; expired ones are dropped here, which bounds them. */
+  private String keyRecordsJson() {
+    long now = System.currentTimeMillis() / 1000;
+    keyRecords.values().removeIf(record -> record.expires() < now);
+    io.vertx.core.json.JsonObject json = new io.vertx.core.json.JsonObject();
+    keyRecords.forEach((job, record) -> json.put(job, new io.vertx.core.json.JsonArray()
+        .add(record.batch()).add(record.total()).add(record.expires())));
+    return json.encode();
+  }
+
   private void commitIfLogIsLarge() {
     if (wal.bytesSinceRoll() > walMaxBytes && sizeCommitPending.compareAndSet(false, true)) {
       groupCommit.request();
@@ -574,7 +631,7 @@ final class TableIndex implements Closeable {
       frames[0]++;
       if (kind == LOG_ABORT) {
         aborted.add(seq);
-      } else if (kind != LOG_DELETE && count > 0) {
+      } else if (kind != LOG_DELETE && kind != LOG_DELETE_RECORDED && count > 0) {
         range[0] = Math.min(range[0], seq);
         range[1] = Math.max(range[1], seq + count - 1);
       }
@@ -590,12 +647,23 @@ final class TableIndex implements Closeable {
       byte kind = record.get();
       long seq = record.getLong();
       int count = record.getInt();
-      if (kind == LOG_DELETE) {
+      if (kind == LOG_DELETE || kind == LOG_DELETE_RECORDED) {
         long[] seqs = new long[count];
         for (int i = 0; i < count; i++) {
           seqs[i] = record.getLong();
         }
-        writer.deleteDocuments(NumericDocValuesField.newSlowSetQuery(Fields.SEQ, seqs));
+        if (count > 0) {
+          writer.deleteDocuments(NumericDocValuesField.newSlowSetQuery(Fields.SEQ, seqs));
+        }
+        if (kind == LOG_DELETE_RECORDED) {
+          long batch = record.getLong();
+          long total = record.getLong();
+          long expires = record.getLong();
+          byte[] job = new byte[record.getInt()];
+          record.get(job);
+          String name = new String(job, java.nio.charset.StandardCharsets.UTF_8);
+          keyRecords.put(name, new KeyRecord(name, batch, total, expires));
+        }
         rowsAndDeletes[1]++;
       } else if ((kind == LOG_BATCH || kind == LOG_ONE || kind == LOG_BATCH_MARKED || kind == LOG_ONE_MARKED)
           && !aborted.contains(seq)) {

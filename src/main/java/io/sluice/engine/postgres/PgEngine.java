@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.config.SluiceConfig;
 import io.sluice.engine.Checkpoint;
+import io.sluice.engine.KeyRecord;
 import io.sluice.engine.Order;
 import io.sluice.engine.Page;
 import io.sluice.engine.Predicate;
@@ -85,6 +86,10 @@ public final class PgEngine implements StorageEngine {
   /** The PostgreSQL advisory lock of schema changes (exclusive) against appends and deletes (shared), per schema. */
   private final long schemaLockKey;
   private volatile long loadedVersion = -1;
+  /** Idempotency-Key records of deletes (a delete leaves no row to carry one), written in the delete's transaction. */
+  private final String keyRecords;
+  /** Idempotency-Key records of schema operations, written in the catalog's transaction. */
+  private final String catalogKeys;
   private final AtomicBoolean probing = new AtomicBoolean();
   private volatile boolean initialized;
   private volatile String failure;
@@ -115,6 +120,8 @@ public final class PgEngine implements StorageEngine {
     this.options = options;
     this.schemaLockKey = 0x534C5543L << 32 | (schema.hashCode() & 0xFFFFFFFFL);
     this.shared = shared ? new Shared() : null;
+    this.keyRecords = PgNames.quote(schema) + ".key_records";
+    this.catalogKeys = PgNames.quote(schema) + ".catalog_keys";
   }
 
   /** Node state (jobs, key hashes, the upload secret) in this engine's schema, on its write connections. */
@@ -193,7 +200,7 @@ public final class PgEngine implements StorageEngine {
   }
 
   @Override
-  public void saveCatalog(Map<String, TableDef> tables) {
+  public void saveCatalog(Map<String, TableDef> tables, Map<String, String> keys) {
     init();
     int n = tables.size();
     Integer[] positions = new Integer[n];
@@ -215,8 +222,26 @@ public final class PgEngine implements StorageEngine {
           .execute(Tuple.tuple().addValue(positions).addValue(names).addValue(ids).addValue(schemas));
       Future<Long> version = c.query("UPDATE " + catalogVersion + " SET version = version + 1 RETURNING version")
           .execute().map(r -> r.iterator().next().getLong(0));
-      return Future.all(delete, insert, version).map(done -> version.result());
+      if (keys == null) {
+        return Future.all(delete, insert, version).map(done -> version.result());
+      }
+      // The schema operations' Idempotency-Key records, in the catalog's transaction.
+      Future<?> deleteKeys = c.query("DELETE FROM " + catalogKeys).execute();
+      Future<?> insertKeys = c.preparedQuery("INSERT INTO " + catalogKeys + " (name, record)"
+          + " SELECT * FROM unnest($1::text[], $2::text[])").execute(Tuple.tuple()
+          .addValue(keys.keySet().toArray(new String[0])).addValue(keys.values().toArray(new String[0])));
+      return Future.all(delete, insert, version, deleteKeys, insertKeys).map(done -> version.result());
     }));
+  }
+
+  @Override
+  public Map<String, String> loadCatalogKeys() {
+    init();
+    Map<String, String> keys = new LinkedHashMap<>();
+    for (io.vertx.sqlclient.Row row : await(reads.query("SELECT name, record FROM " + catalogKeys).execute())) {
+      keys.put(row.getString(0), row.getString(1));
+    }
+    return keys;
   }
 
   @Override
@@ -340,6 +365,7 @@ public final class PgEngine implements StorageEngine {
   @Override
   public void dropTable(String id) {
     await(pool.query("DROP TABLE IF EXISTS " + table(id)).execute());
+    await(pool.preparedQuery("DELETE FROM " + keyRecords + " WHERE table_id = $1").execute(Tuple.of(id)));
   }
 
   @Override
@@ -488,7 +514,7 @@ public final class PgEngine implements StorageEngine {
   }
 
   @Override
-  public Future<Long> delete(TableDef table, Predicate where) {
+  public Future<Long> delete(TableDef table, Predicate where, KeyRecord record) {
     List<Object> params = new ArrayList<>();
     String condition;
     try {
@@ -496,19 +522,42 @@ public final class PgEngine implements StorageEngine {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    String sql = "DELETE FROM " + table(table.id()) + " WHERE " + condition;
-    if (shared == null) {
-      return watch(pool.preparedQuery(sql).execute(Tuple.from(params)).map(result -> (long) result.rowCount()));
+    String delete = "DELETE FROM " + table(table.id()) + " WHERE " + condition;
+    if (shared == null && record == null) {
+      return watch(pool.preparedQuery(delete).execute(Tuple.from(params)).map(result -> (long) result.rowCount()));
     }
     long version = loadedVersion;
-    // as an append: under the shared lock, and only on the catalog version the predicate was made for
+    // One transaction: the rows go and the key's record is there, or neither (expired records go with it); with a
+    // shared catalog, as an append: under the shared lock and only on the version the predicate was made for.
     return watch(pool.withTransaction(c -> {
-      Future<?> locked = c.preparedQuery(SHARED_LOCK).execute(Tuple.of(schemaLockKey));
-      Future<Long> stored = c.query("SELECT version FROM " + catalogVersion).execute()
-          .map(r -> r.iterator().next().getLong(0));
-      return Future.all(locked, stored).compose(done -> stored.result() != version ? Future.failedFuture(stale())
-          : c.preparedQuery(sql).execute(Tuple.from(params)).map(result -> (long) result.rowCount()));
+      Future<?> checked = Future.succeededFuture();
+      if (shared != null) {
+        Future<?> locked = c.preparedQuery(SHARED_LOCK).execute(Tuple.of(schemaLockKey));
+        Future<Long> stored = c.query("SELECT version FROM " + catalogVersion).execute()
+            .map(r -> r.iterator().next().getLong(0));
+        checked = Future.all(locked, stored)
+            .compose(done -> stored.result() != version ? Future.failedFuture(stale()) : Future.succeededFuture());
+      }
+      return checked.compose(ok -> c.preparedQuery(delete).execute(Tuple.from(params)))
+          .compose(deleted -> record == null ? Future.succeededFuture((long) deleted.rowCount())
+              : c.preparedQuery("INSERT INTO " + keyRecords + " (table_id, job, batch, total, expires)"
+                  + " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (table_id, job) DO UPDATE SET batch = EXCLUDED.batch,"
+                  + " total = EXCLUDED.total, expires = EXCLUDED.expires")
+                  .execute(Tuple.of(table.id(), record.job(), record.batch(), (long) deleted.rowCount(),
+                      record.expires()))
+                  .compose(inserted -> c.preparedQuery("DELETE FROM " + keyRecords + " WHERE expires < $1")
+                      .execute(Tuple.of(System.currentTimeMillis() / 1000)))
+                  .map(pruned -> (long) deleted.rowCount()));
     }));
+  }
+
+  @Override
+  public KeyRecord keyRecord(String id, String job) {
+    for (io.vertx.sqlclient.Row row : await(reads.preparedQuery("SELECT batch, total, expires FROM " + keyRecords
+        + " WHERE table_id = $1 AND job = $2").execute(Tuple.of(id, job)))) {
+      return new KeyRecord(job, row.getLong(0), row.getLong(1), row.getLong(2));
+    }
+    return null;
   }
 
   @Override
@@ -655,7 +704,10 @@ public final class PgEngine implements StorageEngine {
           PgNodeState.createTable(PgNames.quote(schema) + "." + PgNodeState.TABLE),
           "CREATE TABLE IF NOT EXISTS " + catalogVersion + " (one boolean PRIMARY KEY DEFAULT true CHECK (one),"
               + " version bigint NOT NULL)",
-          "INSERT INTO " + catalogVersion + " (version) VALUES (0) ON CONFLICT DO NOTHING"));
+          "INSERT INTO " + catalogVersion + " (version) VALUES (0) ON CONFLICT DO NOTHING",
+          "CREATE TABLE IF NOT EXISTS " + keyRecords + " (table_id text NOT NULL, job text NOT NULL,"
+              + " batch bigint NOT NULL, total bigint NOT NULL, expires bigint NOT NULL, PRIMARY KEY (table_id, job))",
+          "CREATE TABLE IF NOT EXISTS " + catalogKeys + " (name text PRIMARY KEY, record text NOT NULL)"));
     })));
     initialized = true;
   }

@@ -190,7 +190,7 @@ class SharedCatalogTest {
   }
 
   private static JsonObject insert(Database node, String table, String rows) {
-    return join(node.insertBatch(table, rows.getBytes(StandardCharsets.UTF_8), null));
+    return join(node.insertBatch(table, rows.getBytes(StandardCharsets.UTF_8), null).map(io.sluice.store.Written::reply));
   }
 
   private static long total(Database node, String table) {
