@@ -77,8 +77,13 @@ public final class Database implements TableStore {
    * that counts or copies rows first waits for these ({@link #awaitWrites}); no new one starts under its lock.
    */
   private final Map<String, AtomicInteger> writing = new ConcurrentHashMap<>();
-  /** Idempotency-Keys of writes in flight on this node (table id + scope): a repeat meanwhile gets a 409. */
+  /**
+   * Idempotency-Keys of writes in flight on this node (table id + scope): a repeat meanwhile gets a 409. With a
+   * shared catalog, also held for every node ({@link StorageEngine.SharedCatalog#holdKey}), by {@link #holdKey}.
+   */
   private final Set<String> keysInFlight = ConcurrentHashMap.newKeySet();
+  /** The cluster-wide holds of the keys in {@link #keysInFlight}, when the catalog is shared. */
+  private final Map<String, StorageEngine.SharedCatalog.KeyHold> keyHolds = new ConcurrentHashMap<>();
   private final long idempotencyRetentionSeconds;
   /**
    * Row counts of {@link #tableStats} by table id, and the ids written since they were counted: only those are
@@ -591,7 +596,7 @@ public final class Database implements TableStore {
     String job = KEY_JOB + idempotency.scope();
     long fingerprint = fingerprint(kind, body);
     String flight = read(() -> entry(table).id()) + " " + job;
-    if (!keysInFlight.add(flight)) {
+    if (!holdKey(flight)) {
       metrics.idempotency("in_flight");
       throw new ApiError(409, "a request with Idempotency-Key '" + idempotency.key() + "' on table '" + table
           + "' is still in progress; retry after it is answered", null, IDEMPOTENCY_IN_FLIGHT);
@@ -632,10 +637,10 @@ public final class Database implements TableStore {
             .onSuccess(reply -> metrics.idempotency("recorded")).map(Written::fresh);
       }
     } catch (RuntimeException e) {
-      keysInFlight.remove(flight);
+      releaseKey(flight);
       throw e;
     }
-    return result.onComplete(done -> keysInFlight.remove(flight));
+    return result.onComplete(done -> releaseKey(flight));
   }
 
   /**
@@ -650,7 +655,7 @@ public final class Database implements TableStore {
     String job = StreamLines.JOB_PREFIX + idempotency.scope();
     return read(() -> {
       TableDef def = entry(table);
-      if (!keysInFlight.add(def.id() + " " + job)) {
+      if (!holdKey(def.id() + " " + job)) {
         metrics.idempotency("in_flight");
         throw new ApiError(409, "a stream with Idempotency-Key '" + idempotency.key() + "' into table '" + table
             + "' is still in progress; retry after it is answered", null, IDEMPOTENCY_IN_FLIGHT);
@@ -667,7 +672,7 @@ public final class Database implements TableStore {
         metrics.idempotency(lines.isEmpty() ? "recorded" : "replayed"); // a stream's start: new, or resumed
         return new JsonObject().put("job", job).put("tableId", def.id()).put("hour", hour).put("lines", lines);
       } catch (RuntimeException e) {
-        keysInFlight.remove(def.id() + " " + job);
+        releaseKey(def.id() + " " + job);
         throw e;
       }
     });
@@ -675,8 +680,43 @@ public final class Database implements TableStore {
 
   @Override
   public JsonObject endStream(String tableId, Idempotency idempotency) {
-    keysInFlight.remove(tableId + " " + StreamLines.JOB_PREFIX + idempotency.scope());
+    releaseKey(tableId + " " + StreamLines.JOB_PREFIX + idempotency.scope());
     return new JsonObject();
+  }
+
+  /**
+   * Holds an Idempotency-Key (table id + job) while its request runs: false when a request holds it already, on
+   * this node or, with a shared catalog, on any node. Blocking (a worker thread).
+   */
+  private boolean holdKey(String flight) {
+    if (!keysInFlight.add(flight)) {
+      return false;
+    }
+    if (shared == null) {
+      return true;
+    }
+    StorageEngine.SharedCatalog.KeyHold hold;
+    try {
+      hold = shared.holdKey(flight);
+    } catch (RuntimeException e) {
+      keysInFlight.remove(flight);
+      throw e instanceof StorageException storage ? storageError(null, storage) : e;
+    }
+    if (hold == null) {
+      keysInFlight.remove(flight);
+      return false;
+    }
+    keyHolds.put(flight, hold);
+    return true;
+  }
+
+  /** Releases what {@link #holdKey} held; never blocks. */
+  private void releaseKey(String flight) {
+    StorageEngine.SharedCatalog.KeyHold hold = keyHolds.remove(flight);
+    if (hold != null) {
+      hold.release();
+    }
+    keysInFlight.remove(flight);
   }
 
   private static long fingerprint(String kind, byte[] body) {

@@ -180,6 +180,18 @@ public interface StorageEngine extends AutoCloseable {
       @Override
       void close();
     }
+
+    /**
+     * Holds {@code name} (an Idempotency-Key's table id and scope) for every node: null when a request on any node
+     * holds it already. Held until {@link KeyHold#release} or until this node's connection to the store dies (a
+     * node killed mid-request leaves nothing held). Blocking.
+     */
+    KeyHold holdKey(String name);
+
+    /** A held key; releasing never blocks (it may run on an event loop). */
+    interface KeyHold {
+      void release();
+    }
   }
 
   // ------------------------------------------------------------------ health

@@ -179,8 +179,53 @@ class ClusterTest {
     assertThat(readLaneTasks(nodes.get(2))).isEqualTo(before[2]);
   }
 
+  /**
+   * One Idempotency-Key sent to every node at once: a node's in-flight set cannot see the others' requests, so
+   * the key is held in PostgreSQL; one write in the cluster, every other answer a replay or a 409.
+   */
   @Test
   @Order(5)
+  void oneIdempotencyKeySentToEveryNodeAtOnceWritesOnce() {
+    nodes.get(0).call("PUT", "/api/v1/schema/keyed", schema("id", "Int"));
+    JsonArray rows = new JsonArray();
+    for (int i = 0; i < 300; i++) {
+      rows.add(new JsonObject().put("id", i));
+    }
+    String key = "cluster-batch-" + random.nextInt(1_000_000);
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+    for (int r = 0; r < 18; r++) {
+      ForkedServer node = nodes.get(r % NODES);
+      sent.add(http.sendAsync(HttpRequest.newBuilder(node.uri("/api/v1/data/keyed/batch"))
+          .timeout(Duration.ofMinutes(2))
+          .header("x-api-key", io.sluice.TestServer.RW_KEY).header("content-type", "application/json")
+          .header("Idempotency-Key", key)
+          .POST(HttpRequest.BodyPublishers.ofString(rows.encode())).build(), HttpResponse.BodyHandlers.ofString()));
+    }
+    int written = 0;
+    for (CompletableFuture<HttpResponse<String>> answer : sent) {
+      HttpResponse<String> response = answer.join();
+      assertThat(response.statusCode()).as(response.body()).isIn(200, 409);
+      if (response.statusCode() == 200 && response.headers().firstValue("Idempotent-Replayed").isEmpty()) {
+        written++;
+      }
+    }
+    assertThat(written).as("first writes among the 18 requests").isEqualTo(1);
+    // a retry after all were answered is a replay wherever it lands
+    for (ForkedServer node : nodes) {
+      HttpResponse<String> retry = http.sendAsync(HttpRequest.newBuilder(node.uri("/api/v1/data/keyed/batch"))
+          .header("x-api-key", io.sluice.TestServer.RW_KEY).header("content-type", "application/json")
+          .header("Idempotency-Key", key)
+          .POST(HttpRequest.BodyPublishers.ofString(rows.encode())).build(), HttpResponse.BodyHandlers.ofString())
+          .join();
+      assertThat(retry.statusCode()).as(retry.body()).isEqualTo(200);
+      assertThat(retry.headers().firstValue("Idempotent-Replayed")).contains("true");
+      assertThat(total(node, "keyed")).isEqualTo(300);
+    }
+  }
+
+  @Test
+  @Order(6)
   void aNodeKilledWithSigkillRejoinsAndServesTheSharedTables() {
     nodes.get(0).call("PUT", "/api/v1/schema/survivor", schema("id", "Int"));
     nodes.get(2).kill();

@@ -481,6 +481,39 @@ public final class PgEngine implements StorageEngine {
         }
       };
     }
+    @Override
+    public KeyHold holdKey(String name) {
+      init();
+      long key = keyLockKey(name);
+      // A session lock on a connection of its own: a node that dies drops its connection, which releases it;
+      // closing the connection is the release (no pooled session left holding a lock).
+      SqlConnection c = await(io.vertx.pgclient.PgConnection.connect(vertx, options).map(pg -> (SqlConnection) pg));
+      boolean held;
+      try {
+        held = await(c.preparedQuery("SELECT pg_try_advisory_lock($1)").execute(Tuple.of(key)))
+            .iterator().next().getBoolean(0);
+      } catch (RuntimeException e) {
+        c.close();
+        throw e;
+      }
+      if (!held) {
+        c.close();
+        return null;
+      }
+      return c::close;
+    }
+  }
+
+  /** The advisory lock key of a held Idempotency-Key: a hash of schema and name, never the schema lock's. */
+  private long keyLockKey(String name) {
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest((schema + "\0" + name).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      long key = java.nio.ByteBuffer.wrap(digest).getLong();
+      return key == schemaLockKey ? key + 1 : key;
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   static final String NUL_REFUSAL = "PostgreSQL text cannot hold the character U+0000";
