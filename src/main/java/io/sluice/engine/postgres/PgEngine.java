@@ -337,8 +337,9 @@ public final class PgEngine implements StorageEngine {
     if (insert.count == 0) {
       return Future.succeededFuture();
     }
-    return watch(writes.run(table.id(),
-        () -> pool.withTransaction(c -> c.preparedQuery(insert.sql).execute(insert.params))).mapEmpty());
+    // One statement is one transaction (its rows and checkpoint commit together): no BEGIN and COMMIT round
+    // trips, during which the backend sat idle in transaction waiting for this client.
+    return watch(writes.run(table.id(), () -> pool.preparedQuery(insert.sql).execute(insert.params)).mapEmpty());
   }
 
   static final String NUL_REFUSAL = "PostgreSQL text cannot hold the character U+0000";
