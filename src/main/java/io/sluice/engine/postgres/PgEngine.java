@@ -657,8 +657,8 @@ public final class PgEngine implements StorageEngine {
       }
 
       // Text travels as bytea: the rows' UTF-8 bytes go out as they came in, where text parameters would be
-      // decoded into Strings here and encoded again char by char by the driver (JFR: ~20 % of the import's
-      // Java CPU). convert_from checks the bytes as a text parameter's receive would.
+      // decoded into Strings here and encoded again char by char by the driver (in process it measured the same
+      // CPU: docs/performance.md). convert_from checks the bytes as a text parameter's receive would.
       StringJoiner target = new StringJoiner(", ", "(", ")");
       StringJoiner unnest = new StringJoiner(", ", "unnest(", ")");
       StringJoiner aliases = new StringJoiner(", ", "(", ")");
