@@ -189,8 +189,10 @@ if [ -n "$BASELINE_JAR_SRC" ]; then
 fi
 CLASSES="$RUN/classes"
 mkdir -p "$CLASSES"
-javac -nowarn -cp "$JAR" -d "$CLASSES" "$HERE/bench/Ceiling.java" "$HERE/bench/BenchClient.java" \
-  "$HERE/bench/StoreOnly.java" 2> "$RUN/javac.log" \
+TOOLS=("$HERE/bench/BenchClient.java") # only the tools this run uses (an older build may lack what the others need)
+skipped ceiling || TOOLS+=("$HERE/bench/Ceiling.java")
+skipped store || TOOLS+=("$HERE/bench/StoreOnly.java")
+javac -nowarn -cp "$JAR" -d "$CLASSES" "${TOOLS[@]}" 2> "$RUN/javac.log" \
   || { cat "$RUN/javac.log" >&2; die "the benchmark tools do not compile against this Sluice (see above)"; }
 CP="$JAR:$CLASSES"
 
