@@ -15,7 +15,12 @@
 #   server otherwise runs on its built-in defaults, not conf/sluice.json), BENCH_PORT (default 18181),
 #   BENCH_BATCH_ROWS (rows posted to the batch endpoint, default min(ROWS, 1000000)),
 #   BENCH_CEILING_PASSES (default 5), BENCH_STORE_PASSES (default 5), BENCH_WAIT_QUIET (seconds to wait, at most, for the 1-minute load average
-#   to fall below half the core count before measuring; default 0).
+#   to fall below half the core count before measuring; default 0),
+#   BENCH_BASELINE_JAR (another build of Sluice, e.g. of an older commit: each Sluice file import and the batch
+#   endpoint with 4 clients also run on it, just before the same measurement of this build, and the table adds
+#   the ratio this build / baseline — same run, same file, same machine),
+#   BENCH_SKIP (space-separated parts to leave out for a shorter run: ceiling store capped batch1 lucene; "lucene"
+#   leaves out every Lucene-engine server measurement).
 #
 # Measures: the ceiling (gunzip + line split + Jackson parse + validation in one thread, Sluice's own classes),
 # the store alone in process (first pass on a fresh JVM against the steady state: what the JIT warm-up costs),
@@ -57,6 +62,16 @@ MIXED_ROWS="${BENCH_MIXED_ROWS:-10000000}"
 BATCH_ROWS="${BENCH_BATCH_ROWS:-$(( ROWS < 1000000 ? ROWS : 1000000 ))}"
 CEILING_PASSES="${BENCH_CEILING_PASSES:-5}"
 STORE_PASSES="${BENCH_STORE_PASSES:-5}"
+BASELINE_JAR_SRC="${BENCH_BASELINE_JAR:-}"
+SKIP=" ${BENCH_SKIP:-} "
+skipped() { [[ "$SKIP" == *" $1 "* ]]; }
+for part in ${BENCH_SKIP:-}; do
+  case "$part" in ceiling|store|capped|batch1|lucene) ;; *) echo "bench.sh: unknown BENCH_SKIP part '$part' (ceiling store capped batch1 lucene)" >&2; exit 2 ;; esac
+done
+if [ -n "$BASELINE_JAR_SRC" ] && [ ! -f "$BASELINE_JAR_SRC" ]; then
+  echo "bench.sh: BENCH_BASELINE_JAR=$BASELINE_JAR_SRC is not a file" >&2
+  exit 2
+fi
 PORT="${BENCH_PORT:-18181}"
 BASE="http://127.0.0.1:$PORT"
 KEY="bench-$$-$RANDOM$RANDOM"
@@ -166,10 +181,18 @@ fi
 [ -f "$JAR" ] || die "no $JAR: build Sluice first (cd $ROOT && mvn -DskipTests package)"
 cp "$JAR" "$RUN/sluice.jar" # a copy, so a rebuild during the run does not change the server under test
 JAR="$RUN/sluice.jar"
+SERVER_JAR="$JAR"
+BASELINE_JAR=""
+if [ -n "$BASELINE_JAR_SRC" ]; then
+  cp "$BASELINE_JAR_SRC" "$RUN/baseline.jar"
+  BASELINE_JAR="$RUN/baseline.jar"
+fi
 CLASSES="$RUN/classes"
 mkdir -p "$CLASSES"
-javac -nowarn -cp "$JAR" -d "$CLASSES" "$HERE/bench/Ceiling.java" "$HERE/bench/BenchClient.java" \
-  "$HERE/bench/StoreOnly.java" 2> "$RUN/javac.log" \
+TOOLS=("$HERE/bench/BenchClient.java") # only the tools this run uses (an older build may lack what the others need)
+skipped ceiling || TOOLS+=("$HERE/bench/Ceiling.java")
+skipped store || TOOLS+=("$HERE/bench/StoreOnly.java")
+javac -nowarn -cp "$JAR" -d "$CLASSES" "${TOOLS[@]}" 2> "$RUN/javac.log" \
   || { cat "$RUN/javac.log" >&2; die "the benchmark tools do not compile against this Sluice (see above)"; }
 CP="$JAR:$CLASSES"
 
@@ -182,7 +205,7 @@ start_server() { # NAME: a fresh server on an empty data dir, GC log and output 
   # setting with SLUICE_JAVA_OPTS="-Dsluice.<key>=...")
   (cd "$RUN" && exec env SLUICE_HTTP_HOST=127.0.0.1 SLUICE_HTTP_PORT="$PORT" SLUICE_PUBLIC_URL="$BASE" \
       SLUICE_DATA_DIR="$RUN/data-$name" SLUICE_API_KEY_RW="$KEY" SLUICE_API_KEY_RO="$KEY-ro" \
-      java $SERVER_JAVA_OPTS -Xlog:gc:file="$RUN/gc-$name.log" -jar "$JAR") > "$RUN/server-$name.log" 2>&1 &
+      java $SERVER_JAVA_OPTS -Xlog:gc:file="$RUN/gc-$name.log" -jar "$SERVER_JAR") > "$RUN/server-$name.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 120); do
     if curl -fsS "$BASE/api/v1/health" >/dev/null 2>&1; then
@@ -255,37 +278,72 @@ print(json.dumps(r))
 EOF
 }
 
+on_baseline() { # NAME ARGS...: runs "NAME ARGS..." on the baseline jar first (its files named *-base), when one is given
+  [ -n "$BASELINE_JAR" ] || return 0
+  log "(baseline jar) $1"
+  SERVER_JAR="$BASELINE_JAR" SUFFIX=-base "$@"
+  SERVER_JAR="$JAR"
+}
+SUFFIX=""
+
+batch4() { # PREFIX TABLE: the batch endpoint with 4 clients on a fresh server → $RUN/PREFIX-batch4$SUFFIX.json
+  local prefix="$1" table="$2"
+  start_server "$prefix-batch$SUFFIX"
+  log "Sluice ($prefix) batch endpoint, 4 clients, $BATCH_ROWS rows in batches of 1,000"
+  java -Xmx2g -cp "$CP" BenchClient batch "$BASE" "$KEY" "$table" "$SCHEMA" "$NDJSON" "$BATCH_ROWS" \
+    4 1000 $(( BATCH_ROWS / 500 + 300 )) > "$RUN/$prefix-batch4$SUFFIX.json" 2> "$RUN/$prefix-batch4$SUFFIX.err" \
+    || { cat "$RUN/$prefix-batch4$SUFFIX.err" >&2; die "the batch measurement ($prefix) failed"; }
+  if [ -z "$SUFFIX" ]; then
+    VERSION="$(curl -fsS "$BASE/version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])' || echo unknown)"
+  fi
+  stop_server
+  rm -rf "$RUN/data-$prefix-batch$SUFFIX"
+}
+import_named() { measure_import "$1$SUFFIX" "$2" "$3"; }
+
 # ------------------------------------------------------------------------------------------------ 1. ceiling
-log "ceiling: gunzip + split + parse + validate, 1 thread ($CEILING_PASSES passes after a warm-up)"
-java -cp "$CP" Ceiling "$SCHEMA" "$GZ" "$CEILING_PASSES" > "$RUN/ceiling.json" 2> "$RUN/ceiling.err" \
-  || { cat "$RUN/ceiling.err" >&2; die "the ceiling measurement failed"; }
+if ! skipped ceiling; then
+  log "ceiling: gunzip + split + parse + validate, 1 thread ($CEILING_PASSES passes after a warm-up)"
+  java -cp "$CP" Ceiling "$SCHEMA" "$GZ" "$CEILING_PASSES" > "$RUN/ceiling.json" 2> "$RUN/ceiling.err" \
+    || { cat "$RUN/ceiling.err" >&2; die "the ceiling measurement failed"; }
+fi
 
 # ------------------------------------------------------------------------------------------------ 1b. store alone
-log "store alone, in process: $STORE_PASSES passes of $ROWS rows into new tables of one fresh JVM"
-java -Xmx2g -cp "$CP" StoreOnly "$SCHEMA" "$NDJSON" "$STORE_PASSES" > "$RUN/store.out" 2> "$RUN/store.err" \
-  || { cat "$RUN/store.err" >&2; die "the store-alone measurement failed"; }
-tail -n 1 "$RUN/store.out" > "$RUN/store.json" # the store's log lines go to standard output before it
+if ! skipped store; then
+  log "store alone, in process: $STORE_PASSES passes of $ROWS rows into new tables of one fresh JVM"
+  java -Xmx2g -cp "$CP" StoreOnly "$SCHEMA" "$NDJSON" "$STORE_PASSES" > "$RUN/store.out" 2> "$RUN/store.err" \
+    || { cat "$RUN/store.err" >&2; die "the store-alone measurement failed"; }
+  tail -n 1 "$RUN/store.out" > "$RUN/store.json" # the store's log lines go to standard output before it
+fi
 
-# ------------------------------------------------------------------------------------------------ 2. file import
-measure_import import "$ROWS" "$GZ"
-# The same import in a 256 MB heap: whether it needs more than that (the row above shows what it takes
-# when the JVM may grow its heap as it likes).
-SERVER_JAVA_OPTS_SAVED="$SERVER_JAVA_OPTS"
-SERVER_JAVA_OPTS="$SERVER_JAVA_OPTS -Xmx256m"
-measure_import import256 "$ROWS" "$GZ"
-SERVER_JAVA_OPTS="$SERVER_JAVA_OPTS_SAVED"
+VERSION=unknown # asked of this build's server by the batch measurement
+if ! skipped lucene; then
+  # ---------------------------------------------------------------------------------------------- 2. file import
+  on_baseline import_named import "$ROWS" "$GZ"
+  measure_import import "$ROWS" "$GZ"
+  # The same import in a 256 MB heap: whether it needs more than that (the row above shows what it takes
+  # when the JVM may grow its heap as it likes).
+  if ! skipped capped; then
+    SERVER_JAVA_OPTS_SAVED="$SERVER_JAVA_OPTS"
+    SERVER_JAVA_OPTS="$SERVER_JAVA_OPTS -Xmx256m"
+    measure_import import256 "$ROWS" "$GZ"
+    SERVER_JAVA_OPTS="$SERVER_JAVA_OPTS_SAVED"
+  fi
 
-# ------------------------------------------------------------------------------------------------ 3. batch endpoint
-start_server batch
-for clients in 1 4; do
-  log "Sluice batch endpoint, $clients client(s), $BATCH_ROWS rows in batches of 1,000"
-  java -Xmx2g -cp "$CP" BenchClient batch "$BASE" "$KEY" "bench_batch$clients" "$SCHEMA" "$NDJSON" "$BATCH_ROWS" \
-    "$clients" 1000 $(( BATCH_ROWS / 500 + 300 )) > "$RUN/batch$clients.json" 2> "$RUN/batch$clients.err" \
-    || { cat "$RUN/batch$clients.err" >&2; die "the batch measurement failed"; }
-done
-VERSION="$(curl -fsS "$BASE/version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])' || echo unknown)"
-stop_server
-rm -rf "$RUN/data-batch"
+  # ---------------------------------------------------------------------------------------------- 3. batch endpoint
+  if ! skipped batch1; then
+    start_server batch
+    log "Sluice batch endpoint, 1 client, $BATCH_ROWS rows in batches of 1,000"
+    java -Xmx2g -cp "$CP" BenchClient batch "$BASE" "$KEY" bench_batch1 "$SCHEMA" "$NDJSON" "$BATCH_ROWS" \
+      1 1000 $(( BATCH_ROWS / 500 + 300 )) > "$RUN/batch1.json" 2> "$RUN/batch1.err" \
+      || { cat "$RUN/batch1.err" >&2; die "the batch measurement failed"; }
+    stop_server
+    rm -rf "$RUN/data-batch"
+  fi
+  on_baseline batch4 lucene bench_batch4
+  batch4 lucene bench_batch4
+  cp "$RUN/lucene-batch4.json" "$RUN/batch4.json"
+fi
 
 # ------------------------------------------------------------------------------------------------ 4. PostgreSQL
 as_postgres() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else (cd / && sudo -n -u postgres "$@"); fi; }
@@ -377,20 +435,21 @@ EOF
     -c "CREATE ROLE sluice_bench LOGIN PASSWORD '$(cat "$PG_PASSWORD_FILE")'" \
     -c "CREATE DATABASE sluice_bench_engine OWNER sluice_bench" > /dev/null
   SERVER_JAVA_OPTS_SAVED="$SERVER_JAVA_OPTS"
-  SERVER_JAVA_OPTS="$SERVER_JAVA_OPTS -Dsluice.store.type=postgres \
+  PG_ENGINE_OPTS="-Dsluice.store.type=postgres \
     -Dsluice.store.postgres.url=postgresql://127.0.0.1:$PG_PORT/sluice_bench_engine \
     -Dsluice.store.postgres.user=sluice_bench -Dsluice.store.postgres.password.file=$PG_PASSWORD_FILE"
-  measure_import pg-import "$ROWS" "$GZ"
-  "${PSQL[@]}" -d sluice_bench_engine -c "DROP SCHEMA sluice CASCADE" > /dev/null
-  start_server pg-batch
-  log "Sluice on PostgreSQL: batch endpoint, 4 clients, $BATCH_ROWS rows in batches of 1,000"
-  java -Xmx2g -cp "$CP" BenchClient batch "$BASE" "$KEY" bench_batch4 "$SCHEMA" "$NDJSON" "$BATCH_ROWS" \
-    4 1000 $(( BATCH_ROWS / 500 + 300 )) > "$RUN/pg-batch4.json" 2> "$RUN/pg-batch4.err" \
-    || { cat "$RUN/pg-batch4.err" >&2; die "the batch measurement on PostgreSQL failed"; }
-  stop_server
-  rm -rf "$RUN/data-pg-batch"
+  SERVER_JAVA_OPTS="$SERVER_JAVA_OPTS $PG_ENGINE_OPTS"
+  drop_engine_schema() { "${PSQL[@]}" -d sluice_bench_engine -c "SET client_min_messages = warning" \
+    -c "DROP SCHEMA IF EXISTS sluice CASCADE" > /dev/null; }
+  pg_import() { import_named pg-import "$ROWS" "$GZ"; drop_engine_schema; }
+  pg_batch() { batch4 pg bench_batch4; drop_engine_schema; }
+  on_baseline pg_import
+  pg_import
+  on_baseline pg_batch
+  pg_batch
   SERVER_JAVA_OPTS="$SERVER_JAVA_OPTS_SAVED"
-  "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench_engine" -c "DROP ROLE sluice_bench" > /dev/null
+  "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench_engine" > /dev/null
+  [ "$MIXED" = 1 ] || "${PSQL[@]}" -d postgres -c "DROP ROLE sluice_bench" > /dev/null # the mixed rows use it
 else
   echo '{"skipped": "--skip-pg"}' > "$RUN/pg.json"
 fi
@@ -413,6 +472,28 @@ if [ "$MIXED" = 1 ]; then
     || { cat "$RUN/mixed.err" >&2; die "the mixed measurement failed"; }
   stop_server
   rm -rf "$RUN/data-mixed"
+  if [ "$PG" = 1 ]; then
+    # The same on the PostgreSQL engine, then the raw peer beside its own load of the same file.
+    "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS sluice_bench_engine" \
+      -c "CREATE DATABASE sluice_bench_engine OWNER sluice_bench" > /dev/null
+    SERVER_JAVA_OPTS_SAVED="$SERVER_JAVA_OPTS"
+    SERVER_JAVA_OPTS="$SERVER_JAVA_OPTS $PG_ENGINE_OPTS"
+    start_server mixed-pg
+    log "mixed on the PostgreSQL engine: import of $MIXED_ROWS rows with a reader and a writer beside it"
+    java -Xmx1g -cp "$CP" BenchClient mixed "$BASE" "$KEY" "$SCHEMA" "$NDJSON" "$DATA/bench-$MIXED_ROWS.ndjson.gz" \
+      "$MIXED_ROWS" $(( MIXED_ROWS / 2000 + 300 )) > "$RUN/mixed-pg.json" 2> "$RUN/mixed-pg.err" \
+      || { cat "$RUN/mixed-pg.err" >&2; die "the mixed measurement on the PostgreSQL engine failed"; }
+    stop_server
+    rm -rf "$RUN/data-mixed-pg"
+    SERVER_JAVA_OPTS="$SERVER_JAVA_OPTS_SAVED"
+    "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench_engine" -c "CREATE DATABASE sluice_bench" > /dev/null
+    log "mixed on raw PostgreSQL: its own load of $MIXED_ROWS rows with a reader and a writer beside it"
+    if [ "$(id -u)" = 0 ]; then PG_AS=(runuser -u postgres --); else PG_AS=(sudo -n -u postgres); fi
+    python3 "$HERE/bench/pg_mixed.py" "$DATA/bench-$MIXED_ROWS.ndjson.gz" "$MIXED_ROWS" 10 \
+      "${PG_AS[@]}" psql -X -p "$PG_PORT" -d sluice_bench > "$RUN/mixed-peer.json" 2> "$RUN/mixed-peer.err" \
+      || { cat "$RUN/mixed-peer.err" >&2; die "the mixed measurement on raw PostgreSQL failed"; }
+    "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench" -c "DROP ROLE sluice_bench" > /dev/null
+  fi
 fi
 
 # ------------------------------------------------------------------------------------------------ report

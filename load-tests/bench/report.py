@@ -34,6 +34,13 @@ pg_imp = load("pg-import.json")
 pg_batch4 = load("pg-batch4.json")
 scaling = load("scaling.json")
 mixed = load("mixed.json")
+mixed_pg = load("mixed-pg.json")
+mixed_peer = load("mixed-peer.json")
+# BENCH_BASELINE_JAR: the same measurements on another build, each run just before this build's
+imp_base = load("import-base.json")
+batch4_base = load("lucene-batch4-base.json")
+pg_imp_base = load("pg-import-base.json")
+pg_batch4_base = load("pg-batch4-base.json")
 
 rows = machine.get("rows", 0)
 raw_bytes = machine.get("ndjsonBytes", 0)
@@ -209,6 +216,29 @@ else:
     table.append(("scaling: import rows/s at 10M rows / at 1M rows", "not run", "", "", "", "", "≥ 0.9",
                   "bench.sh --scaling"))
 
+def baseline_rows(label, current, base, what):
+    """A row for the baseline build's figure and one for this build / baseline (same run)."""
+    if not base:
+        return
+    ok = base.get("ok")
+    note = f"{base.get('seconds', 0):.1f} s" if what == "import" else \
+        f"p50 {ms(base.get('p50Ms'))} ms, p99 {ms(base.get('p99Ms'))} ms"
+    table.append((f"baseline jar: {label}", n(base.get("rowsPerSec")), "", ms(base.get("p50Ms")) if what != "import"
+                  else "", ms(base.get("p99Ms")) if what != "import" else "", "", "",
+                  ("" if ok else "FAILED; ") + note + "; BENCH_BASELINE_JAR, run just before this build's"))
+    r = ratio(current.get("rowsPerSec") if current and current.get("ok") else None, base.get("rowsPerSec") if ok else None)
+    table.append((f"ratio: this build / baseline jar, {label}", rfmt(r), "", "", "", "", "", "same run, interleaved"))
+
+
+targets = {"search_import": ("≤ 50", 50), "search_small": ("≤ 50", 50), "batch100": ("≤ 250", 250)}
+names = {"search_import": "_search on the importing table", "search_small": "_search on a small table",
+         "batch100": "100-row batch into another table"}
+
+baseline_rows("Lucene engine file import (fresh JVM)", imp, imp_base, "import")
+baseline_rows("Lucene engine batch endpoint, 4 clients", batch4, batch4_base, "batch")
+baseline_rows("PostgreSQL engine file import", pg_imp, pg_imp_base, "import")
+baseline_rows("PostgreSQL engine batch endpoint, 4 clients", pg_batch4, pg_batch4_base, "batch")
+
 if mixed:
     imp_m = mixed.get("import") or {}
     # The import alone of as many rows: the main import row, or the scaling row (--scaling) for 10M.
@@ -220,9 +250,6 @@ if mixed:
                   n(imp_m.get("rowsPerSec")), "", "", "", "", "",
                   (f"{rfmt(r_mixed)}× the import alone; " if r_mixed is not None else "")
                   + f"{imp_m.get('seconds')} s" + ("" if imp_m.get("ok") else f"; FAILED: phase {imp_m.get('phase')}")))
-    targets = {"search_import": ("≤ 50", 50), "search_small": ("≤ 50", 50), "batch100": ("≤ 250", 250)}
-    names = {"search_import": "_search on the importing table", "search_small": "_search on a small table",
-             "batch100": "100-row batch into another table"}
     for key, label in names.items():
         idle = (mixed.get("idle") or {}).get(key) or {}
         during = (mixed.get("during") or {}).get(key) or {}
@@ -235,6 +262,35 @@ if mixed:
 else:
     table.append(("mixed: import with a reader and a writer beside it", "not run", "", "", "", "", "",
                   "bench.sh --mixed"))
+
+if mixed_pg:
+    imp_m = mixed_pg.get("import") or {}
+    alone = pg_imp_rps if imp_m.get("rows") == rows else None
+    r_mixed_pg = ratio(imp_m.get("rowsPerSec") if imp_m.get("ok") else None, alone)
+    table.append((f"mixed, PostgreSQL engine: file import of {n(imp_m.get('rows'))} rows with a reader and a writer",
+                  n(imp_m.get("rowsPerSec")), "", "", "", "", "",
+                  (f"{rfmt(r_mixed_pg)}× the import alone; " if r_mixed_pg is not None else "")
+                  + f"{imp_m.get('seconds')} s" + ("" if imp_m.get("ok") else f"; FAILED: phase {imp_m.get('phase')}")))
+    for key, label in names.items():
+        idle = (mixed_pg.get("idle") or {}).get(key) or {}
+        during = (mixed_pg.get("during") or {}).get(key) or {}
+        goal, limit = targets[key]
+        p99 = during.get("p99Ms")
+        table.append((f"mixed, PostgreSQL engine: {label}, during the import (idle)", "", "",
+                      f"{during.get('p50Ms')} ({idle.get('p50Ms')})", f"{p99} ({idle.get('p99Ms')})", "",
+                      check(p99, lambda v: v <= limit, f"p99 {goal} ms"),
+                      f"{during.get('n')} requests, {during.get('errors')} errors"))
+if mixed_peer:
+    table.append((f"mixed, raw PostgreSQL: its own load of {n(mixed_peer.get('rows'))} rows (COPY → staging → typed"
+                  " + indexes)", n(mixed_peer.get("rowsPerSec")), "", "", "", "", "",
+                  f"{mixed_peer.get('loadSeconds')} s"))
+    for key, label in (("read_small", "read on another table (category, age, limit 10)"),
+                       ("insert100", "100-row INSERT into another table")):
+        idle = (mixed_peer.get("idle") or {}).get(key) or {}
+        during = (mixed_peer.get("during") or {}).get(key) or {}
+        table.append((f"mixed, raw PostgreSQL: {label}, during its load (idle)", "", "",
+                      f"{during.get('p50Ms')} ({idle.get('p50Ms')})", f"{during.get('p99Ms')} ({idle.get('p99Ms')})",
+                      "", "", f"{during.get('n')} requests, {during.get('errors')} errors; psql, one session each"))
 
 header = ("measurement", "rows/s (ratio)", "MB/s", "p50 ms", "p99 ms", "peak memory", "target", "notes")
 print()
@@ -264,6 +320,10 @@ result = {
     "postgresEngineBatch4": pg_batch4,
     "scaling": scaling,
     "mixed": mixed,
+    "mixedPostgresEngine": mixed_pg,
+    "mixedRawPostgres": mixed_peer,
+    "baseline": {"import": imp_base, "batch4": batch4_base, "postgresEngineImport": pg_imp_base,
+                 "postgresEngineBatch4": pg_batch4_base},
     "ratios": {"importOverCeiling": r_ceiling, "importOverPgTyped": r_typed, "importOverPgJsonb": r_jsonb,
                "pgEngineImportOverPgTyped": r_pg_engine,
                "scaling": r_scaling},

@@ -1,6 +1,8 @@
 package io.sluice.ingest;
 
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.util.Objects;
 
 /**
@@ -112,7 +114,7 @@ public final class LineSplitter {
         handler.tooLong(++lines, n, Buffer.buffer(copy(a, s, Math.min(PREFIX_BYTES, n))));
       } else {
         if (owned == null) {
-          owned = Buffer.buffer(a);
+          owned = BufferInternal.buffer(Unpooled.wrappedBuffer(a)); // a is ours already: no second copy
         }
         handler.line(++lines, owned.slice(s, e));
       }

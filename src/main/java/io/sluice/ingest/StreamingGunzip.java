@@ -1,6 +1,8 @@
 package io.sluice.ingest;
 
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.zip.CRC32;
@@ -443,7 +445,7 @@ public final class StreamingGunzip {
     memberCrc.update(o, 0, n);
     byte[] copy = new byte[n];
     System.arraycopy(o, 0, copy, 0, n);
-    output.accept(Buffer.buffer(copy));
+    output.accept(BufferInternal.buffer(Unpooled.wrappedBuffer(copy))); // Buffer.buffer(byte[]) would copy again
   }
 
   private void checkTrailer() {

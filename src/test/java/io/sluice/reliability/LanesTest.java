@@ -152,6 +152,51 @@ class LanesTest {
     }
   }
 
+  @Test
+  void aBatchIntoAnotherTableIsServedWhileAnImportHoldsItsConnections(Vertx vertx) throws Exception {
+    // Lucene's write lane order is checked above; PostgreSQL's writes wait for connections of the write pool.
+    Assumptions.assumeTrue(TestPostgres.chosen(), "the write pool's shares are the PostgreSQL engine's");
+    int pool = 4;
+    HeldTables held = new HeldTables(dataDir, "busy");
+    // 5-row import batches, 8 in flight: without shares they would take every connection of the pool
+    TestServer server = new TestServer(vertx, dataDir, Map.of("store.postgres.pool.size", pool,
+        "import.batch.rows", 5, "import.window", 8)).start();
+    try {
+      for (String table : List.of("busy", "small")) {
+        assertThat(server.put("/api/v1/schema/" + table, new JsonObject(
+            "{\"type\":\"table\",\"columns\":{\"id\":{\"type\":\"Int\"}}}")).status()).isEqualTo(200);
+      }
+      StringBuilder file = new StringBuilder();
+      for (int i = 0; i < 200; i++) {
+        file.append("{\"id\":").append(i).append("}\n");
+      }
+      held.hold();
+      JsonObject initiated = server.post("/api/v1/data/busy/file", new JsonObject()).json();
+      assertThat(server.upload(initiated.getString("url"), Buffer.buffer(file.toString())).status()).isEqualTo(200);
+      String id = initiated.getString("id");
+      assertThat(server.post("/api/v1/data/busy/file/" + id, new JsonObject()).status()).isEqualTo(200);
+      assertThat(held.awaitBlocked(pool - 1, 60)).as("the import's inserts wait for busy's lock").isTrue();
+
+      JsonArray rows = new JsonArray();
+      for (int i = 0; i < 100; i++) {
+        rows.add(new JsonObject().put("id", i));
+      }
+      HttpResponse<Buffer> small = TestServer.await(server.client().post("/api/v1/data/small/batch")
+          .putHeader("x-api-key", TestServer.RW_KEY).sendJson(rows), 20);
+      assertThat(small.statusCode()).as("a 100-row batch into another table while the import is held: %s",
+          small.bodyAsString()).isEqualTo(200);
+      assertThat(held.blocked()).as("connections the held import holds (of %s)", pool).isEqualTo(pool - 1);
+      assertThat(server.search(new JsonObject().put("from", "small").put("limit", 0)).total()).isEqualTo(100);
+
+      held.release();
+      assertThat(server.awaitImport("busy", id).getJsonObject("status").getString("phase")).isEqualTo("Finished");
+      assertThat(server.search(new JsonObject().put("from", "busy").put("limit", 0)).total()).isEqualTo(200);
+    } finally {
+      held.release();
+      server.stop();
+    }
+  }
+
   private static void awaitQueued(Metrics metrics, long expected) {
     long deadline = System.currentTimeMillis() + 60_000;
     double queued = -1;
@@ -180,11 +225,18 @@ class LanesTest {
    */
   static final class HeldTables implements Held {
     private final javax.sql.DataSource database;
+    /** The Sluice table whose storage is locked (null: every table's). */
+    private final String only;
     private Connection holder;
 
     HeldTables(Path dataDir) {
+      this(dataDir, null);
+    }
+
+    HeldTables(Path dataDir, String only) {
       PgConnectOptions db = TestPostgres.databaseFor(dataDir.toAbsolutePath().toString());
       database = TestPostgres.server().getDatabase(db.getUser(), db.getDatabase());
+      this.only = only;
     }
 
     @Override
@@ -193,8 +245,9 @@ class LanesTest {
       holder.setAutoCommit(false);
       try (Statement s = holder.createStatement()) {
         List<String> tables = new ArrayList<>();
-        try (ResultSet rows = s.executeQuery("SELECT tablename FROM pg_tables WHERE schemaname = 'sluice'"
-            + " AND tablename LIKE 't\\_%'")) {
+        try (ResultSet rows = s.executeQuery(only == null ? "SELECT tablename FROM pg_tables WHERE schemaname"
+            + " = 'sluice' AND tablename LIKE 't\\_%'" : "SELECT 't_' || id FROM sluice.catalog WHERE name = '"
+            + only + "'")) {
           while (rows.next()) {
             tables.add("sluice.\"" + rows.getString(1) + "\"");
           }
@@ -209,6 +262,16 @@ class LanesTest {
         holder.rollback();
         holder.close();
         holder = null;
+      }
+    }
+
+    /** Lock requests waiting now, in the test's database. */
+    int blocked() throws SQLException {
+      try (Connection c = database.getConnection(); Statement s = c.createStatement();
+          ResultSet rows = s.executeQuery("SELECT count(*) FROM pg_locks l JOIN pg_database d"
+              + " ON d.oid = l.database WHERE NOT l.granted AND d.datname = current_database()")) {
+        rows.next();
+        return rows.getInt(1);
       }
     }
 

@@ -24,7 +24,10 @@ import io.sluice.schema.TableSchema;
 import io.sluice.schema.analysis.TextTokens;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonObject;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
@@ -75,6 +78,8 @@ public final class PgEngine implements StorageEngine {
    * own, so a read never waits for a connection an import's inserts hold (the read lane, down to PostgreSQL).
    */
   private final Pool reads;
+  /** Row writes (appends, deletes) take turns by table for the write pool's connections. */
+  private final WriteSlots writes;
   private final String schema;
   private final String catalog;
   /** One row: the catalog's version, advanced by every {@link #saveCatalog} in the same transaction. */
@@ -113,6 +118,7 @@ public final class PgEngine implements StorageEngine {
     options.addProperty("application_name", "sluice");
     this.pool = pool(vertx, options, poolSize);
     this.reads = pool(vertx, options, readPoolSize);
+    this.writes = new WriteSlots(poolSize);
     this.schema = schema;
     this.catalog = PgNames.quote(schema) + ".catalog";
     this.catalogVersion = PgNames.quote(schema) + ".catalog_version";
@@ -423,15 +429,17 @@ public final class PgEngine implements StorageEngine {
       return Future.succeededFuture();
     }
     if (shared == null) {
-      return watch(pool.withTransaction(c -> c.preparedQuery(insert.sql).execute(insert.params)).mapEmpty());
+      // One statement is one transaction (its rows and checkpoint commit together): no BEGIN and COMMIT round
+      // trips, during which the backend sat idle in transaction waiting for this client.
+      return watch(writes.run(table.id(), () -> pool.preparedQuery(insert.sql).execute(insert.params)).mapEmpty());
     }
     // Pipelined: the shared lock waits for a schema change in progress on any node; the INSERT (its snapshot
     // taken after the lock) stores the rows only if the catalog version is still the one they were checked under.
-    return watch(pool.withTransaction(c -> {
+    return watch(writes.run(table.id(), () -> pool.withTransaction(c -> {
       Future<?> locked = c.preparedQuery(SHARED_LOCK).execute(Tuple.of(schemaLockKey));
       Future<Integer> inserted = c.preparedQuery(insert.sql).execute(insert.params).map(r -> r.rowCount());
       return Future.all(locked, inserted).map(done -> inserted.result());
-    })).compose(inserted -> inserted == insert.count ? Future.succeededFuture()
+    }))).compose(inserted -> inserted == insert.count ? Future.succeededFuture()
         : Future.failedFuture(stale()));
   }
 
@@ -481,6 +489,7 @@ public final class PgEngine implements StorageEngine {
         }
       };
     }
+
     @Override
     public KeyHold holdKey(String name) {
       init();
@@ -557,12 +566,13 @@ public final class PgEngine implements StorageEngine {
     }
     String delete = "DELETE FROM " + table(table.id()) + " WHERE " + condition;
     if (shared == null && record == null) {
-      return watch(pool.preparedQuery(delete).execute(Tuple.from(params)).map(result -> (long) result.rowCount()));
+      return watch(writes.run(table.id(), () -> pool.preparedQuery(delete).execute(Tuple.from(params))
+          .map(result -> (long) result.rowCount())));
     }
     long version = loadedVersion;
     // One transaction: the rows go and the key's record is there, or neither (expired records go with it); with a
     // shared catalog, as an append: under the shared lock and only on the version the predicate was made for.
-    return watch(pool.withTransaction(c -> {
+    return watch(writes.run(table.id(), () -> pool.withTransaction(c -> {
       Future<?> checked = Future.succeededFuture();
       if (shared != null) {
         Future<?> locked = c.preparedQuery(SHARED_LOCK).execute(Tuple.of(schemaLockKey));
@@ -581,7 +591,7 @@ public final class PgEngine implements StorageEngine {
                   .compose(inserted -> c.preparedQuery("DELETE FROM " + keyRecords + " WHERE expires < $1")
                       .execute(Tuple.of(System.currentTimeMillis() / 1000)))
                   .map(pruned -> (long) deleted.rowCount()));
-    }));
+    })));
   }
 
   @Override
@@ -827,7 +837,7 @@ public final class PgEngine implements StorageEngine {
       List<Map.Entry<String, ColumnSchema>> columns = new ArrayList<>(schema.columns().entrySet());
       int width = columns.size();
       int capacity = Math.max(batch.count(), 0);
-      String[] sources = new String[capacity];
+      Buffer[] sources = new Buffer[capacity];
       Object[][] values = new Object[width][];
       List<Integer> textColumns = new ArrayList<>();
       for (int c = 0; c < width; c++) {
@@ -849,14 +859,15 @@ public final class PgEngine implements StorageEngine {
             tokens[t] = Arrays.copyOf(tokens[t], grown);
           }
         }
-        sources[n] = new String(row.source(), StandardCharsets.UTF_8);
+        sources[n] = wrap(row.source(), 0, row.source().length);
         for (int c = 0; c < width; c++) {
-          values[c][n] = convert(columns.get(c).getValue().type(), row.values()[c]);
-          if (values[c][n] instanceof String text && text.indexOf('\0') >= 0) {
+          Object value = row.values()[c];
+          if (value instanceof Utf8 text && hasNul(text)) {
             // refused before it reaches PostgreSQL, whose error would fail the whole table's storage
             throw new StorageException(StorageException.Kind.UNSUPPORTED_VALUE, NUL_REFUSAL, null, n,
                 columns.get(c).getKey());
           }
+          values[c][n] = convert(columns.get(c).getValue().type(), value);
         }
         for (int t = 0; t < tokens.length; t++) {
           int c = textColumns.get(t);
@@ -876,6 +887,9 @@ public final class PgEngine implements StorageEngine {
         }
       }
 
+      // Text travels as bytea: the rows' UTF-8 bytes go out as they came in, where text parameters would be
+      // decoded into Strings here and encoded again char by char by the driver (in process it measured the same
+      // CPU: docs/performance.md). convert_from checks the bytes as a text parameter's receive would.
       StringJoiner target = new StringJoiner(", ", "(", ")");
       StringJoiner unnest = new StringJoiner(", ", "unnest(", ")");
       StringJoiner aliases = new StringJoiner(", ", "(", ")");
@@ -883,16 +897,16 @@ public final class PgEngine implements StorageEngine {
       Tuple params = Tuple.tuple();
       target.add("_source");
       params.addValue(sources);
-      unnest.add("$1::text[]");
+      unnest.add("$1::bytea[]");
       aliases.add("s");
-      select.add("u.s");
+      select.add("convert_from(u.s, 'UTF8')");
       for (int c = 0; c < width; c++) {
         ColumnType type = columns.get(c).getValue().type();
         target.add(PgNames.column(columns.get(c).getKey()));
         params.addValue(values[c]);
         unnest.add("$" + params.size() + "::" + arrayType(type));
         aliases.add("v" + c);
-        select.add("u.v" + c);
+        select.add(values[c] instanceof Buffer[] ? "convert_from(u.v" + c + ", 'UTF8')" : "u.v" + c);
       }
       for (int t = 0; t < tokens.length; t++) {
         target.add(PgNames.tokens(columns.get(textColumns.get(t)).getKey()));
@@ -917,13 +931,18 @@ public final class PgEngine implements StorageEngine {
       return new Insert(sql, params, n);
     }
 
+    /** A view of the bytes, not a copy (Buffer.buffer(byte[]) copies). */
+    private static Buffer wrap(byte[] bytes, int offset, int length) {
+      return BufferInternal.buffer(Unpooled.wrappedBuffer(bytes, offset, length));
+    }
+
     private static Object[] newArray(ColumnType type, int size) {
       return switch (type) {
         case INT -> new Integer[size];
         case LONG -> new Long[size];
         case DECIMAL -> new Double[size];
         case BOOLEAN -> new Boolean[size];
-        case STRING, TEXT -> new String[size];
+        case STRING, TEXT -> new Buffer[size];
       };
     }
 
@@ -933,7 +952,7 @@ public final class PgEngine implements StorageEngine {
         case LONG -> "bigint[]";
         case DECIMAL -> "float8[]";
         case BOOLEAN -> "boolean[]";
-        case STRING, TEXT -> "text[]";
+        case STRING, TEXT -> "bytea[]";
       };
     }
 
@@ -946,14 +965,18 @@ public final class PgEngine implements StorageEngine {
         case LONG -> ((Number) value).longValue();
         case DECIMAL -> ((Number) value).doubleValue();
         case BOOLEAN -> (Boolean) value;
-        case STRING, TEXT -> value instanceof Utf8 || value instanceof String ? value.toString()
-            : String.valueOf(value);
+        case STRING, TEXT -> value instanceof Utf8 text ? wrap(text.bytes(), text.offset(), text.length())
+            : Buffer.buffer(String.valueOf(value));
       };
     }
 
     /** A text[] literal: every element double-quoted, so no token (commas, braces, NULL) is misread. */
     static String arrayLiteral(List<String> tokens) {
-      StringBuilder out = new StringBuilder("{");
+      int size = 2;
+      for (String token : tokens) {
+        size += token.length() + 3;
+      }
+      StringBuilder out = new StringBuilder(size).append('{');
       for (int i = 0; i < tokens.size(); i++) {
         if (i > 0) {
           out.append(',');

@@ -4,7 +4,7 @@ import io.sluice.schema.ColumnSchema;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,19 +32,56 @@ public final class TextTokens {
 
   /** The distinct non-empty tokens of text, in the order they first occur. */
   public static List<String> of(ColumnSchema column, String text) {
-    Set<String> tokens = new LinkedHashSet<>();
+    // A text has a few dozen tokens: comparing a new token with those kept spares a String hash and a set node
+    // per token (LinkedHashSet.add led a PostgreSQL import's Java samples); a set only for long texts.
+    List<String> tokens = new ArrayList<>();
+    Set<String> seen = null;
     try (TokenStream stream = analyzer(column).tokenStream("text", text)) {
       CharTermAttribute term = stream.addAttribute(CharTermAttribute.class);
       stream.reset();
       while (stream.incrementToken()) {
-        if (term.length() > 0) {
+        int length = term.length();
+        if (length == 0) {
+          continue;
+        }
+        if (seen != null) {
+          String token = term.toString();
+          if (seen.add(token)) {
+            tokens.add(token);
+          }
+        } else if (!contains(tokens, term.buffer(), length)) {
           tokens.add(term.toString());
+          if (tokens.size() == LINEAR_LIMIT) {
+            seen = new HashSet<>(tokens);
+          }
         }
       }
       stream.end();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return new ArrayList<>(tokens);
+    return tokens;
+  }
+
+  /** Up to this many distinct tokens, duplicates are found by comparing with each; beyond, by a hash set. */
+  private static final int LINEAR_LIMIT = 64;
+
+  private static boolean contains(List<String> tokens, char[] term, int length) {
+    for (int i = 0, n = tokens.size(); i < n; i++) {
+      String token = tokens.get(i);
+      if (token.length() == length && equals(token, term, length)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean equals(String token, char[] term, int length) {
+    for (int j = 0; j < length; j++) {
+      if (token.charAt(j) != term[j]) {
+        return false;
+      }
+    }
+    return true;
   }
 }
