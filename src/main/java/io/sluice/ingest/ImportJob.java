@@ -39,6 +39,12 @@ final class ImportJob {
   String format = "auto";
   /** Why the job is paused (its state could not be saved), until it runs again; not persisted. */
   String waiting;
+  /** Where the upload is kept when only one node can read it (cluster: that node's address); null: anywhere. */
+  String place;
+  /** This node holds the job's lease (cluster mode; not persisted). */
+  boolean leased;
+  /** The lease went to another node while this one ran the job: it ends here without saving anything. */
+  boolean leaseLost;
   /** A cancel was asked for (not persisted: until the job's end is persisted, the cancel is not acknowledged). */
   boolean cancelling;
   /** Cancel requests waiting for the job's end to be persisted; answered with its final status. */
@@ -103,6 +109,7 @@ final class ImportJob {
         .put("startedAt", startedAt == null ? null : startedAt.toString())
         .put("finishedAt", finishedAt == null ? null : finishedAt.toString())
         .put("message", message)
+        .put("place", place)
         .put("batchRows", batchRows).put("batchBytes", batchBytes).put("format", format)
         .put("progress", progress.toJson())
         .put("history", history.persisted());
@@ -118,6 +125,7 @@ final class ImportJob {
     job.startedAt = json.getString("startedAt") == null ? null : Instant.parse(json.getString("startedAt"));
     job.finishedAt = json.getString("finishedAt") == null ? null : Instant.parse(json.getString("finishedAt"));
     job.message = json.getString("message");
+    job.place = json.getString("place");
     job.batchRows = json.getInteger("batchRows", 0);
     job.batchBytes = json.getInteger("batchBytes", 0);
     job.format = json.getString("format", "auto");
