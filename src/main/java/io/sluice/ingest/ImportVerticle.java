@@ -287,6 +287,7 @@ public final class ImportVerticle extends VerticleBase {
   }
 
   private JsonObject trigger(String id, String table, String sourceUrl) {
+    refresh(id);
     if (leases != null && id != null && !jobs.containsKey(id)) {
       ImportJob stored = stored(id); // initiated on another node
       if (stored != null && stored.table.equals(table)) {
@@ -344,6 +345,7 @@ public final class ImportVerticle extends VerticleBase {
    * with the final status once it is persisted; an already finished job → 409.
    */
   private Future<JsonObject> cancel(String id, String table) {
+    refresh(id);
     if (leases != null && id != null && !jobs.containsKey(id)) {
       ImportJob stored = stored(id);
       if (stored != null && stored.table.equals(table) && !stored.finished()) {
@@ -432,12 +434,35 @@ public final class ImportVerticle extends VerticleBase {
   }
 
   /**
-   * {@code GET /api/v1/data/_imports} (a Sluice extension): the jobs this node knows, newest first, each with the
+   * {@code GET /api/v1/data/_imports} (a Sluice extension): the jobs this node knows (in a cluster, every node's,
+   * from the store), newest first, each with the
    * status body of {@code GET /api/v1/data/{table}/file/{id}} plus the upload size and the bytes read so far.
    */
   private JsonObject list(int limit) {
     JsonArray imports = new JsonArray();
-    jobs.values().stream()
+    Map<String, ImportJob> listed = new LinkedHashMap<>();
+    if (leases != null) { // the cluster's jobs, as saved (a running one's progress at its last heartbeat)
+      Map<String, String> stored;
+      try {
+        stored = state.list(NodeState.Kind.IMPORT_JOBS);
+      } catch (StorageException e) {
+        throw new ApiError(503, "cannot list the imports: " + e.getMessage(), null,
+            e.kind() == StorageException.Kind.UNAVAILABLE ? "StoreUnavailable" : "StorageFailure");
+      }
+      stored.forEach((id, body) -> {
+        try {
+          listed.put(id, ImportJob.fromJson(new JsonObject(body)));
+        } catch (RuntimeException e) {
+          LOG.warn("ignoring unreadable import job {}: {}", id, e.getMessage());
+        }
+      });
+    }
+    jobs.forEach((id, job) -> {
+      if (job.leased || !listed.containsKey(id)) { // this node's, live (a copy it only loaded may be stale)
+        listed.put(id, job);
+      }
+    });
+    listed.values().stream()
         .sorted(Comparator.comparing((ImportJob job) -> job.createdAt).reversed()
             .thenComparing(job -> job.id))
         .limit(limit)
@@ -819,6 +844,23 @@ public final class ImportVerticle extends VerticleBase {
     }
   }
 
+  /**
+   * In a cluster, a job this node knows but has not triggered (loaded at start, or initiated here) may have been
+   * triggered, or dropped, by another node since: the store's copy counts then, read by the callers.
+   */
+  private void refresh(String id) {
+    ImportJob known = id == null || leases == null ? null : jobs.get(id);
+    if (known == null || known.leased || known.triggered() || known.uploading) {
+      return;
+    }
+    ImportJob stored = stored(id);
+    if (stored == null || stored.triggered()) {
+      jobs.remove(id);
+    } else {
+      jobs.put(id, stored); // e.g. uploaded on another node since this one loaded it: triggered here, run there
+    }
+  }
+
   /** Claims as many triggered jobs as this node has room for, and queues them. */
   private void claim() {
     if (leases == null || stopping) {
@@ -918,6 +960,7 @@ public final class ImportVerticle extends VerticleBase {
   }
 
   private JsonObject status(String id, String table) {
+    refresh(id);
     if (id != null && !jobs.containsKey(id)) {
       ImportJob stored = stored(id);
       if (stored != null && stored.table.equals(table)) {

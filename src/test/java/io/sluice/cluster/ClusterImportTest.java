@@ -149,6 +149,7 @@ class ClusterImportTest {
       assertFinishedExactly("everywhere", id, rows, status(node, "everywhere", id));
     }
     assertThat(claims(id)).as("claimed by one node, once").isEqualTo(1);
+    assertListedEverywhere(id, "Finished");
   }
 
   @Test
@@ -170,6 +171,26 @@ class ClusterImportTest {
     }
   }
 
+  /** Uploads are still files of the node that received them: triggered anywhere, that node claims the import. */
+  @Test
+  @Order(2)
+  void anUploadedFileTriggeredOnAnotherNodeIsImportedByTheNodeKeepingIt() {
+    int rows = 1_000 + random.nextInt(2_000);
+    ForkedServer uploader = nodes.get(0);
+    uploader.call("PUT", "/api/v1/schema/uploaded", new JsonObject().put("type", "table").put("columns",
+        new JsonObject().put("id", new JsonObject().put("type", "Int"))
+            .put("name", new JsonObject().put("type", "String"))));
+    JsonObject initiated = uploader.call("POST", "/api/v1/data/uploaded/file", new JsonObject());
+    String id = initiated.getString("id");
+    var put = uploader.send("PUT", java.net.URI.create(initiated.getString("url")),
+        java.net.http.HttpRequest.BodyPublishers.ofByteArray(gzippedRows(rows)), false);
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    nodes.get(2).call("POST", "/api/v1/data/uploaded/file/" + id, new JsonObject());
+    assertFinishedExactly("uploaded", id, rows, awaitFinished(nodes.get(1), "uploaded", id));
+    assertThat(uploader.log()).contains("claimed import " + id);
+    assertThat(claims(id)).isEqualTo(1);
+  }
+
   /**
    * A node frozen (SIGSTOP, as a long GC pause) past the lease timeout loses the import to another node; thawed,
    * it stores nothing more of it: its batches in flight are refused by the lease check in their transaction.
@@ -184,7 +205,10 @@ class ClusterImportTest {
         + " rows are stored; " + TestSeeds.replay());
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() ->
         status(nodes.get(0), "frozen", id).getJsonObject("status").getLong("completedCount") >= freezeAt);
-    int frozen = runningOn(id, -1);
+    int[] running = {-1};
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+        .until(() -> (running[0] = runningOn(id, -1)) >= 0);
+    int frozen = running[0];
     assertThat(frozen).as("still running at %d rows; %s", freezeAt, TestSeeds.replay()).isNotNegative();
     ForkedServer thawed = nodes.get(frozen);
     ForkedServer witness = nodes.get((frozen + 1) % NODES);
@@ -214,7 +238,10 @@ class ClusterImportTest {
       JsonObject status = status(nodes.get(0), "survives", id).getJsonObject("status");
       return status.getBoolean("finished") || status.getLong("completedCount") >= killAt;
     });
-    int runner = runningOn(id, -1);
+    int[] running = {-1};
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+        .until(() -> (running[0] = runningOn(id, -1)) >= 0);
+    int runner = running[0];
     assertThat(runner).as("still running when %d rows were stored; %s", killAt, TestSeeds.replay())
         .isNotNegative();
     nodes.get(runner).kill();
@@ -293,22 +320,36 @@ class ClusterImportTest {
         .getLong("total");
   }
 
-  /** The live node (but {@code except}) whose own job list shows the import running (it holds the lease), or -1. */
+  /**
+   * The live node (but {@code except}) running the import: the one with its rows/s gauge, which exists only on the
+   * node running it (every node lists every job), or -1.
+   */
   private static int runningOn(String id, int except) {
     for (int i = 0; i < NODES; i++) {
       ForkedServer node = nodes.get(i);
       if (!node.isAlive() || i == except) {
         continue;
       }
-      JsonArray imports = node.call("GET", "/api/v1/data/_imports", null).getJsonArray("imports");
-      for (int j = 0; j < imports.size(); j++) {
-        JsonObject job = imports.getJsonObject(j);
-        if (job.getString("id").equals(id) && "Running".equals(job.getJsonObject("status").getString("phase"))) {
-          return i;
-        }
+      String metrics = node.send("GET", node.uri("/metrics"), java.net.http.HttpRequest.BodyPublishers.noBody(),
+          true).body();
+      if (metrics.lines().anyMatch(line -> line.startsWith("sluice_import_rows_per_second{")
+          && line.contains(id))) {
+        return i;
       }
     }
     return -1;
+  }
+
+  /** Every node lists the cluster's imports, with the same phase. */
+  private static void assertListedEverywhere(String id, String phase) {
+    for (ForkedServer node : nodes) {
+      if (!node.isAlive()) {
+        continue;
+      }
+      JsonArray imports = node.call("GET", "/api/v1/data/_imports", null).getJsonArray("imports");
+      assertThat(imports.stream().map(JsonObject.class::cast).filter(job -> job.getString("id").equals(id))
+          .map(job -> job.getJsonObject("status").getString("phase")).toList()).containsExactly(phase);
+    }
   }
 
   /** How many times any node claimed the import, from the nodes' logs (a restarted node appends to its log). */

@@ -103,10 +103,23 @@ public final class PgEngine implements StorageEngine {
   /** shared: other Sluice nodes use the same schema (a cluster), see {@link #sharedCatalog}. */
   public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, int readPoolSize, String schema,
       boolean shared) {
+    this(vertx, connect, poolSize, readPoolSize, schema, shared, 0);
+  }
+
+  /**
+   * idleTransactionMs: when above 0, PostgreSQL ends a session left idle inside a transaction that long. In a
+   * cluster it is the import lease timeout: a frozen node's batch transaction holds its lease row ({@code FOR
+   * SHARE}), which would keep every other node from claiming the import until the node thaws.
+   */
+  public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, int readPoolSize, String schema,
+      boolean shared, long idleTransactionMs) {
     PgConnectOptions options = new PgConnectOptions(connect)
         .setCachePreparedStatements(true)
         .setPipeliningLimit(256);
     options.addProperty("synchronous_commit", "on");
+    if (idleTransactionMs > 0) {
+      options.addProperty("idle_in_transaction_session_timeout", Long.toString(idleTransactionMs));
+    }
     options.addProperty("application_name", "sluice");
     this.pool = pool(vertx, options, poolSize);
     this.reads = pool(vertx, options, readPoolSize);
@@ -145,8 +158,14 @@ public final class PgEngine implements StorageEngine {
 
   /** shared: the nodes of a cluster use this database together. */
   public static PgEngine create(Vertx vertx, SluiceConfig.Postgres settings, boolean shared) {
+    return create(vertx, settings, shared, 0);
+  }
+
+  /** idleTransactionMs: see the constructor. */
+  public static PgEngine create(Vertx vertx, SluiceConfig.Postgres settings, boolean shared,
+      long idleTransactionMs) {
     return new PgEngine(vertx, connectOptions(settings), settings.poolSize(), settings.readPoolSize(),
-        settings.schema(), shared);
+        settings.schema(), shared, idleTransactionMs);
   }
 
   static PgConnectOptions connectOptions(SluiceConfig.Postgres settings) {
