@@ -28,7 +28,8 @@ public final class Stores {
    */
   public static Opened open(Vertx vertx, SluiceConfig config, DirectoryFactory directories, Metrics metrics) {
     if (SluiceConfig.STORE_POSTGRES.equals(config.storeType())) {
-      PgEngine engine = PgEngine.create(vertx, config.postgres(), config.cluster() != null);
+      PgEngine engine = PgEngine.create(vertx, config.postgres(), config.cluster() != null,
+          config.cluster() == null ? 0 : config.cluster().leaseTimeoutMs());
       // the core opens the engine (schema and internal tables, node state's among them) before state is read;
       // in a cluster the other nodes change the catalog too: the engine then versions and locks it
       Database database = new Database(engine, config.maxResultLimit(), metrics,

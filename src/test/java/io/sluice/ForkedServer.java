@@ -123,6 +123,23 @@ public final class ForkedServer implements AutoCloseable {
     }
   }
 
+  /** Sends a signal by name ({@code STOP}, {@code CONT}) with kill(1): Java's Process sends only TERM and KILL. */
+  public void signal(String name) {
+    try {
+      int code = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor();
+      if (code != 0) {
+        throw new AssertionError("kill -" + name + " exited with " + code);
+      }
+    } catch (IOException | InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The process runs (started and not killed or exited). */
+  public boolean isAlive() {
+    return process != null && process.isAlive();
+  }
+
   public int port() {
     return port;
   }

@@ -84,10 +84,11 @@ public record SluiceConfig(
    * Cluster mode ({@code cluster.*}, {@code serve --cluster}); null when off. {@code host}/{@code port}: this
    * node's Hazelcast member address (bound to that interface only); {@code members}: the {@code host:port} of
    * members to join over TCP-IP; {@code busHost}/{@code busPort}: the clustered event bus; {@code busTls}: mutual
-   * TLS on the event bus, null when off.
+   * TLS on the event bus, null when off. {@code leaseHeartbeatMs}/{@code leaseTimeoutMs}: how often a node extends
+   * the leases of the imports it runs, and how long a lease lasts unextended before another node may take the job.
    */
   public record Cluster(String name, String host, int port, List<String> members, String busHost, int busPort,
-      BusTls busTls) {
+      BusTls busTls, long leaseHeartbeatMs, long leaseTimeoutMs) {
   }
 
   /** Key and trust store of the event bus's mutual TLS (PKCS12 or JKS, by file extension); passwords never shown. */
@@ -296,6 +297,13 @@ public record SluiceConfig(
       "cluster.bus.tls.truststore.password.file", "SLUICE_CLUSTER_BUS_TLS_TRUSTSTORE_PASSWORD_FILE", null,
       "file holding the trust store's password");
 
+  public static final Key CLUSTER_LEASE_HEARTBEAT_MS = new Key("cluster.lease.heartbeat.ms",
+      "SLUICE_CLUSTER_LEASE_HEARTBEAT_MS", 5000, "how often a node extends the leases of the imports it runs (and"
+      + " saves their progress), and looks for imports to claim");
+  public static final Key CLUSTER_LEASE_TIMEOUT_MS = new Key("cluster.lease.timeout.ms",
+      "SLUICE_CLUSTER_LEASE_TIMEOUT_MS", 15000, "an import's lease not extended for this long lets another node"
+      + " claim the import and resume it; at least twice cluster.lease.heartbeat.ms");
+
   public static final List<Key> KEYS = List.of(HTTP_HOST, HTTP_PORT, DATA_DIR, API_KEY_RW, API_KEY_RO, PUBLIC_URL,
       MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, STORE_READ_INSTANCES, STORE_WRITE_INSTANCES,
       STORE_WRITE_IMPORT_TURNS, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
@@ -311,7 +319,8 @@ public record SluiceConfig(
       CLUSTER_ENABLED, CLUSTER_NAME, CLUSTER_HOST,
       CLUSTER_PORT, CLUSTER_MEMBERS, CLUSTER_BUS_HOST, CLUSTER_BUS_PORT, CLUSTER_BUS_TLS_KEYSTORE,
       CLUSTER_BUS_TLS_KEYSTORE_PASSWORD_ENV, CLUSTER_BUS_TLS_KEYSTORE_PASSWORD_FILE, CLUSTER_BUS_TLS_TRUSTSTORE,
-      CLUSTER_BUS_TLS_TRUSTSTORE_PASSWORD_ENV, CLUSTER_BUS_TLS_TRUSTSTORE_PASSWORD_FILE);
+      CLUSTER_BUS_TLS_TRUSTSTORE_PASSWORD_ENV, CLUSTER_BUS_TLS_TRUSTSTORE_PASSWORD_FILE, CLUSTER_LEASE_HEARTBEAT_MS,
+      CLUSTER_LEASE_TIMEOUT_MS);
 
   public static SluiceConfig load(Map<String, String> env, Map<String, ?> overrides) {
     return load(env, null, overrides);
@@ -461,8 +470,17 @@ public record SluiceConfig(
       throw new IllegalArgumentException("config '" + CLUSTER_BUS_PORT.name() + "' and '" + CLUSTER_PORT.name()
           + "' are both " + port + "; the event bus and Hazelcast need a port each");
     }
+    long heartbeat = inRange(CLUSTER_LEASE_HEARTBEAT_MS, get(values, CLUSTER_LEASE_HEARTBEAT_MS, Long::parseLong),
+        100L, 600_000L);
+    long timeout = inRange(CLUSTER_LEASE_TIMEOUT_MS, get(values, CLUSTER_LEASE_TIMEOUT_MS, Long::parseLong),
+        200L, 3_600_000L);
+    if (timeout < 2 * heartbeat) {
+      // one late heartbeat (a GC pause, a slow statement) must not hand a healthy node's import to another
+      throw new IllegalArgumentException("config '" + CLUSTER_LEASE_TIMEOUT_MS.name() + "' (" + timeout
+          + ") must be at least twice '" + CLUSTER_LEASE_HEARTBEAT_MS.name() + "' (" + heartbeat + ")");
+    }
     return new Cluster(name, host, port, List.copyOf(members), busHost == null ? host : busHost, busPort,
-        busTls(values, env));
+        busTls(values, env), heartbeat, timeout);
   }
 
   /** host:port (or host, for port 5701), as Hazelcast's TCP-IP join takes it. */

@@ -778,7 +778,7 @@ public final class Database implements TableStore {
     Long batch = args.getLong("batch");
     boolean validateOnly = args.getBoolean("validateOnly", false);
     boolean deferCommit = args.getBoolean("deferCommit", false);
-    Checkpoint checkpoint = job == null || batch == null ? null : new Checkpoint(job, batch);
+    Checkpoint checkpoint = job == null || batch == null ? null : new Checkpoint(job, batch, true);
     return writeRows(table, args.getString("tableId"), checkpoint, deferCommit, schema -> {
       LineBatchParser.Result parsed = LineBatchParser.parse(table, schema, payload, firstLine, engine.rowCheck());
       if (!validateOnly) {
@@ -1436,6 +1436,7 @@ public final class Database implements TableStore {
       }
       case STALE_CATALOG -> new ApiError(503, (table == null ? "" : "table '" + table + "': ") + e.getMessage()
           + "; retry the request", null, "SchemaChanging");
+      case LEASE_LOST -> new ApiError(409, e.getMessage(), null, "LeaseLost");
       case TABLE_GONE -> new ApiError(409, (table == null ? "the table" : "table '" + table + "'")
           + " was dropped or replaced meanwhile", null, TableStore.TABLE_REPLACED);
     };

@@ -59,4 +59,12 @@ public interface NodeState {
 
   /** Where the document is kept, for messages (a path, or a PostgreSQL table); never the document itself. */
   String where(Kind kind, String id);
+
+  /**
+   * The leases of file imports when nodes share this state (a cluster); null when one node runs every import it
+   * knows, as a single server does.
+   */
+  default ImportLeases leases() {
+    return null;
+  }
 }

@@ -28,7 +28,12 @@ public final class StorageException extends RuntimeException {
      * Another node changed the shared catalog since this engine read it ({@link StorageEngine.SharedCatalog}):
      * nothing was written; the core reads the catalog again and retries.
      */
-    STALE_CATALOG
+    STALE_CATALOG,
+    /**
+     * A file import's batch whose lease this node no longer holds ({@link ImportLeases}): another node runs the
+     * import now; nothing was written.
+     */
+    LEASE_LOST
   }
 
   private final Kind kind;

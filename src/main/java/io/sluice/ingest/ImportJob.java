@@ -44,6 +44,12 @@ final class ImportJob {
    * the start returns this job; persisted in the job's own file, the record is durable with the job.
    */
   String idempotencyScope;
+  /** Where the upload is kept when only one node can read it (cluster: that node's address); null: anywhere. */
+  String place;
+  /** This node holds the job's lease (cluster mode; not persisted). */
+  boolean leased;
+  /** The lease went to another node while this one ran the job: it ends here without saving anything. */
+  boolean leaseLost;
   /** A cancel was asked for (not persisted: until the job's end is persisted, the cancel is not acknowledged). */
   boolean cancelling;
   /** Cancel requests waiting for the job's end to be persisted; answered with its final status. */
@@ -108,6 +114,7 @@ final class ImportJob {
         .put("startedAt", startedAt == null ? null : startedAt.toString())
         .put("finishedAt", finishedAt == null ? null : finishedAt.toString())
         .put("message", message)
+        .put("place", place)
         .put("batchRows", batchRows).put("batchBytes", batchBytes).put("format", format)
         .put("idempotencyScope", idempotencyScope)
         .put("progress", progress.toJson())
@@ -124,6 +131,7 @@ final class ImportJob {
     job.startedAt = json.getString("startedAt") == null ? null : Instant.parse(json.getString("startedAt"));
     job.finishedAt = json.getString("finishedAt") == null ? null : Instant.parse(json.getString("finishedAt"));
     job.message = json.getString("message");
+    job.place = json.getString("place");
     job.batchRows = json.getInteger("batchRows", 0);
     job.batchBytes = json.getInteger("batchBytes", 0);
     job.format = json.getString("format", "auto");

@@ -5,6 +5,7 @@ import io.sluice.bus.StoreClient;
 import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
 import io.sluice.config.SluiceConfig;
+import io.sluice.engine.ImportLeases;
 import io.sluice.engine.NodeState;
 import io.sluice.engine.StorageException;
 import io.sluice.errors.ApiError;
@@ -52,6 +53,13 @@ import org.slf4j.LoggerFactory;
  * <p>Job state is persisted at every transition. At start, a job that was Started or Running resumes: its
  * input is read again from the beginning, batches already in the store are recounted, the rest are written,
  * so it ends with every good row exactly once. A job that cannot resume ends FinishedInError.
+ *
+ * <p>In a cluster ({@link ImportLeases}), a triggered job belongs to no node until one claims its lease: every node
+ * polls for claimable jobs every {@code cluster.lease.heartbeat.ms} (and at once after a trigger), runs the jobs it
+ * claimed, extends their leases (saving their progress) at the same pace, and gives each lease up when its job
+ * ends or the node stops. A node that stops heartbeating loses its leases after {@code cluster.lease.timeout.ms};
+ * another node claims the job and resumes it from the store's checkpoint. Jobs not held here are read from the
+ * store.
  */
 public final class ImportVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ImportVerticle.class);
@@ -60,6 +68,7 @@ public final class ImportVerticle extends VerticleBase {
   /** Jobs listed by {@code GET /api/v1/data/_imports} unless it asks for another number. */
   public static final int DEFAULT_LIST_LIMIT = 100;
   private static final String CANCELLED = "import cancelled";
+  private static final String LOST = "this node lost the import's lease";
 
   /** How often jobs paused because their state could not be saved try again. */
   static final long PAUSED_RETRY_MS = 2_000;
@@ -69,6 +78,11 @@ public final class ImportVerticle extends VerticleBase {
   private final NodeState state;
   private final Path jobsDir;
   private final Path uploadsDir;
+  /** Import leases (cluster mode); null: this node runs every import it knows. */
+  private final ImportLeases leases;
+  /** This node's address: where its uploads are kept, so only it claims their imports. */
+  private final String place;
+  private long leaseTimer;
   private final Map<String, ImportJob> jobs = new LinkedHashMap<>();
   private final ArrayDeque<ImportJob> queue = new ArrayDeque<>();
   /** Jobs whose state could not be saved (the store unreachable): queued again every PAUSED_RETRY_MS. */
@@ -94,6 +108,8 @@ public final class ImportVerticle extends VerticleBase {
     this.state = state;
     this.jobsDir = config.dataDir().resolve(JOBS_DIR);
     this.uploadsDir = config.dataDir().resolve(UPLOADS_DIR);
+    this.leases = config.cluster() == null ? null : state.leases();
+    this.place = config.cluster() == null ? null : config.cluster().host() + ":" + config.cluster().port();
   }
 
   public static Path uploadFile(Path dataDir, String id) {
@@ -122,7 +138,13 @@ public final class ImportVerticle extends VerticleBase {
     cleanupTimer = vertx.setPeriodic(Math.max(100, Math.min(60_000, keepMillis / 2)), id -> cleanup());
     historyTimer = vertx.setPeriodic(ProgressHistory.FIRST_INTERVAL_MS, id -> sampleRunning());
     pausedTimer = vertx.setPeriodic(PAUSED_RETRY_MS, id -> retryPaused());
-    return consumer.completion().onSuccess(v -> startQueued());
+    if (leases != null) {
+      leaseTimer = vertx.setPeriodic(config.cluster().leaseHeartbeatMs(), id -> heartbeat());
+    }
+    return consumer.completion().onSuccess(v -> {
+      claim();
+      startQueued();
+    });
   }
 
   /**
@@ -135,6 +157,7 @@ public final class ImportVerticle extends VerticleBase {
     vertx.cancelTimer(cleanupTimer);
     vertx.cancelTimer(historyTimer);
     vertx.cancelTimer(pausedTimer);
+    vertx.cancelTimer(leaseTimer);
     rateWindows.keySet().forEach(metrics::importEnded);
     rateWindows.clear();
     List<Future<Void>> closed = new ArrayList<>();
@@ -146,6 +169,17 @@ public final class ImportVerticle extends VerticleBase {
         job.errorLog.close(); // a resumed job starts its list afresh
       }
       closed.add(closeInput(job));
+      if (job.leased) {
+        // Another node may take it at once, not after the lease timeout; any batch of it still in flight here
+        // is refused by the store's lease check.
+        try {
+          leases.release(job.id, job.toJson().encode());
+        } catch (RuntimeException e) {
+          LOG.warn("cannot give up the lease of import {} (another node takes it when it expires): {}", job.id,
+              e.getMessage());
+        }
+        job.leased = false;
+      }
     }
     return Future.join(closed).transform(ignored -> consumer.unregister()).compose(v -> http.close());
   }
@@ -177,7 +211,8 @@ public final class ImportVerticle extends VerticleBase {
       if (ar.succeeded()) {
         message.reply(ar.result());
       } else {
-        ApiError error = ar.cause() instanceof ApiError e ? e : new ApiError(500, "import failed: " + ar.cause());
+        ApiError error = ar.cause() instanceof ApiError e ? e : ar.cause() instanceof LeaseLost lost
+            ? lost.toApiError() : new ApiError(500, "import failed: " + ar.cause());
         if (error.status() >= 500) {
           LOG.error("import op {} failed", body.getString("op"), ar.cause());
         }
@@ -256,6 +291,7 @@ public final class ImportVerticle extends VerticleBase {
     job.uploading = false;
     job.bytes = bytes;
     job.phase = ImportJob.Phase.Uploaded;
+    job.place = place; // the file is this node's
     try {
       persist(job);
     } catch (ApiError e) { // not acknowledged: as if the upload had failed, the URL may be used again
@@ -277,6 +313,16 @@ public final class ImportVerticle extends VerticleBase {
   }
 
   private JsonObject trigger(String id, String table, String sourceUrl) {
+    refresh(id);
+    if (leases != null && id != null && !jobs.containsKey(id)) {
+      ImportJob stored = stored(id); // initiated on another node
+      if (stored != null && stored.table.equals(table)) {
+        if (stored.triggered()) {
+          return new JsonObject().put("id", id).put("status", "started");
+        }
+        jobs.put(id, stored);
+      }
+    }
     ImportJob job = job(id, table);
     if (!job.triggered() && running >= config.importMaxJobs() && queue.size() >= config.importMaxQueued()) {
       throw new ApiError(429, "too many imports waiting (" + queue.size() + " queued behind " + running
@@ -306,7 +352,13 @@ public final class ImportVerticle extends VerticleBase {
         job.sourceUrl = null;
         throw e;
       }
-      queue.add(job);
+      if (leases != null) {
+        // the cluster's now: run by the node that claims it (this one, if it has room), read from the store
+        jobs.remove(id);
+        claim();
+      } else {
+        queue.add(job);
+      }
       startQueued();
     }
     return new JsonObject().put("id", id).put("status", "started");
@@ -319,6 +371,14 @@ public final class ImportVerticle extends VerticleBase {
    * with the final status once it is persisted; an already finished job → 409.
    */
   private Future<JsonObject> cancel(String id, String table) {
+    refresh(id);
+    if (leases != null && id != null && !jobs.containsKey(id)) {
+      ImportJob stored = stored(id);
+      if (stored != null && stored.table.equals(table) && !stored.finished()) {
+        throw new ApiError(409, "import " + id + " is queued for, or run by, another node of the cluster; a cancel"
+            + " reaches only the node running an import in this version", null, "ImportElsewhere");
+      }
+    }
     ImportJob job = job(id, table);
     if (job.finished()) {
       throw ApiError.conflict("import " + id + " already ended " + job.phase + "; only an unfinished import can be"
@@ -344,6 +404,14 @@ public final class ImportVerticle extends VerticleBase {
     job.message = CANCELLED + " before it ran; nothing was imported";
     try {
       persist(job);
+    } catch (LeaseLost e) {
+      job.finishedAt = null;
+      job.phase = before;
+      job.message = null;
+      job.cancelling = false;
+      job.cancelWaiters.clear();
+      dropLost(job);
+      throw e;
     } catch (ApiError e) { // not cancelled: it stays where it was (queued, or waiting for its file)
       job.finishedAt = null;
       job.phase = before;
@@ -392,12 +460,35 @@ public final class ImportVerticle extends VerticleBase {
   }
 
   /**
-   * {@code GET /api/v1/data/_imports} (a Sluice extension): the jobs this node knows, newest first, each with the
+   * {@code GET /api/v1/data/_imports} (a Sluice extension): the jobs this node knows (in a cluster, every node's,
+   * from the store), newest first, each with the
    * status body of {@code GET /api/v1/data/{table}/file/{id}} plus the upload size and the bytes read so far.
    */
   private JsonObject list(int limit) {
     JsonArray imports = new JsonArray();
-    jobs.values().stream()
+    Map<String, ImportJob> listed = new LinkedHashMap<>();
+    if (leases != null) { // the cluster's jobs, as saved (a running one's progress at its last heartbeat)
+      Map<String, String> stored;
+      try {
+        stored = state.list(NodeState.Kind.IMPORT_JOBS);
+      } catch (StorageException e) {
+        throw new ApiError(503, "cannot list the imports: " + e.getMessage(), null,
+            e.kind() == StorageException.Kind.UNAVAILABLE ? "StoreUnavailable" : "StorageFailure");
+      }
+      stored.forEach((id, body) -> {
+        try {
+          listed.put(id, ImportJob.fromJson(new JsonObject(body)));
+        } catch (RuntimeException e) {
+          LOG.warn("ignoring unreadable import job {}: {}", id, e.getMessage());
+        }
+      });
+    }
+    jobs.forEach((id, job) -> {
+      if (job.leased || !listed.containsKey(id)) { // this node's, live (a copy it only loaded may be stale)
+        listed.put(id, job);
+      }
+    });
+    listed.values().stream()
         .sorted(Comparator.comparing((ImportJob job) -> job.createdAt).reversed()
             .thenComparing(job -> job.id))
         .limit(limit)
@@ -448,6 +539,11 @@ public final class ImportVerticle extends VerticleBase {
     }
     try {
       persist(job);
+    } catch (LeaseLost e) {
+      running--;
+      job.phase = phaseBefore;
+      dropLost(job);
+      return;
     } catch (ApiError e) { // not started: nothing ran that the saved state does not cover
       running--;
       job.phase = phaseBefore;
@@ -486,6 +582,9 @@ public final class ImportVerticle extends VerticleBase {
           if (job.cancelling) {
             return Future.failedFuture(new ImportFormatException(CANCELLED));
           }
+          if (job.leaseLost) {
+            return Future.failedFuture(new ImportFormatException(LOST));
+          }
           job.progress = new ImportProgress();
           if (job.errorLog != null) {
             job.errorLog.close();
@@ -505,6 +604,9 @@ public final class ImportVerticle extends VerticleBase {
             }
             if (job.cancelling) { // a cancel arrived while the input was opening: it is closed in finish
               return Future.failedFuture(new ImportFormatException(CANCELLED));
+            }
+            if (job.leaseLost) {
+              return Future.failedFuture(new ImportFormatException(LOST));
             }
             input.stream().pipe().endOnFailure(false).to(sink).onFailure(sink::abort);
             return sink.done();
@@ -585,6 +687,11 @@ public final class ImportVerticle extends VerticleBase {
       job.table = job.sink.table(); // renamed while it ran: the status names the table holding the rows
       job.sink = null;
     }
+    if (job.leaseLost) {
+      dropLost(job);
+      startQueued();
+      return;
+    }
     if (stopping) {
       LOG.info("import {} into '{}' stopped with the server; it resumes at the next start", job.id, job.table);
       job.cancelWaiters.forEach(waiter -> waiter.tryFail(new ApiError(503, "the server is stopping; import "
@@ -605,7 +712,14 @@ public final class ImportVerticle extends VerticleBase {
       job.message = "import failed: " + failure.getMessage();
     }
     try {
-      persist(job);
+      persistEnd(job);
+    } catch (LeaseLost e) {
+      job.finishedAt = null;
+      job.phase = ImportJob.Phase.Running;
+      job.message = messageBefore;
+      dropLost(job);
+      startQueued();
+      return;
     } catch (ApiError e) {
       // Its end is not saved, so it has not ended: it stays Running (as saved) with its upload, and resumes
       // from the store's checkpoint once its state can be saved again, which recounts the rows stored so far.
@@ -686,19 +800,43 @@ public final class ImportVerticle extends VerticleBase {
             state.where(NodeState.Kind.IMPORT_JOBS, stored.getKey()), e.getMessage());
       }
     }
-    for (ImportJob job : jobs.values()) {
+    for (ImportJob job : List.copyOf(jobs.values())) {
       deleteQuietly(partFile(config.dataDir(), job.id));
       if (job.phase == ImportJob.Phase.Started || job.phase == ImportJob.Phase.Running) {
-        queue.add(job);
+        if (leases != null) {
+          jobs.remove(job.id); // the cluster's: claimed by some node (this one too) once its lease is free
+        } else {
+          queue.add(job);
+        }
       }
     }
   }
 
-  /** Saves the job's state, durably; a 503 naming the cause when it cannot. */
+  /**
+   * Saves the job's state, durably; a 503 naming the cause when it cannot, {@link LeaseLost} when the job's lease
+   * went to another node.
+   */
   private void persist(ImportJob job) {
+    save(job, false);
+  }
+
+  /** Saves the job's end: as {@link #persist}, and gives up its lease. */
+  private void persistEnd(ImportJob job) {
+    save(job, true);
+  }
+
+  private void save(ImportJob job, boolean end) {
     countPhases();
     try {
-      state.put(NodeState.Kind.IMPORT_JOBS, job.id, job.toJson().encode());
+      if (job.leased) {
+        String body = job.toJson().encode();
+        if (!(end ? leases.release(job.id, body) : leases.save(job.id, body))) {
+          throw new LeaseLost(job.id);
+        }
+        job.leased = !end;
+      } else {
+        state.put(NodeState.Kind.IMPORT_JOBS, job.id, job.toJson().encode());
+      }
     } catch (StorageException e) {
       String cause = switch (e.kind()) {
         case UNAVAILABLE -> "StoreUnavailable";
@@ -712,9 +850,125 @@ public final class ImportVerticle extends VerticleBase {
   private void persistQuietly(ImportJob job) {
     try {
       persist(job);
+    } catch (LeaseLost e) {
+      // the heartbeat finds it too, and ends the job here
     } catch (ApiError e) {
       LOG.warn("{}", e.getMessage());
     }
+  }
+
+  // ---------------------------------------------------------------- leases (cluster mode)
+
+  /** The job's lease is another node's: nothing of it may be saved from here. */
+  private static final class LeaseLost extends RuntimeException {
+    LeaseLost(String id) {
+      super("import " + id + " is run by another node now (this node lost its lease)");
+    }
+
+    ApiError toApiError() {
+      return new ApiError(409, getMessage(), null, "LeaseLost");
+    }
+  }
+
+  /**
+   * In a cluster, a job this node knows but has not triggered (loaded at start, or initiated here) may have been
+   * triggered, or dropped, by another node since: the store's copy counts then, read by the callers.
+   */
+  private void refresh(String id) {
+    ImportJob known = id == null || leases == null ? null : jobs.get(id);
+    if (known == null || known.leased || known.triggered() || known.uploading) {
+      return;
+    }
+    ImportJob stored = stored(id);
+    if (stored == null || stored.triggered()) {
+      jobs.remove(id);
+    } else {
+      jobs.put(id, stored); // e.g. uploaded on another node since this one loaded it: triggered here, run there
+    }
+  }
+
+  /** Claims as many triggered jobs as this node has room for, and queues them. */
+  private void claim() {
+    if (leases == null || stopping) {
+      return;
+    }
+    int room = config.importMaxJobs() - running - queue.size();
+    if (room <= 0) {
+      return;
+    }
+    Map<String, String> claimed;
+    try {
+      claimed = leases.claim(room, place, config.cluster().leaseTimeoutMs());
+    } catch (StorageException e) {
+      LOG.warn("cannot look for imports to run: {}", e.getMessage());
+      return;
+    }
+    claimed.forEach((id, body) -> {
+      ImportJob job;
+      try {
+        job = ImportJob.fromJson(new JsonObject(body));
+      } catch (RuntimeException e) {
+        LOG.warn("claimed import {} cannot be read: {}", id, e.getMessage());
+        return;
+      }
+      job.leased = true;
+      LOG.info("claimed import {} into '{}' ({})", id, job.table, job.phase);
+      jobs.put(id, job);
+      queue.add(job);
+    });
+    startQueued();
+  }
+
+  /** Extends the leases of the jobs this node holds, saving their progress, then claims jobs it has room for. */
+  private void heartbeat() {
+    if (stopping) {
+      return;
+    }
+    Map<String, ImportJob> held = new LinkedHashMap<>();
+    for (ImportJob job : jobs.values()) {
+      if (job.leased && !job.finished()) {
+        held.put(job.id, job);
+      }
+    }
+    if (!held.isEmpty()) {
+      Map<String, String> documents = new LinkedHashMap<>();
+      held.forEach((id, job) -> documents.put(id, job.toJson().encode()));
+      try {
+        Set<String> still = leases.renew(documents, config.cluster().leaseTimeoutMs());
+        held.values().stream().filter(job -> !still.contains(job.id)).toList().forEach(this::leaseLost);
+      } catch (StorageException e) {
+        // not extended: if the store stays away past the timeout, another node may take them (the store's lease
+        // check then refuses this node's batches)
+        LOG.warn("cannot extend the leases of {} imports: {}", held.size(), e.getMessage());
+      }
+    }
+    claim();
+  }
+
+  /** Another node holds the job now: it stops here, saving nothing (a running one ends through finish). */
+  private void leaseLost(ImportJob job) {
+    LOG.warn("import {} into '{}' lost its lease (not extended within cluster.lease.timeout.ms); another node"
+        + " runs it now", job.id, job.table);
+    job.leased = false;
+    job.leaseLost = true;
+    if (queue.contains(job) || paused.contains(job)) { // not running here
+      dropLost(job);
+    } else if (job.sink != null) { // running: ends through finish (a run still opening sees the flag)
+      job.sink.abort(new ImportFormatException(LOST));
+      closeInput(job);
+    }
+  }
+
+  /** Forgets a job whose lease another node holds: its status is read from the store from now on. */
+  private void dropLost(ImportJob job) {
+    job.leased = false;
+    queue.remove(job);
+    paused.remove(job);
+    jobs.remove(job.id);
+    rateWindows.remove(job.id);
+    job.cancelWaiters.forEach(waiter -> waiter.tryFail(new LeaseLost(job.id).toApiError()));
+    job.cancelWaiters.clear();
+    LOG.info("import {} into '{}' left to the node holding its lease", job.id, job.table);
   }
 
   /** A job this node does not hold, as stored (by another node sharing the store); null when there is none. */
@@ -732,6 +986,7 @@ public final class ImportVerticle extends VerticleBase {
   }
 
   private JsonObject status(String id, String table) {
+    refresh(id);
     if (id != null && !jobs.containsKey(id)) {
       ImportJob stored = stored(id);
       if (stored != null && stored.table.equals(table)) {

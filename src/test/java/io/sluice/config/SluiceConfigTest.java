@@ -229,6 +229,18 @@ class SluiceConfigTest {
     assertThat(defaults.busPort()).isEqualTo(5711);
     assertThat(defaults.busTls()).isNull();
     assertThat(defaults.name()).isEqualTo("sluice");
+    assertThat(defaults.leaseHeartbeatMs()).isEqualTo(5000);
+    assertThat(defaults.leaseTimeoutMs()).isEqualTo(15000);
+
+    Map<String, Object> leases = new HashMap<>(pg);
+    leases.put("cluster.lease.heartbeat.ms", 200);
+    leases.put("cluster.lease.timeout.ms", 1000);
+    assertThat(load(Map.of(), leases).cluster().leaseTimeoutMs()).isEqualTo(1000);
+    leases.put("cluster.lease.timeout.ms", 300);
+    assertThatThrownBy(() -> load(Map.of(), leases)).hasMessageContaining("cluster.lease.timeout.ms")
+        .hasMessageContaining("at least twice").hasMessageContaining("cluster.lease.heartbeat.ms");
+    leases.put("cluster.lease.heartbeat.ms", 10);
+    assertThatThrownBy(() -> load(Map.of(), leases)).hasMessageContaining("cluster.lease.heartbeat.ms");
 
     Map<String, Object> listed = new HashMap<>(pg);
     listed.put("cluster.members", " 10.0.0.1:5701, node-b ,10.0.0.3:6000");

@@ -90,6 +90,8 @@ public final class PgEngine implements StorageEngine {
   private final SharedCatalog shared;
   /** The PostgreSQL advisory lock of schema changes (exclusive) against appends and deletes (shared), per schema. */
   private final long schemaLockKey;
+  /** This engine instance's id as an import lease holder (a node's id until it stops). */
+  private final String nodeId = java.util.UUID.randomUUID().toString();
   private volatile long loadedVersion = -1;
   /** Idempotency-Key records of deletes (a delete leaves no row to carry one), written in the delete's transaction. */
   private final String keyRecords;
@@ -111,10 +113,23 @@ public final class PgEngine implements StorageEngine {
   /** shared: other Sluice nodes use the same schema (a cluster), see {@link #sharedCatalog}. */
   public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, int readPoolSize, String schema,
       boolean shared) {
+    this(vertx, connect, poolSize, readPoolSize, schema, shared, 0);
+  }
+
+  /**
+   * idleTransactionMs: when above 0, PostgreSQL ends a session left idle inside a transaction that long. In a
+   * cluster it is the import lease timeout: a frozen node's batch transaction holds its lease row ({@code FOR
+   * SHARE}), which would keep every other node from claiming the import until the node thaws.
+   */
+  public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, int readPoolSize, String schema,
+      boolean shared, long idleTransactionMs) {
     PgConnectOptions options = new PgConnectOptions(connect)
         .setCachePreparedStatements(true)
         .setPipeliningLimit(256);
     options.addProperty("synchronous_commit", "on");
+    if (idleTransactionMs > 0) {
+      options.addProperty("idle_in_transaction_session_timeout", Long.toString(idleTransactionMs));
+    }
     options.addProperty("application_name", "sluice");
     this.pool = pool(vertx, options, poolSize);
     this.reads = pool(vertx, options, readPoolSize);
@@ -132,7 +147,11 @@ public final class PgEngine implements StorageEngine {
 
   /** Node state (jobs, key hashes, the upload secret) in this engine's schema, on its write connections. */
   public PgNodeState nodeState() {
-    return new PgNodeState(this, vertx, pool, PgNames.quote(schema) + "." + PgNodeState.TABLE);
+    return new PgNodeState(this, vertx, pool, stateTable(), shared == null ? null : nodeId);
+  }
+
+  private String stateTable() {
+    return PgNames.quote(schema) + "." + PgNodeState.TABLE;
   }
 
   private static Pool pool(Vertx vertx, PgConnectOptions options, int size) {
@@ -152,8 +171,14 @@ public final class PgEngine implements StorageEngine {
 
   /** shared: the nodes of a cluster use this database together. */
   public static PgEngine create(Vertx vertx, SluiceConfig.Postgres settings, boolean shared) {
+    return create(vertx, settings, shared, 0);
+  }
+
+  /** idleTransactionMs: see the constructor. */
+  public static PgEngine create(Vertx vertx, SluiceConfig.Postgres settings, boolean shared,
+      long idleTransactionMs) {
     return new PgEngine(vertx, connectOptions(settings), settings.poolSize(), settings.readPoolSize(),
-        settings.schema(), shared);
+        settings.schema(), shared, idleTransactionMs);
   }
 
   static PgConnectOptions connectOptions(SluiceConfig.Postgres settings) {
@@ -435,10 +460,19 @@ public final class PgEngine implements StorageEngine {
     }
     // Pipelined: the shared lock waits for a schema change in progress on any node; the INSERT (its snapshot
     // taken after the lock) stores the rows only if the catalog version is still the one they were checked under.
+    // A file import's batch is stored only while this node holds the import's lease (checked first, in the same
+    // transaction): a node that lost it cannot add rows behind the one that claimed the import.
+    boolean fenced = checkpoint != null && checkpoint.leased();
     return watch(writes.run(table.id(), () -> pool.withTransaction(c -> {
+      Future<Integer> held = fenced ? c.preparedQuery(PgNodeState.leaseCheck(stateTable()))
+          .execute(Tuple.of(checkpoint.job(), nodeId)).map(r -> r.rowCount()) : Future.succeededFuture(1);
       Future<?> locked = c.preparedQuery(SHARED_LOCK).execute(Tuple.of(schemaLockKey));
       Future<Integer> inserted = c.preparedQuery(insert.sql).execute(insert.params).map(r -> r.rowCount());
-      return Future.all(locked, inserted).map(done -> inserted.result());
+      return Future.all(held, locked, inserted).compose(done -> held.result() > 0
+          ? Future.succeededFuture(inserted.result())
+          : Future.failedFuture(new StorageException(StorageException.Kind.LEASE_LOST, "import " + checkpoint.job()
+              + " is no longer this node's to run (its lease expired and another node took it); batch "
+              + checkpoint.batch() + " was not stored", null)));
     }))).compose(inserted -> inserted == insert.count ? Future.succeededFuture()
         : Future.failedFuture(stale()));
   }
@@ -744,7 +778,8 @@ public final class PgEngine implements StorageEngine {
           "CREATE SCHEMA IF NOT EXISTS " + PgNames.quote(schema),
           "CREATE TABLE IF NOT EXISTS " + catalog + " (position integer NOT NULL, name text PRIMARY KEY,"
               + " id text NOT NULL, schema text NOT NULL)",
-          PgNodeState.createTable(PgNames.quote(schema) + "." + PgNodeState.TABLE),
+          PgNodeState.createTable(stateTable()),
+          PgNodeState.leaseColumns(stateTable()),
           "CREATE TABLE IF NOT EXISTS " + catalogVersion + " (one boolean PRIMARY KEY DEFAULT true CHECK (one),"
               + " version bigint NOT NULL)",
           "INSERT INTO " + catalogVersion + " (version) VALUES (0) ON CONFLICT DO NOTHING",

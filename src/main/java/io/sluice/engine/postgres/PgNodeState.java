@@ -1,5 +1,6 @@
 package io.sluice.engine.postgres;
 
+import io.sluice.engine.ImportLeases;
 import io.sluice.engine.NodeState;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -10,8 +11,10 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -20,6 +23,11 @@ import java.util.function.Supplier;
  * write is one statement, committed (synchronous_commit on) before it returns; first-writer-wins is
  * {@code INSERT … ON CONFLICT DO NOTHING}. Failures are the engine's: an unreachable server is
  * {@code UNAVAILABLE} and shows in its health.
+ *
+ * <p>In a cluster, the import leases ({@link ImportLeases}) are two columns of the jobs' rows: {@code holder}, the
+ * id of the engine instance (one per node start) running the job, and {@code lease_until}, on PostgreSQL's clock.
+ * A claim is one {@code UPDATE} of rows picked {@code FOR UPDATE SKIP LOCKED}, so nodes claiming together never
+ * take one job twice, and every later write of a held job's row is conditional on {@code holder}.
  */
 public final class PgNodeState implements NodeState {
   static final String TABLE = "_state";
@@ -33,8 +41,12 @@ public final class PgNodeState implements NodeState {
    */
   private final Context context;
 
-  PgNodeState(PgEngine engine, Vertx vertx, Pool pool, String table) {
+  /** This node's lease holder id; null when the database is not shared (no leases). */
+  private final String holder;
+
+  PgNodeState(PgEngine engine, Vertx vertx, Pool pool, String table, String holder) {
     this.engine = engine;
+    this.holder = holder;
     this.pool = pool;
     this.table = table;
     this.context = ((VertxInternal) vertx).createEventLoopContext();
@@ -43,6 +55,12 @@ public final class PgNodeState implements NodeState {
   static String createTable(String table) {
     return "CREATE TABLE IF NOT EXISTS " + table + " (kind text NOT NULL, id text NOT NULL, body text NOT NULL,"
         + " updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (kind, id))";
+  }
+
+  /** The lease columns, added to tables of earlier versions too. */
+  static String leaseColumns(String table) {
+    return "ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS holder text,"
+        + " ADD COLUMN IF NOT EXISTS lease_until timestamptz";
   }
 
   private static String kind(Kind kind) {
@@ -99,6 +117,71 @@ public final class PgNodeState implements NodeState {
   @Override
   public String where(Kind kind, String id) {
     return "PostgreSQL table " + table + " (kind " + kind(kind) + ", id " + id + ")";
+  }
+
+  @Override
+  public ImportLeases leases() {
+    return holder == null ? null : leases;
+  }
+
+  private final ImportLeases leases = new ImportLeases() {
+    private static final String JOBS = "'import_jobs'";
+
+    @Override
+    public Map<String, String> claim(int max, String place, long timeoutMs) {
+      Map<String, String> claimed = new HashMap<>();
+      if (max <= 0) {
+        return claimed;
+      }
+      // The oldest triggered first; a row locked by another claim or by a batch's lease check is skipped, not
+      // waited for (the batch's node still holds it; it is looked at again at the next poll).
+      String sql = "UPDATE " + table + " s SET holder = $1, lease_until = now() + $2::bigint * interval '1 millisecond',"
+          + " updated_at = now() FROM (SELECT kind, id FROM " + table + " WHERE kind = " + JOBS
+          + " AND (holder IS NULL OR lease_until < now())"
+          + " AND body::jsonb->>'phase' IN ('Started', 'Running')"
+          + " AND (body::jsonb->>'sourceUrl' IS NOT NULL OR coalesce(body::jsonb->>'place', $4) = $4)"
+          + " ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED) c"
+          + " WHERE s.kind = c.kind AND s.id = c.id RETURNING s.id, s.body";
+      for (Row row : run(() -> pool.preparedQuery(sql).execute(Tuple.of(holder, timeoutMs, max, place)))) {
+        claimed.put(row.getString(0), row.getString(1));
+      }
+      return claimed;
+    }
+
+    @Override
+    public Set<String> renew(Map<String, String> documents, long timeoutMs) {
+      Set<String> held = new HashSet<>();
+      String sql = "UPDATE " + table + " SET body = $3, lease_until = now() + $4::bigint * interval '1 millisecond',"
+          + " updated_at = now() WHERE kind = " + JOBS + " AND id = $2 AND holder = $1";
+      documents.forEach((id, body) -> {
+        if (run(() -> pool.preparedQuery(sql).execute(Tuple.of(holder, id, body, timeoutMs))).rowCount() > 0) {
+          held.add(id);
+        }
+      });
+      return held;
+    }
+
+    @Override
+    public boolean save(String id, String document) {
+      return run(() -> pool.preparedQuery("UPDATE " + table + " SET body = $3, updated_at = now() WHERE kind = "
+          + JOBS + " AND id = $2 AND holder = $1").execute(Tuple.of(holder, id, document))).rowCount() > 0;
+    }
+
+    @Override
+    public boolean release(String id, String document) {
+      return run(() -> pool.preparedQuery("UPDATE " + table + " SET body = $3, holder = NULL, lease_until = NULL,"
+          + " updated_at = now() WHERE kind = " + JOBS + " AND id = $2 AND holder = $1")
+          .execute(Tuple.of(holder, id, document))).rowCount() > 0;
+    }
+  };
+
+  /**
+   * The statement a file import's batch runs in its transaction on a shared database: a row while this node holds
+   * the job's lease, none otherwise; {@code FOR SHARE} keeps a claim by another node from committing before the
+   * batch does (the claim skips the row and tries again at its next poll).
+   */
+  static String leaseCheck(String table) {
+    return "SELECT 1 FROM " + table + " WHERE kind = 'import_jobs' AND id = $1 AND holder = $2 FOR SHARE";
   }
 
   private <T> T run(Supplier<Future<T>> statement) {

@@ -1,0 +1,367 @@
+package io.sluice.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpServer;
+import io.sluice.ForkedServer;
+import io.sluice.TestPostgres;
+import io.sluice.TestSeeds;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.locks.LockSupport;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * File imports on a cluster of three forked nodes sharing one embedded PostgreSQL: an import runs only on the node
+ * holding its lease, every node shows its status, and kill -9 of that node mid-import hands it to another node,
+ * which finishes it with every row stored once and an exact {@code completedCount}. The files come from a paced
+ * HTTP server in this JVM ({@code sourceUrl}), so an import lasts long enough to be caught running. Leases are
+ * short here (heartbeat 250 ms, timeout 1.5 s); the kill test runs last.
+ */
+@ExtendWith(TestSeeds.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterImportTest {
+  private static final int NODES = 3;
+  private static final List<String> JVM_ARGS = List.of("-Xmx320m", "-XX:TieredStopAtLevel=1",
+      "-Dhazelcast.wait.seconds.before.join=0", "-Dhazelcast.max.no.heartbeat.seconds=6",
+      "-Dhazelcast.heartbeat.interval.seconds=1");
+  /** Bytes of gzip the source sends per pause: paced so that one import lasts a few seconds. */
+  private static final int CHUNK = 4096;
+  private static final long PAUSE_NANOS = 25_000_000;
+
+  @TempDir
+  static Path dir;
+  private static final List<ForkedServer> nodes = new ArrayList<>();
+  private static final List<Map<String, String>> envs = new ArrayList<>();
+  private static final Map<String, byte[]> files = new java.util.concurrent.ConcurrentHashMap<>();
+  private static HttpServer source;
+  private static Random random;
+
+  @BeforeAll
+  static void startCluster() throws IOException {
+    random = TestSeeds.random("ClusterImportTest");
+    source = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    source.setExecutor(Executors.newCachedThreadPool());
+    source.createContext("/", exchange -> {
+      byte[] body = files.get(exchange.getRequestURI().getPath());
+      if (body == null) {
+        exchange.sendResponseHeaders(404, -1);
+        exchange.close();
+        return;
+      }
+      exchange.sendResponseHeaders(200, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        for (int at = 0; at < body.length; at += CHUNK) {
+          out.write(body, at, Math.min(CHUNK, body.length - at));
+          out.flush();
+          LockSupport.parkNanos(PAUSE_NANOS); // pacing the feed, not waiting for anything
+        }
+      } catch (IOException e) {
+        // the node reading it was killed
+      }
+    });
+    source.start();
+
+    Map<String, String> store = TestPostgres.storeSettings(dir.resolve("shared").toString());
+    int[] hazelcast = new int[NODES];
+    int[] bus = new int[NODES];
+    StringBuilder members = new StringBuilder();
+    for (int i = 0; i < NODES; i++) {
+      hazelcast[i] = TestPostgres.freePort();
+      bus[i] = TestPostgres.freePort();
+      members.append(i == 0 ? "" : ",").append("127.0.0.1:").append(hazelcast[i]);
+    }
+    for (int i = 0; i < NODES; i++) {
+      Map<String, String> env = new LinkedHashMap<>();
+      store.forEach((key, value) -> env.put("SLUICE_" + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_'),
+          value));
+      env.put("SLUICE_CLUSTER_PORT", Integer.toString(hazelcast[i]));
+      env.put("SLUICE_CLUSTER_BUS_PORT", Integer.toString(bus[i]));
+      env.put("SLUICE_CLUSTER_MEMBERS", members.toString());
+      env.put("SLUICE_CLUSTER_LEASE_HEARTBEAT_MS", "250");
+      env.put("SLUICE_CLUSTER_LEASE_TIMEOUT_MS", "1500");
+      env.put("SLUICE_IMPORT_BATCH_ROWS", "500");
+      env.put("SLUICE_UPLOAD_SECRET", "the-same-upload-secret-on-every-node");
+      env.put("SLUICE_HTTP_INSTANCES", "1");
+      env.put("SLUICE_STORE_INSTANCES", "2");
+      envs.add(env);
+      nodes.add(node(i));
+    }
+    nodes.get(0).start();
+    CompletableFuture.allOf(nodes.stream().skip(1).map(n -> CompletableFuture.runAsync(n::start))
+        .toArray(CompletableFuture[]::new)).join();
+  }
+
+  private static ForkedServer node(int i) {
+    return new ForkedServer(dir.resolve("node" + i), JVM_ARGS, envs.get(i)).withArgs("serve", "--cluster");
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    nodes.forEach(ForkedServer::close);
+    if (source != null) {
+      source.stop(0);
+    }
+  }
+
+  @Test
+  @Order(1)
+  void anImportTriggeredOnOneNodeRunsOnOneAndIsFollowedOnEveryNode() {
+    int rows = 8_000 + random.nextInt(4_000);
+    String id = startImport(nodes.get(0), "everywhere", rows);
+    long seen = 0;
+    JsonObject status;
+    do { // the progress every node reads is the running node's, saved with its heartbeat
+      status = status(nodes.get(1 + (int) (seen % 2)), "everywhere", id);
+      long completed = status.getJsonObject("status").getLong("completedCount");
+      assertThat(completed).as(TestSeeds.replay()).isBetween(0L, (long) rows);
+      seen++;
+      if (!status.getJsonObject("status").getBoolean("finished")) {
+        awaitTick();
+      }
+    } while (!status.getJsonObject("status").getBoolean("finished"));
+    assertFinishedExactly("everywhere", id, rows, status);
+    for (ForkedServer node : nodes) {
+      assertFinishedExactly("everywhere", id, rows, status(node, "everywhere", id));
+    }
+    assertThat(claims(id)).as("claimed by one node, once").isEqualTo(1);
+    assertListedEverywhere(id, "Finished");
+  }
+
+  @Test
+  @Order(2)
+  void importsTriggeredTogetherAreEachRunByOneNode() {
+    int imports = 4;
+    Map<String, Integer> started = new LinkedHashMap<>();
+    for (int i = 0; i < imports; i++) {
+      String table = "together" + i;
+      int rows = 2_000 + random.nextInt(3_000);
+      started.put(startImport(nodes.get(i % NODES), table, rows), rows);
+    }
+    int t = 0;
+    for (Map.Entry<String, Integer> job : started.entrySet()) {
+      String table = "together" + t++;
+      JsonObject status = awaitFinished(nodes.get(t % NODES), table, job.getKey());
+      assertFinishedExactly(table, job.getKey(), job.getValue(), status);
+      assertThat(claims(job.getKey())).as("import %s claimed once", job.getKey()).isEqualTo(1);
+    }
+  }
+
+  /** Uploads are still files of the node that received them: triggered anywhere, that node claims the import. */
+  @Test
+  @Order(2)
+  void anUploadedFileTriggeredOnAnotherNodeIsImportedByTheNodeKeepingIt() {
+    int rows = 1_000 + random.nextInt(2_000);
+    ForkedServer uploader = nodes.get(0);
+    uploader.call("PUT", "/api/v1/schema/uploaded", new JsonObject().put("type", "table").put("columns",
+        new JsonObject().put("id", new JsonObject().put("type", "Int"))
+            .put("name", new JsonObject().put("type", "String"))));
+    JsonObject initiated = uploader.call("POST", "/api/v1/data/uploaded/file", new JsonObject());
+    String id = initiated.getString("id");
+    var put = uploader.send("PUT", java.net.URI.create(initiated.getString("url")),
+        java.net.http.HttpRequest.BodyPublishers.ofByteArray(gzippedRows(rows)), false);
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    nodes.get(2).call("POST", "/api/v1/data/uploaded/file/" + id, new JsonObject());
+    assertFinishedExactly("uploaded", id, rows, awaitFinished(nodes.get(1), "uploaded", id));
+    assertThat(uploader.log()).contains("claimed import " + id);
+    assertThat(claims(id)).isEqualTo(1);
+  }
+
+  /**
+   * A node frozen (SIGSTOP, as a long GC pause) past the lease timeout loses the import to another node; thawed,
+   * it stores nothing more of it: its batches in flight are refused by the lease check in their transaction.
+   */
+  @Test
+  @Order(3)
+  void aNodeFrozenPastItsLeaseWritesNothingMoreOfTheImportOnceThawed() {
+    int rows = 20_000 + random.nextInt(5_000);
+    String id = startImport(nodes.get(random.nextInt(NODES)), "frozen", rows);
+    long freezeAt = rows / 10 + random.nextInt(rows / 3);
+    System.out.println("ClusterImportTest: freeze the running node once " + freezeAt + " of " + rows
+        + " rows are stored; " + TestSeeds.replay());
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() ->
+        status(nodes.get(0), "frozen", id).getJsonObject("status").getLong("completedCount") >= freezeAt);
+    int[] running = {-1};
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+        .until(() -> (running[0] = runningOn(id, -1)) >= 0);
+    int frozen = running[0];
+    assertThat(frozen).as("still running at %d rows; %s", freezeAt, TestSeeds.replay()).isNotNegative();
+    ForkedServer thawed = nodes.get(frozen);
+    ForkedServer witness = nodes.get((frozen + 1) % NODES);
+    thawed.signal("STOP");
+    try {
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+          .until(() -> runningOn(id, frozen) >= 0);
+    } finally {
+      thawed.signal("CONT");
+    }
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+        .until(() -> thawed.log().contains("import " + id + " into 'frozen' left to the node holding its lease"));
+    thawed.log().lines().filter(line -> line.contains(id)).forEach(line -> System.out.println("thawed: " + line));
+    assertFinishedExactly("frozen", id, rows, awaitFinished(witness, "frozen", id));
+    assertThat(claims(id)).isEqualTo(2);
+  }
+
+  @Test
+  @Order(4)
+  void killingTheNodeRunningAnImportHandsItToAnotherThatFinishesItExactly() {
+    int rows = 20_000 + random.nextInt(5_000);
+    String id = startImport(nodes.get(random.nextInt(NODES)), "survives", rows);
+    long killAt = rows / 10 + random.nextInt(rows / 2);
+    System.out.println("ClusterImportTest: kill the running node once " + killAt + " of " + rows
+        + " rows are stored; " + TestSeeds.replay());
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
+      JsonObject status = status(nodes.get(0), "survives", id).getJsonObject("status");
+      return status.getBoolean("finished") || status.getLong("completedCount") >= killAt;
+    });
+    int[] running = {-1};
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+        .until(() -> (running[0] = runningOn(id, -1)) >= 0);
+    int runner = running[0];
+    assertThat(runner).as("still running when %d rows were stored; %s", killAt, TestSeeds.replay())
+        .isNotNegative();
+    nodes.get(runner).kill();
+    ForkedServer witness = nodes.get((runner + 1) % NODES);
+    // another node claims it once its lease has expired
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+        .until(() -> runningOn(id, -1) >= 0 || status(witness, "survives", id).getJsonObject("status")
+            .getBoolean("finished"));
+    // the killed node starts again meanwhile: it does not run the import the other node holds
+    ForkedServer restarted = node(runner).start();
+    nodes.set(runner, restarted);
+    JsonObject status = awaitFinished(witness, "survives", id);
+    assertFinishedExactly("survives", id, rows, status);
+    assertFinishedExactly("survives", id, rows, status(restarted, "survives", id));
+    assertThat(claims(id)).as("claimed by the killed node, then by one other; " + TestSeeds.replay())
+        .isEqualTo(2);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** Creates the table, serves a gzipped NDJSON file of {@code rows} rows and triggers its import on the node. */
+  private static String startImport(ForkedServer node, String table, int rows) {
+    node.call("PUT", "/api/v1/schema/" + table, new JsonObject().put("type", "table").put("columns",
+        new JsonObject().put("id", new JsonObject().put("type", "Int"))
+            .put("name", new JsonObject().put("type", "String"))));
+    files.put("/" + table + ".ndjson.gz", gzippedRows(rows));
+    String id = node.call("POST", "/api/v1/data/" + table + "/file", new JsonObject()).getString("id");
+    JsonObject started = node.call("POST", "/api/v1/data/" + table + "/file/" + id,
+        new JsonObject().put("sourceUrl", "http://127.0.0.1:" + source.getAddress().getPort() + "/" + table
+            + ".ndjson.gz"));
+    assertThat(started.getString("status")).isEqualTo("started");
+    return id;
+  }
+
+  private static byte[] gzippedRows(int rows) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (GZIPOutputStream gzip = new GZIPOutputStream(bytes)) {
+      for (int i = 0; i < rows; i++) {
+        gzip.write(new JsonObject().put("id", i).put("name", Long.toString(random.nextLong(), 36)).encode()
+            .concat("\n").getBytes(StandardCharsets.UTF_8));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  private static JsonObject status(ForkedServer node, String table, String id) {
+    return node.call("GET", "/api/v1/data/" + table + "/file/" + id, null);
+  }
+
+  private static JsonObject awaitFinished(ForkedServer node, String table, String id) {
+    JsonObject[] last = new JsonObject[1];
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100)).until(() -> {
+      last[0] = status(node, table, id);
+      return last[0].getJsonObject("status").getBoolean("finished");
+    });
+    return last[0];
+  }
+
+  private static void awaitTick() {
+    await().pollDelay(Duration.ofMillis(100)).atMost(Duration.ofSeconds(1)).until(() -> true);
+  }
+
+  private static void assertFinishedExactly(String table, String id, int rows, JsonObject status) {
+    JsonObject s = status.getJsonObject("status");
+    assertThat(s.getString("phase")).as(status.encode()).isEqualTo("Finished");
+    assertThat(s.getLong("completedCount")).as("import %s; %s", id, TestSeeds.replay()).isEqualTo(rows);
+    assertThat(s.getLong("failedCount")).isZero();
+    assertThat(total(nodes.get(0).isAlive() ? nodes.get(0) : nodes.get(1), table))
+        .as("rows in '%s', each once; %s", table, TestSeeds.replay()).isEqualTo(rows);
+  }
+
+  private static long total(ForkedServer node, String table) {
+    return node.call("POST", "/api/v1/_search", new JsonObject().put("from", table).put("limit", 0))
+        .getLong("total");
+  }
+
+  /**
+   * The live node (but {@code except}) running the import: the one with its rows/s gauge, which exists only on the
+   * node running it (every node lists every job), or -1.
+   */
+  private static int runningOn(String id, int except) {
+    for (int i = 0; i < NODES; i++) {
+      ForkedServer node = nodes.get(i);
+      if (!node.isAlive() || i == except) {
+        continue;
+      }
+      String metrics = node.send("GET", node.uri("/metrics"), java.net.http.HttpRequest.BodyPublishers.noBody(),
+          true).body();
+      if (metrics.lines().anyMatch(line -> line.startsWith("sluice_import_rows_per_second{")
+          && line.contains(id))) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Every node lists the cluster's imports, with the same phase. */
+  private static void assertListedEverywhere(String id, String phase) {
+    for (ForkedServer node : nodes) {
+      if (!node.isAlive()) {
+        continue;
+      }
+      JsonArray imports = node.call("GET", "/api/v1/data/_imports", null).getJsonArray("imports");
+      assertThat(imports.stream().map(JsonObject.class::cast).filter(job -> job.getString("id").equals(id))
+          .map(job -> job.getJsonObject("status").getString("phase")).toList()).containsExactly(phase);
+    }
+  }
+
+  /** How many times any node claimed the import, from the nodes' logs (a restarted node appends to its log). */
+  private static int claims(String id) {
+    int claims = 0;
+    for (int i = 0; i < NODES; i++) {
+      String log = nodes.get(i).log();
+      for (int at = log.indexOf("claimed import " + id); at >= 0; at = log.indexOf("claimed import " + id,
+          at + 1)) {
+        claims++;
+      }
+    }
+    return claims;
+  }
+}
