@@ -778,7 +778,8 @@ public final class Database implements TableStore {
     Long batch = args.getLong("batch");
     boolean validateOnly = args.getBoolean("validateOnly", false);
     boolean deferCommit = args.getBoolean("deferCommit", false);
-    Checkpoint checkpoint = job == null || batch == null ? null : new Checkpoint(job, batch, true);
+    Checkpoint checkpoint = job == null || batch == null ? null : new Checkpoint(job, batch, true,
+        args.getString("holder"));
     return writeRows(table, args.getString("tableId"), checkpoint, deferCommit, schema -> {
       LineBatchParser.Result parsed = LineBatchParser.parse(table, schema, payload, firstLine, engine.rowCheck());
       if (!validateOnly) {

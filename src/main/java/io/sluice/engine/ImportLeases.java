@@ -17,6 +17,9 @@ import java.util.Set;
  */
 public interface ImportLeases {
 
+  /** This node's id as a lease holder: what the fence of a batch stored for this node's import checks. */
+  String holder();
+
   /**
    * Claims at most {@code max} imports in phase Started or Running that no node holds or whose lease expired, and
    * whose input this node can read (a {@code sourceUrl}, or an upload kept at {@code place}, or anywhere when its

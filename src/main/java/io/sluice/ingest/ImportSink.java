@@ -103,6 +103,8 @@ public final class ImportSink implements WriteStream<Buffer> {
   private Handler<Throwable> exceptionHandler;
   private Resume resume;
   private long skippedLines;
+  /** Where a file import's batches go: this node's store, or every node's ({@link ImportBatches}). */
+  private java.util.function.Function<StoreRequest, Future<JsonObject>> batchSender;
 
   /** Input formats: "ndjson", "json" (one array of rows), "csv" (header row), or "auto" (by the first byte). */
   public static final Set<String> FORMATS = Set.of("auto", "ndjson", "json", "csv");
@@ -123,6 +125,7 @@ public final class ImportSink implements WriteStream<Buffer> {
     this.settings = settings;
     this.storedBatches = storedBatches;
     this.progress = progress;
+    this.batchSender = store::call;
     this.records = new LineSplitter.LineHandler() {
       @Override
       public void line(long lineNumber, Buffer line) {
@@ -225,6 +228,12 @@ public final class ImportSink implements WriteStream<Buffer> {
    */
   public ImportSink bindTo(String tableId) {
     this.tableId = tableId;
+    return this;
+  }
+
+  /** Sends the batches (not the syncs) with {@code sender}: a cluster spreads a file import's batches. */
+  public ImportSink sendBatchesWith(java.util.function.Function<StoreRequest, Future<JsonObject>> sender) {
+    this.batchSender = sender;
     return this;
   }
 
@@ -405,7 +414,7 @@ public final class ImportSink implements WriteStream<Buffer> {
     inFlight++;
     int bytes = payload.length();
     metrics.inflight(bytes);
-    store.call(new StoreRequest(StoreOp.APPEND_LINES, table, null, args, payload))
+    batchSender.apply(new StoreRequest(StoreOp.APPEND_LINES, table, null, args, payload))
         .onComplete(reply -> {
           metrics.inflight(-bytes);
           stored(number, firstLine, lines, reply);

@@ -89,6 +89,8 @@ public final class ImportVerticle extends VerticleBase {
   private final List<ImportJob> paused = new ArrayList<>();
   private int running;
   private StoreClient store;
+  /** Cluster mode: this node's imports' batches go to every node, and this node stores its share. */
+  private ImportBatches spread;
   private HttpClient http;
   private MessageConsumer<JsonObject> consumer;
   private long cleanupTimer;
@@ -138,10 +140,14 @@ public final class ImportVerticle extends VerticleBase {
     cleanupTimer = vertx.setPeriodic(Math.max(100, Math.min(60_000, keepMillis / 2)), id -> cleanup());
     historyTimer = vertx.setPeriodic(ProgressHistory.FIRST_INTERVAL_MS, id -> sampleRunning());
     pausedTimer = vertx.setPeriodic(PAUSED_RETRY_MS, id -> retryPaused());
+    Future<Void> batchConsumer = Future.succeededFuture();
     if (leases != null) {
       leaseTimer = vertx.setPeriodic(config.cluster().leaseHeartbeatMs(), id -> heartbeat());
+      // A node silent for a lease timeout is taken for gone by the leases too; its batches are stored here then.
+      spread = new ImportBatches(vertx, store, leases.holder(), config.cluster().leaseTimeoutMs(), metrics);
+      batchConsumer = spread.start();
     }
-    return consumer.completion().onSuccess(v -> {
+    return Future.all(consumer.completion(), batchConsumer).onSuccess(v -> {
       claim();
       startQueued();
     });
@@ -181,7 +187,9 @@ public final class ImportVerticle extends VerticleBase {
         job.leased = false;
       }
     }
-    return Future.join(closed).transform(ignored -> consumer.unregister()).compose(v -> http.close());
+    Future<Void> batchConsumer = spread == null ? Future.succeededFuture() : spread.stop();
+    return Future.join(closed).transform(ignored -> Future.join(consumer.unregister(), batchConsumer))
+        .compose(v -> http.close());
   }
 
   // ---------------------------------------------------------------- messages
@@ -593,6 +601,9 @@ public final class ImportVerticle extends VerticleBase {
           job.progress.logEveryFailure(job.errorLog::add);
           ImportSink sink = new ImportSink(store, job.table, job.id, settings, storedBatches, job.progress,
               job.format, schema[0], metrics).bindTo(tableId[0]);
+          if (spread != null) {
+            sink.sendBatchesWith(spread::send);
+          }
           job.sink = sink;
           // From the start of this run: a job that stores its first batches before the first sample shows them.
           rateWindows.put(job.id, new ArrayDeque<>(List.<long[]>of(new long[] {System.currentTimeMillis(),

@@ -100,6 +100,15 @@ public final class Metrics {
    */
   public static final String IDEMPOTENCY = "sluice.idempotency";
   public static final String TAG_OUTCOME = "outcome";
+  /**
+   * Counters, tag {@value #TAG_ORIGIN} ({@code local}: an import this node holds; {@code remote}: another node's):
+   * import batches, and their rows, this node stored (cluster mode only).
+   */
+  public static final String IMPORT_BATCHES_STORED = "sluice.import.batches.stored";
+  public static final String IMPORT_BATCH_ROWS_STORED = "sluice.import.batch.rows.stored";
+  /** Counter: import batches sent again after no reply from the node they went to (cluster mode only). */
+  public static final String IMPORT_BATCHES_RESENT = "sluice.import.batches.resent";
+  public static final String TAG_ORIGIN = "origin";
   public static final String TAG_TABLE = "table";
   public static final String TAG_LANE = "lane";
   public static final String TAG_PHASE = "phase";
@@ -208,6 +217,17 @@ public final class Metrics {
     if (rows > 0) {
       registry.counter(ROWS_REJECTED, TAG_TABLE, table).increment(rows);
     }
+  }
+
+  /** An import batch stored by this node; local: for an import this node holds (see {@link #IMPORT_BATCHES_STORED}). */
+  public void importBatchStored(boolean local, long rows) {
+    String origin = local ? "local" : "remote";
+    registry.counter(IMPORT_BATCHES_STORED, TAG_ORIGIN, origin).increment();
+    registry.counter(IMPORT_BATCH_ROWS_STORED, TAG_ORIGIN, origin).increment(rows);
+  }
+
+  public void importBatchResent() {
+    registry.counter(IMPORT_BATCHES_RESENT).increment();
   }
 
   /** outcome: recorded, replayed, mismatch or in_flight (see {@link #IDEMPOTENCY}). */

@@ -132,6 +132,7 @@ class ClusterImportTest {
   @Order(1)
   void anImportTriggeredOnOneNodeRunsOnOneAndIsFollowedOnEveryNode() {
     int rows = 8_000 + random.nextInt(4_000);
+    double[][] before = batchMetrics();
     String id = startImport(nodes.get(0), "everywhere", rows);
     long seen = 0;
     JsonObject status;
@@ -150,6 +151,7 @@ class ClusterImportTest {
     }
     assertThat(claims(id)).as("claimed by one node, once").isEqualTo(1);
     assertListedEverywhere(id, "Finished");
+    assertSpread(before, batchMetrics(), rows);
   }
 
   @Test
@@ -260,7 +262,75 @@ class ClusterImportTest {
         .isEqualTo(2);
   }
 
+  /**
+   * kill -9 of a node that stores batches of another node's import: the holder resends the batches it sent there
+   * that got no reply, and the import ends with every row once.
+   */
+  @Test
+  @Order(5)
+  void killingANodeStoringBatchesOfAnotherNodesImportLosesNoBatch() {
+    int rows = 20_000 + random.nextInt(5_000);
+    String id = startImport(nodes.get(random.nextInt(NODES)), "spread", rows);
+    long killAt = rows / 10 + random.nextInt(rows / 3);
+    System.out.println("ClusterImportTest: kill a node not running the import once " + killAt + " of " + rows
+        + " rows are stored; " + TestSeeds.replay());
+    int[] running = {-1};
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() ->
+        status(nodes.get(0), "spread", id).getJsonObject("status").getLong("completedCount") >= killAt
+            && (running[0] = runningOn(id, -1)) >= 0);
+    int holder = running[0];
+    int victim = (holder + 1 + random.nextInt(NODES - 1)) % NODES;
+    nodes.get(victim).kill();
+    ForkedServer witness = nodes.get(holder);
+    JsonObject status = awaitFinished(witness, "spread", id);
+    assertFinishedExactly("spread", id, rows, status);
+    assertThat(claims(id)).as("the holder kept it; %s", TestSeeds.replay()).isEqualTo(1);
+    assertThat(metric(witness, "sluice_import_batches_resent_total"))
+        .as("batches sent to the killed node, stored again elsewhere; %s", TestSeeds.replay()).isPositive();
+  }
+
   // ------------------------------------------------------------------ helpers
+
+  /** Per node: batches and rows it stored for its own imports (0, 1) and for other nodes' (2, 3). */
+  private static double[][] batchMetrics() {
+    double[][] all = new double[NODES][];
+    for (int i = 0; i < NODES; i++) {
+      ForkedServer node = nodes.get(i);
+      all[i] = new double[] {
+          metric(node, "sluice_import_batches_stored_total{origin=\"local\"}"),
+          metric(node, "sluice_import_batch_rows_stored_total{origin=\"local\"}"),
+          metric(node, "sluice_import_batches_stored_total{origin=\"remote\"}"),
+          metric(node, "sluice_import_batch_rows_stored_total{origin=\"remote\"}")};
+    }
+    return all;
+  }
+
+  /** One import's batches were stored by at least two nodes, each row once over all of them. */
+  private static void assertSpread(double[][] before, double[][] after, int rows) {
+    int storing = 0;
+    double stored = 0;
+    double remote = 0;
+    StringBuilder shown = new StringBuilder();
+    for (int i = 0; i < NODES; i++) {
+      double batches = after[i][0] - before[i][0] + after[i][2] - before[i][2];
+      storing += batches > 0 ? 1 : 0;
+      stored += after[i][1] - before[i][1] + after[i][3] - before[i][3];
+      remote += after[i][3] - before[i][3];
+      shown.append(" node").append(i).append(": ").append(batches).append(" batches");
+    }
+    System.out.println("ClusterImportTest: batches stored per node:" + shown);
+    assertThat(storing).as("nodes that stored batches:%s", shown).isGreaterThanOrEqualTo(2);
+    assertThat(remote).as("rows stored for another node's import").isPositive();
+    assertThat(stored).as("rows stored over all nodes, each once; %s", TestSeeds.replay()).isEqualTo(rows);
+  }
+
+  /** A sample's value in the node's /metrics, 0 when absent. */
+  private static double metric(ForkedServer node, String sample) {
+    String metrics = node.send("GET", node.uri("/metrics"), java.net.http.HttpRequest.BodyPublishers.noBody(),
+        true).body();
+    return metrics.lines().filter(line -> line.startsWith(sample + " ")).mapToDouble(line ->
+        Double.parseDouble(line.substring(sample.length() + 1).trim())).sum();
+  }
 
   /** Creates the table, serves a gzipped NDJSON file of {@code rows} rows and triggers its import on the node. */
   private static String startImport(ForkedServer node, String table, int rows) {

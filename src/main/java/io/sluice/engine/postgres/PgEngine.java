@@ -462,20 +462,40 @@ public final class PgEngine implements StorageEngine {
     // taken after the lock) stores the rows only if the catalog version is still the one they were checked under.
     // A file import's batch is stored only while this node holds the import's lease (checked first, in the same
     // transaction): a node that lost it cannot add rows behind the one that claimed the import.
+    // A batch may be stored by another node than the lease holder (batches spread over the cluster): the fence
+    // checks the holder named in the checkpoint.
     boolean fenced = checkpoint != null && checkpoint.leased();
+    String holder = fenced && checkpoint.holder() != null ? checkpoint.holder() : nodeId;
     return watch(writes.run(table.id(), () -> pool.withTransaction(c -> {
       Future<Integer> held = fenced ? c.preparedQuery(PgNodeState.leaseCheck(stateTable()))
-          .execute(Tuple.of(checkpoint.job(), nodeId)).map(r -> r.rowCount()) : Future.succeededFuture(1);
+          .execute(Tuple.of(checkpoint.job(), holder)).map(r -> r.rowCount()) : Future.succeededFuture(1);
       Future<?> locked = c.preparedQuery(SHARED_LOCK).execute(Tuple.of(schemaLockKey));
-      Future<Integer> inserted = c.preparedQuery(insert.sql).execute(insert.params).map(r -> r.rowCount());
-      return Future.all(held, locked, inserted).compose(done -> held.result() > 0
-          ? Future.succeededFuture(inserted.result())
-          : Future.failedFuture(new StorageException(StorageException.Kind.LEASE_LOST, "import " + checkpoint.job()
-              + " is no longer this node's to run (its lease expired and another node took it); batch "
-              + checkpoint.batch() + " was not stored", null)));
+      if (!fenced) {
+        return Future.all(held, locked, c.preparedQuery(insert.sql).execute(insert.params).map(r -> r.rowCount()))
+            .map(done -> done.<Integer>resultAt(2));
+      }
+      // A batch is resent when its reply was lost (its node died after storing it, or answered too late): the
+      // batch's own lock orders the copies, and a copy that finds the batch's rows stores nothing and succeeds.
+      Future<?> batchLocked = c.preparedQuery(BATCH_LOCK)
+          .execute(Tuple.of(checkpoint.job(), Long.toString(checkpoint.batch())));
+      Future<Boolean> stored = c.preparedQuery("SELECT 1 FROM " + table(table.id())
+          + " WHERE _job = $1 AND _batch = $2 LIMIT 1").execute(Tuple.of(checkpoint.job(), checkpoint.batch()))
+          .map(r -> r.rowCount() > 0);
+      return Future.all(held, locked, batchLocked, stored).compose(done -> {
+        if (held.result() == 0) {
+          return Future.failedFuture(new StorageException(StorageException.Kind.LEASE_LOST, "import "
+              + checkpoint.job() + " is no longer its node's to run (its lease expired and another node took it);"
+              + " batch " + checkpoint.batch() + " was not stored", null));
+        }
+        return stored.result() ? Future.succeededFuture(insert.count)
+            : c.preparedQuery(insert.sql).execute(insert.params).map(r -> r.rowCount());
+      });
     }))).compose(inserted -> inserted == insert.count ? Future.succeededFuture()
         : Future.failedFuture(stale()));
   }
+
+  /** Two int keys: a key space apart from the bigint keys of the schema lock and the Idempotency-Key locks. */
+  private static final String BATCH_LOCK = "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))";
 
   private static final String SHARED_LOCK = "SELECT pg_advisory_xact_lock_shared($1)";
 

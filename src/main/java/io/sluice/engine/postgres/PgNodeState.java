@@ -128,6 +128,11 @@ public final class PgNodeState implements NodeState {
     private static final String JOBS = "'import_jobs'";
 
     @Override
+    public String holder() {
+      return holder;
+    }
+
+    @Override
     public Map<String, String> claim(int max, String place, long timeoutMs) {
       Map<String, String> claimed = new HashMap<>();
       if (max <= 0) {

@@ -153,6 +153,44 @@ class ImportLeasesTest {
     assertThat(one.search(new JsonObject().put("from", "t").put("limit", 0)).getLong("total")).isEqualTo(2);
   }
 
+  /**
+   * Batches spread over the nodes: node two stores node one's batches under node one's lease (the fence checks the
+   * holder the batch names), a batch sent twice, one after the other or both at once, is stored once, and once
+   * node one's lease is taken node two stores nothing more for it.
+   */
+  @Test
+  void aBatchOfAnotherNodesImportIsFencedByThatNodesLeaseAndStoredOnce() throws Exception {
+    one.putTable("t", new JsonObject().put("type", "table").put("columns",
+        new JsonObject().put("id", new JsonObject().put("type", "Int"))));
+    stateOne.put(NodeState.Kind.IMPORT_JOBS, "j", job("j", "Started", null));
+    assertThat(leasesOne.claim(1, "a", 400)).containsOnlyKeys("j");
+    String holder = leasesOne.holder();
+    assertThat(holder).isNotEqualTo(leasesTwo.holder());
+    assertThat(batch(two, 0, holder).getInteger("appended")).as("node one's batch, stored by node two").isEqualTo(1);
+    assertThat(batch(one, 0, holder).getInteger("appended")).as("resent: a success, nothing stored").isEqualTo(1);
+    CompletableFuture<JsonObject> a = CompletableFuture.supplyAsync(() -> batch(one, 1, holder));
+    CompletableFuture<JsonObject> b = CompletableFuture.supplyAsync(() -> batch(two, 1, holder));
+    assertThat(a.get(60, TimeUnit.SECONDS).getInteger("appended")).isEqualTo(1);
+    assertThat(b.get(60, TimeUnit.SECONDS).getInteger("appended")).isEqualTo(1);
+    assertThat(one.search(new JsonObject().put("from", "t").put("limit", 0)).getLong("total"))
+        .as("each batch once").isEqualTo(2);
+    assertThat(engines.get(0).importedBatches(one.tableId("t"), "j")).containsExactly(0L, 1L);
+
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+        .until(() -> !leasesTwo.claim(1, "b", 60_000).isEmpty());
+    assertThatThrownBy(() -> batch(two, 2, holder)).as("node one's batch after it lost the lease")
+        .isInstanceOf(ApiError.class)
+        .satisfies(e -> assertThat(((ApiError) e).errorCause()).isEqualTo("LeaseLost"));
+    assertThat(batch(one, 2, leasesTwo.holder()).getInteger("appended")).as("node two's, stored by node one")
+        .isEqualTo(1);
+    assertThat(one.search(new JsonObject().put("from", "t").put("limit", 0)).getLong("total")).isEqualTo(3);
+  }
+
+  private static JsonObject batch(Database node, long batch, String holder) {
+    return join(node.appendLines("t", new JsonObject().put("job", "j").put("batch", batch).put("holder", holder),
+        ("{\"id\": " + batch + "}\n").getBytes(StandardCharsets.UTF_8)));
+  }
+
   private static String job(String id, String phase, String place) {
     return new JsonObject().put("id", id).put("table", "t").put("phase", phase).put("place", place).encode();
   }
