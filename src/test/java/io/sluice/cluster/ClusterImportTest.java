@@ -300,28 +300,40 @@ class ClusterImportTest {
           metric(node, "sluice_import_batches_stored_total{origin=\"local\"}"),
           metric(node, "sluice_import_batch_rows_stored_total{origin=\"local\"}"),
           metric(node, "sluice_import_batches_stored_total{origin=\"remote\"}"),
-          metric(node, "sluice_import_batch_rows_stored_total{origin=\"remote\"}")};
+          metric(node, "sluice_import_batch_rows_stored_total{origin=\"remote\"}"),
+          metric(node, "sluice_import_batches_resent_total")};
     }
     return all;
   }
 
-  /** One import's batches were stored by at least two nodes, each row once over all of them. */
+  /**
+   * One import's batches were stored by at least two nodes, each row once over all of them. A batch resent after
+   * its first copy was slow (not lost) is counted by both storing nodes, though the second stores nothing (the
+   * table's count is exact: assertFinishedExactly); so the count is exact only when nothing was resent.
+   */
   private static void assertSpread(double[][] before, double[][] after, int rows) {
     int storing = 0;
     double stored = 0;
     double remote = 0;
+    double resent = 0;
     StringBuilder shown = new StringBuilder();
     for (int i = 0; i < NODES; i++) {
       double batches = after[i][0] - before[i][0] + after[i][2] - before[i][2];
       storing += batches > 0 ? 1 : 0;
       stored += after[i][1] - before[i][1] + after[i][3] - before[i][3];
       remote += after[i][3] - before[i][3];
+      resent += after[i][4] - before[i][4];
       shown.append(" node").append(i).append(": ").append(batches).append(" batches");
     }
     System.out.println("ClusterImportTest: batches stored per node:" + shown);
     assertThat(storing).as("nodes that stored batches:%s", shown).isGreaterThanOrEqualTo(2);
     assertThat(remote).as("rows stored for another node's import").isPositive();
-    assertThat(stored).as("rows stored over all nodes, each once; %s", TestSeeds.replay()).isEqualTo(rows);
+    if (resent == 0) {
+      assertThat(stored).as("rows stored over all nodes, each once; %s", TestSeeds.replay()).isEqualTo(rows);
+    } else {
+      assertThat(stored).as("rows stored over all nodes, %s batches resent; %s", resent, TestSeeds.replay())
+          .isGreaterThanOrEqualTo(rows);
+    }
   }
 
   /** A sample's value in the node's /metrics, 0 when absent. */
