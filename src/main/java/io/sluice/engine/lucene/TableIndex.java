@@ -475,7 +475,7 @@ final class TableIndex implements Closeable {
    * The rows appended so far, as {@link #rowCount()} but without refreshing the searcher when no delete is
    * pending: for the gauges, counted every metrics.refresh.ms. A refresh writes every indexing buffer out as a
    * segment; one every 10 s while rows arrive cost the batch endpoint up to a fifth more CPU per row in
-   * flushes of small segments and their merges (docs/performance.md). The writer counts its buffered rows too.
+   * flushes of small segments and commits of more files (docs/performance.md). The writer counts buffered rows too.
    */
   long rowCountUnrefreshed() throws IOException {
     if (deletesPending.get()) {
