@@ -323,7 +323,13 @@ public final class LuceneEngine implements StorageEngine {
     } catch (IOException e) {
       throw TableIndex.storageError(e, "cannot measure the table's files: ");
     }
-    return new TableStats(countRows ? rowCount(id) : -1, bytes[0], bytes[1]);
+    long rows;
+    try {
+      rows = countRows ? index.rowCountUnrefreshed() : -1;
+    } catch (IOException e) {
+      throw TableIndex.storageError(e, "cannot count rows: ");
+    }
+    return new TableStats(rows, bytes[0], bytes[1]);
   }
 
   // ---------------------------------------------------------------- writes

@@ -109,6 +109,11 @@ final class TableIndex implements Closeable {
   private final long walMaxBytes;
   private final AtomicBoolean sizeCommitPending = new AtomicBoolean();
   private final AtomicBoolean flushing = new AtomicBoolean();
+  /**
+   * Set by a delete (and by a refused append, whose added part Lucene deletes) until a commit applies it: the
+   * writer's own count ({@link #rowCountUnrefreshed}) includes deleted rows until a flush applies their deletes.
+   */
+  private final AtomicBoolean deletesPending = new AtomicBoolean();
   private final Executor flushExecutor;
   private final long backgroundFlushBytes;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -205,6 +210,7 @@ final class TableIndex implements Closeable {
       try {
         writer.addDocuments(documents(schema, rows, firstSeq, marker));
       } catch (IOException | RuntimeException e) {
+        deletesPending.set(true);
         if (logged != null) {
           abortLogged(firstSeq);
         }
@@ -310,6 +316,7 @@ final class TableIndex implements Closeable {
     checkWritable();
     lock.writeLock().lock();
     try {
+      deletesPending.set(true);
       // Under the exclusive lock no append can slip in between collecting and deleting.
       searchers.maybeRefreshBlocking();
       IndexSearcher searcher = searchers.acquire();
@@ -464,6 +471,19 @@ final class TableIndex implements Closeable {
     return withSearcher(searcher -> (long) searcher.getIndexReader().numDocs());
   }
 
+  /**
+   * The rows appended so far, as {@link #rowCount()} but without refreshing the searcher when no delete is
+   * pending: for the gauges, counted every metrics.refresh.ms. A refresh writes every indexing buffer out as a
+   * segment; one every 10 s while rows arrive cost the batch endpoint up to a fifth more CPU per row in
+   * flushes of small segments and commits of more files (docs/performance.md). The writer counts buffered rows too.
+   */
+  long rowCountUnrefreshed() throws IOException {
+    if (deletesPending.get()) {
+      return rowCount();
+    }
+    return writer.getDocStats().numDocs;
+  }
+
   /** After documents were added with their own sequence numbers (copy, rewrite), continue after them. */
   void resetSequence() throws IOException {
     nextSeq.set(Math.max(nextSeq.get(), maxSeq() + 1));
@@ -523,6 +543,7 @@ final class TableIndex implements Closeable {
       lock.writeLock().lock();
       try {
         from = wal.roll();
+        deletesPending.set(false); // the commit below applies every delete made before this point
         writer.setLiveCommitData(Map.of(WAL_FROM, Long.toString(from), KEY_RECORDS, keyRecordsJson()).entrySet());
       } finally {
         lock.writeLock().unlock();
