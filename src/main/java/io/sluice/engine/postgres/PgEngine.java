@@ -443,10 +443,9 @@ public final class PgEngine implements StorageEngine {
   @Override
   public Future<Void> append(TableDef table, RowBatch rows, Checkpoint checkpoint, boolean deferred) {
     Insert insert;
-    long version = loadedVersion;
     try {
       insert = Insert.of(table(table.id()), table.schema(), rows, checkpoint,
-          shared == null ? null : catalogVersion, version);
+          shared == null ? null : catalog, table.id());
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -459,7 +458,7 @@ public final class PgEngine implements StorageEngine {
       return watch(writes.run(table.id(), () -> pool.preparedQuery(insert.sql).execute(insert.params)).mapEmpty());
     }
     // Pipelined: the shared lock waits for a schema change in progress on any node; the INSERT (its snapshot
-    // taken after the lock) stores the rows only if the catalog version is still the one they were checked under.
+    // taken after the lock) stores the rows only if the catalog still names the table id they were checked under.
     // A file import's batch is stored only while this node holds the import's lease (checked first, in the same
     // transaction): a node that lost it cannot add rows behind the one that claimed the import.
     // A batch may be stored by another node than the lease holder (batches spread over the cluster): the fence
@@ -623,17 +622,17 @@ public final class PgEngine implements StorageEngine {
       return watch(writes.run(table.id(), () -> pool.preparedQuery(delete).execute(Tuple.from(params))
           .map(result -> (long) result.rowCount())));
     }
-    long version = loadedVersion;
     // One transaction: the rows go and the key's record is there, or neither (expired records go with it); with a
-    // shared catalog, as an append: under the shared lock and only on the version the predicate was made for.
+    // shared catalog, as an append: under the shared lock and only while the catalog still names the table id the
+    // predicate was made for.
     return watch(writes.run(table.id(), () -> pool.withTransaction(c -> {
       Future<?> checked = Future.succeededFuture();
       if (shared != null) {
         Future<?> locked = c.preparedQuery(SHARED_LOCK).execute(Tuple.of(schemaLockKey));
-        Future<Long> stored = c.query("SELECT version FROM " + catalogVersion).execute()
-            .map(r -> r.iterator().next().getLong(0));
-        checked = Future.all(locked, stored)
-            .compose(done -> stored.result() != version ? Future.failedFuture(stale()) : Future.succeededFuture());
+        Future<Integer> named = c.preparedQuery("SELECT 1 FROM " + catalog + " WHERE id = $1")
+            .execute(Tuple.of(table.id())).map(r -> r.rowCount());
+        checked = Future.all(locked, named)
+            .compose(done -> named.result() == 0 ? Future.failedFuture(stale()) : Future.succeededFuture());
       }
       return checked.compose(ok -> c.preparedQuery(delete).execute(Tuple.from(params)))
           .compose(deleted -> record == null ? Future.succeededFuture((long) deleted.rowCount())
@@ -883,12 +882,16 @@ public final class PgEngine implements StorageEngine {
     }
 
     static Insert of(String table, TableSchema schema, RowBatch batch, Checkpoint checkpoint) {
-      return of(table, schema, batch, checkpoint, null, 0);
+      return of(table, schema, batch, checkpoint, null, null);
     }
 
-    /** versionTable: when set, the rows are inserted only while its version is {@code version}. */
-    static Insert of(String table, TableSchema schema, RowBatch batch, Checkpoint checkpoint, String versionTable,
-        long version) {
+    /**
+     * catalogTable: when set (a shared catalog), the rows are inserted only while the catalog still names the table
+     * id they were checked against: a change that would refuse them (a column dropped, a type changed, the table
+     * replaced) gives the table a new id, while another table's change does not stop this one's writes.
+     */
+    static Insert of(String table, TableSchema schema, RowBatch batch, Checkpoint checkpoint, String catalogTable,
+        String tableId) {
       List<Map.Entry<String, ColumnSchema>> columns = new ArrayList<>(schema.columns().entrySet());
       int width = columns.size();
       int capacity = Math.max(batch.count(), 0);
@@ -979,9 +982,9 @@ public final class PgEngine implements StorageEngine {
       }
       String sql = "INSERT INTO " + table + " " + target + " SELECT " + select + " FROM " + unnest + " AS u"
           + aliases;
-      if (versionTable != null) {
-        params.addValue(version);
-        sql += " WHERE (SELECT version FROM " + versionTable + ") = $" + params.size();
+      if (catalogTable != null) {
+        params.addValue(tableId);
+        sql += " WHERE EXISTS (SELECT 1 FROM " + catalogTable + " WHERE id = $" + params.size() + ")";
       }
       return new Insert(sql, params, n);
     }
