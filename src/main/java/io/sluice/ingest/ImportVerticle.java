@@ -5,7 +5,9 @@ import io.sluice.bus.StoreClient;
 import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
 import io.sluice.config.SluiceConfig;
+import io.sluice.engine.FileUploadStore;
 import io.sluice.engine.ImportLeases;
+import io.sluice.engine.UploadStore;
 import io.sluice.engine.NodeState;
 import io.sluice.engine.StorageException;
 import io.sluice.errors.ApiError;
@@ -80,8 +82,12 @@ public final class ImportVerticle extends VerticleBase {
   private final Path uploadsDir;
   /** Import leases (cluster mode); null: this node runs every import it knows. */
   private final ImportLeases leases;
-  /** This node's address: where its uploads are kept, so only it claims their imports. */
+  /**
+   * This node's address, saved with an upload kept in its files so only it claims the import; null when uploads
+   * are kept where every node reads them.
+   */
   private final String place;
+  private final UploadStore uploads;
   private long leaseTimer;
   private final Map<String, ImportJob> jobs = new LinkedHashMap<>();
   private final ArrayDeque<ImportJob> queue = new ArrayDeque<>();
@@ -102,22 +108,20 @@ public final class ImportVerticle extends VerticleBase {
   private final Map<String, ArrayDeque<long[]>> rateWindows = new java.util.HashMap<>();
 
   /** state: where job state is kept (files under data.dir, or the shared PostgreSQL store). */
-  public ImportVerticle(SluiceConfig config, Metrics metrics, NodeState state) {
+  public ImportVerticle(SluiceConfig config, Metrics metrics, NodeState state, UploadStore uploads) {
     this.config = config;
+    this.uploads = uploads;
     this.metrics = metrics;
     this.state = state;
     this.jobsDir = config.dataDir().resolve(JOBS_DIR);
     this.uploadsDir = config.dataDir().resolve(UPLOADS_DIR);
     this.leases = config.cluster() == null ? null : state.leases();
-    this.place = config.cluster() == null ? null : config.cluster().host() + ":" + config.cluster().port();
+    this.place = config.cluster() == null || uploads.shared() ? null
+        : config.cluster().host() + ":" + config.cluster().port();
   }
 
   public static Path uploadFile(Path dataDir, String id) {
-    return dataDir.resolve(UPLOADS_DIR).resolve(id + ".upload");
-  }
-
-  public static Path partFile(Path dataDir, String id) {
-    return dataDir.resolve(UPLOADS_DIR).resolve(id + ".part");
+    return FileUploadStore.uploadFile(dataDir, id);
   }
 
   @Override
@@ -259,6 +263,16 @@ public final class ImportVerticle extends VerticleBase {
   }
 
   private JsonObject claimUpload(String id, String table) {
+    refresh(id);
+    if (leases != null && uploads.shared() && id != null && !jobs.containsKey(id)) {
+      ImportJob stored = stored(id); // initiated on another node: the upload may arrive at any node
+      if (stored != null && stored.table.equals(table)) {
+        if (stored.phase != ImportJob.Phase.Initiated) {
+          throw new ApiError(403, "this upload URL was already used (import " + id + " is " + stored.phase + ")");
+        }
+        jobs.put(id, stored);
+      }
+    }
     ImportJob job = jobs.get(id);
     if (job == null || !job.table.equals(table)) {
       throw new ApiError(403, "this upload URL does not belong to a known import");
@@ -277,16 +291,8 @@ public final class ImportVerticle extends VerticleBase {
     }
     if (job.finished()) { // cancelled while its file was arriving
       job.uploading = false;
-      deleteQuietly(partFile(config.dataDir(), id));
+      deleteUpload(id);
       throw ApiError.conflict("import " + id + " was cancelled during the upload; nothing of the file was kept");
-    }
-    try {
-      Files.move(partFile(config.dataDir(), id), uploadFile(config.dataDir(), id),
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-      DurableFiles.fsyncDirectory(uploadsDir);
-    } catch (IOException e) {
-      job.uploading = false;
-      throw new ApiError(503, "cannot store the upload: " + e.getMessage());
     }
     job.uploading = false;
     job.bytes = bytes;
@@ -297,7 +303,7 @@ public final class ImportVerticle extends VerticleBase {
     } catch (ApiError e) { // not acknowledged: as if the upload had failed, the URL may be used again
       job.phase = ImportJob.Phase.Initiated;
       job.bytes = 0;
-      deleteQuietly(uploadFile(config.dataDir(), id));
+      deleteUpload(id);
       throw e;
     }
     return new JsonObject().put("id", id).put("bytes", bytes);
@@ -307,7 +313,6 @@ public final class ImportVerticle extends VerticleBase {
     ImportJob job = jobs.get(id);
     if (job != null) {
       job.uploading = false;
-      deleteQuietly(partFile(config.dataDir(), id));
     }
     return new JsonObject();
   }
@@ -422,7 +427,7 @@ public final class ImportVerticle extends VerticleBase {
     }
     queue.remove(job);
     paused.remove(job);
-    deleteQuietly(uploadFile(config.dataDir(), job.id));
+    deleteUpload(job.id);
     LOG.info("import {} into '{}' cancelled before it ran", job.id, job.table);
     answerCancels(job);
     trimHistory();
@@ -638,25 +643,12 @@ public final class ImportVerticle extends VerticleBase {
             return Future.succeededFuture(input);
           });
     }
-    Path file = uploadFile(config.dataDir(), job.id);
-    if (!Files.exists(file)) {
-      return Future.failedFuture(new ImportFormatException("the uploaded file is gone; upload it again"));
-    }
-    try {
-      // A file that lost bytes since its upload was acknowledged (a storage fault) must not import as fewer rows.
-      long size = Files.size(file);
-      if (size != job.bytes) {
-        return Future.failedFuture(new ImportFormatException("the uploaded file is " + size + " bytes but "
-            + job.bytes + " were acknowledged; the disk lost part of it, upload it again"));
-      }
-    } catch (IOException e) {
-      return Future.failedFuture(new ImportFormatException("cannot read the uploaded file: " + e.getMessage()));
-    }
-    return vertx.fileSystem().open(file.toString(), new OpenOptions().setRead(true).setWrite(false))
-        .map(f -> new Input(f.setReadBufferSize(64 * 1024), () -> {
-          f.pause(); // a failed pipe resumes its source to drain it: stop reading before closing
-          return f.close().otherwiseEmpty();
-        }));
+    // An upload that lost bytes since it was acknowledged (a storage fault) must not import as fewer rows.
+    return uploads.open(job.id, job.bytes)
+        .recover(failure -> Future.failedFuture(failure instanceof IOException
+            ? new ImportFormatException(failure.getMessage())
+            : new ImportFormatException("cannot read the uploaded file: " + failure.getMessage())))
+        .map(reader -> new Input(reader, reader::close));
   }
 
   /** Releases the job's input, once; never fails. */
@@ -732,7 +724,7 @@ public final class ImportVerticle extends VerticleBase {
       return;
     }
     // Deleted once closed: an open file's disk space is only freed when its last handle goes.
-    closed.onComplete(ignored -> deleteQuietly(uploadFile(config.dataDir(), job.id)));
+    closed.onComplete(ignored -> deleteUpload(job.id));
     LOG.info("import {} into '{}' {}: {} rows stored, {} failed", job.id, job.table, job.phase,
         job.progress.completed(), job.progress.failedCount());
     answerCancels(job);
@@ -801,7 +793,7 @@ public final class ImportVerticle extends VerticleBase {
       }
     }
     for (ImportJob job : List.copyOf(jobs.values())) {
-      deleteQuietly(partFile(config.dataDir(), job.id));
+      uploads.deletePartial(job.id);
       if (job.phase == ImportJob.Phase.Started || job.phase == ImportJob.Phase.Running) {
         if (leases != null) {
           jobs.remove(job.id); // the cluster's: claimed by some node (this one too) once its lease is free
@@ -1011,7 +1003,7 @@ public final class ImportVerticle extends VerticleBase {
       boolean expired = !job.triggered() && !job.uploading && job.expires.plus(keep).isBefore(now);
       boolean old = job.finished() && job.finishedAt.plus(keep).isBefore(now);
       if (expired || old) {
-        deleteQuietly(uploadFile(config.dataDir(), job.id));
+        deleteUpload(job.id);
         forget(job);
         deleteQuietly(errorsFile(job.id));
       }
@@ -1035,7 +1027,7 @@ public final class ImportVerticle extends VerticleBase {
       jobs.remove(job.id);
       forget(job);
       deleteQuietly(errorsFile(job.id));
-      deleteQuietly(uploadFile(config.dataDir(), job.id));
+      deleteUpload(job.id);
       dropped++;
     }
     if (excess > 0) {
@@ -1055,6 +1047,11 @@ public final class ImportVerticle extends VerticleBase {
       counts.merge(job.phase.name(), 1L, Long::sum);
     }
     metrics.importJobs(counts);
+  }
+
+  /** Deletes the job's upload (kept until a later attempt or start when that fails). */
+  private void deleteUpload(String id) {
+    uploads.delete(id).onFailure(e -> LOG.warn("cannot delete the upload of import {}: {}", id, e.getMessage()));
   }
 
   private static void deleteQuietly(Path file) {

@@ -2,6 +2,7 @@ package io.sluice.engine.postgres;
 
 import io.sluice.engine.ImportLeases;
 import io.sluice.engine.NodeState;
+import io.sluice.engine.UploadStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -44,8 +45,12 @@ public final class PgNodeState implements NodeState {
   /** This node's lease holder id; null when the database is not shared (no leases). */
   private final String holder;
 
-  PgNodeState(PgEngine engine, Vertx vertx, Pool pool, String table, String holder) {
+  /** Uploads every node reads (a cluster); null: kept in files by the receiving node. */
+  private final UploadStore uploads;
+
+  PgNodeState(PgEngine engine, Vertx vertx, Pool pool, String table, String holder, UploadStore uploads) {
     this.engine = engine;
+    this.uploads = uploads;
     this.holder = holder;
     this.pool = pool;
     this.table = table;
@@ -117,6 +122,11 @@ public final class PgNodeState implements NodeState {
   @Override
   public String where(Kind kind, String id) {
     return "PostgreSQL table " + table + " (kind " + kind(kind) + ", id " + id + ")";
+  }
+
+  @Override
+  public UploadStore uploads() {
+    return uploads;
   }
 
   @Override
