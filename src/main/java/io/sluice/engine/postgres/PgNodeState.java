@@ -149,7 +149,8 @@ public final class PgNodeState implements NodeState {
           + " updated_at = now() FROM (SELECT kind, id FROM " + table + " WHERE kind = " + JOBS
           + " AND (holder IS NULL OR lease_until < now())"
           + " AND body::jsonb->>'phase' IN ('Started', 'Running')"
-          + " AND (body::jsonb->>'sourceUrl' IS NOT NULL OR coalesce(body::jsonb->>'place', $4) = $4)"
+          + " AND (body::jsonb->>'sourceUrl' IS NOT NULL OR body::jsonb->>'place' IS NULL"
+          + " OR body::jsonb->>'place' = $4)"
           + " ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED) c"
           + " WHERE s.kind = c.kind AND s.id = c.id RETURNING s.id, s.body";
       for (Row row : run(() -> pool.preparedQuery(sql).execute(Tuple.of(holder, timeoutMs, max, place)))) {
