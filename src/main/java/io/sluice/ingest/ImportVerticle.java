@@ -71,6 +71,8 @@ public final class ImportVerticle extends VerticleBase {
   public static final int DEFAULT_LIST_LIMIT = 100;
   private static final String CANCELLED = "import cancelled";
   private static final String LOST = "this node lost the import's lease";
+  /** How long a cancel waits, beyond twice the lease timeout, for another node to end the import. */
+  private static final long CANCEL_WAIT_MARGIN_MS = 10_000;
 
   /** How often jobs paused because their state could not be saved try again. */
   static final long PAUSED_RETRY_MS = 2_000;
@@ -380,8 +382,10 @@ public final class ImportVerticle extends VerticleBase {
     if (leases != null && id != null && !jobs.containsKey(id)) {
       ImportJob stored = stored(id);
       if (stored != null && stored.table.equals(table) && !stored.finished()) {
-        throw new ApiError(409, "import " + id + " is queued for, or run by, another node of the cluster; a cancel"
-            + " reaches only the node running an import in this version", null, "ImportElsewhere");
+        if (stored.triggered()) {
+          return cancelElsewhere(stored);
+        }
+        jobs.put(id, stored); // initiated, or uploaded, on another node: cancelled here
       }
     }
     ImportJob job = job(id, table);
@@ -432,6 +436,73 @@ public final class ImportVerticle extends VerticleBase {
     answerCancels(job);
     trimHistory();
     return answer.future();
+  }
+
+  /**
+   * A cancel of an import triggered in the cluster but not held here: marked in the store for the node holding it,
+   * which cancels it at its next heartbeat and saves its end; answered with that end, read from the store. An import
+   * nobody holds (queued, or its node gone) is claimed here and ended at once.
+   */
+  private Future<JsonObject> cancelElsewhere(ImportJob stored) {
+    try {
+      leases.requestCancel(stored.id);
+    } catch (StorageException e) {
+      throw new ApiError(503, "cannot cancel import " + stored.id + ": " + e.getMessage(), null,
+          e.kind() == StorageException.Kind.UNAVAILABLE ? "StoreUnavailable" : "StorageFailure");
+    }
+    Promise<JsonObject> answer = Promise.promise();
+    // past a lease timeout the holder is gone and its import claimable here; twice that, and a slow store's margin
+    followCancel(stored.id, stored.table, System.currentTimeMillis() + 2 * config.cluster().leaseTimeoutMs()
+        + CANCEL_WAIT_MARGIN_MS, answer);
+    return answer.future();
+  }
+
+  private void followCancel(String id, String table, long deadline, Promise<JsonObject> answer) {
+    try {
+      ImportJob stored = stored(id);
+      if (stored == null) {
+        answer.fail(ApiError.notFound("import " + id + " not found"));
+        return;
+      }
+      if (stored.finished()) { // ended by its holder: Cancelled, or another end that came first
+        answer.complete(stored.statusJson());
+        return;
+      }
+      String claimed = stopping || jobs.containsKey(id) ? null
+          : leases.claim(id, config.cluster().leaseTimeoutMs());
+      if (claimed != null) {
+        answer.complete(endClaimedForCancel(ImportJob.fromJson(new JsonObject(claimed))));
+        return;
+      }
+    } catch (ApiError | StorageException e) {
+      LOG.warn("following the cancel of import {}: {}", id, e.getMessage());
+    }
+    if (stopping || System.currentTimeMillis() > deadline) {
+      answer.fail(new ApiError(503, "the cancel of import " + id + " is recorded but its node has not ended it yet;"
+          + " it ends Cancelled when that node next looks; poll its status", null, "CancelPending"));
+      return;
+    }
+    vertx.setTimer(config.cluster().leaseHeartbeatMs(), t -> followCancel(id, table, deadline, answer));
+  }
+
+  /** A job claimed only to be cancelled: its end is saved (giving the lease up) without running it. */
+  private JsonObject endClaimedForCancel(ImportJob job) {
+    job.leased = true;
+    job.finishedAt = Instant.now();
+    boolean ran = job.phase == ImportJob.Phase.Running;
+    job.phase = ImportJob.Phase.Cancelled;
+    job.message = CANCELLED + (ran ? "; the rows committed before stay stored" : " before it ran; nothing was"
+        + " imported");
+    try {
+      persistEnd(job);
+    } catch (LeaseLost e) {
+      throw new ApiError(409, e.getMessage(), null, "LeaseLost");
+    }
+    jobs.put(job.id, job);
+    deleteUpload(job.id);
+    LOG.info("import {} into '{}' cancelled from this node", job.id, job.table);
+    trimHistory();
+    return job.statusJson();
   }
 
   /**
@@ -933,8 +1004,31 @@ public final class ImportVerticle extends VerticleBase {
         // check then refuses this node's batches)
         LOG.warn("cannot extend the leases of {} imports: {}", held.size(), e.getMessage());
       }
+      cancelRequested();
     }
     claim();
+  }
+
+  /** Cancels the held imports another node was asked to cancel (its cancel reads their end from the store). */
+  private void cancelRequested() {
+    Set<String> requested;
+    try {
+      requested = leases.cancelsRequested();
+    } catch (StorageException e) {
+      LOG.warn("cannot look for cancels of this node's imports: {}", e.getMessage());
+      return;
+    }
+    for (String id : requested) {
+      ImportJob job = jobs.get(id);
+      if (job != null && job.leased && !job.finished() && !job.cancelling) {
+        LOG.info("import {} into '{}': cancel requested by another node", id, job.table);
+        try {
+          cancel(id, job.table).onFailure(e -> LOG.warn("cancelling import {}: {}", id, e.getMessage()));
+        } catch (RuntimeException e) { // not saved: the mark stays, tried again at the next heartbeat
+          LOG.warn("cancelling import {}: {}", id, e.getMessage());
+        }
+      }
+    }
   }
 
   /** Another node holds the job now: it stops here, saving nothing (a running one ends through finish). */

@@ -187,6 +187,40 @@ class ClusterImportTest {
   }
 
   /**
+   * A cancel sent to a node that does not run the import reaches the node holding it (a mark in the store it reads
+   * at its next heartbeat) and is answered with the saved end, as on a single node: Cancelled, the committed rows
+   * kept and counted. An upload initiated on one node is cancelled on another at once.
+   */
+  @Test
+  @Order(3)
+  void aCancelOnAnyNodeEndsTheImportWhereItRuns() {
+    int rows = 20_000 + random.nextInt(5_000);
+    String id = startImport(nodes.get(random.nextInt(NODES)), "cancelled", rows);
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() ->
+        status(nodes.get(0), "cancelled", id).getJsonObject("status").getLong("completedCount") > 0);
+    int[] running = {-1};
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+        .until(() -> (running[0] = runningOn(id, -1)) >= 0);
+    ForkedServer canceller = nodes.get((running[0] + 1) % NODES);
+    JsonObject cancelled = canceller.call("DELETE", "/api/v1/data/cancelled/file/" + id, null);
+    JsonObject status = cancelled.getJsonObject("status");
+    assertThat(status.getString("phase")).as(cancelled.encode()).isEqualTo("Cancelled");
+    assertThat(cancelled.getJsonObject("errors").getString("message")).startsWith("import cancelled");
+    long kept = status.getLong("completedCount");
+    assertThat(kept).as(TestSeeds.replay()).isBetween(1L, (long) rows - 1);
+    assertThat(total(nodes.get(running[0]), "cancelled")).as("the committed rows stay; %s", TestSeeds.replay())
+        .isEqualTo(kept);
+    for (ForkedServer node : nodes) {
+      assertThat(status(node, "cancelled", id).getJsonObject("status").getString("phase")).isEqualTo("Cancelled");
+    }
+
+    JsonObject initiated = nodes.get(0).call("POST", "/api/v1/data/cancelled/file", new JsonObject());
+    JsonObject untriggered = nodes.get(1).call("DELETE", "/api/v1/data/cancelled/file/" + initiated.getString("id"),
+        null);
+    assertThat(untriggered.getJsonObject("status").getString("phase")).isEqualTo("Cancelled");
+  }
+
+  /**
    * A node frozen (SIGSTOP, as a long GC pause) past the lease timeout loses the import to another node; thawed,
    * it stores nothing more of it: its batches in flight are refused by the lease check in their transaction.
    */
