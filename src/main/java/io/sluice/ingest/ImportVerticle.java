@@ -1096,6 +1096,18 @@ public final class ImportVerticle extends VerticleBase {
     jobs.values().removeIf(job -> {
       boolean expired = !job.triggered() && !job.uploading && job.expires.plus(keep).isBefore(now);
       boolean old = job.finished() && job.finishedAt.plus(keep).isBefore(now);
+      if (expired && leases != null && !job.leased) {
+        // a copy loaded or initiated here; another node may have received its upload and triggered it since
+        ImportJob stored;
+        try {
+          stored = stored(job.id);
+        } catch (ApiError e) {
+          return false; // looked at again at the next cleanup
+        }
+        if (stored != null && stored.triggered()) {
+          return true; // the cluster's now: forgotten here only
+        }
+      }
       if (expired || old) {
         deleteUpload(job.id);
         forget(job);
