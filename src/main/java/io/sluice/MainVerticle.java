@@ -39,6 +39,7 @@ public final class MainVerticle extends VerticleBase {
   private TableStore store;
   private io.sluice.store.StoreGauges gauges;
   private NodeState state;
+  private io.sluice.engine.UploadStore uploads;
 
   /** With metrics enabled, Sluice's meters go to a Prometheus registry of this server's own. */
   public MainVerticle(SluiceConfig config) {
@@ -97,6 +98,8 @@ public final class MainVerticle extends VerticleBase {
         .compose(opened -> {
           store = opened.store();
           state = opened.state();
+          uploads = state.uploads() != null ? state.uploads()
+              : new io.sluice.engine.FileUploadStore(vertx, config.dataDir());
           metrics.storeSources(store::failed, config.dataDir());
           if (metrics.prometheusRegistry() == null) {
             return Future.succeededFuture(); // nothing scrapes them: no counting either
@@ -108,12 +111,12 @@ public final class MainVerticle extends VerticleBase {
             config.lanes().writeThreads(), config.lanes().importTurns(), metrics)))
         .compose(id -> vertx.deployVerticle(new StoreVerticle(store, Addresses.STORE_READ, "read",
             config.lanes().readThreads(), 1, metrics)))
-        .compose(id -> vertx.deployVerticle(new ImportVerticle(config, metrics, state), new DeploymentOptions()
+        .compose(id -> vertx.deployVerticle(new ImportVerticle(config, metrics, state, uploads), new DeploymentOptions()
             .setThreadingModel(ThreadingModel.WORKER)
             .setWorkerPoolName("sluice-import")
             .setWorkerPoolSize(1)))
         .compose(id -> vertx.deployVerticle(() -> {
-          HttpVerticle http = new HttpVerticle(config, keys[0], jobs[0], signer[0], budget, metrics);
+          HttpVerticle http = new HttpVerticle(config, keys[0], jobs[0], signer[0], budget, metrics, uploads);
           firstHttp.compareAndSet(null, http);
           httpVerticles.add(http);
           return http;

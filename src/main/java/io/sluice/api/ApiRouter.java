@@ -59,7 +59,7 @@ public final class ApiRouter {
   private final Handler<RoutingContext> timeout;
 
   private ApiRouter(Vertx vertx, SluiceConfig config, ApiKeys keys, Jobs jobs, UploadSigner signer,
-      RequestBudget budget, Metrics metrics) {
+      RequestBudget budget, Metrics metrics, io.sluice.engine.UploadStore uploads) {
     this.config = config;
     this.budget = budget;
     this.timeout = TimeoutHandler.create(config.requestTimeoutSeconds() * 1000L, 503);
@@ -67,7 +67,7 @@ public final class ApiRouter {
     this.jobs = jobs;
     this.metrics = metrics;
     this.store = new StoreClient(vertx);
-    this.imports = new ImportRoutes(vertx, config, signer, store, metrics);
+    this.imports = new ImportRoutes(vertx, config, signer, store, metrics, uploads);
     this.health = new Health(vertx, store);
     this.bodyHandler = BodyHandler.create(false)
         .setBodyLimit(config.maxBatchBytes())
@@ -78,7 +78,14 @@ public final class ApiRouter {
   /** {@code metrics}: Sluice's meters; {@code GET /metrics} scrapes its Prometheus registry when it has one. */
   public static Router create(Vertx vertx, SluiceConfig config, ApiKeys keys, Jobs jobs, UploadSigner signer,
       RequestBudget budget, Metrics metrics) {
-    return new ApiRouter(vertx, config, keys, jobs, signer, budget, metrics).build();
+    return create(vertx, config, keys, jobs, signer, budget, metrics,
+        new io.sluice.engine.FileUploadStore(vertx, config.dataDir()));
+  }
+
+  /** uploads: where the files PUT to upload URLs are kept. */
+  public static Router create(Vertx vertx, SluiceConfig config, ApiKeys keys, Jobs jobs, UploadSigner signer,
+      RequestBudget budget, Metrics metrics, io.sluice.engine.UploadStore uploads) {
+    return new ApiRouter(vertx, config, keys, jobs, signer, budget, metrics, uploads).build();
   }
 
   private Router build() {

@@ -1,5 +1,6 @@
 package io.sluice.api;
 
+import io.sluice.engine.UploadStore;
 import io.sluice.config.SluiceConfig;
 import io.sluice.ingest.UploadSigner;
 import io.sluice.metrics.Metrics;
@@ -20,11 +21,13 @@ public final class HttpVerticle extends VerticleBase {
   private final UploadSigner signer;
   private final RequestBudget budget;
   private final Metrics metrics;
+  private final UploadStore uploads;
   private final AtomicInteger connections = new AtomicInteger();
   private HttpServer server;
 
   public HttpVerticle(SluiceConfig config, ApiKeys keys, Jobs jobs, UploadSigner signer, RequestBudget budget,
-      Metrics metrics) {
+      Metrics metrics, UploadStore uploads) {
+    this.uploads = uploads;
     this.budget = budget;
     this.config = config;
     this.metrics = metrics;
@@ -54,7 +57,7 @@ public final class HttpVerticle extends VerticleBase {
     server.connectionHandler(this::limitConnections);
     // Requests the HTTP decoder refuses never reach the router: answer them with the JSON error shape too.
     server.invalidRequestHandler(ErrorHandler::invalidRequest);
-    return server.requestHandler(ApiRouter.create(vertx, config, keys, jobs, signer, budget, metrics)).listen();
+    return server.requestHandler(ApiRouter.create(vertx, config, keys, jobs, signer, budget, metrics, uploads)).listen();
   }
 
   /** Over max.connections a new connection is closed at once, before it can hold any memory. */

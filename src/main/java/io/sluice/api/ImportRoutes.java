@@ -4,6 +4,7 @@ import io.sluice.bus.StoreClient;
 import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
 import io.sluice.config.SluiceConfig;
+import io.sluice.engine.UploadStore;
 import io.sluice.errors.ApiError;
 import io.sluice.ingest.ImportFormatException;
 import io.sluice.ingest.ImportProgress;
@@ -13,18 +14,15 @@ import io.sluice.ingest.UploadSigner;
 import io.sluice.metrics.Metrics;
 import io.sluice.schema.SchemaParser;
 import io.sluice.store.Idempotency;
-import io.sluice.files.DurableFiles;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -45,9 +43,12 @@ final class ImportRoutes {
   private final UploadSigner signer;
   private final StoreClient bus;
   private final Metrics metrics;
+  private final UploadStore uploads;
 
-  ImportRoutes(Vertx vertx, SluiceConfig config, UploadSigner signer, StoreClient bus, Metrics metrics) {
+  ImportRoutes(Vertx vertx, SluiceConfig config, UploadSigner signer, StoreClient bus, Metrics metrics,
+      UploadStore uploads) {
     this.vertx = vertx;
+    this.uploads = uploads;
     this.metrics = metrics;
     this.config = config;
     this.signer = signer;
@@ -169,7 +170,7 @@ final class ImportRoutes {
       return;
     }
     bus.callImport(new JsonObject().put("op", "claimUpload").put("id", id).put("table", table))
-        .compose(claim -> receive(ctx, ImportVerticle.partFile(config.dataDir(), id))
+        .compose(claim -> receive(ctx, id)
             .recover(failure -> bus.callImport(new JsonObject().put("op", "uploadFailed").put("id", id))
                 .transform(ignored -> Future.<Long>failedFuture(failure))))
         .compose(bytes -> bus.callImport(new JsonObject().put("op", "uploaded").put("id", id).put("bytes", bytes)))
@@ -185,16 +186,14 @@ final class ImportRoutes {
   }
 
   /**
-   * Streams the request body into {@code path} with backpressure, capped at upload.max.bytes, then fsyncs. The
-   * file is closed however the body ends: complete, over the cap, or the client gone (even while the claim was
-   * on its way, before these handlers were set: the routing context's end handler sees the connection close).
-   * Vert.x writes it by its name on the default file system; the fsync goes through {@code path} itself (the
-   * data directory's own file system: tests simulate power loss there).
+   * Streams the request body into the upload store with backpressure, capped at upload.max.bytes, and makes it
+   * durable. The attempt is given up (what it wrote deleted) however else the body ends: over the cap, or the
+   * client gone (even while the claim was on its way, before these handlers were set: the routing context's end
+   * handler sees the connection close).
    */
-  private Future<Long> receive(RoutingContext ctx, Path path) {
+  private Future<Long> receive(RoutingContext ctx, String id) {
     HttpServerRequest request = ctx.request();
-    return vertx.fileSystem().open(path.toString(), new OpenOptions().setWrite(true).setCreate(true)
-        .setTruncateExisting(true)).compose(file -> {
+    return uploads.begin(id).compose(file -> {
           Promise<Long> received = Promise.promise();
           ctx.addEndHandler(ended -> received.tryFail(new ApiError(400, "the upload ended before its body")));
           if (ctx.response().closed()) {
@@ -230,10 +229,9 @@ final class ImportRoutes {
           request.endHandler(v -> received.tryComplete(bytes[0]));
           request.resume();
           return received.future()
-              .compose(total -> file.close().compose(v -> vertx.executeBlocking(() -> {
-                DurableFiles.fsync(path);
-                return total;
-              })), failure -> file.close().transform(v -> Future.<Long>failedFuture(failure)));
+              .compose(total -> file.end().map(total).recover(failure -> Future.failedFuture(
+                      new ApiError(503, "cannot store the upload: " + failure.getMessage()))),
+                  failure -> file.abort().transform(v -> Future.<Long>failedFuture(failure)));
         });
   }
 

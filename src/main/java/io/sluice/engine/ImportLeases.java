@@ -39,4 +39,16 @@ public interface ImportLeases {
 
   /** Saves a held job's document and gives its lease up; false (nothing saved) when this node no longer holds it. */
   boolean release(String id, String document);
+
+  /**
+   * Claims one import (phase Started or Running) if no node holds it or its lease expired: its document, or null
+   * when another node holds it (or it ended). A node cancelling an import nobody runs claims it so to end it.
+   */
+  String claim(String id, long timeoutMs);
+
+  /** Marks the import to be cancelled by whichever node holds it, now or later; false when there is no such job. */
+  boolean requestCancel(String id);
+
+  /** The imports this node holds that another node asked to cancel. */
+  Set<String> cancelsRequested();
 }

@@ -67,4 +67,12 @@ public interface NodeState {
   default ImportLeases leases() {
     return null;
   }
+
+  /**
+   * Where uploads are kept when every node sharing this state must read them (a cluster); null when the
+   * receiving node keeps them in files ({@link FileUploadStore}).
+   */
+  default UploadStore uploads() {
+    return null;
+  }
 }

@@ -5,7 +5,9 @@ import io.sluice.bus.StoreClient;
 import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
 import io.sluice.config.SluiceConfig;
+import io.sluice.engine.FileUploadStore;
 import io.sluice.engine.ImportLeases;
+import io.sluice.engine.UploadStore;
 import io.sluice.engine.NodeState;
 import io.sluice.engine.StorageException;
 import io.sluice.errors.ApiError;
@@ -69,6 +71,8 @@ public final class ImportVerticle extends VerticleBase {
   public static final int DEFAULT_LIST_LIMIT = 100;
   private static final String CANCELLED = "import cancelled";
   private static final String LOST = "this node lost the import's lease";
+  /** How long a cancel waits, beyond twice the lease timeout, for another node to end the import. */
+  private static final long CANCEL_WAIT_MARGIN_MS = 10_000;
 
   /** How often jobs paused because their state could not be saved try again. */
   static final long PAUSED_RETRY_MS = 2_000;
@@ -80,8 +84,12 @@ public final class ImportVerticle extends VerticleBase {
   private final Path uploadsDir;
   /** Import leases (cluster mode); null: this node runs every import it knows. */
   private final ImportLeases leases;
-  /** This node's address: where its uploads are kept, so only it claims their imports. */
+  /**
+   * This node's address, saved with an upload kept in its files so only it claims the import; null when uploads
+   * are kept where every node reads them.
+   */
   private final String place;
+  private final UploadStore uploads;
   private long leaseTimer;
   private final Map<String, ImportJob> jobs = new LinkedHashMap<>();
   private final ArrayDeque<ImportJob> queue = new ArrayDeque<>();
@@ -104,22 +112,20 @@ public final class ImportVerticle extends VerticleBase {
   private final Map<String, ArrayDeque<long[]>> rateWindows = new java.util.HashMap<>();
 
   /** state: where job state is kept (files under data.dir, or the shared PostgreSQL store). */
-  public ImportVerticle(SluiceConfig config, Metrics metrics, NodeState state) {
+  public ImportVerticle(SluiceConfig config, Metrics metrics, NodeState state, UploadStore uploads) {
     this.config = config;
+    this.uploads = uploads;
     this.metrics = metrics;
     this.state = state;
     this.jobsDir = config.dataDir().resolve(JOBS_DIR);
     this.uploadsDir = config.dataDir().resolve(UPLOADS_DIR);
     this.leases = config.cluster() == null ? null : state.leases();
-    this.place = config.cluster() == null ? null : config.cluster().host() + ":" + config.cluster().port();
+    this.place = config.cluster() == null || uploads.shared() ? null
+        : config.cluster().host() + ":" + config.cluster().port();
   }
 
   public static Path uploadFile(Path dataDir, String id) {
-    return dataDir.resolve(UPLOADS_DIR).resolve(id + ".upload");
-  }
-
-  public static Path partFile(Path dataDir, String id) {
-    return dataDir.resolve(UPLOADS_DIR).resolve(id + ".part");
+    return FileUploadStore.uploadFile(dataDir, id);
   }
 
   @Override
@@ -267,6 +273,16 @@ public final class ImportVerticle extends VerticleBase {
   }
 
   private JsonObject claimUpload(String id, String table) {
+    refresh(id);
+    if (leases != null && uploads.shared() && id != null && !jobs.containsKey(id)) {
+      ImportJob stored = stored(id); // initiated on another node: the upload may arrive at any node
+      if (stored != null && stored.table.equals(table)) {
+        if (stored.phase != ImportJob.Phase.Initiated) {
+          throw new ApiError(403, "this upload URL was already used (import " + id + " is " + stored.phase + ")");
+        }
+        jobs.put(id, stored);
+      }
+    }
     ImportJob job = jobs.get(id);
     if (job == null || !job.table.equals(table)) {
       throw new ApiError(403, "this upload URL does not belong to a known import");
@@ -285,16 +301,8 @@ public final class ImportVerticle extends VerticleBase {
     }
     if (job.finished()) { // cancelled while its file was arriving
       job.uploading = false;
-      deleteQuietly(partFile(config.dataDir(), id));
+      deleteUpload(id);
       throw ApiError.conflict("import " + id + " was cancelled during the upload; nothing of the file was kept");
-    }
-    try {
-      Files.move(partFile(config.dataDir(), id), uploadFile(config.dataDir(), id),
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-      DurableFiles.fsyncDirectory(uploadsDir);
-    } catch (IOException e) {
-      job.uploading = false;
-      throw new ApiError(503, "cannot store the upload: " + e.getMessage());
     }
     job.uploading = false;
     job.bytes = bytes;
@@ -305,7 +313,7 @@ public final class ImportVerticle extends VerticleBase {
     } catch (ApiError e) { // not acknowledged: as if the upload had failed, the URL may be used again
       job.phase = ImportJob.Phase.Initiated;
       job.bytes = 0;
-      deleteQuietly(uploadFile(config.dataDir(), id));
+      deleteUpload(id);
       throw e;
     }
     return new JsonObject().put("id", id).put("bytes", bytes);
@@ -315,7 +323,6 @@ public final class ImportVerticle extends VerticleBase {
     ImportJob job = jobs.get(id);
     if (job != null) {
       job.uploading = false;
-      deleteQuietly(partFile(config.dataDir(), id));
     }
     return new JsonObject();
   }
@@ -383,8 +390,10 @@ public final class ImportVerticle extends VerticleBase {
     if (leases != null && id != null && !jobs.containsKey(id)) {
       ImportJob stored = stored(id);
       if (stored != null && stored.table.equals(table) && !stored.finished()) {
-        throw new ApiError(409, "import " + id + " is queued for, or run by, another node of the cluster; a cancel"
-            + " reaches only the node running an import in this version", null, "ImportElsewhere");
+        if (stored.triggered()) {
+          return cancelElsewhere(stored);
+        }
+        jobs.put(id, stored); // initiated, or uploaded, on another node: cancelled here
       }
     }
     ImportJob job = job(id, table);
@@ -430,11 +439,78 @@ public final class ImportVerticle extends VerticleBase {
     }
     queue.remove(job);
     paused.remove(job);
-    deleteQuietly(uploadFile(config.dataDir(), job.id));
+    deleteUpload(job.id);
     LOG.info("import {} into '{}' cancelled before it ran", job.id, job.table);
     answerCancels(job);
     trimHistory();
     return answer.future();
+  }
+
+  /**
+   * A cancel of an import triggered in the cluster but not held here: marked in the store for the node holding it,
+   * which cancels it at its next heartbeat and saves its end; answered with that end, read from the store. An import
+   * nobody holds (queued, or its node gone) is claimed here and ended at once.
+   */
+  private Future<JsonObject> cancelElsewhere(ImportJob stored) {
+    try {
+      leases.requestCancel(stored.id);
+    } catch (StorageException e) {
+      throw new ApiError(503, "cannot cancel import " + stored.id + ": " + e.getMessage(), null,
+          e.kind() == StorageException.Kind.UNAVAILABLE ? "StoreUnavailable" : "StorageFailure");
+    }
+    Promise<JsonObject> answer = Promise.promise();
+    // past a lease timeout the holder is gone and its import claimable here; twice that, and a slow store's margin
+    followCancel(stored.id, stored.table, System.currentTimeMillis() + 2 * config.cluster().leaseTimeoutMs()
+        + CANCEL_WAIT_MARGIN_MS, answer);
+    return answer.future();
+  }
+
+  private void followCancel(String id, String table, long deadline, Promise<JsonObject> answer) {
+    try {
+      ImportJob stored = stored(id);
+      if (stored == null) {
+        answer.fail(ApiError.notFound("import " + id + " not found"));
+        return;
+      }
+      if (stored.finished()) { // ended by its holder: Cancelled, or another end that came first
+        answer.complete(stored.statusJson());
+        return;
+      }
+      String claimed = stopping || jobs.containsKey(id) ? null
+          : leases.claim(id, config.cluster().leaseTimeoutMs());
+      if (claimed != null) {
+        answer.complete(endClaimedForCancel(ImportJob.fromJson(new JsonObject(claimed))));
+        return;
+      }
+    } catch (ApiError | StorageException e) {
+      LOG.warn("following the cancel of import {}: {}", id, e.getMessage());
+    }
+    if (stopping || System.currentTimeMillis() > deadline) {
+      answer.fail(new ApiError(503, "the cancel of import " + id + " is recorded but its node has not ended it yet;"
+          + " it ends Cancelled when that node next looks; poll its status", null, "CancelPending"));
+      return;
+    }
+    vertx.setTimer(config.cluster().leaseHeartbeatMs(), t -> followCancel(id, table, deadline, answer));
+  }
+
+  /** A job claimed only to be cancelled: its end is saved (giving the lease up) without running it. */
+  private JsonObject endClaimedForCancel(ImportJob job) {
+    job.leased = true;
+    job.finishedAt = Instant.now();
+    boolean ran = job.phase == ImportJob.Phase.Running;
+    job.phase = ImportJob.Phase.Cancelled;
+    job.message = CANCELLED + (ran ? "; the rows committed before stay stored" : " before it ran; nothing was"
+        + " imported");
+    try {
+      persistEnd(job);
+    } catch (LeaseLost e) {
+      throw new ApiError(409, e.getMessage(), null, "LeaseLost");
+    }
+    jobs.put(job.id, job);
+    deleteUpload(job.id);
+    LOG.info("import {} into '{}' cancelled from this node", job.id, job.table);
+    trimHistory();
+    return job.statusJson();
   }
 
   /**
@@ -649,25 +725,12 @@ public final class ImportVerticle extends VerticleBase {
             return Future.succeededFuture(input);
           });
     }
-    Path file = uploadFile(config.dataDir(), job.id);
-    if (!Files.exists(file)) {
-      return Future.failedFuture(new ImportFormatException("the uploaded file is gone; upload it again"));
-    }
-    try {
-      // A file that lost bytes since its upload was acknowledged (a storage fault) must not import as fewer rows.
-      long size = Files.size(file);
-      if (size != job.bytes) {
-        return Future.failedFuture(new ImportFormatException("the uploaded file is " + size + " bytes but "
-            + job.bytes + " were acknowledged; the disk lost part of it, upload it again"));
-      }
-    } catch (IOException e) {
-      return Future.failedFuture(new ImportFormatException("cannot read the uploaded file: " + e.getMessage()));
-    }
-    return vertx.fileSystem().open(file.toString(), new OpenOptions().setRead(true).setWrite(false))
-        .map(f -> new Input(f.setReadBufferSize(64 * 1024), () -> {
-          f.pause(); // a failed pipe resumes its source to drain it: stop reading before closing
-          return f.close().otherwiseEmpty();
-        }));
+    // An upload that lost bytes since it was acknowledged (a storage fault) must not import as fewer rows.
+    return uploads.open(job.id, job.bytes)
+        .recover(failure -> Future.failedFuture(failure instanceof IOException
+            ? new ImportFormatException(failure.getMessage())
+            : new ImportFormatException("cannot read the uploaded file: " + failure.getMessage())))
+        .map(reader -> new Input(reader, reader::close));
   }
 
   /** Releases the job's input, once; never fails. */
@@ -743,7 +806,7 @@ public final class ImportVerticle extends VerticleBase {
       return;
     }
     // Deleted once closed: an open file's disk space is only freed when its last handle goes.
-    closed.onComplete(ignored -> deleteQuietly(uploadFile(config.dataDir(), job.id)));
+    closed.onComplete(ignored -> deleteUpload(job.id));
     LOG.info("import {} into '{}' {}: {} rows stored, {} failed", job.id, job.table, job.phase,
         job.progress.completed(), job.progress.failedCount());
     answerCancels(job);
@@ -812,7 +875,7 @@ public final class ImportVerticle extends VerticleBase {
       }
     }
     for (ImportJob job : List.copyOf(jobs.values())) {
-      deleteQuietly(partFile(config.dataDir(), job.id));
+      uploads.deletePartial(job.id);
       if (job.phase == ImportJob.Phase.Started || job.phase == ImportJob.Phase.Running) {
         if (leases != null) {
           jobs.remove(job.id); // the cluster's: claimed by some node (this one too) once its lease is free
@@ -952,8 +1015,31 @@ public final class ImportVerticle extends VerticleBase {
         // check then refuses this node's batches)
         LOG.warn("cannot extend the leases of {} imports: {}", held.size(), e.getMessage());
       }
+      cancelRequested();
     }
     claim();
+  }
+
+  /** Cancels the held imports another node was asked to cancel (its cancel reads their end from the store). */
+  private void cancelRequested() {
+    Set<String> requested;
+    try {
+      requested = leases.cancelsRequested();
+    } catch (StorageException e) {
+      LOG.warn("cannot look for cancels of this node's imports: {}", e.getMessage());
+      return;
+    }
+    for (String id : requested) {
+      ImportJob job = jobs.get(id);
+      if (job != null && job.leased && !job.finished() && !job.cancelling) {
+        LOG.info("import {} into '{}': cancel requested by another node", id, job.table);
+        try {
+          cancel(id, job.table).onFailure(e -> LOG.warn("cancelling import {}: {}", id, e.getMessage()));
+        } catch (RuntimeException e) { // not saved: the mark stays, tried again at the next heartbeat
+          LOG.warn("cancelling import {}: {}", id, e.getMessage());
+        }
+      }
+    }
   }
 
   /** Another node holds the job now: it stops here, saving nothing (a running one ends through finish). */
@@ -1021,8 +1107,20 @@ public final class ImportVerticle extends VerticleBase {
     jobs.values().removeIf(job -> {
       boolean expired = !job.triggered() && !job.uploading && job.expires.plus(keep).isBefore(now);
       boolean old = job.finished() && job.finishedAt.plus(keep).isBefore(now);
+      if (expired && leases != null && !job.leased) {
+        // a copy loaded or initiated here; another node may have received its upload and triggered it since
+        ImportJob stored;
+        try {
+          stored = stored(job.id);
+        } catch (ApiError e) {
+          return false; // looked at again at the next cleanup
+        }
+        if (stored != null && stored.triggered()) {
+          return true; // the cluster's now: forgotten here only
+        }
+      }
       if (expired || old) {
-        deleteQuietly(uploadFile(config.dataDir(), job.id));
+        deleteUpload(job.id);
         forget(job);
         deleteQuietly(errorsFile(job.id));
       }
@@ -1046,7 +1144,7 @@ public final class ImportVerticle extends VerticleBase {
       jobs.remove(job.id);
       forget(job);
       deleteQuietly(errorsFile(job.id));
-      deleteQuietly(uploadFile(config.dataDir(), job.id));
+      deleteUpload(job.id);
       dropped++;
     }
     if (excess > 0) {
@@ -1066,6 +1164,11 @@ public final class ImportVerticle extends VerticleBase {
       counts.merge(job.phase.name(), 1L, Long::sum);
     }
     metrics.importJobs(counts);
+  }
+
+  /** Deletes the job's upload (kept until a later attempt or start when that fails). */
+  private void deleteUpload(String id) {
+    uploads.delete(id).onFailure(e -> LOG.warn("cannot delete the upload of import {}: {}", id, e.getMessage()));
   }
 
   private static void deleteQuietly(Path file) {

@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * holding its lease, every node shows its status, and kill -9 of that node mid-import hands it to another node,
  * which finishes it with every row stored once and an exact {@code completedCount}. The files come from a paced
  * HTTP server in this JVM ({@code sourceUrl}), so an import lasts long enough to be caught running. Leases are
- * short here (heartbeat 250 ms, timeout 1.5 s); the kill test runs last.
+ * short here (heartbeat 250 ms, timeout 1.5 s). Uploads are kept in PostgreSQL: one URL is PUT to another node
+ * than the one that handed it out, and an upload outlives the node that received it (that test runs last).
  */
 @ExtendWith(TestSeeds.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -173,24 +174,52 @@ class ClusterImportTest {
     }
   }
 
-  /** Uploads are still files of the node that received them: triggered anywhere, that node claims the import. */
+  /**
+   * Uploads are kept in PostgreSQL: the URL node 0 hands out is PUT to node 1, triggered on node 2 and imported
+   * once, by whichever node claims it, with exact counts.
+   */
   @Test
   @Order(2)
-  void anUploadedFileTriggeredOnAnotherNodeIsImportedByTheNodeKeepingIt() {
+  void anUploadUrlFromOneNodeIsPutToAnotherAndTriggeredOnAThird() {
     int rows = 1_000 + random.nextInt(2_000);
-    ForkedServer uploader = nodes.get(0);
-    uploader.call("PUT", "/api/v1/schema/uploaded", new JsonObject().put("type", "table").put("columns",
-        new JsonObject().put("id", new JsonObject().put("type", "Int"))
-            .put("name", new JsonObject().put("type", "String"))));
-    JsonObject initiated = uploader.call("POST", "/api/v1/data/uploaded/file", new JsonObject());
-    String id = initiated.getString("id");
-    var put = uploader.send("PUT", java.net.URI.create(initiated.getString("url")),
-        java.net.http.HttpRequest.BodyPublishers.ofByteArray(gzippedRows(rows)), false);
-    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    String id = upload(nodes.get(0), nodes.get(1), "uploaded", rows);
     nodes.get(2).call("POST", "/api/v1/data/uploaded/file/" + id, new JsonObject());
-    assertFinishedExactly("uploaded", id, rows, awaitFinished(nodes.get(1), "uploaded", id));
-    assertThat(uploader.log()).contains("claimed import " + id);
+    assertFinishedExactly("uploaded", id, rows, awaitFinished(nodes.get(0), "uploaded", id));
     assertThat(claims(id)).isEqualTo(1);
+  }
+
+  /**
+   * A cancel sent to a node that does not run the import reaches the node holding it (a mark in the store it reads
+   * at its next heartbeat) and is answered with the saved end, as on a single node: Cancelled, the committed rows
+   * kept and counted. An upload initiated on one node is cancelled on another at once.
+   */
+  @Test
+  @Order(3)
+  void aCancelOnAnyNodeEndsTheImportWhereItRuns() {
+    int rows = 20_000 + random.nextInt(5_000);
+    String id = startImport(nodes.get(random.nextInt(NODES)), "cancelled", rows);
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() ->
+        status(nodes.get(0), "cancelled", id).getJsonObject("status").getLong("completedCount") > 0);
+    int[] running = {-1};
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+        .until(() -> (running[0] = runningOn(id, -1)) >= 0);
+    ForkedServer canceller = nodes.get((running[0] + 1) % NODES);
+    JsonObject cancelled = canceller.call("DELETE", "/api/v1/data/cancelled/file/" + id, null);
+    JsonObject status = cancelled.getJsonObject("status");
+    assertThat(status.getString("phase")).as(cancelled.encode()).isEqualTo("Cancelled");
+    assertThat(cancelled.getJsonObject("errors").getString("message")).startsWith("import cancelled");
+    long kept = status.getLong("completedCount");
+    assertThat(kept).as(TestSeeds.replay()).isBetween(1L, (long) rows - 1);
+    assertThat(total(nodes.get(running[0]), "cancelled")).as("the committed rows stay; %s", TestSeeds.replay())
+        .isEqualTo(kept);
+    for (ForkedServer node : nodes) {
+      assertThat(status(node, "cancelled", id).getJsonObject("status").getString("phase")).isEqualTo("Cancelled");
+    }
+
+    JsonObject initiated = nodes.get(0).call("POST", "/api/v1/data/cancelled/file", new JsonObject());
+    JsonObject untriggered = nodes.get(1).call("DELETE", "/api/v1/data/cancelled/file/" + initiated.getString("id"),
+        null);
+    assertThat(untriggered.getJsonObject("status").getString("phase")).isEqualTo("Cancelled");
   }
 
   /**
@@ -287,6 +316,21 @@ class ClusterImportTest {
     assertThat(claims(id)).as("the holder kept it; %s", TestSeeds.replay()).isEqualTo(1);
     assertThat(metric(witness, "sluice_import_batches_resent_total"))
         .as("batches sent to the killed node, stored again elsewhere; %s", TestSeeds.replay()).isPositive();
+    nodes.set(victim, node(victim).start()); // back for the next case
+  }
+
+  /** The node that received an upload is killed before the trigger: another node imports it from PostgreSQL. */
+  @Test
+  @Order(6)
+  void anUploadOutlivesTheNodeThatReceivedIt() {
+    int rows = 1_000 + random.nextInt(2_000);
+    int receiver = random.nextInt(NODES);
+    ForkedServer other = nodes.get((receiver + 1) % NODES);
+    String id = upload(other, nodes.get(receiver), "orphaned", rows);
+    nodes.get(receiver).kill();
+    other.call("POST", "/api/v1/data/orphaned/file/" + id, new JsonObject());
+    assertFinishedExactly("orphaned", id, rows, awaitFinished(other, "orphaned", id));
+    assertThat(claims(id)).as(TestSeeds.replay()).isEqualTo(1);
   }
 
   // ------------------------------------------------------------------ helpers
@@ -356,6 +400,22 @@ class ClusterImportTest {
             + ".ndjson.gz"));
     assertThat(started.getString("status")).isEqualTo("started");
     return id;
+  }
+
+  /**
+   * Creates the table, initiates an import on {@code initiator} and PUTs a gzipped NDJSON file of {@code rows} rows
+   * to its upload URL on {@code receiver} (the same path and signature, another node's address).
+   */
+  private static String upload(ForkedServer initiator, ForkedServer receiver, String table, int rows) {
+    initiator.call("PUT", "/api/v1/schema/" + table, new JsonObject().put("type", "table").put("columns",
+        new JsonObject().put("id", new JsonObject().put("type", "Int"))
+            .put("name", new JsonObject().put("type", "String"))));
+    JsonObject initiated = initiator.call("POST", "/api/v1/data/" + table + "/file", new JsonObject());
+    java.net.URI url = java.net.URI.create(initiated.getString("url"));
+    var put = receiver.send("PUT", receiver.uri(url.getRawPath() + "?" + url.getRawQuery()),
+        java.net.http.HttpRequest.BodyPublishers.ofByteArray(gzippedRows(rows)), false);
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    return initiated.getString("id");
   }
 
   private static byte[] gzippedRows(int rows) {

@@ -147,7 +147,8 @@ public final class PgEngine implements StorageEngine {
 
   /** Node state (jobs, key hashes, the upload secret) in this engine's schema, on its write connections. */
   public PgNodeState nodeState() {
-    return new PgNodeState(this, vertx, pool, stateTable(), shared == null ? null : nodeId);
+    return new PgNodeState(this, vertx, pool, stateTable(), shared == null ? null : nodeId,
+        shared == null ? null : new PgUploadStore(pool, PgNames.quote(schema) + "." + PgUploadStore.TABLE));
   }
 
   private String stateTable() {
@@ -799,6 +800,7 @@ public final class PgEngine implements StorageEngine {
               + " id text NOT NULL, schema text NOT NULL)",
           PgNodeState.createTable(stateTable()),
           PgNodeState.leaseColumns(stateTable()),
+          PgUploadStore.createTable(PgNames.quote(schema) + "." + PgUploadStore.TABLE),
           "CREATE TABLE IF NOT EXISTS " + catalogVersion + " (one boolean PRIMARY KEY DEFAULT true CHECK (one),"
               + " version bigint NOT NULL)",
           "INSERT INTO " + catalogVersion + " (version) VALUES (0) ON CONFLICT DO NOTHING",

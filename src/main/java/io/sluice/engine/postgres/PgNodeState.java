@@ -2,6 +2,7 @@ package io.sluice.engine.postgres;
 
 import io.sluice.engine.ImportLeases;
 import io.sluice.engine.NodeState;
+import io.sluice.engine.UploadStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -44,8 +45,12 @@ public final class PgNodeState implements NodeState {
   /** This node's lease holder id; null when the database is not shared (no leases). */
   private final String holder;
 
-  PgNodeState(PgEngine engine, Vertx vertx, Pool pool, String table, String holder) {
+  /** Uploads every node reads (a cluster); null: kept in files by the receiving node. */
+  private final UploadStore uploads;
+
+  PgNodeState(PgEngine engine, Vertx vertx, Pool pool, String table, String holder, UploadStore uploads) {
     this.engine = engine;
+    this.uploads = uploads;
     this.holder = holder;
     this.pool = pool;
     this.table = table;
@@ -60,7 +65,9 @@ public final class PgNodeState implements NodeState {
   /** The lease columns, added to tables of earlier versions too. */
   static String leaseColumns(String table) {
     return "ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS holder text,"
-        + " ADD COLUMN IF NOT EXISTS lease_until timestamptz";
+        + " ADD COLUMN IF NOT EXISTS lease_until timestamptz,"
+        // apart from the body, which the holder rewrites at every heartbeat
+        + " ADD COLUMN IF NOT EXISTS cancel_requested boolean NOT NULL DEFAULT false";
   }
 
   private static String kind(Kind kind) {
@@ -120,6 +127,11 @@ public final class PgNodeState implements NodeState {
   }
 
   @Override
+  public UploadStore uploads() {
+    return uploads;
+  }
+
+  @Override
   public ImportLeases leases() {
     return holder == null ? null : leases;
   }
@@ -144,13 +156,42 @@ public final class PgNodeState implements NodeState {
           + " updated_at = now() FROM (SELECT kind, id FROM " + table + " WHERE kind = " + JOBS
           + " AND (holder IS NULL OR lease_until < now())"
           + " AND body::jsonb->>'phase' IN ('Started', 'Running')"
-          + " AND (body::jsonb->>'sourceUrl' IS NOT NULL OR coalesce(body::jsonb->>'place', $4) = $4)"
+          + " AND (body::jsonb->>'sourceUrl' IS NOT NULL OR body::jsonb->>'place' IS NULL"
+          + " OR body::jsonb->>'place' = $4)"
           + " ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED) c"
           + " WHERE s.kind = c.kind AND s.id = c.id RETURNING s.id, s.body";
       for (Row row : run(() -> pool.preparedQuery(sql).execute(Tuple.of(holder, timeoutMs, max, place)))) {
         claimed.put(row.getString(0), row.getString(1));
       }
       return claimed;
+    }
+
+    @Override
+    public String claim(String id, long timeoutMs) {
+      String sql = "UPDATE " + table + " s SET holder = $1, lease_until = now() + $2::bigint * interval '1 millisecond',"
+          + " updated_at = now() FROM (SELECT kind, id FROM " + table + " WHERE kind = " + JOBS + " AND id = $3"
+          + " AND (holder IS NULL OR lease_until < now()) AND body::jsonb->>'phase' IN ('Started', 'Running')"
+          + " FOR UPDATE SKIP LOCKED) c WHERE s.kind = c.kind AND s.id = c.id RETURNING s.body";
+      for (Row row : run(() -> pool.preparedQuery(sql).execute(Tuple.of(holder, timeoutMs, id)))) {
+        return row.getString(0);
+      }
+      return null;
+    }
+
+    @Override
+    public boolean requestCancel(String id) {
+      return run(() -> pool.preparedQuery("UPDATE " + table + " SET cancel_requested = true WHERE kind = " + JOBS
+          + " AND id = $1").execute(Tuple.of(id))).rowCount() > 0;
+    }
+
+    @Override
+    public Set<String> cancelsRequested() {
+      Set<String> ids = new HashSet<>();
+      for (Row row : run(() -> pool.preparedQuery("SELECT id FROM " + table + " WHERE kind = " + JOBS
+          + " AND holder = $1 AND cancel_requested").execute(Tuple.of(holder)))) {
+        ids.add(row.getString(0));
+      }
+      return ids;
     }
 
     @Override
