@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import io.sluice.ForkedServer;
-import io.sluice.TestPostgres;
 import io.sluice.TestSeeds;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -22,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.locks.LockSupport;
 import java.util.zip.GZIPOutputStream;
@@ -87,34 +85,12 @@ class ClusterImportTest {
     });
     source.start();
 
-    Map<String, String> store = TestPostgres.storeSettings(dir.resolve("shared").toString());
-    int[] hazelcast = new int[NODES];
-    int[] bus = new int[NODES];
-    StringBuilder members = new StringBuilder();
+    envs.addAll(TestCluster.environments(dir, NODES, Map.of("SLUICE_CLUSTER_LEASE_HEARTBEAT_MS", "250",
+        "SLUICE_CLUSTER_LEASE_TIMEOUT_MS", "1500", "SLUICE_IMPORT_BATCH_ROWS", "500")));
     for (int i = 0; i < NODES; i++) {
-      hazelcast[i] = TestPostgres.freePort();
-      bus[i] = TestPostgres.freePort();
-      members.append(i == 0 ? "" : ",").append("127.0.0.1:").append(hazelcast[i]);
-    }
-    for (int i = 0; i < NODES; i++) {
-      Map<String, String> env = new LinkedHashMap<>();
-      store.forEach((key, value) -> env.put("SLUICE_" + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_'),
-          value));
-      env.put("SLUICE_CLUSTER_PORT", Integer.toString(hazelcast[i]));
-      env.put("SLUICE_CLUSTER_BUS_PORT", Integer.toString(bus[i]));
-      env.put("SLUICE_CLUSTER_MEMBERS", members.toString());
-      env.put("SLUICE_CLUSTER_LEASE_HEARTBEAT_MS", "250");
-      env.put("SLUICE_CLUSTER_LEASE_TIMEOUT_MS", "1500");
-      env.put("SLUICE_IMPORT_BATCH_ROWS", "500");
-      env.put("SLUICE_UPLOAD_SECRET", "the-same-upload-secret-on-every-node");
-      env.put("SLUICE_HTTP_INSTANCES", "1");
-      env.put("SLUICE_STORE_INSTANCES", "2");
-      envs.add(env);
       nodes.add(node(i));
     }
-    nodes.get(0).start();
-    CompletableFuture.allOf(nodes.stream().skip(1).map(n -> CompletableFuture.runAsync(n::start))
-        .toArray(CompletableFuture[]::new)).join();
+    TestCluster.start(nodes);
   }
 
   private static ForkedServer node(int i) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.sluice.ForkedServer;
-import io.sluice.TestPostgres;
 import io.sluice.TestSeeds;
 import io.sluice.cli.SluiceCli;
 import io.vertx.core.json.JsonArray;
@@ -16,7 +15,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -56,36 +54,13 @@ class ClusterTest {
   static void startCluster() {
     random = TestSeeds.random("ClusterTest.rows");
     long pg = System.nanoTime();
-    Map<String, String> store = TestPostgres.storeSettings(dir.resolve("shared").toString());
+    envs.addAll(TestCluster.environments(dir, NODES, Map.of()));
     System.out.println("ClusterTest: PostgreSQL ready in " + (System.nanoTime() - pg) / 1_000_000 + " ms");
-    int[] hazelcast = new int[NODES];
-    int[] bus = new int[NODES];
-    StringBuilder members = new StringBuilder();
     for (int i = 0; i < NODES; i++) {
-      hazelcast[i] = TestPostgres.freePort();
-      bus[i] = TestPostgres.freePort();
-      members.append(i == 0 ? "" : ",").append("127.0.0.1:").append(hazelcast[i]);
-    }
-    for (int i = 0; i < NODES; i++) {
-      Map<String, String> env = new LinkedHashMap<>();
-      store.forEach((key, value) -> env.put("SLUICE_" + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_'),
-          value));
-      env.put("SLUICE_CLUSTER_PORT", Integer.toString(hazelcast[i]));
-      env.put("SLUICE_CLUSTER_BUS_PORT", Integer.toString(bus[i]));
-      env.put("SLUICE_CLUSTER_MEMBERS", members.toString());
-      env.put("SLUICE_UPLOAD_SECRET", "the-same-upload-secret-on-every-node");
-      env.put("SLUICE_HTTP_INSTANCES", "1");
-      env.put("SLUICE_STORE_INSTANCES", "2");
-      envs.add(env);
       nodes.add(node(i));
     }
-    // The first node first: members started together may each find no master and form clusters of their own
-    // (Hazelcast merges them only minutes later); the others then join it together.
     long start = System.nanoTime();
-    nodes.get(0).start();
-    System.out.println("ClusterTest: first node up in " + (System.nanoTime() - start) / 1_000_000 + " ms");
-    CompletableFuture.allOf(nodes.stream().skip(1).map(n -> CompletableFuture.runAsync(n::start))
-        .toArray(CompletableFuture[]::new)).join();
+    TestCluster.start(nodes);
     nodes.forEach(n -> awaitClusterSize(n, NODES));
     System.out.println("ClusterTest: " + NODES + " nodes in one cluster after " + (System.nanoTime() - start)
         / 1_000_000 + " ms");

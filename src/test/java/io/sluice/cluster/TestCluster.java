@@ -1,0 +1,57 @@
+package io.sluice.cluster;
+
+import io.sluice.ForkedServer;
+import io.sluice.TestPostgres;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/** Forked cluster nodes on 127.0.0.1 sharing one database of the test JVM's embedded PostgreSQL. */
+final class TestCluster {
+  private TestCluster() {
+  }
+
+  /**
+   * Each node's environment: the shared database (under {@code dir}), free Hazelcast and event-bus ports, the
+   * member list, the same upload secret on every node, and {@code extra}.
+   */
+  static List<Map<String, String>> environments(Path dir, int nodes, Map<String, String> extra) {
+    Map<String, String> store = TestPostgres.storeSettings(dir.resolve("shared").toString());
+    int[] hazelcast = new int[nodes];
+    int[] bus = new int[nodes];
+    StringBuilder members = new StringBuilder();
+    for (int i = 0; i < nodes; i++) {
+      hazelcast[i] = TestPostgres.freePort();
+      bus[i] = TestPostgres.freePort();
+      members.append(i == 0 ? "" : ",").append("127.0.0.1:").append(hazelcast[i]);
+    }
+    List<Map<String, String>> envs = new ArrayList<>();
+    for (int i = 0; i < nodes; i++) {
+      Map<String, String> env = new LinkedHashMap<>();
+      store.forEach((key, value) -> env.put("SLUICE_" + key.toUpperCase(Locale.ROOT).replace('.', '_'), value));
+      env.put("SLUICE_CLUSTER_PORT", Integer.toString(hazelcast[i]));
+      env.put("SLUICE_CLUSTER_BUS_PORT", Integer.toString(bus[i]));
+      env.put("SLUICE_CLUSTER_MEMBERS", members.toString());
+      env.putAll(extra);
+      env.put("SLUICE_UPLOAD_SECRET", "the-same-upload-secret-on-every-node");
+      env.put("SLUICE_HTTP_INSTANCES", "1");
+      env.put("SLUICE_STORE_INSTANCES", "2");
+      envs.add(env);
+    }
+    return envs;
+  }
+
+  /**
+   * The first node first: members started together may each find no master and form clusters of their own
+   * (Hazelcast merges them only minutes later); the others then join it together.
+   */
+  static void start(List<ForkedServer> nodes) {
+    nodes.get(0).start();
+    CompletableFuture.allOf(nodes.stream().skip(1).map(n -> CompletableFuture.runAsync(n::start))
+        .toArray(CompletableFuture[]::new)).join();
+  }
+}
