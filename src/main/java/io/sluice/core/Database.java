@@ -797,6 +797,9 @@ public final class Database implements TableStore {
           if (!valid.isEmpty()) {
             reply.put("last", objectOf(valid.get(valid.size() - 1)));
           }
+          if (validateOnly) { // recounted: stored by an earlier run
+            reply.put(TableStore.ALREADY_STORED, true);
+          }
           return reply;
         });
   }
@@ -871,8 +874,7 @@ public final class Database implements TableStore {
     checkCatalog();
     String table = requested;
     JsonObject result;
-    int stored;
-    Future<Void> durable;
+    Future<Integer> durable;
     catalogLock.readLock().lock();
     try {
       table = currentName(requested, tableId);
@@ -904,7 +906,6 @@ public final class Database implements TableStore {
         recount.add(id);
         finished(pending);
       });
-      stored = rows.count();
       result = reply.of(parsed, table);
     } catch (StorageException e) {
       return Future.failedFuture(stale(e) ? e : storageError(table, e));
@@ -912,9 +913,13 @@ public final class Database implements TableStore {
       catalogLock.readLock().unlock();
     }
     String written = table;
-    return durable.map(v -> {
+    return durable.map(stored -> {
       // Deferred rows are counted once added: the import's own sync follows within import.commit.interval.ms.
       metrics.rowsIngested(written, stored);
+      if (stored == 0) {
+        // a resent import batch whose first copy was stored: answered as that copy was, but counted once
+        result.put(TableStore.ALREADY_STORED, true);
+      }
       return result;
     }).recover(failure -> stale(failure) ? Future.failedFuture(failure) : mapFailure(written, failure));
   }

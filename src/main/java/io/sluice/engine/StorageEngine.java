@@ -77,9 +77,10 @@ public interface StorageEngine extends AutoCloseable {
   /**
    * Appends rows. With a checkpoint, the rows and the checkpoint are stored in one commit. With {@code deferred},
    * the future completes once the rows are added but maybe not yet durable: the caller then {@link #sync}s
-   * before it counts them (imports batch their commits so).
+   * before it counts them (imports batch their commits so). Completes with the rows stored: the batch's count, or
+   * 0 for a {@link Checkpoint#leased() leased} batch found already stored (a copy resent after a lost reply).
    */
-  Future<Void> append(TableDef table, RowBatch rows, Checkpoint checkpoint, boolean deferred);
+  Future<Integer> append(TableDef table, RowBatch rows, Checkpoint checkpoint, boolean deferred);
 
   /**
    * What this engine refuses among valid values, or null when it stores them all. {@link #append} still refuses

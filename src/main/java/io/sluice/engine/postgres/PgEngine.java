@@ -442,7 +442,7 @@ public final class PgEngine implements StorageEngine {
   // ------------------------------------------------------------------ writes
 
   @Override
-  public Future<Void> append(TableDef table, RowBatch rows, Checkpoint checkpoint, boolean deferred) {
+  public Future<Integer> append(TableDef table, RowBatch rows, Checkpoint checkpoint, boolean deferred) {
     Insert insert;
     try {
       insert = Insert.of(table(table.id()), table.schema(), rows, checkpoint,
@@ -451,12 +451,13 @@ public final class PgEngine implements StorageEngine {
       return Future.failedFuture(e);
     }
     if (insert.count == 0) {
-      return Future.succeededFuture();
+      return Future.succeededFuture(0);
     }
     if (shared == null) {
       // One statement is one transaction (its rows and checkpoint commit together): no BEGIN and COMMIT round
       // trips, during which the backend sat idle in transaction waiting for this client.
-      return watch(writes.run(table.id(), () -> pool.preparedQuery(insert.sql).execute(insert.params)).mapEmpty());
+      return watch(writes.run(table.id(), () -> pool.preparedQuery(insert.sql).execute(insert.params))
+          .map(r -> insert.count));
     }
     // Pipelined: the shared lock waits for a schema change in progress on any node; the INSERT (its snapshot
     // taken after the lock) stores the rows only if the catalog still names the table id they were checked under.
@@ -487,12 +488,15 @@ public final class PgEngine implements StorageEngine {
               + checkpoint.job() + " is no longer its node's to run (its lease expired and another node took it);"
               + " batch " + checkpoint.batch() + " was not stored", null));
         }
-        return stored.result() ? Future.succeededFuture(insert.count)
+        return stored.result() ? Future.succeededFuture(FOUND)
             : c.preparedQuery(insert.sql).execute(insert.params).map(r -> r.rowCount());
       });
-    }))).compose(inserted -> inserted == insert.count ? Future.succeededFuture()
-        : Future.failedFuture(stale()));
+    }))).compose(inserted -> inserted == FOUND ? Future.succeededFuture(0)
+        : inserted == insert.count ? Future.succeededFuture(insert.count) : Future.failedFuture(stale()));
   }
+
+  /** What a resent batch's transaction answers when it found the batch stored: it stored nothing. */
+  private static final int FOUND = -1;
 
   /** Two int keys: a key space apart from the bigint keys of the schema lock and the Idempotency-Key locks. */
   private static final String BATCH_LOCK = "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))";
