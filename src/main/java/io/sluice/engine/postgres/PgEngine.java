@@ -147,12 +147,16 @@ public final class PgEngine implements StorageEngine {
 
   /** Node state (jobs, key hashes, the upload secret) in this engine's schema, on its write connections. */
   public PgNodeState nodeState() {
-    return new PgNodeState(this, vertx, pool, stateTable(), shared == null ? null : nodeId,
+    return new PgNodeState(this, vertx, pool, stateTable(), nodesTable(), shared == null ? null : nodeId,
         shared == null ? null : new PgUploadStore(pool, PgNames.quote(schema) + "." + PgUploadStore.TABLE));
   }
 
   private String stateTable() {
     return PgNames.quote(schema) + "." + PgNodeState.TABLE;
+  }
+
+  private String nodesTable() {
+    return PgNames.quote(schema) + "." + PgNodeState.NODES;
   }
 
   private static Pool pool(Vertx vertx, PgConnectOptions options, int size) {
@@ -804,6 +808,7 @@ public final class PgEngine implements StorageEngine {
               + " id text NOT NULL, schema text NOT NULL)",
           PgNodeState.createTable(stateTable()),
           PgNodeState.leaseColumns(stateTable()),
+          PgNodeState.createNodesTable(nodesTable()),
           PgUploadStore.createTable(PgNames.quote(schema) + "." + PgUploadStore.TABLE),
           "CREATE TABLE IF NOT EXISTS " + catalogVersion + " (one boolean PRIMARY KEY DEFAULT true CHECK (one),"
               + " version bigint NOT NULL)",
