@@ -234,6 +234,31 @@ public final class PgNodeState implements NodeState {
     }
 
     @Override
+    public Trigger trigger(String id, String document, int maxQueued) {
+      // Under the lock the count cannot move up but by this trigger: two nodes never both take the last place.
+      // Claims and ends only move imports from waiting to running, or out.
+      String counts = "SELECT count(*), count(*) FILTER (WHERE holder IS NOT NULL AND lease_until >= now()),"
+          + " (SELECT coalesce(sum(import_slots), 0) FROM " + nodes + " WHERE alive_until > now())"
+          + " FROM " + table + " WHERE kind = " + JOBS + " AND body::jsonb->>'phase' IN ('Started', 'Running')";
+      String save = "UPDATE " + table + " SET body = $2, updated_at = now() WHERE kind = " + JOBS + " AND id = $1"
+          + " AND body::jsonb->>'phase' IN ('Initiated', 'Uploaded')";
+      return run(() -> pool.withTransaction(c -> c.preparedQuery("SELECT pg_advisory_xact_lock($1)")
+          .execute(Tuple.of(triggerLockKey))
+          .compose(locked -> c.query(counts).execute())
+          .compose(rows -> {
+            Row row = rows.iterator().next();
+            long active = row.getLong(0);
+            long running = row.getLong(1);
+            long slots = row.getLong(2);
+            if (active >= slots + maxQueued) {
+              return Future.succeededFuture(new Trigger(Trigger.Outcome.FULL, running, active - running));
+            }
+            return c.preparedQuery(save).execute(Tuple.of(id, document)).map(saved -> new Trigger(
+                saved.rowCount() > 0 ? Trigger.Outcome.SAVED : Trigger.Outcome.CHANGED, running, active - running));
+          })));
+    }
+
+    @Override
     public boolean requestCancel(String id) {
       return run(() -> pool.preparedQuery("UPDATE " + table + " SET cancel_requested = true WHERE kind = " + JOBS
           + " AND id = $1").execute(Tuple.of(id))).rowCount() > 0;
