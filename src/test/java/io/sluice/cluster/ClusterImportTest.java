@@ -309,6 +309,45 @@ class ClusterImportTest {
     assertThat(claims(id)).isEqualTo(2);
   }
 
+  /**
+   * A column dropped on another node while an import runs rebuilds the table under a new id with its rows; the
+   * import follows it as on a single node (the rebuild is saved with the catalog, so every node storing its
+   * batches follows it too) instead of ending with 409 TableReplaced: the rest of the file, which still has the
+   * dropped column, is refused line by line.
+   */
+  @Test
+  @Order(3)
+  void anImportFollowsItsTableRebuiltByAColumnDropOnAnotherNode() {
+    int rows = 20_000 + random.nextInt(5_000);
+    Gate gate = new Gate();
+    gates.put("/rebuilt.ndjson.gz", gate);
+    String id = startImport(nodes.get(random.nextInt(NODES)), "rebuilt", rows);
+    try {
+      gate.awaitReached();
+      int[] running = {-1};
+      await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+          .until(() -> (running[0] = runningOn(id, -1)) >= 0);
+      ForkedServer other = nodes.get((running[0] + 1) % NODES);
+      var dropped = other.send("DELETE", other.uri("/api/v1/schema/rebuilt/name"),
+          java.net.http.HttpRequest.BodyPublishers.noBody(), true);
+      assertThat(dropped.statusCode()).as(dropped.body()).isEqualTo(200);
+    } finally {
+      gate.open();
+    }
+    JsonObject job = awaitFinished(nodes.get(0), "rebuilt", id);
+    JsonObject status = job.getJsonObject("status");
+    assertThat(status.getString("phase")).as(job.encode()).isEqualTo("Finished");
+    long completed = status.getLong("completedCount");
+    assertThat(completed).as(TestSeeds.replay()).isPositive();
+    assertThat(status.getLong("failedCount")).as("lines with the dropped column; %s", TestSeeds.replay())
+        .isPositive();
+    assertThat(completed + status.getLong("failedCount")).isEqualTo(rows);
+    assertThat(total(nodes.get(0), "rebuilt")).as("rows stored, each once; %s", TestSeeds.replay())
+        .isEqualTo(completed);
+    assertThat(nodes.get(1).call("GET", "/api/v1/schema/rebuilt", null).getJsonObject("columns").fieldNames())
+        .containsExactly("id");
+  }
+
   @Test
   @Order(4)
   void killingTheNodeRunningAnImportHandsItToAnotherThatFinishesItExactly() {
