@@ -160,7 +160,7 @@ public final class PgNodeState implements NodeState {
   }
 
   private final ClusterMembers members = new ClusterMembers() {
-    private boolean registered;
+    private volatile boolean registered;
 
     @Override
     public String self() {
