@@ -40,6 +40,10 @@ public final class MainVerticle extends VerticleBase {
   private io.sluice.store.StoreGauges gauges;
   private NodeState state;
   private io.sluice.engine.UploadStore uploads;
+  /** The cluster's registry of live nodes (cluster mode), renewed every cluster.lease.heartbeat.ms. */
+  private io.sluice.engine.ClusterMembers members;
+  private long heartbeat = -1;
+  private final java.util.concurrent.atomic.AtomicBoolean beating = new java.util.concurrent.atomic.AtomicBoolean();
 
   /** With metrics enabled, Sluice's meters go to a Prometheus registry of this server's own. */
   public MainVerticle(SluiceConfig config) {
@@ -86,9 +90,14 @@ public final class MainVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> {
           Stores.Opened opened = Stores.open(vertx, config, directories, metrics);
           try {
+            if (config.cluster() != null && opened.state().members() != null) {
+              // registered before it saves anything a node owns (its jobs), renewed while it runs
+              opened.state().members().beat(config.cluster().leaseTimeoutMs(), config.importMaxJobs());
+            }
             keys[0] = ApiKeys.load(opened.state(), config.apiKeyRw(), config.apiKeyRo());
             signer[0] = UploadSigner.load(opened.state(), config.uploadSecret());
-            jobs[0] = Jobs.load(vertx, opened.state());
+            jobs[0] = Jobs.load(vertx, opened.state(),
+                config.cluster() == null ? null : opened.state().members());
           } catch (RuntimeException e) {
             opened.store().close();
             throw e;
@@ -98,6 +107,10 @@ public final class MainVerticle extends VerticleBase {
         .compose(opened -> {
           store = opened.store();
           state = opened.state();
+          members = config.cluster() == null ? null : state.members();
+          if (members != null) {
+            heartbeat = vertx.setPeriodic(config.cluster().leaseHeartbeatMs(), id -> beat());
+          }
           uploads = state.uploads() != null ? state.uploads()
               : new io.sluice.engine.FileUploadStore(vertx, config.dataDir());
           metrics.storeSources(store::failed, config.dataDir());
@@ -148,10 +161,39 @@ public final class MainVerticle extends VerticleBase {
     return firstHttp.get().actualPort();
   }
 
+  /** Renews this node's registration; a beat still running (a slow store) is not doubled. */
+  private void beat() {
+    if (!beating.compareAndSet(false, true)) {
+      return;
+    }
+    vertx.<Void>executeBlocking(() -> {
+      members.beat(config.cluster().leaseTimeoutMs(), config.importMaxJobs());
+      return null;
+    }, false).onComplete(done -> {
+      beating.set(false);
+      if (done.failed()) { // past the timeout the others take this node for gone, until a beat succeeds
+        LOG.warn("cannot renew this node's cluster registration: {}", done.cause().getMessage());
+      }
+    });
+  }
+
   @Override
   public Future<?> stop() {
     // Child deployments are undeployed before this runs.
-    Future<Void> measured = gauges == null ? Future.succeededFuture() : gauges.stop();
+    Future<Void> left = Future.succeededFuture();
+    if (members != null) {
+      vertx.cancelTimer(heartbeat);
+      // this node's unfinished jobs are the others' to report as cut off now, not after the timeout
+      left = vertx.<Void>executeBlocking(() -> {
+        members.leave();
+        return null;
+      }, false).recover(e -> {
+        LOG.warn("cannot leave the cluster's registry (the others drop this node after the timeout): {}",
+            e.getMessage());
+        return Future.succeededFuture();
+      });
+    }
+    Future<Void> measured = left.compose(v -> gauges == null ? Future.<Void>succeededFuture() : gauges.stop());
     if (store != null) {
       return measured.compose(v -> vertx.executeBlocking(() -> {
         store.close();

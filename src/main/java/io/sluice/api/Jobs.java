@@ -1,5 +1,6 @@
 package io.sluice.api;
 
+import io.sluice.engine.ClusterMembers;
 import io.sluice.engine.NodeState;
 import io.sluice.engine.StorageException;
 import io.sluice.errors.ApiError;
@@ -31,6 +32,8 @@ public final class Jobs {
     final String id;
     final String path;
     final Instant startedAt;
+    /** The node running it, in a cluster ({@link ClusterMembers#self()}); null on a single node. */
+    String node;
     volatile Instant finishedAt;
     volatile JsonObject result;
     volatile ApiError error;
@@ -57,6 +60,9 @@ public final class Jobs {
     JsonObject toJson() {
       JsonObject json = status();
       json.remove("expiresAt");
+      if (node != null) {
+        json.put("node", node);
+      }
       if (result != null) {
         json.put("result", result);
       }
@@ -68,6 +74,7 @@ public final class Jobs {
 
     static Job fromJson(JsonObject json) {
       Job job = new Job(json.getString("id"), json.getString("path"), Instant.parse(json.getString("startedAt")));
+      job.node = json.getString("node");
       String finished = json.getString("finishedAt");
       job.finishedAt = finished == null ? null : Instant.parse(finished);
       job.result = json.getJsonObject("result");
@@ -80,23 +87,28 @@ public final class Jobs {
   private final Map<String, Job> jobs = new ConcurrentHashMap<>();
   private final Vertx vertx;
   private final NodeState state;
+  /** The cluster's live nodes; null on a single node, whose unfinished jobs at start are all its own. */
+  private final ClusterMembers members;
 
   /** Jobs in memory only: a restart forgets them. */
   public Jobs() {
-    this(null, null);
+    this(null, null, null);
   }
 
-  private Jobs(Vertx vertx, NodeState state) {
+  private Jobs(Vertx vertx, NodeState state, ClusterMembers members) {
     this.vertx = vertx;
     this.state = state;
+    this.members = members;
   }
 
   /**
    * Jobs kept in {@code state}, with the results stored there that have not expired. A job stored as started
-   * but never finished was cut off by a stop of its node: it answers so. Blocking: call it on a worker.
+   * but never finished was cut off by a stop of its node: it answers so. In a cluster ({@code members} not null)
+   * that is only a job whose node is gone: the others' running jobs are read from the state when asked for, as
+   * their nodes save them. Blocking: call it on a worker.
    */
-  public static Jobs load(Vertx vertx, NodeState state) {
-    Jobs loaded = new Jobs(vertx, state);
+  public static Jobs load(Vertx vertx, NodeState state, ClusterMembers members) {
+    Jobs loaded = new Jobs(vertx, state, members);
     Instant now = Instant.now();
     for (Map.Entry<String, String> stored : state.list(KIND).entrySet()) {
       Job job;
@@ -106,13 +118,25 @@ public final class Jobs {
         LOG.warn("ignoring unreadable job {}: {}", stored.getKey(), e.getMessage());
         continue;
       }
+      if (job.finishedAt == null && loaded.running(job)) {
+        continue; // another live node's: it saves the end
+      }
       if (job.expiresAt().isBefore(now)) {
         state.delete(KIND, stored.getKey());
-      } else {
+      } else if (members == null || job.finishedAt != null) {
         loaded.jobs.put(job.id, interruptedIfUnfinished(job));
-      }
+      } // else cut off by a node gone: answered so when asked for, from the state (see job(id))
     }
     return loaded;
+  }
+
+  /**
+   * Whether a job saved unfinished still runs: on a single node never (the node that ran it stopped); in a cluster
+   * while its node is registered (a job saved without a node, by an earlier version, is taken for cut off).
+   * Blocking.
+   */
+  private boolean running(Job job) {
+    return members != null && job.node != null && members.alive(job.node);
   }
 
   private static Job interruptedIfUnfinished(Job job) {
@@ -131,6 +155,7 @@ public final class Jobs {
       throw new ApiError(429, "too many jobs kept (" + MAX_JOBS + "); fetch results or wait for them to expire");
     }
     Job job = new Job(UUID.randomUUID().toString(), path, Instant.now());
+    job.node = members == null ? null : members.self();
     return save(job).map(saved -> {
       jobs.put(job.id, job);
       Future<JsonObject> future;
@@ -170,28 +195,46 @@ public final class Jobs {
     });
   }
 
-  /** From memory, else from the node state (a job another node sharing the store started). */
+  /**
+   * From memory, else from the node state (a job another node sharing the store started). In a cluster, one saved
+   * unfinished whose node is gone was cut off; not kept so, since a node thawed after a pause longer than the
+   * registry's timeout comes back and may still save its result.
+   */
   private Future<Job> job(String id) {
     Job known = jobs.get(id);
     if (known != null || state == null || !validId(id)) {
       return known != null ? Future.succeededFuture(known) : Future.failedFuture(notFound(id));
     }
-    return vertx.executeBlocking(() -> state.get(KIND, id), false).transform(ar -> {
+    return vertx.executeBlocking(() -> {
+      String stored = state.get(KIND, id);
+      if (stored == null) {
+        return null;
+      }
+      Job job = Job.fromJson(new JsonObject(stored));
+      if (members != null && job.finishedAt == null && !running(job)) {
+        return new Found(interruptedIfUnfinished(job), false);
+      }
+      return new Found(job, job.finishedAt != null);
+    }, false).transform(ar -> {
       if (ar.failed()) {
         return Future.failedFuture(unavailable("read", ar.cause()));
       }
       if (ar.result() == null) {
         return Future.failedFuture(notFound(id));
       }
-      Job job = Job.fromJson(new JsonObject(ar.result()));
-      if (job.finishedAt != null) {
-        if (job.expiresAt().isBefore(Instant.now())) {
-          return Future.failedFuture(notFound(id));
-        }
-        jobs.putIfAbsent(id, job); // finished: it no longer changes
+      Job job = ar.result().job();
+      if (job.finishedAt != null && job.expiresAt().isBefore(Instant.now())) {
+        return Future.failedFuture(notFound(id));
+      }
+      if (ar.result().saved()) {
+        jobs.putIfAbsent(id, job); // its node saved its end: it no longer changes
       }
       return Future.succeededFuture(job);
     });
+  }
+
+  /** A job read from the state; saved: its end was saved by its node (not judged cut off by this one). */
+  private record Found(Job job, boolean saved) {
   }
 
   private static boolean validId(String id) {

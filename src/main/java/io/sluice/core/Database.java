@@ -71,6 +71,8 @@ public final class Database implements TableStore {
    * started on the old table goes on into the new one. A dropped or replaced table has no entry: its imports end.
    */
   private final Map<String, String> rebuiltIds = new HashMap<>();
+  /** The rebuild the schema change in progress saves with the catalog (under the write lock); null: none. */
+  private Map<String, String> pendingRebuild;
   /**
    * Appends by table id whose future has not completed. The catalog lock covers only the start of a write: an
    * engine that stores rows when it commits (PostgreSQL) does not count or copy them before, so a schema change
@@ -158,8 +160,11 @@ public final class Database implements TableStore {
       Set<String> known = new HashSet<>();
       entries.values().forEach(table -> known.add(table.id()));
       engine.dropOrphans(known);
+      if (shared != null) {
+        rebuiltIds.putAll(shared.rebuiltIds()); // imports resumed here may have started on a table since rebuilt
+      }
     }
-    this.published = new Published(Map.copyOf(entries), Map.of());
+    this.published = new Published(Map.copyOf(entries), Map.copyOf(rebuiltIds));
   }
 
   // ---------------------------------------------------------------- schema
@@ -363,7 +368,13 @@ public final class Database implements TableStore {
       TableDef rebuilt = new TableDef(newId(), schema.withoutColumn(column));
       awaitWrites(current.id());
       replyWillBe(new JsonObject().put("deleted", new JsonArray().add(table + "." + column)));
-      installTable(table, rebuilt, () -> engine.copyRowsWithout(current.id(), rebuilt, column));
+      // saved with the catalog, so that imports on other nodes sharing it follow the rows too
+      pendingRebuild = Map.of(current.id(), rebuilt.id());
+      try {
+        installTable(table, rebuilt, () -> engine.copyRowsWithout(current.id(), rebuilt, column));
+      } finally {
+        pendingRebuild = null;
+      }
       rebuiltIds.put(current.id(), rebuilt.id()); // the rows moved: running imports follow them
       return new JsonObject().put("deleted", new JsonArray().add(table + "." + column));
     });
@@ -797,6 +808,9 @@ public final class Database implements TableStore {
           if (!valid.isEmpty()) {
             reply.put("last", objectOf(valid.get(valid.size() - 1)));
           }
+          if (validateOnly) { // recounted: stored by an earlier run
+            reply.put(TableStore.ALREADY_STORED, true);
+          }
           return reply;
         });
   }
@@ -871,8 +885,7 @@ public final class Database implements TableStore {
     checkCatalog();
     String table = requested;
     JsonObject result;
-    int stored;
-    Future<Void> durable;
+    Future<Integer> durable;
     catalogLock.readLock().lock();
     try {
       table = currentName(requested, tableId);
@@ -904,7 +917,6 @@ public final class Database implements TableStore {
         recount.add(id);
         finished(pending);
       });
-      stored = rows.count();
       result = reply.of(parsed, table);
     } catch (StorageException e) {
       return Future.failedFuture(stale(e) ? e : storageError(table, e));
@@ -912,9 +924,13 @@ public final class Database implements TableStore {
       catalogLock.readLock().unlock();
     }
     String written = table;
-    return durable.map(v -> {
+    return durable.map(stored -> {
       // Deferred rows are counted once added: the import's own sync follows within import.commit.interval.ms.
       metrics.rowsIngested(written, stored);
+      if (stored == 0) {
+        // a resent import batch whose first copy was stored: answered as that copy was, but counted once
+        result.put(TableStore.ALREADY_STORED, true);
+      }
       return result;
     }).recover(failure -> stale(failure) ? Future.failedFuture(failure) : mapFailure(written, failure));
   }
@@ -1353,7 +1369,7 @@ public final class Database implements TableStore {
     }
   }
 
-  /** Under the write lock. Ids rebuilt by this node stay followed; another node's rebuilds end imports (409). */
+  /** Under the write lock. Every node's rebuilds are followed: they are saved with the catalog. */
   private void reloadIfChanged() {
     if (shared.storedVersion() == shared.loadedVersion()) {
       return;
@@ -1361,6 +1377,7 @@ public final class Database implements TableStore {
     Map<String, TableDef> stored = engine.loadCatalog();
     entries.clear();
     entries.putAll(stored);
+    rebuiltIds.putAll(shared.rebuiltIds());
     // another node's schema operations' key records too: a catalog saved here keeps them
     schemaKeys.clear();
     schemaKeys.putAll(engine.loadCatalogKeys());
@@ -1388,7 +1405,7 @@ public final class Database implements TableStore {
       keys.put(pending.name, new JsonObject().put("batch", pending.batch).put("reply", pending.reply).encode());
     }
     try {
-      engine.saveCatalog(tables, keys);
+      engine.saveCatalog(tables, keys, pendingRebuild);
       if (keys != null) {
         schemaKeys.clear();
         schemaKeys.putAll(keys);

@@ -46,6 +46,20 @@ public interface ImportLeases {
    */
   String claim(String id, long timeoutMs);
 
+  /**
+   * Saves a job's document as triggered (no holder yet) if the cluster has room for it: fewer imports triggered and
+   * not ended than the live nodes' import slots ({@link ClusterMembers}) plus {@code maxQueued}, so at most
+   * {@code maxQueued} wait for a node once every slot is taken (a single server's {@code import.max.queued}).
+   * Triggers on several nodes at once are counted one at a time. Saves nothing when full, or when the stored job
+   * is no longer waiting for its trigger (triggered or cancelled by another node meanwhile).
+   */
+  Trigger trigger(String id, String document, int maxQueued);
+
+  /** What {@link #trigger} did, and the cluster's imports it counted: held by a live node, and waiting. */
+  record Trigger(Outcome outcome, long running, long waiting) {
+    public enum Outcome { SAVED, FULL, CHANGED }
+  }
+
   /** Marks the import to be cancelled by whichever node holds it, now or later; false when there is no such job. */
   boolean requestCancel(String id);
 

@@ -68,6 +68,11 @@ public interface NodeState {
     return null;
   }
 
+  /** The nodes sharing this state and alive (a cluster); null when this node is the only one. */
+  default ClusterMembers members() {
+    return null;
+  }
+
   /**
    * Where uploads are kept when every node sharing this state must read them (a cluster); null when the
    * receiving node keeps them in files ({@link FileUploadStore}).

@@ -38,6 +38,16 @@ public interface StorageEngine extends AutoCloseable {
    */
   void saveCatalog(Map<String, TableDef> tables, Map<String, String> keys);
 
+  /**
+   * {@link #saveCatalog(Map, Map)} that also records, in the same atomic write, tables this change rebuilt with
+   * their rows ({@code rebuilt}: old internal id → new), so that every node reading the new catalog reads them too
+   * ({@link SharedCatalog#rebuiltIds}): an import running on another node follows its rows. An engine whose
+   * catalog no other node reads has nothing to record (the core keeps them in memory).
+   */
+  default void saveCatalog(Map<String, TableDef> tables, Map<String, String> keys, Map<String, String> rebuilt) {
+    saveCatalog(tables, keys);
+  }
+
   /** The Idempotency-Key records of schema operations as last saved with the catalog. */
   Map<String, String> loadCatalogKeys();
 
@@ -77,9 +87,10 @@ public interface StorageEngine extends AutoCloseable {
   /**
    * Appends rows. With a checkpoint, the rows and the checkpoint are stored in one commit. With {@code deferred},
    * the future completes once the rows are added but maybe not yet durable: the caller then {@link #sync}s
-   * before it counts them (imports batch their commits so).
+   * before it counts them (imports batch their commits so). Completes with the rows stored: the batch's count, or
+   * 0 for a {@link Checkpoint#leased() leased} batch found already stored (a copy resent after a lost reply).
    */
-  Future<Void> append(TableDef table, RowBatch rows, Checkpoint checkpoint, boolean deferred);
+  Future<Integer> append(TableDef table, RowBatch rows, Checkpoint checkpoint, boolean deferred);
 
   /**
    * What this engine refuses among valid values, or null when it stores them all. {@link #append} still refuses
@@ -167,6 +178,12 @@ public interface StorageEngine extends AutoCloseable {
 
     /** The version {@link #loadCatalog} last read or {@link #saveCatalog} last wrote. */
     long loadedVersion();
+
+    /**
+     * Every rebuild recorded with a saved catalog (old internal id → new): read after {@link #loadCatalog}, it
+     * holds at least those of the catalog read (rebuilds are only ever added).
+     */
+    Map<String, String> rebuiltIds();
 
     /**
      * Takes the cluster-wide schema lock. Returns once no append or delete of any node is in flight (theirs

@@ -6,6 +6,7 @@ import io.sluice.bus.StoreRequest;
 import io.sluice.bus.StoreRequestCodec;
 import io.sluice.errors.ApiError;
 import io.sluice.metrics.Metrics;
+import io.sluice.store.TableStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -26,8 +27,9 @@ import org.slf4j.LoggerFactory;
  * <p>A batch carries the holder's id ({@code holder}): the store's fence checks the import's lease holder, not
  * the storing node. A batch with no reply within {@code timeoutMs} (its node died, or is too slow) is stored
  * here, through this node's own lane; the store stores a batch at most once, so a late first copy is harmless and
- * the sink counts the batch once (it sees one reply per batch). A refusal by the store (validation, lost lease,
- * replaced table) is the import's answer and is not resent.
+ * the sink counts the batch once (it sees one reply per batch). The per-node metrics count a batch on the node
+ * whose copy stored it only (a copy that found it stored replies {@link TableStore#ALREADY_STORED}). A refusal
+ * by the store (validation, lost lease, replaced table) is the import's answer and is not resent.
  */
 public final class ImportBatches {
   private static final Logger LOG = LoggerFactory.getLogger(ImportBatches.class);
@@ -90,7 +92,10 @@ public final class ImportBatches {
     });
   }
 
+  /** Only a copy that stored the batch counts it: a resent copy that found it stored does not. */
   private void counted(boolean local, JsonObject reply) {
-    metrics.importBatchStored(local, reply.getLong("appended", 0L));
+    if (!reply.getBoolean(TableStore.ALREADY_STORED, false)) {
+      metrics.importBatchStored(local, reply.getLong("appended", 0L));
+    }
   }
 }

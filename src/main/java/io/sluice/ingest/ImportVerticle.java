@@ -339,7 +339,9 @@ public final class ImportVerticle extends VerticleBase {
       }
     }
     ImportJob job = job(id, table);
-    if (!job.triggered() && running >= config.importMaxJobs() && queue.size() >= config.importMaxQueued()) {
+    // a cluster counts its queue in the store, with the trigger's save (triggerInCluster)
+    if (!job.triggered() && leases == null && running >= config.importMaxJobs()
+        && queue.size() >= config.importMaxQueued()) {
       throw new ApiError(429, "too many imports waiting (" + queue.size() + " queued behind " + running
           + " running; import.max.queued); trigger again later");
     }
@@ -360,12 +362,21 @@ public final class ImportVerticle extends VerticleBase {
       job.phase = ImportJob.Phase.Started;
       job.batchRows = config.importBatchRows();
       job.batchBytes = config.importBatchBytes();
+      boolean saved;
       try {
-        persist(job);
+        saved = leases == null ? persistTrigger(job) : triggerInCluster(job);
       } catch (ApiError e) { // not triggered: the client may trigger again
         job.phase = before;
         job.sourceUrl = null;
         throw e;
+      }
+      if (!saved) { // triggered, or dropped, by another node meanwhile: its copy counts
+        jobs.remove(id);
+        ImportJob stored = stored(id);
+        if (stored == null || !stored.table.equals(table)) {
+          throw ApiError.notFound("import job '" + id + "' not found for table '" + table + "'");
+        }
+        return new JsonObject().put("id", id).put("status", "started");
       }
       if (leases != null) {
         // the cluster's now: run by the node that claims it (this one, if it has room), read from the store
@@ -377,6 +388,31 @@ public final class ImportVerticle extends VerticleBase {
       startQueued();
     }
     return new JsonObject().put("id", id).put("status", "started");
+  }
+
+  private boolean persistTrigger(ImportJob job) {
+    persist(job);
+    return true;
+  }
+
+  /**
+   * Saves a trigger in a cluster if its queue has room: at most import.max.queued imports waiting for a node once
+   * every node's import.max.jobs are taken, counted in the store over every node's triggers (a single server
+   * counts its own queue, in trigger). False: the stored job no longer waited for a trigger.
+   */
+  private boolean triggerInCluster(ImportJob job) {
+    ImportLeases.Trigger done;
+    try {
+      done = leases.trigger(job.id, job.toJson().encode(), config.importMaxQueued());
+    } catch (StorageException e) {
+      throw notSaved(job, e);
+    }
+    return switch (done.outcome()) {
+      case SAVED -> true;
+      case CHANGED -> false;
+      case FULL -> throw new ApiError(429, "too many imports waiting (" + done.waiting() + " queued behind "
+          + done.running() + " running in the cluster; import.max.queued); trigger again later");
+    };
   }
 
   /**
@@ -912,13 +948,17 @@ public final class ImportVerticle extends VerticleBase {
         state.put(NodeState.Kind.IMPORT_JOBS, job.id, job.toJson().encode());
       }
     } catch (StorageException e) {
-      String cause = switch (e.kind()) {
-        case UNAVAILABLE -> "StoreUnavailable";
-        case DISK_FULL -> "DiskFull";
-        default -> "StorageFailure";
-      };
-      throw new ApiError(503, "cannot save the state of import " + job.id + ": " + e.getMessage(), null, cause);
+      throw notSaved(job, e);
     }
+  }
+
+  private static ApiError notSaved(ImportJob job, StorageException e) {
+    String cause = switch (e.kind()) {
+      case UNAVAILABLE -> "StoreUnavailable";
+      case DISK_FULL -> "DiskFull";
+      default -> "StorageFailure";
+    };
+    return new ApiError(503, "cannot save the state of import " + job.id + ": " + e.getMessage(), null, cause);
   }
 
   private void persistQuietly(ImportJob job) {

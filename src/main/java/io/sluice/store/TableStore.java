@@ -94,9 +94,14 @@ public interface TableStore extends AutoCloseable {
    * checkpoint) and {@code validateOnly} (recount a batch that is already stored). Replies
    * {@code {"appended", "failedCount", "failures": [{"line","message","row"}], "last"?}} once durable; with
    * {@code "deferCommit": true} it replies as soon as the rows are added, not yet durable: the caller must
-   * then {@link #sync} before it counts them.
+   * then {@link #sync} before it counts them. A file import's batch resent after a lost reply (a cluster) and
+   * found already stored stores nothing and replies as its first copy did, plus {@code "alreadyStored": true}, as
+   * does a {@code validateOnly} one.
    */
   Future<JsonObject> appendLines(String table, JsonObject args, byte[] payload);
+
+  /** The reply field of {@link #appendLines} that marks a batch stored by an earlier copy. */
+  String ALREADY_STORED = "alreadyStored";
 
   /** Completes once everything appended to the table before the call is committed to disk. */
   Future<JsonObject> sync(String table);

@@ -54,7 +54,9 @@ class ClusterTest {
   static void startCluster() {
     random = TestSeeds.random("ClusterTest.rows");
     long pg = System.nanoTime();
-    envs.addAll(TestCluster.environments(dir, NODES, Map.of()));
+    // a short registry timeout: a killed node's jobs are reported cut off within seconds
+    envs.addAll(TestCluster.environments(dir, NODES, Map.of("SLUICE_CLUSTER_LEASE_HEARTBEAT_MS", "250",
+        "SLUICE_CLUSTER_LEASE_TIMEOUT_MS", "1500")));
     System.out.println("ClusterTest: PostgreSQL ready in " + (System.nanoTime() - pg) / 1_000_000 + " ms");
     for (int i = 0; i < NODES; i++) {
       nodes.add(node(i));
@@ -199,11 +201,63 @@ class ClusterTest {
     }
   }
 
+  /**
+   * An /api/v1/jobs job saved unfinished belongs to the node running it: another node that restarts meanwhile
+   * (and so loads every saved job) leaves it running, and every node answers its result once it ends. The job is
+   * a search held by a lock of the test's own on its table.
+   */
   @Test
   @Order(6)
-  void aNodeKilledWithSigkillRejoinsAndServesTheSharedTables() {
+  void aJobRunningOnOneNodeIsNotCutOffByAnotherNodesRestart() throws Exception {
+    nodes.get(0).call("PUT", "/api/v1/schema/held", schema("id", "Int"));
+    int rows = 1 + random.nextInt(50);
+    JsonArray batch = new JsonArray();
+    for (int r = 0; r < rows; r++) {
+      batch.add(new JsonObject().put("id", r));
+    }
+    nodes.get(0).call("POST", "/api/v1/data/held/batch", batch);
+    String id;
+    try (TestCluster.HeldTable held = new TestCluster.HeldTable(dir, "held")) {
+      id = startJob(nodes.get(0), new JsonObject().put("from", "held").put("limit", 0));
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> held.waiting() > 0);
+      nodes.get(1).kill();
+      nodes.set(1, node(1).start());
+      nodes.forEach(n -> awaitClusterSize(n, NODES));
+      for (ForkedServer node : nodes) {
+        assertThat(get(node, "/api/v1/jobs/" + id).body()).as("still running").doesNotContain("finishedAt");
+        HttpResponse<String> early = get(node, "/api/v1/jobs/" + id + "/result");
+        assertThat(early.statusCode()).as(early.body()).isEqualTo(409);
+      }
+    }
+    for (ForkedServer node : nodes) {
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+          .until(() -> get(node, "/api/v1/jobs/" + id).body().contains("finishedAt"));
+      HttpResponse<String> result = get(node, "/api/v1/jobs/" + id + "/result");
+      assertThat(result.statusCode()).as(result.body()).isEqualTo(200);
+      assertThat(new JsonObject(result.body()).getLong("total")).as(TestSeeds.replay()).isEqualTo(rows);
+    }
+  }
+
+  /**
+   * A killed node rejoins when restarted. Its /api/v1/jobs job that was running is answered as cut off (503
+   * JobInterrupted) by the others once its registration lapses, and by itself once restarted (under a new id).
+   */
+  @Test
+  @Order(7)
+  void aNodeKilledWithSigkillRejoinsAndServesTheSharedTables() throws Exception {
     nodes.get(0).call("PUT", "/api/v1/schema/survivor", schema("id", "Int"));
-    nodes.get(2).kill();
+    String cutOff;
+    try (TestCluster.HeldTable held = new TestCluster.HeldTable(dir, "survivor")) {
+      cutOff = startJob(nodes.get(2), new JsonObject().put("from", "survivor"));
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> held.waiting() > 0);
+      nodes.get(2).kill();
+    }
+    for (int i = 0; i < NODES - 1; i++) {
+      ForkedServer node = nodes.get(i);
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+          .until(() -> get(node, "/api/v1/jobs/" + cutOff + "/result").statusCode() == 503);
+      assertJobInterrupted(get(node, "/api/v1/jobs/" + cutOff + "/result"));
+    }
     awaitClusterSize(nodes.get(0), NODES - 1);
     awaitClusterSize(nodes.get(1), NODES - 1);
     // the others go on meanwhile
@@ -212,6 +266,7 @@ class ClusterTest {
     ForkedServer restarted = node(2).start();
     nodes.set(2, restarted);
     nodes.forEach(n -> awaitClusterSize(n, NODES));
+    assertJobInterrupted(get(restarted, "/api/v1/jobs/" + cutOff + "/result"));
     assertThat(total(restarted, "survivor")).isEqualTo(1);
     restarted.call("POST", "/api/v1/data/survivor/batch", new JsonArray().add(new JsonObject().put("id", 2)));
     nodes.get(0).call("PUT", "/api/v1/schema/after", schema("id", "Int"));
@@ -233,6 +288,18 @@ class ClusterTest {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** Starts a search as an /api/v1/jobs job on the node; its id. */
+  private static String startJob(ForkedServer node, JsonObject search) {
+    HttpResponse<String> started = post(node, "/api/v1/jobs/_search", search);
+    assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+    return new JsonObject(started.body()).getString("id");
+  }
+
+  private static void assertJobInterrupted(HttpResponse<String> result) {
+    assertThat(result.statusCode()).as(result.body()).isEqualTo(503);
+    assertThat(result.headers().firstValue("x-error-cause")).contains("JobInterrupted");
+  }
 
   private static void awaitClusterSize(ForkedServer node, int size) {
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {

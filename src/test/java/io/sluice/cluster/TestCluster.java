@@ -2,13 +2,19 @@ package io.sluice.cluster;
 
 import io.sluice.ForkedServer;
 import io.sluice.TestPostgres;
+import io.vertx.pgclient.PgConnectOptions;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import javax.sql.DataSource;
 
 /** Forked cluster nodes on 127.0.0.1 sharing one database of the test JVM's embedded PostgreSQL. */
 final class TestCluster {
@@ -43,6 +49,46 @@ final class TestCluster {
       envs.add(env);
     }
     return envs;
+  }
+
+  /**
+   * A transaction of the test's own holding an ACCESS EXCLUSIVE lock on a Sluice table's storage in the shared
+   * database (under {@code dir}), so a search of it waits until {@link #close}: a job kept running on purpose.
+   */
+  static final class HeldTable implements AutoCloseable {
+    private final DataSource database;
+    private final Connection holder;
+
+    HeldTable(Path dir, String table) throws SQLException {
+      PgConnectOptions db = TestPostgres.databaseFor(dir.resolve("shared").toString());
+      database = TestPostgres.server().getDatabase(db.getUser(), db.getDatabase());
+      holder = database.getConnection();
+      holder.setAutoCommit(false);
+      try (Statement s = holder.createStatement();
+          ResultSet id = s.executeQuery("SELECT 't_' || id FROM sluice.catalog WHERE name = '" + table + "'")) {
+        if (!id.next()) {
+          throw new AssertionError("no table " + table + " in the catalog");
+        }
+        String storage = id.getString(1);
+        s.execute("LOCK TABLE sluice.\"" + storage + "\" IN ACCESS EXCLUSIVE MODE");
+      }
+    }
+
+    /** Lock requests waiting in the shared database now. */
+    int waiting() throws SQLException {
+      try (Connection c = database.getConnection(); Statement s = c.createStatement();
+          ResultSet rows = s.executeQuery("SELECT count(*) FROM pg_locks l JOIN pg_database d"
+              + " ON d.oid = l.database WHERE NOT l.granted AND d.datname = current_database()")) {
+        rows.next();
+        return rows.getInt(1);
+      }
+    }
+
+    @Override
+    public void close() throws SQLException {
+      holder.rollback();
+      holder.close();
+    }
   }
 
   /**

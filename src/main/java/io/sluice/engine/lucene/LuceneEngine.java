@@ -339,7 +339,7 @@ public final class LuceneEngine implements StorageEngine {
    * redo: their checkpoint is in the rows) once a Lucene commit holds them; deferred rows are not logged either.
    */
   @Override
-  public Future<Void> append(TableDef table, RowBatch rows, Checkpoint checkpoint, boolean deferred) {
+  public Future<Integer> append(TableDef table, RowBatch rows, Checkpoint checkpoint, boolean deferred) {
     TableIndex index = index(table.id());
     RowBatch.Redo redo = deferred ? null : rows.redo();
     TableIndex.ImportMarker marker = checkpoint == null ? null
@@ -350,9 +350,10 @@ public final class LuceneEngine implements StorageEngine {
       throw TableIndex.storageError(e, "");
     }
     if (deferred) {
-      return Future.succeededFuture();
+      return Future.succeededFuture(rows.count());
     }
-    return (redo != null ? index.logged() : index.durable()).recover(LuceneEngine::commitFailure);
+    return (redo != null ? index.logged() : index.durable()).map(v -> rows.count())
+        .recover(LuceneEngine::commitFailure);
   }
 
   @Override

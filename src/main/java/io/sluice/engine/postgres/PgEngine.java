@@ -40,6 +40,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -97,6 +98,8 @@ public final class PgEngine implements StorageEngine {
   private final String keyRecords;
   /** Idempotency-Key records of schema operations, written in the catalog's transaction. */
   private final String catalogKeys;
+  /** Tables rebuilt with their rows (old id → new), written in the catalog's transaction; read in a cluster. */
+  private final String catalogRebuilt;
   private final AtomicBoolean probing = new AtomicBoolean();
   private volatile boolean initialized;
   private volatile String failure;
@@ -143,16 +146,21 @@ public final class PgEngine implements StorageEngine {
     this.shared = shared ? new Shared() : null;
     this.keyRecords = PgNames.quote(schema) + ".key_records";
     this.catalogKeys = PgNames.quote(schema) + ".catalog_keys";
+    this.catalogRebuilt = PgNames.quote(schema) + ".catalog_rebuilt";
   }
 
   /** Node state (jobs, key hashes, the upload secret) in this engine's schema, on its write connections. */
   public PgNodeState nodeState() {
-    return new PgNodeState(this, vertx, pool, stateTable(), shared == null ? null : nodeId,
+    return new PgNodeState(this, vertx, pool, stateTable(), nodesTable(), shared == null ? null : nodeId,
         shared == null ? null : new PgUploadStore(pool, PgNames.quote(schema) + "." + PgUploadStore.TABLE));
   }
 
   private String stateTable() {
     return PgNames.quote(schema) + "." + PgNodeState.TABLE;
+  }
+
+  private String nodesTable() {
+    return PgNames.quote(schema) + "." + PgNodeState.NODES;
   }
 
   private static Pool pool(Vertx vertx, PgConnectOptions options, int size) {
@@ -233,6 +241,11 @@ public final class PgEngine implements StorageEngine {
 
   @Override
   public void saveCatalog(Map<String, TableDef> tables, Map<String, String> keys) {
+    saveCatalog(tables, keys, null);
+  }
+
+  @Override
+  public void saveCatalog(Map<String, TableDef> tables, Map<String, String> keys, Map<String, String> rebuilt) {
     init();
     int n = tables.size();
     Integer[] positions = new Integer[n];
@@ -254,15 +267,22 @@ public final class PgEngine implements StorageEngine {
           .execute(Tuple.tuple().addValue(positions).addValue(names).addValue(ids).addValue(schemas));
       Future<Long> version = c.query("UPDATE " + catalogVersion + " SET version = version + 1 RETURNING version")
           .execute().map(r -> r.iterator().next().getLong(0));
+      // Whoever reads this catalog reads its rebuilds too: a node's import on an old id follows its rows.
+      Future<?> rebuilds = shared == null || rebuilt == null || rebuilt.isEmpty() ? Future.succeededFuture()
+          : c.preparedQuery("INSERT INTO " + catalogRebuilt + " (old_id, new_id)"
+              + " SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (old_id) DO NOTHING")
+              .execute(Tuple.tuple().addValue(rebuilt.keySet().toArray(new String[0]))
+                  .addValue(rebuilt.values().toArray(new String[0])));
       if (keys == null) {
-        return Future.all(delete, insert, version).map(done -> version.result());
+        return Future.all(delete, insert, version, rebuilds).map(done -> version.result());
       }
       // The schema operations' Idempotency-Key records, in the catalog's transaction.
       Future<?> deleteKeys = c.query("DELETE FROM " + catalogKeys).execute();
       Future<?> insertKeys = c.preparedQuery("INSERT INTO " + catalogKeys + " (name, record)"
           + " SELECT * FROM unnest($1::text[], $2::text[])").execute(Tuple.tuple()
           .addValue(keys.keySet().toArray(new String[0])).addValue(keys.values().toArray(new String[0])));
-      return Future.all(delete, insert, version, deleteKeys, insertKeys).map(done -> version.result());
+      return Future.all(List.of(delete, insert, version, rebuilds, deleteKeys, insertKeys))
+          .map(done -> version.result());
     }));
   }
 
@@ -442,7 +462,7 @@ public final class PgEngine implements StorageEngine {
   // ------------------------------------------------------------------ writes
 
   @Override
-  public Future<Void> append(TableDef table, RowBatch rows, Checkpoint checkpoint, boolean deferred) {
+  public Future<Integer> append(TableDef table, RowBatch rows, Checkpoint checkpoint, boolean deferred) {
     Insert insert;
     try {
       insert = Insert.of(table(table.id()), table.schema(), rows, checkpoint,
@@ -451,12 +471,13 @@ public final class PgEngine implements StorageEngine {
       return Future.failedFuture(e);
     }
     if (insert.count == 0) {
-      return Future.succeededFuture();
+      return Future.succeededFuture(0);
     }
     if (shared == null) {
       // One statement is one transaction (its rows and checkpoint commit together): no BEGIN and COMMIT round
       // trips, during which the backend sat idle in transaction waiting for this client.
-      return watch(writes.run(table.id(), () -> pool.preparedQuery(insert.sql).execute(insert.params)).mapEmpty());
+      return watch(writes.run(table.id(), () -> pool.preparedQuery(insert.sql).execute(insert.params))
+          .map(r -> insert.count));
     }
     // Pipelined: the shared lock waits for a schema change in progress on any node; the INSERT (its snapshot
     // taken after the lock) stores the rows only if the catalog still names the table id they were checked under.
@@ -487,12 +508,15 @@ public final class PgEngine implements StorageEngine {
               + checkpoint.job() + " is no longer its node's to run (its lease expired and another node took it);"
               + " batch " + checkpoint.batch() + " was not stored", null));
         }
-        return stored.result() ? Future.succeededFuture(insert.count)
+        return stored.result() ? Future.succeededFuture(FOUND)
             : c.preparedQuery(insert.sql).execute(insert.params).map(r -> r.rowCount());
       });
-    }))).compose(inserted -> inserted == insert.count ? Future.succeededFuture()
-        : Future.failedFuture(stale()));
+    }))).compose(inserted -> inserted == FOUND ? Future.succeededFuture(0)
+        : inserted == insert.count ? Future.succeededFuture(insert.count) : Future.failedFuture(stale()));
   }
+
+  /** What a resent batch's transaction answers when it found the batch stored: it stored nothing. */
+  private static final int FOUND = -1;
 
   /** Two int keys: a key space apart from the bigint keys of the schema lock and the Idempotency-Key locks. */
   private static final String BATCH_LOCK = "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))";
@@ -520,6 +544,17 @@ public final class PgEngine implements StorageEngine {
     @Override
     public long loadedVersion() {
       return loadedVersion;
+    }
+
+    @Override
+    public Map<String, String> rebuiltIds() {
+      init();
+      Map<String, String> rebuilt = new HashMap<>();
+      for (io.vertx.sqlclient.Row row : await(reads.query("SELECT old_id, new_id FROM " + catalogRebuilt)
+          .execute())) {
+        rebuilt.put(row.getString(0), row.getString(1));
+      }
+      return rebuilt;
     }
 
     @Override
@@ -800,13 +835,16 @@ public final class PgEngine implements StorageEngine {
               + " id text NOT NULL, schema text NOT NULL)",
           PgNodeState.createTable(stateTable()),
           PgNodeState.leaseColumns(stateTable()),
+          PgNodeState.createNodesTable(nodesTable()),
           PgUploadStore.createTable(PgNames.quote(schema) + "." + PgUploadStore.TABLE),
           "CREATE TABLE IF NOT EXISTS " + catalogVersion + " (one boolean PRIMARY KEY DEFAULT true CHECK (one),"
               + " version bigint NOT NULL)",
           "INSERT INTO " + catalogVersion + " (version) VALUES (0) ON CONFLICT DO NOTHING",
           "CREATE TABLE IF NOT EXISTS " + keyRecords + " (table_id text NOT NULL, job text NOT NULL,"
               + " batch bigint NOT NULL, total bigint NOT NULL, expires bigint NOT NULL, PRIMARY KEY (table_id, job))",
-          "CREATE TABLE IF NOT EXISTS " + catalogKeys + " (name text PRIMARY KEY, record text NOT NULL)"));
+          "CREATE TABLE IF NOT EXISTS " + catalogKeys + " (name text PRIMARY KEY, record text NOT NULL)",
+          "CREATE TABLE IF NOT EXISTS " + catalogRebuilt + " (old_id text PRIMARY KEY, new_id text NOT NULL,"
+              + " at timestamptz NOT NULL DEFAULT now())"));
     })));
     initialized = true;
   }

@@ -1,5 +1,6 @@
 package io.sluice.engine.postgres;
 
+import io.sluice.engine.ClusterMembers;
 import io.sluice.engine.ImportLeases;
 import io.sluice.engine.NodeState;
 import io.sluice.engine.UploadStore;
@@ -28,10 +29,12 @@ import java.util.function.Supplier;
  * <p>In a cluster, the import leases ({@link ImportLeases}) are two columns of the jobs' rows: {@code holder}, the
  * id of the engine instance (one per node start) running the job, and {@code lease_until}, on PostgreSQL's clock.
  * A claim is one {@code UPDATE} of rows picked {@code FOR UPDATE SKIP LOCKED}, so nodes claiming together never
- * take one job twice, and every later write of a held job's row is conditional on {@code holder}.
+ * take one job twice, and every later write of a held job's row is conditional on {@code holder}. The cluster's
+ * members ({@link ClusterMembers}) are rows of {@code _node} (id, alive_until, import_slots).
  */
 public final class PgNodeState implements NodeState {
   static final String TABLE = "_state";
+  static final String NODES = "_node";
 
   private final PgEngine engine;
   private final Pool pool;
@@ -48,12 +51,21 @@ public final class PgNodeState implements NodeState {
   /** Uploads every node reads (a cluster); null: kept in files by the receiving node. */
   private final UploadStore uploads;
 
-  PgNodeState(PgEngine engine, Vertx vertx, Pool pool, String table, String holder, UploadStore uploads) {
+  /** The cluster's live nodes ({@link ClusterMembers}): one row per node start. */
+  private final String nodes;
+
+  /** Serialises triggers (a transaction lock), so the cluster's queue is counted and grown by one at a time. */
+  private final long triggerLockKey;
+
+  PgNodeState(PgEngine engine, Vertx vertx, Pool pool, String table, String nodes, String holder,
+      UploadStore uploads) {
     this.engine = engine;
     this.uploads = uploads;
     this.holder = holder;
     this.pool = pool;
     this.table = table;
+    this.nodes = nodes;
+    this.triggerLockKey = 0x534C5451L << 32 | (table.hashCode() & 0xFFFFFFFFL);
     this.context = ((VertxInternal) vertx).createEventLoopContext();
   }
 
@@ -68,6 +80,12 @@ public final class PgNodeState implements NodeState {
         + " ADD COLUMN IF NOT EXISTS lease_until timestamptz,"
         // apart from the body, which the holder rewrites at every heartbeat
         + " ADD COLUMN IF NOT EXISTS cancel_requested boolean NOT NULL DEFAULT false";
+  }
+
+  /** The cluster's members: a node's registration lasts until {@code alive_until} unless renewed. */
+  static String createNodesTable(String nodes) {
+    return "CREATE TABLE IF NOT EXISTS " + nodes + " (id text PRIMARY KEY, alive_until timestamptz NOT NULL,"
+        + " import_slots integer NOT NULL, started_at timestamptz NOT NULL DEFAULT now())";
   }
 
   private static String kind(Kind kind) {
@@ -136,6 +154,43 @@ public final class PgNodeState implements NodeState {
     return holder == null ? null : leases;
   }
 
+  @Override
+  public ClusterMembers members() {
+    return holder == null ? null : members;
+  }
+
+  private final ClusterMembers members = new ClusterMembers() {
+    private volatile boolean registered;
+
+    @Override
+    public String self() {
+      return holder;
+    }
+
+    @Override
+    public void beat(long timeoutMs, int importSlots) {
+      if (!registered) { // the rows of starts long gone, once per start
+        run(() -> pool.query("DELETE FROM " + nodes + " WHERE alive_until < now() - interval '1 day'").execute());
+      }
+      run(() -> pool.preparedQuery("INSERT INTO " + nodes + " (id, alive_until, import_slots)"
+          + " VALUES ($1, now() + $2::bigint * interval '1 millisecond', $3) ON CONFLICT (id) DO UPDATE"
+          + " SET alive_until = excluded.alive_until, import_slots = excluded.import_slots")
+          .execute(Tuple.of(holder, timeoutMs, importSlots)));
+      registered = true;
+    }
+
+    @Override
+    public void leave() {
+      run(() -> pool.preparedQuery("DELETE FROM " + nodes + " WHERE id = $1").execute(Tuple.of(holder)));
+    }
+
+    @Override
+    public boolean alive(String node) {
+      return run(() -> pool.preparedQuery("SELECT 1 FROM " + nodes + " WHERE id = $1 AND alive_until > now()")
+          .execute(Tuple.of(node))).size() > 0;
+    }
+  };
+
   private final ImportLeases leases = new ImportLeases() {
     private static final String JOBS = "'import_jobs'";
 
@@ -176,6 +231,31 @@ public final class PgNodeState implements NodeState {
         return row.getString(0);
       }
       return null;
+    }
+
+    @Override
+    public Trigger trigger(String id, String document, int maxQueued) {
+      // Under the lock the count cannot move up but by this trigger: two nodes never both take the last place.
+      // Claims and ends only move imports from waiting to running, or out.
+      String counts = "SELECT count(*), count(*) FILTER (WHERE holder IS NOT NULL AND lease_until >= now()),"
+          + " (SELECT coalesce(sum(import_slots), 0) FROM " + nodes + " WHERE alive_until > now())"
+          + " FROM " + table + " WHERE kind = " + JOBS + " AND body::jsonb->>'phase' IN ('Started', 'Running')";
+      String save = "UPDATE " + table + " SET body = $2, updated_at = now() WHERE kind = " + JOBS + " AND id = $1"
+          + " AND body::jsonb->>'phase' IN ('Initiated', 'Uploaded')";
+      return run(() -> pool.withTransaction(c -> c.preparedQuery("SELECT pg_advisory_xact_lock($1)")
+          .execute(Tuple.of(triggerLockKey))
+          .compose(locked -> c.query(counts).execute())
+          .compose(rows -> {
+            Row row = rows.iterator().next();
+            long active = row.getLong(0);
+            long running = row.getLong(1);
+            long slots = row.getLong(2);
+            if (active >= slots + maxQueued) {
+              return Future.succeededFuture(new Trigger(Trigger.Outcome.FULL, running, active - running));
+            }
+            return c.preparedQuery(save).execute(Tuple.of(id, document)).map(saved -> new Trigger(
+                saved.rowCount() > 0 ? Trigger.Outcome.SAVED : Trigger.Outcome.CHANGED, running, active - running));
+          })));
     }
 
     @Override

@@ -107,6 +107,62 @@ class ImportLeasesTest {
     assertThat(all).as("every triggered job, nothing else").hasSize(jobs).allMatch(id -> id.startsWith("job-"));
   }
 
+  /**
+   * Triggers on two nodes at once: saved while the imports triggered and not ended stay below the live nodes'
+   * slots plus maxQueued, never beyond (the count is taken under the trigger's lock); a job no longer waiting for
+   * its trigger is not overwritten.
+   */
+  @Test
+  void triggersOnTwoNodesAtOnceStopAtTheClustersCapacity() throws Exception {
+    Random random = TestSeeds.random("ImportLeasesTest.triggers");
+    int slots = 1 + random.nextInt(3);
+    int maxQueued = random.nextInt(4);
+    engines.get(0).nodeState().members().beat(60_000, slots);
+    engines.get(1).nodeState().members().beat(60_000, slots);
+    stateOne.put(NodeState.Kind.IMPORT_JOBS, "running", job("running", "Running", null));
+    int capacity = 2 * slots + maxQueued;
+    int jobs = capacity + 1 + random.nextInt(5);
+    for (int i = 0; i < jobs; i++) {
+      stateOne.put(NodeState.Kind.IMPORT_JOBS, "job-" + i, job("job-" + i, "Uploaded", null));
+    }
+    List<CompletableFuture<ImportLeases.Trigger>> triggers = new ArrayList<>();
+    for (int i = 0; i < jobs; i++) {
+      ImportLeases leases = i % 2 == 0 ? leasesOne : leasesTwo;
+      String id = "job-" + i;
+      triggers.add(CompletableFuture.supplyAsync(() -> leases.trigger(id, job(id, "Started", null), maxQueued),
+          workers));
+    }
+    int saved = 0;
+    for (CompletableFuture<ImportLeases.Trigger> trigger : triggers) {
+      ImportLeases.Trigger done = trigger.get(60, TimeUnit.SECONDS);
+      assertThat(done.outcome()).isIn(ImportLeases.Trigger.Outcome.SAVED, ImportLeases.Trigger.Outcome.FULL);
+      saved += done.outcome() == ImportLeases.Trigger.Outcome.SAVED ? 1 : 0;
+    }
+    assertThat(saved).as("saved of %d with %d slots a node and %d queued; %s", jobs, slots, maxQueued,
+        TestSeeds.replay()).isEqualTo(capacity - 1);
+    ImportLeases.Trigger full = leasesOne.trigger("job-x", job("job-x", "Started", null), maxQueued);
+    assertThat(full.outcome()).isEqualTo(ImportLeases.Trigger.Outcome.FULL);
+    assertThat(full.running() + full.waiting()).isEqualTo(capacity);
+
+    // a node gone takes its slots along: still full, though an import ended
+    engines.get(1).nodeState().members().leave();
+    assertThat(engines.get(0).nodeState().members().alive(engines.get(1).nodeState().members().self())).isFalse();
+    assertThat(engines.get(0).nodeState().members().alive(engines.get(0).nodeState().members().self())).isTrue();
+    stateOne.put(NodeState.Kind.IMPORT_JOBS, "running", job("running", "Finished", null));
+    int refused = 0;
+    while (triggers.get(refused).join().outcome() != ImportLeases.Trigger.Outcome.FULL) {
+      refused++;
+    }
+    String later = "job-" + refused;
+    assertThat(leasesOne.trigger(later, job(later, "Started", null), maxQueued).outcome())
+        .isEqualTo(ImportLeases.Trigger.Outcome.FULL);
+    // a job no longer waiting for its trigger (cancelled by another node meanwhile) is left as it is
+    stateOne.put(NodeState.Kind.IMPORT_JOBS, "cancelled", job("cancelled", "Cancelled", null));
+    assertThat(leasesOne.trigger("cancelled", job("cancelled", "Started", null), jobs + 10).outcome())
+        .isEqualTo(ImportLeases.Trigger.Outcome.CHANGED);
+    assertThat(stateOne.get(NodeState.Kind.IMPORT_JOBS, "cancelled")).contains("Cancelled");
+  }
+
   private static void claimAll(ImportLeases leases, Set<String> claimed, int max) {
     while (true) {
       Map<String, String> got = leases.claim(max, "here", 60_000);

@@ -79,7 +79,7 @@ class PgWriteBench {
       }), peer));
       report.append(line("  engine append, unnest, 4 in flight", time(() -> {
         TableDef t = table(engine, schema);
-        List<Future<Void>> inFlight = new ArrayList<>();
+        List<Future<Integer>> inFlight = new ArrayList<>();
         for (int b = 0; b < batches.size(); b++) {
           inFlight.add(engine.append(t, batch(batches.get(b)), new Checkpoint("job", b), false));
           if (inFlight.size() == 4) {
@@ -103,7 +103,7 @@ class PgWriteBench {
         for (String index : gin) {
           PgEngineTest.await(pool.query("DROP INDEX sluice." + PgNames.quote(index)).execute());
         }
-        List<Future<Void>> inFlight = new ArrayList<>();
+        List<Future<Integer>> inFlight = new ArrayList<>();
         for (int b = 0; b < batches.size(); b++) {
           inFlight.add(engine.append(t, batch(batches.get(b)), new Checkpoint("job", b), false));
           if (inFlight.size() == 4) {

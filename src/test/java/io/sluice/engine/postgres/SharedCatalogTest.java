@@ -41,14 +41,15 @@ class SharedCatalogTest {
   private final List<PgEngine> engines = new ArrayList<>();
   private Database one;
   private Database two;
+  private PgConnectOptions database;
 
   @BeforeEach
   void start() {
     vertx = Vertx.vertx();
     workers = Executors.newFixedThreadPool(4);
-    PgConnectOptions db = TestPostgres.freshDatabase();
-    one = node(db);
-    two = node(db);
+    database = TestPostgres.freshDatabase();
+    one = node(database);
+    two = node(database);
   }
 
   private Database node(PgConnectOptions db) {
@@ -92,6 +93,33 @@ class SharedCatalogTest {
     assertThat(total(one, "t")).isEqualTo(2);
     assertThat(two.search(new JsonObject().put("from", "t").put("where", new JsonObject().put("id", 1)))
         .getJsonArray("hits").getJsonObject(0).encode()).isEqualTo("{\"id\":1}");
+  }
+
+  /**
+   * An import batch sent under the table id its import started on, after another node dropped a column: the rows
+   * were copied to a new id, saved with the catalog as a rebuild, so this node follows them (as the node that
+   * dropped the column does) instead of answering 409 TableReplaced; and so does a node started afterwards.
+   */
+  @Test
+  void anImportOnAnotherNodeFollowsItsTableRebuiltByAColumnDrop() {
+    one.putTable("moved", schema("id", "Int", "extra", "String"));
+    String startedOn = two.tableId("moved");
+    JsonObject first = join(two.appendLines("moved", new JsonObject().put("tableId", startedOn),
+        "{\"id\": 1, \"extra\": \"x\"}\n".getBytes(StandardCharsets.UTF_8)));
+    assertThat(first.getInteger("appended")).isEqualTo(1);
+
+    one.deleteColumn("moved", "extra");
+
+    JsonObject after = join(two.appendLines("moved", new JsonObject().put("tableId", startedOn),
+        "{\"id\": 2}\n{\"id\": 3, \"extra\": \"y\"}\n".getBytes(StandardCharsets.UTF_8)));
+    assertThat(after.getString("table")).isEqualTo("moved");
+    assertThat(after.getInteger("appended")).isEqualTo(1);
+    assertThat(after.getInteger("failedCount")).as("the dropped column's line").isEqualTo(1);
+    assertThat(total(one, "moved")).isEqualTo(2);
+    Database late = node(database);
+    assertThat(join(late.appendLines("moved", new JsonObject().put("tableId", startedOn),
+        "{\"id\": 4}\n".getBytes(StandardCharsets.UTF_8))).getInteger("appended")).isEqualTo(1);
+    assertThat(total(two, "moved")).isEqualTo(3);
   }
 
   @Test
