@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sluice's benchmark: one command, one table, everything measured in the same run on this machine.
 #
-#   load-tests/bench.sh [ROWS] [--scaling] [--mixed] [--cluster] [--skip-build] [--skip-pg] [--data-only]
+#   load-tests/bench.sh [ROWS] [--scaling] [--mixed] [--cluster] [--cluster-gatling] [--skip-build] [--skip-pg]
+#                       [--data-only]
 #
 # ROWS (default 1000000): rows of the benchmark table (load-tests/bench/gen_ndjson.py, seed 42; TABLE.md).
 #   --scaling     also import 10,000,000 rows (or BENCH_SCALING_ROWS) and report rows/s at 10M / rows/s at ROWS
@@ -13,6 +14,8 @@
 #                 file import triggered on the first node (fresh JVMs, then again warm) and the batch endpoint with
 #                 4 clients spread round-robin over the nodes; per node CPU-seconds per 1M rows and import batches
 #                 stored, PostgreSQL's CPU-seconds and what its backends were doing (needs PostgreSQL)
+#   --cluster-gatling  start 3 nodes as --cluster does and run the Gatling ClusterSimulation against them
+#                 (load-tests/README.md; BENCH_GATLING_OPTS adds -Dsluice.* settings), its summary in the table
 #   --skip-build  use the target/sluice.jar already built
 #   --skip-pg     leave PostgreSQL out (no install, no start)
 #   --data-only   only generate the data of ROWS rows into load-tests/target/bench/data/ and stop
@@ -46,6 +49,7 @@ ROWS=1000000
 SCALING=0
 MIXED=0
 CLUSTER=0
+CLUSTER_GATLING=0
 BUILD=1
 PG=1
 DATA_ONLY=0
@@ -57,13 +61,14 @@ for arg in "$@"; do
     --skip-pg) PG=0 ;;
     --data-only) DATA_ONLY=1 ;;
     --cluster) CLUSTER=1 ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
-    ''|*[!0-9]*) echo "bench.sh: unknown argument '$arg' (usage: bench.sh [ROWS] [--scaling] [--mixed] [--cluster] [--skip-build] [--skip-pg] [--data-only])" >&2; exit 2 ;;
+    --cluster-gatling) CLUSTER_GATLING=1 ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+    ''|*[!0-9]*) echo "bench.sh: unknown argument '$arg' (usage: bench.sh [ROWS] [--scaling] [--mixed] [--cluster] [--cluster-gatling] [--skip-build] [--skip-pg] [--data-only])" >&2; exit 2 ;;
     *) ROWS="$arg" ;;
   esac
 done
-if [ "$CLUSTER" = 1 ] && [ "$PG" = 0 ]; then
-  echo "bench.sh: --cluster needs PostgreSQL (the nodes share it): leave out --skip-pg" >&2
+if { [ "$CLUSTER" = 1 ] || [ "$CLUSTER_GATLING" = 1 ]; } && [ "$PG" = 0 ]; then
+  echo "bench.sh: --cluster and --cluster-gatling need PostgreSQL (the nodes share it): leave out --skip-pg" >&2
   exit 2
 fi
 if [ "$ROWS" -lt 1000 ]; then
@@ -109,7 +114,7 @@ fi
 CLUSTER_NODES_MAX=3
 CLUSTER_HZ_PORT="${BENCH_CLUSTER_PORT:-18281}"
 CLUSTER_BUS_PORT=$(( CLUSTER_HZ_PORT + 10 ))
-if [ "$CLUSTER" = 1 ]; then
+if [ "$CLUSTER" = 1 ] || [ "$CLUSTER_GATLING" = 1 ]; then
   for p in $(seq "$(( PORT + 1 ))" "$(( PORT + CLUSTER_NODES_MAX - 1 ))") \
       $(seq "$CLUSTER_HZ_PORT" "$(( CLUSTER_HZ_PORT + CLUSTER_NODES_MAX - 1 ))") \
       $(seq "$CLUSTER_BUS_PORT" "$(( CLUSTER_BUS_PORT + CLUSTER_NODES_MAX - 1 ))"); do
@@ -432,10 +437,12 @@ pg_prepare() {
 # serve --cluster on the same PostgreSQL (a database of its own): N nodes on 127.0.0.1 with distinct HTTP,
 # Hazelcast and event-bus ports, the same keys and upload secret, every node listed in cluster.members.
 UPLOAD_SECRET="bench-$$-$RANDOM$RANDOM$RANDOM"
-start_cluster() { # N NAME: N fresh nodes, the first one first, returning once every node sees N members
-  local n="$1" name="$2" members="" i
+start_cluster() { # N NAME: N fresh nodes, the first one first, returning once every node sees N members; N = 0:
+  # one server on the same database without --cluster, measured the same way (what cluster mode itself costs)
+  local n="$1" name="$2" members="" i command=(serve --cluster)
+  if [ "$n" = 0 ]; then command=(serve); fi
   for i in $(seq 0 $(( n - 1 ))); do members+="${members:+,}127.0.0.1:$(( CLUSTER_HZ_PORT + i ))"; done
-  for i in $(seq 0 $(( n - 1 ))); do
+  for i in $(seq 0 $(( n > 0 ? n - 1 : 0 ))); do
     local port=$(( PORT + i ))
     rm -rf "$RUN/data-$name-node$i"
     # shellcheck disable=SC2086
@@ -444,20 +451,20 @@ start_cluster() { # N NAME: N fresh nodes, the first one first, returning once e
         SLUICE_UPLOAD_SECRET="$UPLOAD_SECRET" SLUICE_CLUSTER_MEMBERS="$members" \
         SLUICE_CLUSTER_PORT="$(( CLUSTER_HZ_PORT + i ))" SLUICE_CLUSTER_BUS_PORT="$(( CLUSTER_BUS_PORT + i ))" \
         java $SERVER_JAVA_OPTS $CLUSTER_ENGINE_OPTS -Xlog:gc:file="$RUN/gc-$name-node$i.log" -jar "$SERVER_JAR" \
-        serve --cluster) > "$RUN/server-$name-node$i.log" 2>&1 &
+        "${command[@]}") > "$RUN/server-$name-node$i.log" 2>&1 &
     CLUSTER_PIDS+=("$!")
     CLUSTER_URLS+=("http://127.0.0.1:$port")
     # nodes started together may each find no member up and form clusters of their own (docs/cluster.md)
-    if [ "$i" = 0 ]; then await_nodes 1; fi
+    if [ "$i" = 0 ] && [ "$n" -gt 1 ]; then await_nodes 1; fi
   done
   await_nodes "$n"
 }
-await_nodes() { # N: every started node healthy and seeing N members, within 120 s
+await_nodes() { # N: every started node healthy and seeing N members (N = 0: healthy, not a cluster), within 120 s
   local want="$1" i seen
   for i in "${!CLUSTER_URLS[@]}"; do
     for _ in $(seq 1 240); do
       seen="$(curl -fsS "${CLUSTER_URLS[$i]}/health" 2>/dev/null \
-        | python3 -c 'import json,sys; print(json.load(sys.stdin).get("cluster", {}).get("nodes", 0))' 2>/dev/null || echo 0)"
+        | python3 -c 'import json,sys; print(json.load(sys.stdin).get("cluster", {}).get("nodes", 0))' 2>/dev/null || echo -1)"
       [ "$seen" -ge "$want" ] && break
       kill -0 "${CLUSTER_PIDS[$i]}" 2>/dev/null || { tail -30 "$RUN"/server-*-node"$i".log >&2; die "cluster node $i exited"; }
       sleep 0.5
@@ -490,9 +497,10 @@ probed() { # OUT CLIENT ARGS...: the client between two snapshots of the nodes a
 }
 measure_cluster() { # N: N nodes on an empty database; the import (fresh JVMs), again (warm), the batch endpoint
   local n="$1" name="cluster$1" urls timeout=$(( ROWS / 2000 + 300 ))
+  if [ "$n" = 0 ]; then name=cluster-single; fi
   "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS sluice_bench_cluster" \
     -c "CREATE DATABASE sluice_bench_cluster OWNER sluice_bench" > /dev/null
-  log "cluster of $n node(s): starting"
+  log "cluster of $n node(s) (0: one server without --cluster): starting"
   start_cluster "$n" "$name"
   urls="$(IFS=,; echo "${CLUSTER_URLS[*]}")"
   [ "$VERSION" != unknown ] || VERSION="$(curl -fsS "${CLUSTER_URLS[0]}/version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])' || echo unknown)"
@@ -507,15 +515,38 @@ measure_cluster() { # N: N nodes on an empty database; the import (fresh JVMs), 
   rm -rf "$RUN"/data-"$name"-node*
   "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench_cluster" > /dev/null
 }
-measure_clusters() {
+cluster_settings() {
   local data
   data="$(pg_lsclusters -h | awk -v v="$PG_VER" '$1 == v && $2 == "main" {print $6}')"
   PG_POSTMASTER="$($SUDO head -1 "$data/postmaster.pid")"
   CLUSTER_ENGINE_OPTS="-Dsluice.store.type=postgres \
     -Dsluice.store.postgres.url=postgresql://127.0.0.1:$PG_PORT/sluice_bench_cluster \
     -Dsluice.store.postgres.user=sluice_bench -Dsluice.store.postgres.password.file=$PG_PASSWORD_FILE"
+}
+measure_clusters() {
+  cluster_settings
+  measure_cluster 0
   measure_cluster 1
   measure_cluster "$CLUSTER_NODES_MAX"
+}
+gatling_cluster() { # ClusterSimulation against 3 fresh nodes → $RUN/cluster-gatling.json (its summary) and .log
+  local urls rc=0
+  cluster_settings
+  "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS sluice_bench_cluster" \
+    -c "CREATE DATABASE sluice_bench_cluster OWNER sluice_bench" > /dev/null
+  log "Gatling ClusterSimulation against $CLUSTER_NODES_MAX nodes: starting them"
+  start_cluster "$CLUSTER_NODES_MAX" gatling
+  urls="$(IFS=,; echo "${CLUSTER_URLS[*]}")"
+  log "Gatling ClusterSimulation against $urls (log: $RUN/cluster-gatling.log)"
+  # shellcheck disable=SC2086
+  (cd "$HERE" && mvn -B -o gatling:test -Dgatling.simulationClass=io.sluice.loadtest.ClusterSimulation \
+      -Dsluice.urls="$urls" -Dsluice.key="$KEY" ${BENCH_GATLING_OPTS:-}) > "$RUN/cluster-gatling.log" 2>&1 || rc=$?
+  stop_cluster
+  rm -rf "$RUN"/data-gatling-node*
+  "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench_cluster" > /dev/null
+  python3 "$BENCH_SRC/gatling_summary.py" "$RUN/cluster-gatling.log" "$rc" "${BENCH_GATLING_OPTS:-}" \
+    > "$RUN/cluster-gatling.json"
+  [ "$rc" = 0 ] || log "the Gatling ClusterSimulation failed (exit $rc): see $RUN/cluster-gatling.log"
 }
 
 COPY_OPTS="WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')" # one JSON document per line, taken as is
@@ -600,6 +631,7 @@ if [ "$PG" = 1 ]; then
   fi
   "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench_engine" > /dev/null
   if [ "$CLUSTER" = 1 ]; then measure_clusters; fi
+  if [ "$CLUSTER_GATLING" = 1 ]; then gatling_cluster; fi
   [ "$MIXED" = 1 ] || "${PSQL[@]}" -d postgres -c "DROP ROLE sluice_bench" > /dev/null # the mixed rows use it
 fi
 

@@ -337,9 +337,9 @@ with open(out_path, "w") as f:
 
 # --cluster: 1 node, then N nodes, on the same PostgreSQL; a table of its own (its columns differ)
 cluster = {}
-for size in (1, 2, 3, 4, 5):
+for size in (0, 1, 2, 3, 4, 5):  # 0: one server on the same database without --cluster
     for kind in ("import", "import-warm", "batch4"):
-        r = load(f"cluster{size}-{kind}.json")
+        r = load(f"cluster{'-single' if size == 0 else size}-{kind}.json")
         if r:
             cluster.setdefault(size, {})[kind] = r
 if cluster:
@@ -377,8 +377,9 @@ if cluster:
             act = (c.get("pgActivity") or {}).get("meanBackends") or {}
             activity = ", ".join(f"{k} {v}" for k, v in list(act.items())[:4])
             status = "" if r.get("ok") else "FAILED: " + str(r.get("phase") or r.get("firstErrors")) + "; "
-            line = (f"{size} node{'s' if size > 1 else ''}: {labels[kind]}", n(r.get("rowsPerSec")),
-                    rfmt(x1) if size > 1 else "", lat, f2(c.get("wallSeconds")),
+            who = "no --cluster, 1 server" if size == 0 else f"{size} node{'s' if size > 1 else ''}"
+            line = (f"{who}: {labels[kind]}", n(r.get("rowsPerSec")),
+                    rfmt(x1) if size != 1 else "", lat, f2(c.get("wallSeconds")),
                     " / ".join(f2(node.get("cpuSecondsPer1MRows")) for node in c.get("nodes") or []),
                     f2(c.get("nodesCpuSecondsPer1MRows")), f2(c.get("pgCpuSecondsPer1MRows")),
                     f"{f2(c.get('nodesCoresUsed'))} / {f2(c.get('pgCoresUsed'))}",
@@ -395,6 +396,21 @@ if cluster:
     print()
     result["cluster"] = {str(k): v for k, v in cluster.items()}
     result["clusterTable"] = [dict(zip(cheader, line)) for line in crows]
+    with open(out_path, "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+gatling = load("cluster-gatling.json")
+if gatling:
+    print(f"Gatling ClusterSimulation against 3 nodes: {'passed' if gatling.get('ok') else 'FAILED'} "
+          f"(options: {gatling.get('options') or 'defaults'})")
+    print()
+    print("```")
+    for line in (gatling.get("printed") or []) + (gatling.get("statistics") or []) + (gatling.get("assertions") or []) \
+            + (gatling.get("failures") or []):
+        print(line)
+    print("```")
+    print()
+    result["clusterGatling"] = gatling
     with open(out_path, "w") as f:
         json.dump(result, f, indent=2)
         f.write("\n")
