@@ -12,8 +12,9 @@
 #   --cluster     also run Sluice as a cluster (serve --cluster) on the same PostgreSQL: 1 node, then 3 nodes on
 #                 127.0.0.1 (HTTP on BENCH_PORT.., Hazelcast on BENCH_CLUSTER_PORT.., the event bus 10 above): the
 #                 file import triggered on the first node (fresh JVMs, then again warm) and the batch endpoint with
-#                 4 clients spread round-robin over the nodes; per node CPU-seconds per 1M rows and import batches
-#                 stored, PostgreSQL's CPU-seconds and what its backends were doing (needs PostgreSQL)
+#                 4 clients spread round-robin over the nodes, then 15 s idle; per node CPU-seconds per 1M rows and
+#                 import batches stored, PostgreSQL's CPU-seconds and what its backends were doing; the same on one
+#                 server without --cluster first (needs PostgreSQL)
 #   --cluster-gatling  start 3 nodes as --cluster does and run the Gatling ClusterSimulation against them
 #                 (load-tests/README.md; BENCH_GATLING_OPTS adds -Dsluice.* settings), its summary in the table
 #   --skip-build  use the target/sluice.jar already built
@@ -114,6 +115,7 @@ fi
 CLUSTER_NODES_MAX=3
 CLUSTER_HZ_PORT="${BENCH_CLUSTER_PORT:-18281}"
 CLUSTER_BUS_PORT=$(( CLUSTER_HZ_PORT + 10 ))
+CLUSTER_IDLE_SECONDS=15
 if [ "$CLUSTER" = 1 ] || [ "$CLUSTER_GATLING" = 1 ]; then
   for p in $(seq "$(( PORT + 1 ))" "$(( PORT + CLUSTER_NODES_MAX - 1 ))") \
       $(seq "$CLUSTER_HZ_PORT" "$(( CLUSTER_HZ_PORT + CLUSTER_NODES_MAX - 1 ))") \
@@ -477,8 +479,8 @@ probed() { # OUT CLIENT ARGS...: the client between two snapshots of the nodes a
   local out="$1" i nodes=()
   shift
   for i in "${!CLUSTER_PIDS[@]}"; do nodes+=("${CLUSTER_PIDS[$i]}=${CLUSTER_URLS[$i]}"); done
-  # dirty pages of the previous step written out before the window, not during it
-  "${PSQL[@]}" -d postgres -c "CHECKPOINT" > /dev/null
+  # the previous step's rows vacuumed and its dirty pages written out before the window, not during it
+  "${PSQL[@]}" -d sluice_bench_cluster -c "SET client_min_messages = warning" -c "VACUUM (ANALYZE)" -c "CHECKPOINT" > /dev/null
   python3 "$BENCH_SRC/cluster_probe.py" snapshot "$RUN/$out-before.json" "$PG_POSTMASTER" sluice_bench_cluster "${nodes[@]}"
   # what the cluster's backends are doing, every 0.5 s, from one psql session (one backend, idle between samples)
   WAITS_STOP="$RUN/$out-waits.stop"
@@ -511,6 +513,9 @@ measure_cluster() { # N: N nodes on an empty database; the import (fresh JVMs), 
   log "cluster of $n: batch endpoint, 4 clients, $BATCH_ROWS rows in batches of 1,000, round-robin over the nodes"
   probed "$name-batch4" java -Xmx2g -cp "$CP" BenchClient batch "$urls" "$KEY" bench_batch4 "$SCHEMA" "$NDJSON" \
     "$BATCH_ROWS" 4 1000 $(( BATCH_ROWS / 500 + 300 ))
+  # what the nodes and PostgreSQL spend with no request at all (heartbeats, leases, gauges, GC): the fixed part
+  log "cluster of $n: ${CLUSTER_IDLE_SECONDS} s idle"
+  probed "$name-idle" python3 -c 'import json, sys, time; time.sleep(int(sys.argv[1])); print(json.dumps({"ok": True, "idleSeconds": int(sys.argv[1])}))' "$CLUSTER_IDLE_SECONDS"
   stop_cluster
   rm -rf "$RUN"/data-"$name"-node*
   "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench_cluster" > /dev/null

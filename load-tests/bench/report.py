@@ -338,13 +338,14 @@ with open(out_path, "w") as f:
 # --cluster: 1 node, then N nodes, on the same PostgreSQL; a table of its own (its columns differ)
 cluster = {}
 for size in (0, 1, 2, 3, 4, 5):  # 0: one server on the same database without --cluster
-    for kind in ("import", "import-warm", "batch4"):
+    for kind in ("import", "import-warm", "batch4", "idle"):
         r = load(f"cluster{'-single' if size == 0 else size}-{kind}.json")
         if r:
             cluster.setdefault(size, {})[kind] = r
 if cluster:
     labels = {"import": "file import, trigger → finished (fresh JVMs)", "import-warm": "file import again (warm JVMs)",
-              "batch4": "batch endpoint, 4 clients round-robin over the nodes"}
+              "batch4": "batch endpoint, 4 clients round-robin over the nodes",
+              "idle": "idle (no request): CPU-seconds per minute, not per 1M rows"}
 
     def f2(v):
         return "" if v is None else f"{v:,.1f}"
@@ -361,7 +362,7 @@ if cluster:
     print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|")
     crows = []
     for size in sorted(cluster):
-        for kind in ("import", "import-warm", "batch4"):
+        for kind in ("import", "import-warm", "batch4", "idle"):
             r = cluster[size].get(kind)
             if not r:
                 continue
@@ -378,14 +379,27 @@ if cluster:
             activity = ", ".join(f"{k} {v}" for k, v in list(act.items())[:4])
             status = "" if r.get("ok") else "FAILED: " + str(r.get("phase") or r.get("firstErrors")) + "; "
             who = "no --cluster, 1 server" if size == 0 else f"{size} node{'s' if size > 1 else ''}"
+            if kind == "idle":
+                wall = c.get("wallSeconds") or 1
+                per_min = [60 * (node.get("cpuSeconds") or 0) / wall for node in c.get("nodes") or []]
+                line = (f"{who}: {labels[kind]}", "", "", "", f2(c.get("wallSeconds")),
+                        " / ".join(f2(v) for v in per_min), f2(sum(per_min)),
+                        f2(60 * (c.get("pgCpuSeconds") or 0) / wall),
+                        f"{f2(c.get('nodesCoresUsed'))} / {f2(c.get('pgCoresUsed'))}",
+                        "" if c.get("machineBusyPercent") is None else f"{c['machineBusyPercent']:.0f} %", "",
+                        ", ".join(f"{k} {v}" for k, v in list(((c.get("pgActivity") or {}).get("meanBackends")
+                                                                 or {}).items())[:4]))
+                crows.append(line)
+                print("| " + " | ".join(str(v) for v in line) + " |")
+                continue
             line = (f"{who}: {labels[kind]}", n(r.get("rowsPerSec")),
                     rfmt(x1) if size != 1 else "", lat, f2(c.get("wallSeconds")),
                     " / ".join(f2(node.get("cpuSecondsPer1MRows")) for node in c.get("nodes") or []),
                     f2(c.get("nodesCpuSecondsPer1MRows")), f2(c.get("pgCpuSecondsPer1MRows")),
                     f"{f2(c.get('nodesCoresUsed'))} / {f2(c.get('pgCoresUsed'))}",
                     "" if c.get("machineBusyPercent") is None else f"{c['machineBusyPercent']:.0f} %",
-                    (status + " / ".join(shares) + (f"; {resent} resent" if resent else "")) if kind != "batch4"
-                    else status.rstrip("; "),
+                    (status + " / ".join(shares) + (f"; {resent} resent" if resent else ""))
+                    if kind != "batch4" and size > 0 else status.rstrip("; "),
                     activity)
             crows.append(line)
             print("| " + " | ".join(str(v) for v in line) + " |")
