@@ -12,7 +12,7 @@
 #   --cluster     also run Sluice as a cluster (serve --cluster) on the same PostgreSQL: 1 node, then 3 nodes on
 #                 127.0.0.1 (HTTP on BENCH_PORT.., Hazelcast on BENCH_CLUSTER_PORT.., the event bus 10 above): the
 #                 file import triggered on the first node (fresh JVMs, then again warm) and the batch endpoint with
-#                 4 clients spread round-robin over the nodes, then 15 s idle; per node CPU-seconds per 1M rows and
+#                 4 clients spread round-robin over the nodes (twice), then 15 s idle; per node CPU-seconds per 1M rows and
 #                 import batches stored, PostgreSQL's CPU-seconds and what its backends were doing; the same on one
 #                 server without --cluster first (needs PostgreSQL)
 #   --cluster-gatling  start 3 nodes as --cluster does and run the Gatling ClusterSimulation against them
@@ -512,6 +512,10 @@ measure_cluster() { # N: N nodes on an empty database; the import (fresh JVMs), 
   probed "$name-import-warm" java -cp "$CP" BenchClient import "${CLUSTER_URLS[0]}" "$KEY" bench_import_warm "$SCHEMA" "$GZ" "$ROWS" "$timeout"
   log "cluster of $n: batch endpoint, 4 clients, $BATCH_ROWS rows in batches of 1,000, round-robin over the nodes"
   probed "$name-batch4" java -Xmx2g -cp "$CP" BenchClient batch "$urls" "$KEY" bench_batch4 "$SCHEMA" "$NDJSON" \
+    "$BATCH_ROWS" 4 1000 $(( BATCH_ROWS / 500 + 300 ))
+  # again into a second table: with N nodes the first run also pays N JVMs' JIT of the HTTP batch path
+  log "cluster of $n: batch endpoint again (JIT-warm nodes)"
+  probed "$name-batch4-warm" java -Xmx2g -cp "$CP" BenchClient batch "$urls" "$KEY" bench_batch4_warm "$SCHEMA" "$NDJSON" \
     "$BATCH_ROWS" 4 1000 $(( BATCH_ROWS / 500 + 300 ))
   # what the nodes and PostgreSQL spend with no request at all (heartbeats, leases, gauges, GC): the fixed part
   log "cluster of $n: ${CLUSTER_IDLE_SECONDS} s idle"

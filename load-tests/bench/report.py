@@ -338,13 +338,14 @@ with open(out_path, "w") as f:
 # --cluster: 1 node, then N nodes, on the same PostgreSQL; a table of its own (its columns differ)
 cluster = {}
 for size in (0, 1, 2, 3, 4, 5):  # 0: one server on the same database without --cluster
-    for kind in ("import", "import-warm", "batch4", "idle"):
+    for kind in ("import", "import-warm", "batch4", "batch4-warm", "idle"):
         r = load(f"cluster{'-single' if size == 0 else size}-{kind}.json")
         if r:
             cluster.setdefault(size, {})[kind] = r
 if cluster:
     labels = {"import": "file import, trigger → finished (fresh JVMs)", "import-warm": "file import again (warm JVMs)",
               "batch4": "batch endpoint, 4 clients round-robin over the nodes",
+              "batch4-warm": "batch endpoint again (warm JVMs)",
               "idle": "idle (no request): CPU-seconds per minute, not per 1M rows"}
 
     def f2(v):
@@ -362,14 +363,14 @@ if cluster:
     print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|")
     crows = []
     for size in sorted(cluster):
-        for kind in ("import", "import-warm", "batch4", "idle"):
+        for kind in ("import", "import-warm", "batch4", "batch4-warm", "idle"):
             r = cluster[size].get(kind)
             if not r:
                 continue
             c = r.get("cluster") or {}
             one = (cluster.get(1) or {}).get(kind) or {}
             x1 = ratio(r.get("rowsPerSec") if r.get("ok") else None, one.get("rowsPerSec") if one.get("ok") else None)
-            lat = f"{ms(r.get('p50Ms'))} / {ms(r.get('p99Ms'))}" if kind == "batch4" else ""
+            lat = f"{ms(r.get('p50Ms'))} / {ms(r.get('p99Ms'))}" if kind.startswith("batch4") else ""
             shares = []
             for node in c.get("nodes") or []:
                 b = node.get("importBatchesStored") or {}
@@ -399,7 +400,7 @@ if cluster:
                     f"{f2(c.get('nodesCoresUsed'))} / {f2(c.get('pgCoresUsed'))}",
                     "" if c.get("machineBusyPercent") is None else f"{c['machineBusyPercent']:.0f} %",
                     (status + " / ".join(shares) + (f"; {resent} resent" if resent else ""))
-                    if kind != "batch4" and size > 0 else status.rstrip("; "),
+                    if not kind.startswith("batch4") and size > 0 else status.rstrip("; "),
                     activity)
             crows.append(line)
             print("| " + " | ".join(str(v) for v in line) + " |")
