@@ -63,7 +63,7 @@ for arg in "$@"; do
     --data-only) DATA_ONLY=1 ;;
     --cluster) CLUSTER=1 ;;
     --cluster-gatling) CLUSTER_GATLING=1 ;;
-    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     ''|*[!0-9]*) echo "bench.sh: unknown argument '$arg' (usage: bench.sh [ROWS] [--scaling] [--mixed] [--cluster] [--cluster-gatling] [--skip-build] [--skip-pg] [--data-only])" >&2; exit 2 ;;
     *) ROWS="$arg" ;;
   esac
