@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Sluice's benchmark: one command, one table, everything measured in the same run on this machine.
 #
-#   load-tests/bench.sh [ROWS] [--scaling] [--mixed] [--skip-build] [--skip-pg] [--data-only]
+#   load-tests/bench.sh [ROWS] [--scaling] [--mixed] [--cluster] [--cluster-gatling] [--skip-build] [--skip-pg]
+#                       [--data-only]
 #
 # ROWS (default 1000000): rows of the benchmark table (load-tests/bench/gen_ndjson.py, seed 42; TABLE.md).
 #   --scaling     also import 10,000,000 rows (or BENCH_SCALING_ROWS) and report rows/s at 10M / rows/s at ROWS
 #   --mixed       also import 10,000,000 rows (or BENCH_MIXED_ROWS) while a reader (_search every 0.5 s on the
 #                 importing table and on a small one) and a writer (100-row batch every 0.5 s) run beside it:
 #                 their p50/p99 idle and during, and the import's rows/s against the import alone
+#   --cluster     also run Sluice as a cluster (serve --cluster) on the same PostgreSQL: 1 node, then 3 nodes on
+#                 127.0.0.1 (HTTP on BENCH_PORT.., Hazelcast on BENCH_CLUSTER_PORT.., the event bus 10 above): the
+#                 file import triggered on the first node (fresh JVMs, then again warm) and the batch endpoint with
+#                 4 clients spread round-robin over the nodes (twice), then 15 s idle; per node CPU-seconds per 1M rows and
+#                 import batches stored, PostgreSQL's CPU-seconds and what its backends were doing; the same on one
+#                 server without --cluster first (needs PostgreSQL)
+#   --cluster-gatling  start 3 nodes as --cluster does and run the Gatling ClusterSimulation against them
+#                 (load-tests/README.md; BENCH_GATLING_OPTS adds -Dsluice.* settings), its summary in the table
 #   --skip-build  use the target/sluice.jar already built
 #   --skip-pg     leave PostgreSQL out (no install, no start)
 #   --data-only   only generate the data of ROWS rows into load-tests/target/bench/data/ and stop
@@ -19,8 +28,10 @@
 #   BENCH_BASELINE_JAR (another build of Sluice, e.g. of an older commit: each Sluice file import and the batch
 #   endpoint with 4 clients also run on it, just before the same measurement of this build, and the table adds
 #   the ratio this build / baseline — same run, same file, same machine),
-#   BENCH_SKIP (space-separated parts to leave out for a shorter run: ceiling store capped batch1 lucene; "lucene"
-#   leaves out every Lucene-engine server measurement).
+#   BENCH_SKIP (space-separated parts to leave out for a shorter run: ceiling store capped batch1 lucene pgraw
+#   pgengine; "lucene" leaves out every Lucene-engine server measurement, "pgraw" raw PostgreSQL's COPY loads,
+#   "pgengine" the single server on the PostgreSQL engine), BENCH_CLUSTER_PORT (first Hazelcast port of --cluster,
+#   default 18281; the event bus uses the ports 10 above).
 #
 # Measures: the ceiling (gunzip + line split + Jackson parse + validation in one thread, Sluice's own classes),
 # the store alone in process (first pass on a fresh JVM against the steady state: what the JIT warm-up costs),
@@ -38,6 +49,8 @@ BENCH_SRC="$HERE/bench"
 ROWS=1000000
 SCALING=0
 MIXED=0
+CLUSTER=0
+CLUSTER_GATLING=0
 BUILD=1
 PG=1
 DATA_ONLY=0
@@ -48,11 +61,17 @@ for arg in "$@"; do
     --skip-build) BUILD=0 ;;
     --skip-pg) PG=0 ;;
     --data-only) DATA_ONLY=1 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
-    ''|*[!0-9]*) echo "bench.sh: unknown argument '$arg' (usage: bench.sh [ROWS] [--scaling] [--mixed] [--skip-build] [--skip-pg] [--data-only])" >&2; exit 2 ;;
+    --cluster) CLUSTER=1 ;;
+    --cluster-gatling) CLUSTER_GATLING=1 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+    ''|*[!0-9]*) echo "bench.sh: unknown argument '$arg' (usage: bench.sh [ROWS] [--scaling] [--mixed] [--cluster] [--cluster-gatling] [--skip-build] [--skip-pg] [--data-only])" >&2; exit 2 ;;
     *) ROWS="$arg" ;;
   esac
 done
+if { [ "$CLUSTER" = 1 ] || [ "$CLUSTER_GATLING" = 1 ]; } && [ "$PG" = 0 ]; then
+  echo "bench.sh: --cluster and --cluster-gatling need PostgreSQL (the nodes share it): leave out --skip-pg" >&2
+  exit 2
+fi
 if [ "$ROWS" -lt 1000 ]; then
   echo "bench.sh: ROWS must be at least 1000" >&2
   exit 2
@@ -66,7 +85,7 @@ BASELINE_JAR_SRC="${BENCH_BASELINE_JAR:-}"
 SKIP=" ${BENCH_SKIP:-} "
 skipped() { [[ "$SKIP" == *" $1 "* ]]; }
 for part in ${BENCH_SKIP:-}; do
-  case "$part" in ceiling|store|capped|batch1|lucene) ;; *) echo "bench.sh: unknown BENCH_SKIP part '$part' (ceiling store capped batch1 lucene)" >&2; exit 2 ;; esac
+  case "$part" in ceiling|store|capped|batch1|lucene|pgraw|pgengine) ;; *) echo "bench.sh: unknown BENCH_SKIP part '$part' (ceiling store capped batch1 lucene pgraw pgengine)" >&2; exit 2 ;; esac
 done
 if [ -n "$BASELINE_JAR_SRC" ] && [ ! -f "$BASELINE_JAR_SRC" ]; then
   echo "bench.sh: BENCH_BASELINE_JAR=$BASELINE_JAR_SRC is not a file" >&2
@@ -92,6 +111,19 @@ JAVA_MAJOR="$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.s
 [ "${JAVA_MAJOR%%.*}" -ge 17 ] 2>/dev/null || die "Java 17 or newer is needed (found '$JAVA_MAJOR')"
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   die "port $PORT on 127.0.0.1 is in use; choose another with BENCH_PORT=..."
+fi
+CLUSTER_NODES_MAX=3
+CLUSTER_HZ_PORT="${BENCH_CLUSTER_PORT:-18281}"
+CLUSTER_BUS_PORT=$(( CLUSTER_HZ_PORT + 10 ))
+CLUSTER_IDLE_SECONDS=15
+if [ "$CLUSTER" = 1 ] || [ "$CLUSTER_GATLING" = 1 ]; then
+  for p in $(seq "$(( PORT + 1 ))" "$(( PORT + CLUSTER_NODES_MAX - 1 ))") \
+      $(seq "$CLUSTER_HZ_PORT" "$(( CLUSTER_HZ_PORT + CLUSTER_NODES_MAX - 1 ))") \
+      $(seq "$CLUSTER_BUS_PORT" "$(( CLUSTER_BUS_PORT + CLUSTER_NODES_MAX - 1 ))"); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      die "port $p on 127.0.0.1 (a cluster node's) is in use; choose others with BENCH_PORT=... or BENCH_CLUSTER_PORT=..."
+    fi
+  done
 fi
 
 QUIET_WAIT="${BENCH_WAIT_QUIET:-0}"
@@ -127,13 +159,38 @@ stop_server() {
   fi
   SERVER_PID=""
 }
+CLUSTER_PIDS=()
+CLUSTER_URLS=()
+WAITS_PID=""
+WAITS_STOP=""
+stop_cluster() { # every node at once (a graceful stop each), then waits for all
+  local pid
+  for pid in "${CLUSTER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${CLUSTER_PIDS[@]}"; do
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  CLUSTER_PIDS=()
+  CLUSTER_URLS=()
+}
+stop_waits() { # the pg_stat_activity sampler of a cluster measurement
+  [ -n "$WAITS_PID" ] || return 0
+  touch "$WAITS_STOP"
+  for _ in $(seq 1 20); do kill -0 "$WAITS_PID" 2>/dev/null || break; sleep 0.25; done
+  kill "$WAITS_PID" 2>/dev/null || true
+  wait "$WAITS_PID" 2>/dev/null || true
+  WAITS_PID=""
+}
 cleanup() {
   local rc=$?
   if [ -n "$SAMPLER_PID" ]; then kill "$SAMPLER_PID" 2>/dev/null || true; fi
+  stop_waits
   stop_server
+  stop_cluster
   if [ "${#PSQL[@]}" -gt 0 ]; then
     "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS sluice_bench" -c "DROP DATABASE IF EXISTS sluice_bench_engine" \
-      -c "DROP ROLE IF EXISTS sluice_bench" >/dev/null 2>&1 || true
+      -c "DROP DATABASE IF EXISTS sluice_bench_cluster" -c "DROP ROLE IF EXISTS sluice_bench" >/dev/null 2>&1 || true
   fi
   if [ "$PG_STARTED" = 1 ]; then
     log "stopping PostgreSQL $PG_VER (started by this script)"
@@ -378,14 +435,139 @@ pg_prepare() {
   done
   die "PostgreSQL $PG_VER does not accept connections"
 }
+# ------------------------------------------------------------------------------------------------ 4b. cluster
+# serve --cluster on the same PostgreSQL (a database of its own): N nodes on 127.0.0.1 with distinct HTTP,
+# Hazelcast and event-bus ports, the same keys and upload secret, every node listed in cluster.members.
+UPLOAD_SECRET="bench-$$-$RANDOM$RANDOM$RANDOM"
+start_cluster() { # N NAME: N fresh nodes, the first one first, returning once every node sees N members; N = 0:
+  # one server on the same database without --cluster, measured the same way (what cluster mode itself costs)
+  local n="$1" name="$2" members="" i command=(serve --cluster)
+  if [ "$n" = 0 ]; then command=(serve); fi
+  for i in $(seq 0 $(( n - 1 ))); do members+="${members:+,}127.0.0.1:$(( CLUSTER_HZ_PORT + i ))"; done
+  for i in $(seq 0 $(( n > 0 ? n - 1 : 0 ))); do
+    local port=$(( PORT + i ))
+    rm -rf "$RUN/data-$name-node$i"
+    # shellcheck disable=SC2086
+    (cd "$RUN" && exec env SLUICE_HTTP_HOST=127.0.0.1 SLUICE_HTTP_PORT="$port" SLUICE_PUBLIC_URL="http://127.0.0.1:$port" \
+        SLUICE_DATA_DIR="$RUN/data-$name-node$i" SLUICE_API_KEY_RW="$KEY" SLUICE_API_KEY_RO="$KEY-ro" \
+        SLUICE_UPLOAD_SECRET="$UPLOAD_SECRET" SLUICE_CLUSTER_MEMBERS="$members" \
+        SLUICE_CLUSTER_PORT="$(( CLUSTER_HZ_PORT + i ))" SLUICE_CLUSTER_BUS_PORT="$(( CLUSTER_BUS_PORT + i ))" \
+        java $SERVER_JAVA_OPTS $CLUSTER_ENGINE_OPTS -Xlog:gc:file="$RUN/gc-$name-node$i.log" -jar "$SERVER_JAR" \
+        "${command[@]}") > "$RUN/server-$name-node$i.log" 2>&1 &
+    CLUSTER_PIDS+=("$!")
+    CLUSTER_URLS+=("http://127.0.0.1:$port")
+    # nodes started together may each find no member up and form clusters of their own (docs/cluster.md)
+    if [ "$i" = 0 ] && [ "$n" -gt 1 ]; then await_nodes 1; fi
+  done
+  await_nodes "$n"
+}
+await_nodes() { # N: every started node healthy and seeing N members (N = 0: healthy, not a cluster), within 120 s
+  local want="$1" i seen
+  for i in "${!CLUSTER_URLS[@]}"; do
+    for _ in $(seq 1 240); do
+      seen="$(curl -fsS "${CLUSTER_URLS[$i]}/health" 2>/dev/null \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin).get("cluster", {}).get("nodes", 0))' 2>/dev/null || echo -1)"
+      [ "$seen" -ge "$want" ] && break
+      kill -0 "${CLUSTER_PIDS[$i]}" 2>/dev/null || { tail -30 "$RUN"/server-*-node"$i".log >&2; die "cluster node $i exited"; }
+      sleep 0.5
+    done
+    [ "$seen" -ge "$want" ] || die "cluster node $i sees $seen of $want members after 120 s"
+  done
+}
+PG_POSTMASTER=""
+probed() { # OUT CLIENT ARGS...: the client between two snapshots of the nodes and PostgreSQL → $RUN/OUT.json
+  local out="$1" i nodes=()
+  shift
+  for i in "${!CLUSTER_PIDS[@]}"; do nodes+=("${CLUSTER_PIDS[$i]}=${CLUSTER_URLS[$i]}"); done
+  # the previous step's rows vacuumed and its dirty pages written out before the window, not during it
+  "${PSQL[@]}" -d sluice_bench_cluster -c "SET client_min_messages = warning" -c "VACUUM (ANALYZE)" -c "CHECKPOINT" > /dev/null
+  python3 "$BENCH_SRC/cluster_probe.py" snapshot "$RUN/$out-before.json" "$PG_POSTMASTER" sluice_bench_cluster "${nodes[@]}"
+  # what the cluster's backends are doing, every 0.5 s, from one psql session (one backend, idle between samples)
+  WAITS_STOP="$RUN/$out-waits.stop"
+  rm -f "$WAITS_STOP"
+  ( s=0; while [ ! -e "$WAITS_STOP" ]; do s=$(( s + 1 ))
+      echo "SELECT $s, '-', '-', 0 UNION ALL
+            SELECT $s, state, coalesce(wait_event_type || ':' || wait_event, 'CPU'), count(*) FROM pg_stat_activity
+            WHERE datname = 'sluice_bench_cluster' AND pid <> pg_backend_pid() AND state <> 'idle' GROUP BY 2, 3;"
+      sleep 0.5; done ) | as_postgres psql -X -q -At -F'|' -p "$PG_PORT" -d sluice_bench_cluster > "$RUN/$out-waits.txt" 2>&1 &
+  WAITS_PID=$!
+  "$@" > "$RUN/$out-client.json" 2> "$RUN/$out-client.err" || { stop_waits; cat "$RUN/$out-client.err" >&2; die "$out failed"; }
+  stop_waits
+  python3 "$BENCH_SRC/cluster_probe.py" snapshot "$RUN/$out-after.json" "$PG_POSTMASTER" sluice_bench_cluster "${nodes[@]}"
+  python3 "$BENCH_SRC/cluster_probe.py" result "$RUN/$out-client.json" "$RUN/$out-before.json" "$RUN/$out-after.json" \
+    "$RUN/$out-waits.txt" > "$RUN/$out.json"
+}
+measure_cluster() { # N: N nodes on an empty database; the import (fresh JVMs), again (warm), the batch endpoint
+  local n="$1" name="cluster$1" urls timeout=$(( ROWS / 2000 + 300 ))
+  if [ "$n" = 0 ]; then name=cluster-single; fi
+  "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS sluice_bench_cluster" \
+    -c "CREATE DATABASE sluice_bench_cluster OWNER sluice_bench" > /dev/null
+  log "cluster of $n node(s) (0: one server without --cluster): starting"
+  start_cluster "$n" "$name"
+  urls="$(IFS=,; echo "${CLUSTER_URLS[*]}")"
+  [ "$VERSION" != unknown ] || VERSION="$(curl -fsS "${CLUSTER_URLS[0]}/version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])' || echo unknown)"
+  log "cluster of $n: file import of $ROWS rows, triggered and polled on node 0"
+  probed "$name-import" java -cp "$CP" BenchClient import "${CLUSTER_URLS[0]}" "$KEY" bench_import "$SCHEMA" "$GZ" "$ROWS" "$timeout"
+  log "cluster of $n: the same file import again (JIT-warm nodes)"
+  probed "$name-import-warm" java -cp "$CP" BenchClient import "${CLUSTER_URLS[0]}" "$KEY" bench_import_warm "$SCHEMA" "$GZ" "$ROWS" "$timeout"
+  log "cluster of $n: batch endpoint, 4 clients, $BATCH_ROWS rows in batches of 1,000, round-robin over the nodes"
+  probed "$name-batch4" java -Xmx2g -cp "$CP" BenchClient batch "$urls" "$KEY" bench_batch4 "$SCHEMA" "$NDJSON" \
+    "$BATCH_ROWS" 4 1000 $(( BATCH_ROWS / 500 + 300 ))
+  # again into a second table: with N nodes the first run also pays N JVMs' JIT of the HTTP batch path
+  log "cluster of $n: batch endpoint again (JIT-warm nodes)"
+  probed "$name-batch4-warm" java -Xmx2g -cp "$CP" BenchClient batch "$urls" "$KEY" bench_batch4_warm "$SCHEMA" "$NDJSON" \
+    "$BATCH_ROWS" 4 1000 $(( BATCH_ROWS / 500 + 300 ))
+  # what the nodes and PostgreSQL spend with no request at all (heartbeats, leases, gauges, GC): the fixed part
+  log "cluster of $n: ${CLUSTER_IDLE_SECONDS} s idle"
+  probed "$name-idle" python3 -c 'import json, sys, time; time.sleep(int(sys.argv[1])); print(json.dumps({"ok": True, "idleSeconds": int(sys.argv[1])}))' "$CLUSTER_IDLE_SECONDS"
+  stop_cluster
+  rm -rf "$RUN"/data-"$name"-node*
+  "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench_cluster" > /dev/null
+}
+cluster_settings() {
+  local data
+  data="$(pg_lsclusters -h | awk -v v="$PG_VER" '$1 == v && $2 == "main" {print $6}')"
+  PG_POSTMASTER="$($SUDO head -1 "$data/postmaster.pid")"
+  CLUSTER_ENGINE_OPTS="-Dsluice.store.type=postgres \
+    -Dsluice.store.postgres.url=postgresql://127.0.0.1:$PG_PORT/sluice_bench_cluster \
+    -Dsluice.store.postgres.user=sluice_bench -Dsluice.store.postgres.password.file=$PG_PASSWORD_FILE"
+}
+measure_clusters() {
+  cluster_settings
+  measure_cluster 0
+  measure_cluster 1
+  measure_cluster "$CLUSTER_NODES_MAX"
+}
+gatling_cluster() { # ClusterSimulation against 3 fresh nodes → $RUN/cluster-gatling.json (its summary) and .log
+  local urls rc=0
+  cluster_settings
+  "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS sluice_bench_cluster" \
+    -c "CREATE DATABASE sluice_bench_cluster OWNER sluice_bench" > /dev/null
+  log "Gatling ClusterSimulation against $CLUSTER_NODES_MAX nodes: starting them"
+  start_cluster "$CLUSTER_NODES_MAX" gatling
+  urls="$(IFS=,; echo "${CLUSTER_URLS[*]}")"
+  log "Gatling ClusterSimulation against $urls (log: $RUN/cluster-gatling.log)"
+  # shellcheck disable=SC2086
+  (cd "$HERE" && mvn -B -o gatling:test -Dgatling.simulationClass=io.sluice.loadtest.ClusterSimulation \
+      -Dsluice.urls="$urls" -Dsluice.key="$KEY" ${BENCH_GATLING_OPTS:-}) > "$RUN/cluster-gatling.log" 2>&1 || rc=$?
+  stop_cluster
+  rm -rf "$RUN"/data-gatling-node*
+  "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench_cluster" > /dev/null
+  python3 "$BENCH_SRC/gatling_summary.py" "$RUN/cluster-gatling.log" "$rc" "${BENCH_GATLING_OPTS:-}" \
+    > "$RUN/cluster-gatling.json"
+  [ "$rc" = 0 ] || log "the Gatling ClusterSimulation failed (exit $rc): see $RUN/cluster-gatling.log"
+}
+
 COPY_OPTS="WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')" # one JSON document per line, taken as is
 PG_MWM="256MB"
 if [ "$PG" = 1 ]; then
   pg_prepare
+  PG_FULL_VERSION="$("${PSQL[@]}" -d postgres -tAc "show server_version" | awk '{print $1}')"
+fi
+if [ "$PG" = 1 ] && ! skipped pgraw; then
   "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS sluice_bench" \
     -c "CREATE DATABASE sluice_bench" > /dev/null
   PGDB=("${PSQL[@]}" -d sluice_bench)
-  PG_FULL_VERSION="$("${PGDB[@]}" -tAc "show server_version" | awk '{print $1}')"
 
   log "PostgreSQL $PG_FULL_VERSION: COPY into one jsonb column"
   "${PGDB[@]}" -c "CREATE TABLE bench_jsonb (doc jsonb)"
@@ -424,7 +606,13 @@ print(json.dumps({"version": v, "maintenanceWorkMem": mwm,
                             "staging": "UNLOGGED jsonb table"}}))
 EOF
   "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench" > /dev/null
+elif [ "$PG" = 1 ]; then
+  echo '{"skipped": "BENCH_SKIP pgraw"}' > "$RUN/pg.json"
+else
+  echo '{"skipped": "--skip-pg"}' > "$RUN/pg.json"
+fi
 
+if [ "$PG" = 1 ]; then
   # Sluice on the PostgreSQL engine, against the same PostgreSQL (a database and role of its own, over TCP
   # with a password as an operator would run it): the same file import and the batch endpoint with 4 clients.
   PG_PORT="$(pg_lsclusters -h | awk -v v="$PG_VER" '$1 == v && $2 == "main" {print $3}')"
@@ -434,24 +622,26 @@ EOF
     -c "DROP ROLE IF EXISTS sluice_bench" \
     -c "CREATE ROLE sluice_bench LOGIN PASSWORD '$(cat "$PG_PASSWORD_FILE")'" \
     -c "CREATE DATABASE sluice_bench_engine OWNER sluice_bench" > /dev/null
-  SERVER_JAVA_OPTS_SAVED="$SERVER_JAVA_OPTS"
   PG_ENGINE_OPTS="-Dsluice.store.type=postgres \
     -Dsluice.store.postgres.url=postgresql://127.0.0.1:$PG_PORT/sluice_bench_engine \
     -Dsluice.store.postgres.user=sluice_bench -Dsluice.store.postgres.password.file=$PG_PASSWORD_FILE"
-  SERVER_JAVA_OPTS="$SERVER_JAVA_OPTS $PG_ENGINE_OPTS"
-  drop_engine_schema() { "${PSQL[@]}" -d sluice_bench_engine -c "SET client_min_messages = warning" \
-    -c "DROP SCHEMA IF EXISTS sluice CASCADE" > /dev/null; }
-  pg_import() { import_named pg-import "$ROWS" "$GZ"; drop_engine_schema; }
-  pg_batch() { batch4 pg bench_batch4; drop_engine_schema; }
-  on_baseline pg_import
-  pg_import
-  on_baseline pg_batch
-  pg_batch
-  SERVER_JAVA_OPTS="$SERVER_JAVA_OPTS_SAVED"
+  if ! skipped pgengine; then
+    SERVER_JAVA_OPTS_SAVED="$SERVER_JAVA_OPTS"
+    SERVER_JAVA_OPTS="$SERVER_JAVA_OPTS $PG_ENGINE_OPTS"
+    drop_engine_schema() { "${PSQL[@]}" -d sluice_bench_engine -c "SET client_min_messages = warning" \
+      -c "DROP SCHEMA IF EXISTS sluice CASCADE" > /dev/null; }
+    pg_import() { import_named pg-import "$ROWS" "$GZ"; drop_engine_schema; }
+    pg_batch() { batch4 pg bench_batch4; drop_engine_schema; }
+    on_baseline pg_import
+    pg_import
+    on_baseline pg_batch
+    pg_batch
+    SERVER_JAVA_OPTS="$SERVER_JAVA_OPTS_SAVED"
+  fi
   "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench_engine" > /dev/null
+  if [ "$CLUSTER" = 1 ]; then measure_clusters; fi
+  if [ "$CLUSTER_GATLING" = 1 ]; then gatling_cluster; fi
   [ "$MIXED" = 1 ] || "${PSQL[@]}" -d postgres -c "DROP ROLE sluice_bench" > /dev/null # the mixed rows use it
-else
-  echo '{"skipped": "--skip-pg"}' > "$RUN/pg.json"
 fi
 
 # ------------------------------------------------------------------------------------------------ 5. scaling
@@ -500,12 +690,13 @@ fi
 python3 - "$ROWS" "$(stat -c %s "$NDJSON")" "$(stat -c %s "$GZ")" "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)" \
     "$(nproc)" "$(awk '/MemTotal/ {printf "%.1f", $2 / 1048576}' /proc/meminfo)" \
     "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" "$(java -version 2>&1 | head -1)" \
-    "$VERSION" "$SERVER_JAVA_OPTS" "$(date -u -d "@${RUN_ID_EPOCH}" +%Y-%m-%dT%H:%M:%SZ)" > "$RUN/machine.json" <<'EOF'
+    "$VERSION" "$SERVER_JAVA_OPTS" "$(date -u -d "@${RUN_ID_EPOCH}" +%Y-%m-%dT%H:%M:%SZ)" "${PG_FULL_VERSION:-}" \
+    > "$RUN/machine.json" <<'EOF'
 import json, sys
 a = sys.argv[1:]
 print(json.dumps({"rows": int(a[0]), "ndjsonBytes": int(a[1]), "gzipBytes": int(a[2]), "loadStart": a[3],
                   "loadEnd": a[4], "nproc": int(a[5]), "memGiB": float(a[6]), "cpu": a[7], "java": a[8],
-                  "sluiceVersion": a[9], "serverJavaOpts": a[10], "date": a[11]}))
+                  "sluiceVersion": a[9], "serverJavaOpts": a[10], "date": a[11], "pgVersion": a[12] or None}))
 EOF
 python3 "$HERE/bench/report.py" "$RUN" "$RESULTS/bench-$RUN_ID.json" | tee "$RUN/table.md"
 cp "$RESULTS/bench-$RUN_ID.json" "$RESULTS/latest.json"

@@ -22,9 +22,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * BenchClient import URL KEY TABLE SCHEMA.json DATA.ndjson.gz ROWS TIMEOUT_SECONDS
  *     (re)creates TABLE, initiates a file import, PUTs the file to the signed URL, triggers it and polls the
  *     status every 50 ms until it is finished: rows/s from trigger to the first status that says finished
- * BenchClient batch URL KEY TABLE SCHEMA.json DATA.ndjson ROWS CLIENTS BATCH_ROWS TIMEOUT_SECONDS
+ * BenchClient batch URL[,URL...] KEY TABLE SCHEMA.json DATA.ndjson ROWS CLIENTS BATCH_ROWS TIMEOUT_SECONDS
  *     (re)creates TABLE, posts the first ROWS lines as batches of BATCH_ROWS rows from CLIENTS threads, each
- *     batch once: rows/s over the whole run, p50/p99 of the request latencies
+ *     batch once: rows/s over the whole run, p50/p99 of the request latencies. With several URLs (the nodes of
+ *     a cluster) batch i goes to URL i mod n, as a round-robin load balancer would send it, after 10 warm-up
+ *     batches on each node; p50/p99 are also given per node
  * BenchClient mixed URL KEY SCHEMA.json DATA.ndjson DATA.ndjson.gz ROWS TIMEOUT_SECONDS
  *     a reader (a _search every 0.5 s on the importing table and on a small table of 1,000 rows) and a writer
  *     (a 100-row batch every 0.5 s into a third table), first for 10 s idle, then while the file import of
@@ -35,21 +37,26 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class BenchClient {
   private final String base;
+  /** Every node given (the first is {@link #base}); only the batch measurement spreads over them. */
+  private final List<String> bases = new ArrayList<>();
   private final String key;
   private final HttpClient http;
 
-  private BenchClient(String base, String key, int threads) {
-    URI uri = URI.create(base);
-    try {
-      for (InetAddress address : InetAddress.getAllByName(uri.getHost())) {
-        if (!address.isLoopbackAddress()) {
-          throw new IllegalArgumentException("only a Sluice on this machine (loopback) is a target, not " + base);
+  private BenchClient(String urls, String key, int threads) {
+    for (String url : urls.split(",")) {
+      URI uri = URI.create(url);
+      try {
+        for (InetAddress address : InetAddress.getAllByName(uri.getHost())) {
+          if (!address.isLoopbackAddress()) {
+            throw new IllegalArgumentException("only a Sluice on this machine (loopback) is a target, not " + url);
+          }
         }
+      } catch (java.net.UnknownHostException e) {
+        throw new IllegalArgumentException("unknown host in " + url, e);
       }
-    } catch (java.net.UnknownHostException e) {
-      throw new IllegalArgumentException("unknown host in " + base, e);
+      bases.add(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
     }
-    this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+    this.base = bases.get(0);
     this.key = key;
     this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(10)).build();
@@ -91,7 +98,7 @@ public final class BenchClient {
 
   private static void usage() {
     System.err.println("usage: BenchClient import URL KEY TABLE SCHEMA.json DATA.ndjson.gz ROWS TIMEOUT_SECONDS\n"
-        + "       BenchClient batch URL KEY TABLE SCHEMA.json DATA.ndjson ROWS CLIENTS BATCH_ROWS TIMEOUT_SECONDS\n"
+        + "       BenchClient batch URL[,URL...] KEY TABLE SCHEMA.json DATA.ndjson ROWS CLIENTS BATCH_ROWS TIMEOUT_SECONDS\n"
         + "       BenchClient mixed URL KEY SCHEMA.json DATA.ndjson DATA.ndjson.gz ROWS TIMEOUT_SECONDS");
     System.exit(2);
   }
@@ -280,10 +287,12 @@ public final class BenchClient {
       int timeoutSeconds) throws Exception {
     List<byte[]> payloads = payloads(ndjson, rows, batchRows);
     int loaded = 0;
-    // warm the endpoint on a table of its own (JIT, connections), not counted
+    // warm the endpoint of every node on a table of its own (JIT, connections), not counted
     recreate(table + "_warmup", schema);
-    for (int i = 0; i < Math.min(10, payloads.size()); i++) {
-      post(table + "_warmup", payloads.get(i));
+    for (String node : bases) {
+      for (int i = 0; i < Math.min(10, payloads.size()); i++) {
+        post(node, table + "_warmup", payloads.get(i));
+      }
     }
     call("DELETE", "/api/v1/schema/" + table + "_warmup", null);
     recreate(table, schema);
@@ -304,7 +313,7 @@ public final class BenchClient {
         while ((i = next.getAndIncrement()) < payloads.size() && System.nanoTime() < deadline) {
           long t0 = System.nanoTime();
           try {
-            HttpResponse<String> r = postRaw(table, payloads.get(i));
+            HttpResponse<String> r = postRaw(bases.get(i % bases.size()), table, payloads.get(i));
             latencies[i] = System.nanoTime() - t0;
             if (r.statusCode() == 200) {
               stored.addAndGet(new JsonObject(r.body()).getLong("total"));
@@ -326,6 +335,16 @@ public final class BenchClient {
     int sent = Math.min(next.get(), payloads.size());
     long[] done = Arrays.copyOf(latencies, sent);
     Arrays.sort(done);
+    io.vertx.core.json.JsonArray perNode = new io.vertx.core.json.JsonArray();
+    for (int n = 0; n < bases.size(); n++) {
+      long[] mine = new long[(sent + bases.size() - 1 - n) / bases.size()];
+      for (int i = n, j = 0; i < sent; i += bases.size()) {
+        mine[j++] = latencies[i];
+      }
+      Arrays.sort(mine);
+      perNode.add(new JsonObject().put("url", bases.get(n)).put("requests", mine.length)
+          .put("p50Ms", percentileMs(mine, 50)).put("p99Ms", percentileMs(mine, 99)));
+    }
     return new JsonObject()
         .put("ok", errors.get() == 0 && stored.get() == loaded)
         .put("rows", loaded)
@@ -339,7 +358,8 @@ public final class BenchClient {
         .put("rowsPerSec", Math.round(stored.get() / seconds))
         .put("p50Ms", percentileMs(done, 50))
         .put("p99Ms", percentileMs(done, 99))
-        .put("maxMs", done.length == 0 ? null : round3(done[done.length - 1] / 1e6));
+        .put("maxMs", done.length == 0 ? null : round3(done[done.length - 1] / 1e6))
+        .put("nodes", perNode);
   }
 
   private static synchronized void fail(AtomicInteger errors, List<String> firstErrors, String message) {
@@ -419,14 +439,22 @@ public final class BenchClient {
   }
 
   private void post(String table, byte[] payload) throws Exception {
-    HttpResponse<String> r = postRaw(table, payload);
+    post(base, table, payload);
+  }
+
+  private void post(String node, String table, byte[] payload) throws Exception {
+    HttpResponse<String> r = postRaw(node, table, payload);
     if (r.statusCode() != 200) {
       throw new IllegalStateException("batch answered " + r.statusCode() + ": " + r.body());
     }
   }
 
   private HttpResponse<String> postRaw(String table, byte[] payload) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/data/" + table + "/batch"))
+    return postRaw(base, table, payload);
+  }
+
+  private HttpResponse<String> postRaw(String node, String table, byte[] payload) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(node + "/api/v1/data/" + table + "/batch"))
         .timeout(Duration.ofSeconds(120)).header("x-api-key", key).header("content-type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofByteArray(payload)).build(), HttpResponse.BodyHandlers.ofString());
   }

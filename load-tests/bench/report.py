@@ -3,7 +3,9 @@
 
 Usage: report.py RUN_DIR OUT.json
 RUN_DIR holds the pieces bench.sh wrote: machine.json, ceiling.json, store.json, import.json, batch1.json, batch4.json,
-pg.json, pg-import.json, pg-batch4.json (Sluice on the PostgreSQL engine), scaling.json (each optional except machine.json). Standard library only.
+pg.json, pg-import.json, pg-batch4.json (Sluice on the PostgreSQL engine), scaling.json, clusterN-import.json,
+clusterN-import-warm.json, clusterN-batch4.json (--cluster, N nodes; each optional except machine.json). Standard
+library only.
 """
 import json
 import os
@@ -332,4 +334,99 @@ result = {
 with open(out_path, "w") as f:
     json.dump(result, f, indent=2)
     f.write("\n")
+
+# --cluster: 1 node, then N nodes, on the same PostgreSQL; a table of its own (its columns differ)
+cluster = {}
+for size in (0, 1, 2, 3, 4, 5):  # 0: one server on the same database without --cluster
+    for kind in ("import", "import-warm", "batch4", "batch4-warm", "idle"):
+        r = load(f"cluster{'-single' if size == 0 else size}-{kind}.json")
+        if r:
+            cluster.setdefault(size, {})[kind] = r
+if cluster:
+    labels = {"import": "file import, trigger → finished (fresh JVMs)", "import-warm": "file import again (warm JVMs)",
+              "batch4": "batch endpoint, 4 clients round-robin over the nodes",
+              "batch4-warm": "batch endpoint again (warm JVMs)",
+              "idle": "idle (no request): CPU-seconds per minute, not per 1M rows"}
+
+    def f2(v):
+        return "" if v is None else f"{v:,.1f}"
+
+    print(f"Cluster (serve --cluster, PostgreSQL {machine.get('pgVersion') or ''}"
+          f" on the same machine), {rows:,} rows. CPU-seconds per 1M rows from /proc/PID/stat around each client run"
+          " (the import's also include its upload; the batch run's its warm-up of 10 batches per node);"
+          " PostgreSQL's are all its processes.")
+    print()
+    cheader = ("cluster run", "rows/s", "× 1 node", "p50 / p99 ms", "wall s", "CPU-s per 1M rows, each node",
+               "nodes, sum", "PostgreSQL", "cores used: nodes / PostgreSQL", "machine busy",
+               "import batches stored per node (local + remote)", "PostgreSQL backends, mean (state: wait)")
+    print("| " + " | ".join(cheader) + " |")
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|")
+    crows = []
+    for size in sorted(cluster):
+        for kind in ("import", "import-warm", "batch4", "batch4-warm", "idle"):
+            r = cluster[size].get(kind)
+            if not r:
+                continue
+            c = r.get("cluster") or {}
+            one = (cluster.get(1) or {}).get(kind) or {}
+            x1 = ratio(r.get("rowsPerSec") if r.get("ok") else None, one.get("rowsPerSec") if one.get("ok") else None)
+            lat = f"{ms(r.get('p50Ms'))} / {ms(r.get('p99Ms'))}" if kind.startswith("batch4") else ""
+            shares = []
+            for node in c.get("nodes") or []:
+                b = node.get("importBatchesStored") or {}
+                shares.append(f"{b.get('local', 0)} + {b.get('remote', 0)}")
+            resent = sum(sum((node.get("importBatchesResent") or {}).values()) for node in c.get("nodes") or [])
+            act = (c.get("pgActivity") or {}).get("meanBackends") or {}
+            activity = ", ".join(f"{k} {v}" for k, v in list(act.items())[:4])
+            status = "" if r.get("ok") else "FAILED: " + str(r.get("phase") or r.get("firstErrors")) + "; "
+            who = "no --cluster, 1 server" if size == 0 else f"{size} node{'s' if size > 1 else ''}"
+            if kind == "idle":
+                wall = c.get("wallSeconds") or 1
+                per_min = [60 * (node.get("cpuSeconds") or 0) / wall for node in c.get("nodes") or []]
+                line = (f"{who}: {labels[kind]}", "", "", "", f2(c.get("wallSeconds")),
+                        " / ".join(f2(v) for v in per_min), f2(sum(per_min)),
+                        f2(60 * (c.get("pgCpuSeconds") or 0) / wall),
+                        f"{f2(c.get('nodesCoresUsed'))} / {f2(c.get('pgCoresUsed'))}",
+                        "" if c.get("machineBusyPercent") is None else f"{c['machineBusyPercent']:.0f} %", "",
+                        ", ".join(f"{k} {v}" for k, v in list(((c.get("pgActivity") or {}).get("meanBackends")
+                                                                 or {}).items())[:4]))
+                crows.append(line)
+                print("| " + " | ".join(str(v) for v in line) + " |")
+                continue
+            line = (f"{who}: {labels[kind]}", n(r.get("rowsPerSec")),
+                    rfmt(x1) if size != 1 else "", lat, f2(c.get("wallSeconds")),
+                    " / ".join(f2(node.get("cpuSecondsPer1MRows")) for node in c.get("nodes") or []),
+                    f2(c.get("nodesCpuSecondsPer1MRows")), f2(c.get("pgCpuSecondsPer1MRows")),
+                    f"{f2(c.get('nodesCoresUsed'))} / {f2(c.get('pgCoresUsed'))}",
+                    "" if c.get("machineBusyPercent") is None else f"{c['machineBusyPercent']:.0f} %",
+                    (status + " / ".join(shares) + (f"; {resent} resent" if resent else ""))
+                    if not kind.startswith("batch4") and size > 0 else status.rstrip("; "),
+                    activity)
+            crows.append(line)
+            print("| " + " | ".join(str(v) for v in line) + " |")
+    print()
+    print(f"machine: {machine.get('nproc')} cores; load average at start {machine.get('loadStart')}, at end "
+          f"{machine.get('loadEnd')}. On one machine the nodes share its cores: more nodes cannot add throughput "
+          "here, only show the cost per row of each node and of PostgreSQL.")
+    print()
+    result["cluster"] = {str(k): v for k, v in cluster.items()}
+    result["clusterTable"] = [dict(zip(cheader, line)) for line in crows]
+    with open(out_path, "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+gatling = load("cluster-gatling.json")
+if gatling:
+    print(f"Gatling ClusterSimulation against 3 nodes: {'passed' if gatling.get('ok') else 'FAILED'} "
+          f"(options: {gatling.get('options') or 'defaults'})")
+    print()
+    print("```")
+    for line in (gatling.get("printed") or []) + (gatling.get("statistics") or []) + (gatling.get("assertions") or []) \
+            + (gatling.get("failures") or []):
+        print(line)
+    print("```")
+    print()
+    result["clusterGatling"] = gatling
+    with open(out_path, "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
 print(f"results: {out_path}")

@@ -30,6 +30,9 @@ import java.time.Duration;
 public final class Sluice {
   /** Base URL of the server under test, e.g. {@code http://127.0.0.1:8080} (no trailing slash). */
   public static final String URL = stripSlash(prop("sluice.url", "http://127.0.0.1:8080"));
+  /** Every node of a cluster under test: {@code sluice.urls} (comma-separated base URLs), else {@link #URL} alone. */
+  public static final java.util.List<String> URLS = java.util.Arrays.stream(prop("sluice.urls", URL).split(","))
+      .map(String::trim).filter(u -> !u.isEmpty()).map(Sluice::stripSlash).toList();
   /** Read-write API key. */
   public static final String KEY = prop("sluice.key", System.getenv().getOrDefault("SLUICE_KEY", ""));
   /** Main phase length, seconds. */
@@ -45,11 +48,14 @@ public final class Sluice {
       .build();
 
   static {
-    URI uri = URI.create(URL);
-    if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
-      throw new IllegalArgumentException("sluice.url must be an http:// URL, got " + URL);
+    for (String url : URLS.contains(URL) ? URLS : java.util.stream.Stream.concat(URLS.stream(),
+        java.util.stream.Stream.of(URL)).toList()) {
+      URI uri = URI.create(url);
+      if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+        throw new IllegalArgumentException("sluice.url and sluice.urls must be http:// URLs, got " + url);
+      }
+      requireLoopback(uri.getHost());
     }
-    requireLoopback(uri.getHost());
     if (KEY.isEmpty()) {
       throw new IllegalArgumentException("set the read-write API key with -Dsluice.key=... (or SLUICE_KEY)");
     }
@@ -124,19 +130,29 @@ public final class Sluice {
    * to the server it was given, whatever {@code public.url} that server advertises.
    */
   public static String rebase(String absoluteUrl) {
+    return rebase(absoluteUrl, URL);
+  }
+
+  /** {@link #rebase(String)} on another of the given nodes (one of {@link #URLS}). */
+  public static String rebase(String absoluteUrl, String node) {
     URI uri = URI.create(absoluteUrl);
     String pathAndQuery = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
-    return URL + pathAndQuery;
+    return node + pathAndQuery;
   }
 
   /** Drops the table if it exists and creates it with the benchmark schema. */
   public static void recreateBenchTable(String table) {
+    recreateBenchTable(URL, table);
+  }
+
+  /** {@link #recreateBenchTable(String)} through one node of {@link #URLS}. */
+  public static void recreateBenchTable(String node, String table) {
     String path = "/api/v1/schema/" + URLEncoder.encode(table, StandardCharsets.UTF_8);
-    HttpResponse<String> dropped = send("DELETE", path, null);
+    HttpResponse<String> dropped = sendTo(node, "DELETE", path, null, java.util.Map.of());
     if (dropped.statusCode() != 200 && dropped.statusCode() != 404) {
       throw new IllegalStateException("DELETE " + path + " answered " + dropped.statusCode() + ": " + dropped.body());
     }
-    HttpResponse<String> created = send("PUT", path, BenchRows.SCHEMA);
+    HttpResponse<String> created = sendTo(node, "PUT", path, BenchRows.SCHEMA, java.util.Map.of());
     if (created.statusCode() != 200) {
       throw new IllegalStateException("PUT " + path + " answered " + created.statusCode() + ": " + created.body());
     }
@@ -159,7 +175,16 @@ public final class Sluice {
   /** {@link #send(String, String, String)} with more headers (an Idempotency-Key). */
   public static HttpResponse<String> send(String method, String path, String jsonBody,
       java.util.Map<String, String> headers) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(URL + path))
+    return sendTo(URL, method, path, jsonBody, headers);
+  }
+
+  /** {@link #send(String, String, String, java.util.Map)} to one node of {@link #URLS}. */
+  public static HttpResponse<String> sendTo(String node, String method, String path, String jsonBody,
+      java.util.Map<String, String> headers) {
+    if (!URLS.contains(node) && !URL.equals(node)) {
+      throw new IllegalArgumentException("not a node under test: " + node);
+    }
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(node + path))
         .timeout(Duration.ofSeconds(120))
         .header("x-api-key", KEY)
         .header("content-type", "application/json")
@@ -169,7 +194,7 @@ public final class Sluice {
     try {
       return ADMIN.send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot reach Sluice at " + URL + " (" + method + " " + path + ")", e);
+      throw new UncheckedIOException("cannot reach Sluice at " + node + " (" + method + " " + path + ")", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
