@@ -404,8 +404,13 @@ final class TableIndex implements Closeable {
     }
   }
 
-  <T> T withSearcher(SearchFunction<T> function) throws IOException {
+  /** A user's search: as {@link #withSearcher}, and commits refresh for searches for a while (see there). */
+  <T> T search(SearchFunction<T> function) throws IOException {
     lastSearchNanos = System.nanoTime();
+    return withSearcher(function);
+  }
+
+  <T> T withSearcher(SearchFunction<T> function) throws IOException {
     if (latched != null && (readingCommitOnly || writer.getTragicException() != null || !writer.isOpen())) {
       readLastCommit();
     } else if (latched != null) {

@@ -73,6 +73,8 @@ class SearchDuringImportTest {
   void anUnsearchedTableShowsAnImportsRowsOnceTheyAreDurable() throws Exception {
     TableIndex index = open();
     try {
+      assertThat(index.withSearcher(searcher -> searcher.getIndexReader().numDocs())).as("not a user's search")
+          .isZero();
       importRows(index, 0, 10, 1);
       durable(index);
       assertThat(count(index)).isEqualTo(10);
@@ -105,7 +107,7 @@ class SearchDuringImportTest {
   }
 
   private static long count(TableIndex index) throws IOException {
-    return index.withSearcher(searcher -> (long) searcher.getIndexReader().numDocs());
+    return index.search(searcher -> (long) searcher.getIndexReader().numDocs());
   }
 
   /** A directory whose new files (segments, commit points) wait while held. */
