@@ -655,13 +655,19 @@ fi
 # ------------------------------------------------------------------------------------------------ 6. mixed
 if [ "$MIXED" = 1 ]; then
   gen_data "$MIXED_ROWS" 0
-  start_server mixed
-  log "mixed: import of $MIXED_ROWS rows with a reader and a writer beside it"
-  java -Xmx1g -cp "$CP" BenchClient mixed "$BASE" "$KEY" "$SCHEMA" "$NDJSON" "$DATA/bench-$MIXED_ROWS.ndjson.gz" \
-    "$MIXED_ROWS" $(( MIXED_ROWS / 2000 + 300 )) > "$RUN/mixed.json" 2> "$RUN/mixed.err" \
-    || { cat "$RUN/mixed.err" >&2; die "the mixed measurement failed"; }
-  stop_server
-  rm -rf "$RUN/data-mixed"
+  mixed_lucene() { # → $RUN/mixed$SUFFIX.json
+    start_server "mixed$SUFFIX"
+    log "mixed: import of $MIXED_ROWS rows with a reader and a writer beside it"
+    java -Xmx1g -cp "$CP" BenchClient mixed "$BASE" "$KEY" "$SCHEMA" "$NDJSON" "$DATA/bench-$MIXED_ROWS.ndjson.gz" \
+      "$MIXED_ROWS" $(( MIXED_ROWS / 2000 + 300 )) > "$RUN/mixed$SUFFIX.json" 2> "$RUN/mixed$SUFFIX.err" \
+      || { cat "$RUN/mixed$SUFFIX.err" >&2; die "the mixed measurement failed"; }
+    stop_server
+    rm -rf "$RUN/data-mixed$SUFFIX"
+  }
+  if ! skipped lucene; then
+    on_baseline mixed_lucene
+    mixed_lucene
+  fi
   if [ "$PG" = 1 ]; then
     # The same on the PostgreSQL engine, then the raw peer beside its own load of the same file.
     "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS sluice_bench_engine" \

@@ -36,6 +36,7 @@ pg_imp = load("pg-import.json")
 pg_batch4 = load("pg-batch4.json")
 scaling = load("scaling.json")
 mixed = load("mixed.json")
+mixed_base = load("mixed-base.json")
 mixed_pg = load("mixed-pg.json")
 mixed_peer = load("mixed-peer.json")
 # BENCH_BASELINE_JAR: the same measurements on another build, each run just before this build's
@@ -264,6 +265,16 @@ if mixed:
 else:
     table.append(("mixed: import with a reader and a writer beside it", "not run", "", "", "", "", "",
                   "bench.sh --mixed"))
+if mixed_base:
+    imp_b = mixed_base.get("import") or {}
+    table.append((f"mixed, baseline jar: file import of {n(imp_b.get('rows'))} rows with a reader and a writer",
+                  n(imp_b.get("rowsPerSec")), "", "", "", "", "", f"{imp_b.get('seconds')} s"))
+    for key, label in names.items():
+        idle = (mixed_base.get("idle") or {}).get(key) or {}
+        during = (mixed_base.get("during") or {}).get(key) or {}
+        table.append((f"mixed, baseline jar: {label}, during the import (idle)", "", "",
+                      f"{during.get('p50Ms')} ({idle.get('p50Ms')})", f"{during.get('p99Ms')} ({idle.get('p99Ms')})",
+                      "", "", f"{during.get('n')} requests, {during.get('errors')} errors"))
 
 if mixed_pg:
     imp_m = mixed_pg.get("import") or {}
@@ -322,6 +333,7 @@ result = {
     "postgresEngineBatch4": pg_batch4,
     "scaling": scaling,
     "mixed": mixed,
+    "mixedBaseline": mixed_base,
     "mixedPostgresEngine": mixed_pg,
     "mixedRawPostgres": mixed_peer,
     "baseline": {"import": imp_base, "batch4": batch4_base, "postgresEngineImport": pg_imp_base,

@@ -407,7 +407,7 @@ public final class LuceneEngine implements StorageEngine {
     Query query = LuceneQueries.translate(where, null, table.schema());
     Sort sort = LuceneQueries.sort(order, table.schema());
     try {
-      return index(table.id()).withSearcher(searcher -> {
+      return index(table.id()).search(searcher -> {
         List<byte[]> sources = new ArrayList<>();
         long total;
         // The collector allocates a queue of offset + limit entries up front: never more than the index

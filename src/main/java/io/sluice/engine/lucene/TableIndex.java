@@ -68,7 +68,9 @@ import org.slf4j.LoggerFactory;
  * if not, it refreshes under {@code refreshLock}, recording the generation read before the refresh (the refresh
  * sees every change that took a generation up to then). So a search that starts after a write's reply sees the
  * write whatever other searches run meanwhile; concurrent searches share one refresh, and a search when nothing
- * changed costs two volatile reads.
+ * changed costs two volatile reads. A commit while the table is being searched refreshes the searcher itself
+ * before it completes instead of taking a generation ({@link #refreshAfterCommit}), so searches do not wait for
+ * the rows an import buffered between its commits.
  *
  * <p>Replay is exact although a commit may hold part of the generation it names: rows carry their sequence
  * number, so a replayed row already in the index is skipped, and a delete is logged as the sequence numbers it
@@ -123,6 +125,10 @@ final class TableIndex implements Closeable {
   /** The change generation the current searcher is known to cover; written under {@link #refreshLock}. */
   private volatile long covered;
   private final Object refreshLock = new Object();
+  /** How long after a search commits keep refreshing the searcher themselves ({@link #refreshAfterCommit}). */
+  private static final long EAGER_REFRESH_AFTER_SEARCH_NANOS = TimeUnit.SECONDS.toNanos(30);
+  private volatile long lastSearchNanos = System.nanoTime() - EAGER_REFRESH_AFTER_SEARCH_NANOS;
+  private volatile boolean closing;
   private final Timer commitLatency;
   private final RowDecoder decoder;
   /**
@@ -398,6 +404,12 @@ final class TableIndex implements Closeable {
     }
   }
 
+  /** A user's search: as {@link #withSearcher}, and commits refresh for searches for a while (see there). */
+  <T> T search(SearchFunction<T> function) throws IOException {
+    lastSearchNanos = System.nanoTime();
+    return withSearcher(function);
+  }
+
   <T> T withSearcher(SearchFunction<T> function) throws IOException {
     if (latched != null && (readingCommitOnly || writer.getTragicException() != null || !writer.isOpen())) {
       readLastCommit();
@@ -419,6 +431,26 @@ final class TableIndex implements Closeable {
     } finally {
       searchers.release(searcher);
     }
+  }
+
+  /**
+   * While searches arrive, a commit refreshes the searcher itself instead of leaving it to the next search: that
+   * refresh writes out every row buffered since the last one, and an import buffers seconds of rows between its
+   * commits, so a search that had to refresh waited up to a second. Right after a commit little is buffered,
+   * and a search meanwhile goes on with the searcher it has: nothing the commit adds was acknowledged yet (an
+   * import's rows count as stored only once {@link #durable()} completes, i.e. after this refresh). An unsearched
+   * table keeps the lazy refresh, so writes alone do not pay for a segment per commit.
+   */
+  private void refreshAfterCommit() throws IOException {
+    synchronized (refreshLock) {
+      long covering = changes.get();
+      searchers.maybeRefreshBlocking();
+      covered = Math.max(covered, covering);
+    }
+  }
+
+  private boolean searchedRecently() {
+    return !closing && System.nanoTime() - lastSearchNanos < EAGER_REFRESH_AFTER_SEARCH_NANOS;
   }
 
   /** Refreshes the searcher unless it already covers every change made before the call. */
@@ -552,7 +584,11 @@ final class TableIndex implements Closeable {
       writer.commit();
       wal.deleteBefore(from);
       commitLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-      changes.incrementAndGet();
+      if (searchedRecently()) {
+        refreshAfterCommit();
+      } else {
+        changes.incrementAndGet();
+      }
     } catch (IOException | RuntimeException e) {
       latch(e);
       throw e;
@@ -811,6 +847,7 @@ final class TableIndex implements Closeable {
   /** Commits what is buffered (unless latched) and releases the directory. */
   @Override
   public void close() throws IOException {
+    closing = true; // the last commit below must not refresh the searchers closed before it
     try {
       searchers.close();
       if (writer.isOpen() && latched == null) {
