@@ -258,6 +258,63 @@ class PgEngineTest {
   }
 
   @Test
+  void statementsRunOnEventLoopsOfTheirOwnAndReadsApartFromWrites() throws Exception {
+    PgEngine own = new PgEngine(vertx, TestPostgres.freshDatabase(), 2, 1, "sluice");
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    try {
+      TableDef table = new TableDef(newId(), SCHEMA);
+      own.createTable(table);
+      // Every event loop of the caller's Vert.x busy (a server's HTTP and bus loops): statements do not need them.
+      block(vertx, release);
+      await(own.append(table, batch(row(1, 1L, 1.0, "a", "x", true)), null, false), "an append");
+      assertThat(own.search(table, new Predicate.All(), List.of(), 0, 10).total()).isEqualTo(1);
+      release.countDown();
+
+      // Every event loop of the write connections busy (as encoding an import's batches keeps them): reads go on.
+      release = new java.util.concurrent.CountDownLatch(1);
+      block(own.writeLoops(), release);
+      Future<Void> held = own.append(table, batch(row(2, 2L, 2.0, "b", "y", false)), null, false);
+      assertThat(own.search(table, new Predicate.All(), List.of(), 0, 10).total()).as("a search while the write"
+          + " loops are busy").isEqualTo(1);
+      assertThat(own.importedBatches(table.id(), "none")).isEmpty();
+      assertThat(held.isComplete()).as("the append waits for its connection's loop").isFalse();
+      release.countDown();
+      await(held, "the held append");
+      assertThat(own.search(table, new Predicate.All(), List.of(), 0, 10).total()).isEqualTo(2);
+    } finally {
+      release.countDown();
+      own.close();
+    }
+  }
+
+  /** Holds every event loop of {@code owner} in a task until {@code release}; returns once all are held. */
+  private static void block(Vertx owner, java.util.concurrent.CountDownLatch release) throws InterruptedException {
+    io.netty.channel.EventLoopGroup loops = ((io.vertx.core.internal.VertxInternal) owner).nettyEventLoopGroup();
+    List<io.netty.util.concurrent.EventExecutor> executors = new ArrayList<>();
+    loops.forEach(executors::add);
+    java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(executors.size());
+    for (io.netty.util.concurrent.EventExecutor loop : executors) {
+      loop.execute(() -> {
+        held.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+    }
+    assertThat(held.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("every event loop held").isTrue();
+  }
+
+  private static <T> T await(Future<T> future, String what) throws Exception {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError(what + " did not complete within 30 s", e);
+    }
+  }
+
+  @Test
   void deleteCountsWhatItRemoved() {
     TableDef table = table(SCHEMA);
     append(table, null, row(1, 1L, 1.0, "a", "x", true), row(2, 2L, 2.0, "b", "y", null),
