@@ -141,7 +141,8 @@ public record SluiceConfig(
       "HTTP verticle instances (0: one per core)");
   public static final Key STORE_INSTANCES = new Key("store.instances", "SLUICE_STORE_INSTANCES", 0,
       "store worker threads of each lane, reads and writes, unless store.read.instances or store.write.instances"
-      + " set it (0: one per core, at least 2)");
+      + " set it (0: one per core, at least 2); one table or import uses at most that many, and each lane runs one"
+      + " thread more for the others");
   public static final Key STORE_READ_INSTANCES = new Key("store.read.instances", "SLUICE_STORE_READ_INSTANCES", 0,
       "store worker threads of the read lane: searches, schema reads, health (0: store.instances)");
   public static final Key STORE_WRITE_INSTANCES = new Key("store.write.instances", "SLUICE_STORE_WRITE_INSTANCES", 0,
@@ -250,7 +251,8 @@ public record SluiceConfig(
       + " store.postgres.read.pool.size)");
   public static final Key STORE_POSTGRES_READ_POOL_SIZE = new Key("store.postgres.read.pool.size",
       "SLUICE_STORE_POSTGRES_READ_POOL_SIZE", 0, "PostgreSQL connections reserved for reads (searches, schema and"
-      + " checkpoint reads, health), so no read waits for a connection held by writes (0: the read lane's threads)");
+      + " checkpoint reads, health), so no read waits for a connection held by writes (0: the read lane's threads"
+      + " + 1, as many as it runs at once)");
   public static final Key STORE_POSTGRES_SCHEMA = new Key("store.postgres.schema", "SLUICE_STORE_POSTGRES_SCHEMA",
       "sluice", "PostgreSQL schema of Sluice's tables (created if missing)");
 
@@ -657,7 +659,7 @@ public record SluiceConfig(
     return new Postgres(url, host, port == null ? 0 : port, get(values, STORE_POSTGRES_DATABASE, s -> s),
         get(values, STORE_POSTGRES_USER, s -> s), password,
         (int) inRange(STORE_POSTGRES_POOL_SIZE, get(values, STORE_POSTGRES_POOL_SIZE, Integer::parseInt), 1L, 1024L),
-        readPool > 0 ? readPool : lanes.readThreads(), schema);
+        readPool > 0 ? readPool : lanes.readThreads() + 1, schema);
   }
 
   private static long positive(Key key, long value) {

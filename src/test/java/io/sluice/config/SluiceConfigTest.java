@@ -134,7 +134,7 @@ class SluiceConfigTest {
             "store.postgres.password.env", "PG_PW"));
     assertThat(pg.storeType()).isEqualTo("postgres");
     assertThat(pg.postgres()).isEqualTo(new SluiceConfig.Postgres("postgresql://db.example:6543/sluicedb", null, 0,
-        null, "app", "pw-from-env", 8, pg.lanes().readThreads(), "sluice"));
+        null, "app", "pw-from-env", 8, pg.lanes().readThreads() + 1, "sluice"));
     assertThat(pg.toString()).as("no secret in a logged config").doesNotContain("pw-from-env")
         .doesNotContain("db.example:6543");
 
@@ -160,7 +160,8 @@ class SluiceConfigTest {
 
     SluiceConfig pg = load(Map.of(), Map.of("store.type", "postgres", "store.postgres.host", "h",
         "store.read.instances", 3));
-    assertThat(pg.postgres().readPoolSize()).as("0: a read connection per read thread").isEqualTo(3);
+    assertThat(pg.postgres().readPoolSize()).as("0: a read connection per read thread, the spare one too")
+        .isEqualTo(4);
 
     assertThatThrownBy(() -> load(Map.of(), Map.of("store.write.import.turns", 0)))
         .hasMessageContaining("'store.write.import.turns'").hasMessageContaining("between 1 and 64");

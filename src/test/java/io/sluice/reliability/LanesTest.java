@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * acknowledged before (without the lane they queued behind the held writes). On Lucene a write is held in its
  * write-ahead log append, which holds a write thread; on PostgreSQL by a table lock that blocks inserts but not
  * reads, which holds every connection of the write pool (without the read pool a search waited for one). Writers
- * share theirs fairly: a write to one table does not wait behind the queue of another table's writes.
+ * share theirs fairly: a write to one table does not wait behind the queue of another table's writes, nor for one
+ * of them to end (a table holds at most store.write.instances threads of a lane that has one more).
  */
 @ExtendWith(VertxExtension.class)
 class LanesTest {
@@ -130,12 +131,15 @@ class LanesTest {
         writes.add(client.post("/api/v1/data/busy").putHeader("x-api-key", TestServer.RW_KEY)
             .sendJson(new JsonObject().put("id", i)));
       }
-      // One write thread is held in busy's log append, the other waits for that log; the rest queue.
+      // One write thread is held in busy's log append, the other waits for that log; the rest queue: busy holds
+      // as many threads as one table may, and the lane's spare thread is left for other tables.
       assertThat(held.awaitBlocked(1, 60)).isTrue();
       awaitQueued(metrics, busyWrites - WRITE_WORKERS);
       writes.add(client.post("/api/v1/data/small").putHeader("x-api-key", TestServer.RW_KEY)
           .sendJson(new JsonObject().put("id", 1)));
-      awaitQueued(metrics, busyWrites - WRITE_WORKERS + 1);
+      assertThat(held.awaitBlocked(1, 60)).as("the write to the small table reaches its log beside busy's held"
+          + " ones").isTrue();
+      awaitQueued(metrics, busyWrites - WRITE_WORKERS);
 
       held.release();
       for (Future<HttpResponse<Buffer>> write : writes) {
@@ -143,9 +147,9 @@ class LanesTest {
       }
       List<Path> order = List.copyOf(held.appended);
       assertThat(order).hasSize(busyWrites + 1);
-      // The two held writes first, then at most one more of busy's before small's turn (first come: last).
+      // small's append was held beside busy's first: one of the first two, before busy's queue.
       assertThat(order.indexOf(small)).as("where the write to the small table started among %s (busy: %s)", order,
-          busy).isBetween(WRITE_WORKERS, WRITE_WORKERS + 1);
+          busy).isLessThan(WRITE_WORKERS);
     } finally {
       held.release();
       server.stop();
