@@ -483,18 +483,20 @@ public final class PgEngine implements StorageEngine {
 
   /**
    * {@code pg_total_relation_size} (heap, TOAST, indexes) and {@code count(*)}, on a write connection: a count is
-   * a scan, and the read connections are kept for reads. The WAL is the server's, not a table's.
+   * a scan, and the read connections are kept for reads. In the table's share of the write pool: outside it, a
+   * count (a second or more of a large table being imported) held the connection a write to another table was
+   * promised. The WAL is the server's, not a table's.
    */
   @Override
   public TableStats tableStats(String id, boolean countRows) {
     String name = table(id);
-    io.vertx.sqlclient.Row size = await(pool.preparedQuery("SELECT pg_total_relation_size(to_regclass($1))")
-        .execute(Tuple.of(name))).iterator().next();
+    io.vertx.sqlclient.Row size = await(writes.run(id, () -> pool.preparedQuery(
+        "SELECT pg_total_relation_size(to_regclass($1))").execute(Tuple.of(name)))).iterator().next();
     if (size.getValue(0) == null) {
       return null;
     }
-    long rows = countRows
-        ? await(pool.query("SELECT count(*) FROM " + name).execute()).iterator().next().getLong(0) : -1;
+    long rows = countRows ? await(writes.run(id, () -> pool.query("SELECT count(*) FROM " + name).execute()))
+        .iterator().next().getLong(0) : -1;
     return new TableStats(rows, size.getLong(0), TableStats.NO_LOG);
   }
 
