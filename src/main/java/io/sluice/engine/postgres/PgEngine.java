@@ -121,6 +121,8 @@ public final class PgEngine implements StorageEngine {
   private final String keyRecords;
   /** Idempotency-Key records of schema operations, written in the catalog's transaction. */
   private final String catalogKeys;
+  /** Whether new tables (and added columns) get a btree index per indexable column ({@link #indexed}). */
+  private final boolean indexColumns;
   private final AtomicBoolean probing = new AtomicBoolean();
   private volatile boolean initialized;
   private volatile String failure;
@@ -147,6 +149,13 @@ public final class PgEngine implements StorageEngine {
    */
   public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, int readPoolSize, String schema,
       boolean shared, long idleTransactionMs) {
+    this(vertx, connect, poolSize, readPoolSize, schema, shared, idleTransactionMs, false);
+  }
+
+  /** indexColumns: a btree index on each Int, Long, Decimal and String column of tables created from now on. */
+  public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, int readPoolSize, String schema,
+      boolean shared, long idleTransactionMs, boolean indexColumns) {
+    this.indexColumns = indexColumns;
     PgConnectOptions options = new PgConnectOptions(connect)
         .setCachePreparedStatements(true)
         .setPipeliningLimit(256);
@@ -238,7 +247,7 @@ public final class PgEngine implements StorageEngine {
   public static PgEngine create(Vertx vertx, SluiceConfig.Postgres settings, boolean shared,
       long idleTransactionMs) {
     return new PgEngine(vertx, connectOptions(settings), settings.poolSize(), settings.readPoolSize(),
-        settings.schema(), shared, idleTransactionMs);
+        settings.schema(), shared, idleTransactionMs, settings.indexColumns());
   }
 
   static PgConnectOptions connectOptions(SluiceConfig.Postgres settings) {
@@ -358,8 +367,22 @@ public final class PgEngine implements StorageEngine {
       if (def.type() == ColumnType.TEXT) {
         statements.add("CREATE INDEX ON " + name + " USING gin (" + PgNames.tokens(column) + ")");
       }
+      if (indexed(def.type())) {
+        statements.add("CREATE INDEX ON " + name + " (" + PgNames.column(column) + ")");
+      }
     });
     await(pool.withTransaction(c -> all(c, statements)));
+  }
+
+  /**
+   * Columns a btree serves (equality, ranges, {@code $startsWith} under the C collation, orders): not Boolean
+   * (two values: a scan is as fast) nor Text (free text; its tokens have their GIN index).
+   */
+  private boolean indexed(ColumnType type) {
+    return indexColumns && switch (type) {
+      case INT, LONG, DECIMAL, STRING -> true;
+      case BOOLEAN, TEXT -> false;
+    };
   }
 
   @Override
@@ -446,6 +469,9 @@ public final class PgEngine implements StorageEngine {
       if (def.type() == ColumnType.TEXT && !existing.contains(PgNames.tokensName(column))) {
         statements.add("ALTER TABLE " + name + " ADD COLUMN " + PgNames.tokens(column) + " text[]");
         statements.add("CREATE INDEX ON " + name + " USING gin (" + PgNames.tokens(column) + ")");
+      }
+      if (!existing.contains(PgNames.columnName(column)) && indexed(def.type())) {
+        statements.add("CREATE INDEX ON " + name + " (" + PgNames.column(column) + ")");
       }
     });
     if (!statements.isEmpty()) {
