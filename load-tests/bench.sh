@@ -8,7 +8,8 @@
 #   --scaling     also import 10,000,000 rows (or BENCH_SCALING_ROWS) and report rows/s at 10M / rows/s at ROWS
 #   --mixed       also import 10,000,000 rows (or BENCH_MIXED_ROWS) while a reader (_search every 0.5 s on the
 #                 importing table and on a small one) and a writer (100-row batch every 0.5 s) run beside it:
-#                 their p50/p99 idle and during, and the import's rows/s against the import alone
+#                 their p50/p99 idle and during, and the import's rows/s against the import alone (on each engine
+#                 also on BENCH_BASELINE_JAR's build, first)
 #   --cluster     also run Sluice as a cluster (serve --cluster) on the same PostgreSQL: 1 node, then 3 nodes on
 #                 127.0.0.1 (HTTP on BENCH_PORT.., Hazelcast on BENCH_CLUSTER_PORT.., the event bus 10 above): the
 #                 file import triggered on the first node (fresh JVMs, then again warm) and the batch endpoint with
@@ -669,20 +670,27 @@ if [ "$MIXED" = 1 ]; then
     mixed_lucene
   fi
   if [ "$PG" = 1 ]; then
-    # The same on the PostgreSQL engine, then the raw peer beside its own load of the same file.
-    "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS sluice_bench_engine" \
-      -c "CREATE DATABASE sluice_bench_engine OWNER sluice_bench" > /dev/null
+    # The same on the PostgreSQL engine (the baseline jar first, when given), then the raw peer beside its own
+    # load of the same file.
+    mixed_pg() {
+      "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" \
+        -c "DROP DATABASE IF EXISTS sluice_bench_engine" -c "CREATE DATABASE sluice_bench_engine OWNER sluice_bench" \
+        > /dev/null
+      start_server "mixed-pg$SUFFIX"
+      log "mixed on the PostgreSQL engine: import of $MIXED_ROWS rows with a reader and a writer beside it"
+      java -Xmx1g -cp "$CP" BenchClient mixed "$BASE" "$KEY" "$SCHEMA" "$NDJSON" "$DATA/bench-$MIXED_ROWS.ndjson.gz" \
+        "$MIXED_ROWS" $(( MIXED_ROWS / 2000 + 300 )) > "$RUN/mixed-pg$SUFFIX.json" 2> "$RUN/mixed-pg$SUFFIX.err" \
+        || { cat "$RUN/mixed-pg$SUFFIX.err" >&2; die "the mixed measurement on the PostgreSQL engine failed"; }
+      stop_server
+      rm -rf "$RUN/data-mixed-pg$SUFFIX"
+      "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench_engine" > /dev/null
+    }
     SERVER_JAVA_OPTS_SAVED="$SERVER_JAVA_OPTS"
     SERVER_JAVA_OPTS="$SERVER_JAVA_OPTS $PG_ENGINE_OPTS"
-    start_server mixed-pg
-    log "mixed on the PostgreSQL engine: import of $MIXED_ROWS rows with a reader and a writer beside it"
-    java -Xmx1g -cp "$CP" BenchClient mixed "$BASE" "$KEY" "$SCHEMA" "$NDJSON" "$DATA/bench-$MIXED_ROWS.ndjson.gz" \
-      "$MIXED_ROWS" $(( MIXED_ROWS / 2000 + 300 )) > "$RUN/mixed-pg.json" 2> "$RUN/mixed-pg.err" \
-      || { cat "$RUN/mixed-pg.err" >&2; die "the mixed measurement on the PostgreSQL engine failed"; }
-    stop_server
-    rm -rf "$RUN/data-mixed-pg"
+    on_baseline mixed_pg
+    mixed_pg
     SERVER_JAVA_OPTS="$SERVER_JAVA_OPTS_SAVED"
-    "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench_engine" -c "CREATE DATABASE sluice_bench" > /dev/null
+    "${PSQL[@]}" -d postgres -c "CREATE DATABASE sluice_bench" > /dev/null
     log "mixed on raw PostgreSQL: its own load of $MIXED_ROWS rows with a reader and a writer beside it"
     if [ "$(id -u)" = 0 ]; then PG_AS=(runuser -u postgres --); else PG_AS=(sudo -n -u postgres); fi
     python3 "$HERE/bench/pg_mixed.py" "$DATA/bench-$MIXED_ROWS.ndjson.gz" "$MIXED_ROWS" 10 \

@@ -44,6 +44,7 @@ imp_base = load("import-base.json")
 batch4_base = load("lucene-batch4-base.json")
 pg_imp_base = load("pg-import-base.json")
 pg_batch4_base = load("pg-batch4-base.json")
+mixed_pg_base = load("mixed-pg-base.json")
 
 rows = machine.get("rows", 0)
 raw_bytes = machine.get("ndjsonBytes", 0)
@@ -276,20 +277,29 @@ if mixed_base:
                       f"{during.get('p50Ms')} ({idle.get('p50Ms')})", f"{during.get('p99Ms')} ({idle.get('p99Ms')})",
                       "", "", f"{during.get('n')} requests, {during.get('errors')} errors"))
 
-if mixed_pg:
-    imp_m = mixed_pg.get("import") or {}
-    alone = pg_imp_rps if imp_m.get("rows") == rows else None
+for mixed_run, which in ((mixed_pg_base, "baseline build"), (mixed_pg, None)):
+    if not mixed_run:
+        continue
+    engine = "mixed, PostgreSQL engine" + (f" ({which})" if which else "")
+    imp_m = mixed_run.get("import") or {}
+    alone = (pg_imp_base.get("rowsPerSec") if which and pg_imp_base else pg_imp_rps) \
+        if imp_m.get("rows") == rows else None
     r_mixed_pg = ratio(imp_m.get("rowsPerSec") if imp_m.get("ok") else None, alone)
-    table.append((f"mixed, PostgreSQL engine: file import of {n(imp_m.get('rows'))} rows with a reader and a writer",
+    base_imp = (mixed_pg_base or {}).get("import") or {}
+    r_base = None if which or not mixed_pg_base else ratio(
+        imp_m.get("rowsPerSec") if imp_m.get("ok") else None,
+        base_imp.get("rowsPerSec") if base_imp.get("ok") else None)
+    table.append((f"{engine}: file import of {n(imp_m.get('rows'))} rows with a reader and a writer",
                   n(imp_m.get("rowsPerSec")), "", "", "", "", "",
                   (f"{rfmt(r_mixed_pg)}× the import alone; " if r_mixed_pg is not None else "")
+                  + (f"{rfmt(r_base)}× the baseline's; " if r_base is not None else "")
                   + f"{imp_m.get('seconds')} s" + ("" if imp_m.get("ok") else f"; FAILED: phase {imp_m.get('phase')}")))
     for key, label in names.items():
-        idle = (mixed_pg.get("idle") or {}).get(key) or {}
-        during = (mixed_pg.get("during") or {}).get(key) or {}
+        idle = (mixed_run.get("idle") or {}).get(key) or {}
+        during = (mixed_run.get("during") or {}).get(key) or {}
         goal, limit = targets[key]
         p99 = during.get("p99Ms")
-        table.append((f"mixed, PostgreSQL engine: {label}, during the import (idle)", "", "",
+        table.append((f"{engine}: {label}, during the import (idle)", "", "",
                       f"{during.get('p50Ms')} ({idle.get('p50Ms')})", f"{p99} ({idle.get('p99Ms')})", "",
                       check(p99, lambda v: v <= limit, f"p99 {goal} ms"),
                       f"{during.get('n')} requests, {during.get('errors')} errors"))
@@ -337,7 +347,7 @@ result = {
     "mixedPostgresEngine": mixed_pg,
     "mixedRawPostgres": mixed_peer,
     "baseline": {"import": imp_base, "batch4": batch4_base, "postgresEngineImport": pg_imp_base,
-                 "postgresEngineBatch4": pg_batch4_base},
+                 "postgresEngineBatch4": pg_batch4_base, "mixedPostgresEngine": mixed_pg_base},
     "ratios": {"importOverCeiling": r_ceiling, "importOverPgTyped": r_typed, "importOverPgJsonb": r_jsonb,
                "pgEngineImportOverPgTyped": r_pg_engine,
                "scaling": r_scaling},

@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
  * so a small write waits for at most one task of each other busy key, not for a queue of them (an import keeps
  * its whole credit window queued). A key's share may be more than one task per turn ({@code turns}: e.g. an import
  * job starts n batches in a row while others wait, so n small writes of others cost it one turn of n batches).
- * Several tasks of one key may run at once (the store allows it); only the order in which tasks start is scheduled.
+ * Several tasks of one key may run at once (the store allows it), at most {@code perKey}: with more threads than
+ * that, a busy key (an import whose batches each take a thread for parsing and analysis) never holds every thread,
+ * and a task of another key starts at once instead of waiting for one of its tasks to end.
  *
  * <p>Thread-safety: {@link #submit} may be called from any thread. Tasks run on {@code executor}, which must
  * have at least {@code threads} threads; a task that throws is logged and does not stop the lane.
@@ -50,6 +52,9 @@ public final class FairScheduler {
   private final ArrayDeque<String> order = new ArrayDeque<>();
   private final AtomicLong queued = new AtomicLong();
   private int running;
+  private final int perKey;
+  /** Tasks running now, by key (keys with none are absent). */
+  private final Map<String, Integer> runningByKey = new HashMap<>();
 
   public FairScheduler(String name, int threads, Executor executor, Meters meters) {
     this(name, threads, executor, meters, key -> 1);
@@ -57,11 +62,21 @@ public final class FairScheduler {
 
   /** turns: how many tasks a key may start in a row while other keys wait (at least 1). */
   public FairScheduler(String name, int threads, Executor executor, Meters meters, ToIntFunction<String> turns) {
+    this(name, threads, threads, executor, meters, turns);
+  }
+
+  /** perKey: how many of the {@code threads} one key's tasks may hold at once (1 to threads). */
+  public FairScheduler(String name, int threads, int perKey, Executor executor, Meters meters,
+      ToIntFunction<String> turns) {
     if (threads < 1) {
       throw new IllegalArgumentException(name + ": a lane needs at least one thread, got " + threads);
     }
+    if (perKey < 1 || perKey > threads) {
+      throw new IllegalArgumentException(name + ": a key may hold 1 to " + threads + " threads, not " + perKey);
+    }
     this.name = name;
     this.threads = threads;
+    this.perKey = perKey;
     this.executor = executor;
     this.meters = meters;
     this.turns = turns;
@@ -96,12 +111,22 @@ public final class FairScheduler {
   private void serve() {
     while (true) {
       Queued next;
+      String key = null;
       synchronized (this) {
-        String key = order.poll();
+        // the first key in turn under its share; a key at its share keeps its place
+        for (java.util.Iterator<String> keys = order.iterator(); keys.hasNext(); ) {
+          String candidate = keys.next();
+          if (runningByKey.getOrDefault(candidate, 0) < perKey) {
+            keys.remove();
+            key = candidate;
+            break;
+          }
+        }
         if (key == null) {
-          running--;
+          running--; // what is queued waits for a running task of its key, whose thread serves it next
           return;
         }
+        runningByKey.merge(key, 1, Integer::sum);
         streak = key.equals(current) ? streak + 1 : 1;
         current = key;
         ArrayDeque<Queued> queue = queues.get(key);
@@ -125,6 +150,9 @@ public final class FairScheduler {
         LOG.error("{}: a task failed", name, e);
       } finally {
         meters.served(System.nanoTime() - start);
+        synchronized (this) {
+          runningByKey.merge(key, -1, (a, b) -> a + b == 0 ? null : a + b);
+        }
       }
     }
   }

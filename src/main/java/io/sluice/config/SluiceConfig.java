@@ -101,6 +101,16 @@ public record SluiceConfig(
     }
   }
 
+  /** import.window's default. */
+  public static final int DEFAULT_IMPORT_WINDOW = 8;
+  /**
+   * import.window's default on a single PostgreSQL node: there a batch in flight is thousands of small objects
+   * until PostgreSQL commits it, and 8 of them made the young collections copy and promote so much that their
+   * pauses set the latency of every request (docs/performance.md); 3 keep PostgreSQL as busy. A cluster spreads
+   * one window over its nodes and keeps 8.
+   */
+  public static final int POSTGRES_IMPORT_WINDOW = 3;
+
   public static final String STORE_LUCENE = "lucene";
   public static final String STORE_POSTGRES = "postgres";
 
@@ -110,12 +120,13 @@ public record SluiceConfig(
    * {@link #toString} (nor does the URL, which may hold one).
    */
   public record Postgres(String url, String host, int port, String database, String user, String password,
-      int poolSize, int readPoolSize, String schema) {
+      int poolSize, int readPoolSize, String schema, boolean indexColumns) {
     @Override
     public String toString() {
       return "Postgres[url=" + (url == null ? null : "***") + ", host=" + host + ", port=" + port + ", database="
           + database + ", user=" + user + ", password=" + (password == null ? null : "***") + ", poolSize="
-          + poolSize + ", readPoolSize=" + readPoolSize + ", schema=" + schema + "]";
+          + poolSize + ", readPoolSize=" + readPoolSize + ", schema=" + schema + ", indexColumns=" + indexColumns
+          + "]";
     }
   }
 
@@ -141,7 +152,8 @@ public record SluiceConfig(
       "HTTP verticle instances (0: one per core)");
   public static final Key STORE_INSTANCES = new Key("store.instances", "SLUICE_STORE_INSTANCES", 0,
       "store worker threads of each lane, reads and writes, unless store.read.instances or store.write.instances"
-      + " set it (0: one per core, at least 2)");
+      + " set it (0: one per core, at least 2); one table or import uses at most that many, and each lane runs one"
+      + " thread more for the others");
   public static final Key STORE_READ_INSTANCES = new Key("store.read.instances", "SLUICE_STORE_READ_INSTANCES", 0,
       "store worker threads of the read lane: searches, schema reads, health (0: store.instances)");
   public static final Key STORE_WRITE_INSTANCES = new Key("store.write.instances", "SLUICE_STORE_WRITE_INSTANCES", 0,
@@ -168,8 +180,9 @@ public record SluiceConfig(
       "rows per batch sent to the store by imports");
   public static final Key IMPORT_BATCH_BYTES = new Key("import.batch.bytes", "SLUICE_IMPORT_BATCH_BYTES",
       2 * 1024 * 1024, "bytes per batch sent to the store by imports");
-  public static final Key IMPORT_WINDOW = new Key("import.window", "SLUICE_IMPORT_WINDOW", 8,
-      "batches of one import in flight to the store at once (memory: window x batch bytes)");
+  public static final Key IMPORT_WINDOW = new Key("import.window", "SLUICE_IMPORT_WINDOW", 0,
+      "batches of one import in flight to the store at once (memory: window x batch bytes); 0: "
+      + DEFAULT_IMPORT_WINDOW + ", or " + POSTGRES_IMPORT_WINDOW + " on a single PostgreSQL node");
   public static final Key IMPORT_COMMIT_INTERVAL_MS = new Key("import.commit.interval.ms",
       "SLUICE_IMPORT_COMMIT_INTERVAL_MS", 1000, "an import commits (and counts its stored rows) at most this often;"
       + " longer makes fewer, larger index segments");
@@ -250,9 +263,14 @@ public record SluiceConfig(
       + " store.postgres.read.pool.size)");
   public static final Key STORE_POSTGRES_READ_POOL_SIZE = new Key("store.postgres.read.pool.size",
       "SLUICE_STORE_POSTGRES_READ_POOL_SIZE", 0, "PostgreSQL connections reserved for reads (searches, schema and"
-      + " checkpoint reads, health), so no read waits for a connection held by writes (0: the read lane's threads)");
+      + " checkpoint reads, health), so no read waits for a connection held by writes (0: the read lane's threads"
+      + " + 1, as many as it runs at once)");
   public static final Key STORE_POSTGRES_SCHEMA = new Key("store.postgres.schema", "SLUICE_STORE_POSTGRES_SCHEMA",
       "sluice", "PostgreSQL schema of Sluice's tables (created if missing)");
+  public static final Key STORE_POSTGRES_INDEX_COLUMNS = new Key("store.postgres.index.columns",
+      "SLUICE_STORE_POSTGRES_INDEX_COLUMNS", false, "a btree index on every Int, Long, Decimal and String column"
+      + " of tables created (and columns added) from now on: selective where-clauses (ids, keys) and link look-ups"
+      + " use them, at a cost to every insert; off: such filters scan the table");
 
   public static final Key IDEMPOTENCY_RETENTION_SECONDS = new Key("idempotency.retention.seconds",
       "SLUICE_IDEMPOTENCY_RETENTION_SECONDS", 86400, "how long a write's Idempotency-Key is remembered; a repeat"
@@ -315,7 +333,7 @@ public record SluiceConfig(
       SHUTDOWN_TIMEOUT_SECONDS, STORE_TYPE, STORE_POSTGRES_URL, STORE_POSTGRES_HOST,
       STORE_POSTGRES_PORT, STORE_POSTGRES_DATABASE, STORE_POSTGRES_USER, STORE_POSTGRES_PASSWORD_ENV,
       STORE_POSTGRES_PASSWORD_FILE, STORE_POSTGRES_POOL_SIZE, STORE_POSTGRES_READ_POOL_SIZE, STORE_POSTGRES_SCHEMA,
-      BACKUP_DIR, IMPORT_ERRORS_MAX, IDEMPOTENCY_RETENTION_SECONDS, METRICS_REFRESH_MS, METRICS_TABLES_MAX,
+      STORE_POSTGRES_INDEX_COLUMNS, BACKUP_DIR, IMPORT_ERRORS_MAX, IDEMPOTENCY_RETENTION_SECONDS, METRICS_REFRESH_MS, METRICS_TABLES_MAX,
       CLUSTER_ENABLED, CLUSTER_NAME, CLUSTER_HOST,
       CLUSTER_PORT, CLUSTER_MEMBERS, CLUSTER_BUS_HOST, CLUSTER_BUS_PORT, CLUSTER_BUS_TLS_KEYSTORE,
       CLUSTER_BUS_TLS_KEYSTORE_PASSWORD_ENV, CLUSTER_BUS_TLS_KEYSTORE_PASSWORD_FILE, CLUSTER_BUS_TLS_TRUSTSTORE,
@@ -412,7 +430,7 @@ public record SluiceConfig(
         (int) inRange(IMPORT_MAX_LINE_BYTES, get(values, IMPORT_MAX_LINE_BYTES, Integer::parseInt), 1L, Long.MAX_VALUE),
         (int) inRange(IMPORT_BATCH_ROWS, get(values, IMPORT_BATCH_ROWS, Integer::parseInt), 1L, Long.MAX_VALUE),
         (int) inRange(IMPORT_BATCH_BYTES, get(values, IMPORT_BATCH_BYTES, Integer::parseInt), 1L, Long.MAX_VALUE),
-        (int) inRange(IMPORT_WINDOW, get(values, IMPORT_WINDOW, Integer::parseInt), 1L, Long.MAX_VALUE),
+        importWindow(values, storeType),
         inRange(IMPORT_COMMIT_INTERVAL_MS, get(values, IMPORT_COMMIT_INTERVAL_MS, Long::parseLong), 0L, Long.MAX_VALUE),
         (int) inRange(IMPORT_MAX_JOBS, get(values, IMPORT_MAX_JOBS, Integer::parseInt), 1L, Long.MAX_VALUE),
         inRange(STREAM_MAX_BYTES, get(values, STREAM_MAX_BYTES, Long::parseLong), 1L, Long.MAX_VALUE),
@@ -440,6 +458,15 @@ public record SluiceConfig(
             (int) inRange(METRICS_TABLES_MAX, get(values, METRICS_TABLES_MAX, Integer::parseInt), 0L, 10_000L)),
         Boolean.TRUE.equals(get(values, CLUSTER_ENABLED, SluiceConfig::parseBoolean))
             ? cluster(values, env, storeType) : null);
+  }
+
+  private static int importWindow(Map<String, Object> values, String storeType) {
+    int window = (int) inRange(IMPORT_WINDOW, get(values, IMPORT_WINDOW, Integer::parseInt), 0L, Integer.MAX_VALUE);
+    if (window > 0) {
+      return window;
+    }
+    boolean cluster = Boolean.TRUE.equals(get(values, CLUSTER_ENABLED, SluiceConfig::parseBoolean));
+    return STORE_POSTGRES.equals(storeType) && !cluster ? POSTGRES_IMPORT_WINDOW : DEFAULT_IMPORT_WINDOW;
   }
 
   /** The cluster.* settings, checked only in cluster mode. */
@@ -657,7 +684,8 @@ public record SluiceConfig(
     return new Postgres(url, host, port == null ? 0 : port, get(values, STORE_POSTGRES_DATABASE, s -> s),
         get(values, STORE_POSTGRES_USER, s -> s), password,
         (int) inRange(STORE_POSTGRES_POOL_SIZE, get(values, STORE_POSTGRES_POOL_SIZE, Integer::parseInt), 1L, 1024L),
-        readPool > 0 ? readPool : lanes.readThreads(), schema);
+        readPool > 0 ? readPool : lanes.readThreads() + 1, schema,
+        Boolean.TRUE.equals(get(values, STORE_POSTGRES_INDEX_COLUMNS, SluiceConfig::parseBoolean)));
   }
 
   private static long positive(Key key, long value) {

@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * Serves one lane, {@link Addresses#STORE} (writes) or {@link Addresses#STORE_READ} (reads): the only code that
  * calls the {@link TableStore}. The verticle's event loop only queues each request in the lane's
  * {@link FairScheduler} (by table, or by import job for import batches); the work runs on the lane's own worker
- * pool of {@code threads} threads, fairly across those keys. A write's reply is sent when it is durable, without
+ * pool, fairly across those keys: one key's tasks on at most {@code threads} threads, and one thread more, so a
+ * request to another key never waits for a busy key's task to end. A write's reply is sent when it is durable, without
  * holding a thread for the commit. The store is safe for concurrent reads and writes (Lucene's near-real-time
  * readers beside the writer), so the lanes never wait for each other.
  */
@@ -45,7 +46,8 @@ public final class StoreVerticle extends VerticleBase {
 
   /**
    * address: the lane served, {@link Addresses#STORE} or {@link Addresses#STORE_READ}; lane: its name in
-   * metrics and thread names; threads: how many requests of the lane run at once; importTurns: how many tasks
+   * metrics and thread names; threads: how many requests of one key (a table, an import job) run at once, the
+   * lane running one more for other keys; importTurns: how many tasks
    * an import job starts in a row while other keys wait ({@code store.write.import.turns}).
    */
   public StoreVerticle(TableStore store, String address, String lane, int threads, int importTurns,
@@ -60,8 +62,11 @@ public final class StoreVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    workers = vertx.createSharedWorkerExecutor("sluice-store-" + lane, threads, MAX_TASK_MINUTES, TimeUnit.MINUTES);
-    scheduler = new FairScheduler(lane + " lane", threads,
+    // One thread more than a key may hold: a request to another table or job starts at once beside a busy one
+    // (an import's batches take every thread they may, each for its parse and analysis).
+    workers = vertx.createSharedWorkerExecutor("sluice-store-" + lane, threads + 1, MAX_TASK_MINUTES,
+        TimeUnit.MINUTES);
+    scheduler = new FairScheduler(lane + " lane", threads + 1, threads,
         task -> workers.executeBlocking(() -> {
           task.run();
           return null;

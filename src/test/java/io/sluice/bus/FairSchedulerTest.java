@@ -80,6 +80,50 @@ class FairSchedulerTest {
     assertThat(started).containsExactly("after", "later");
   }
 
+  @Test
+  void aBusyKeyNeverHoldsTheSpareThread() throws Exception {
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool();
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.Semaphore importRunning = new java.util.concurrent.Semaphore(0);
+    java.util.concurrent.CountDownLatch smallRan = new java.util.concurrent.CountDownLatch(1);
+    try {
+      // three threads, one key at most two: the import's five tasks take two and queue three
+      FairScheduler lane = new FairScheduler("test", 3, 2, pool, new FairScheduler.Meters() {
+        @Override
+        public void waited(long nanos) {
+        }
+
+        @Override
+        public void served(long nanos) {
+        }
+      }, key -> 1);
+      for (int i = 0; i < 5; i++) {
+        lane.submit("import", () -> {
+          importRunning.release();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+      }
+      assertThat(importRunning.tryAcquire(2, 10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(lane.queued()).as("the import's tasks beyond its share wait").isEqualTo(3);
+
+      lane.submit("small", smallRan::countDown);
+      assertThat(smallRan.await(10, java.util.concurrent.TimeUnit.SECONDS))
+          .as("another key's task runs while the import's two are held").isTrue();
+      assertThat(importRunning.availablePermits()).as("no third import task started").isZero();
+
+      release.countDown();
+      assertThat(importRunning.tryAcquire(3, 10, java.util.concurrent.TimeUnit.SECONDS))
+          .as("the import's queued tasks run once its first ones end").isTrue();
+    } finally {
+      release.countDown();
+      pool.shutdownNow();
+    }
+  }
+
   private void submit(String key, String name) {
     scheduler.submit(key, () -> started.add(name));
   }

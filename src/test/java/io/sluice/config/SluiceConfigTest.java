@@ -113,7 +113,7 @@ class SluiceConfigTest {
     }
     assertThatThrownBy(() -> load(Map.of(), Map.of("import.window", -1)))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("'import.window'").hasMessageContaining("at least 1, got -1");
+        .hasMessageContaining("'import.window'").hasMessageContaining("between 0 and 2147483647, got -1");
     assertThatThrownBy(() -> load(Map.of(), Map.of("http.port", 70000)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'http.port'").hasMessageContaining("between 0 and 65535, got 70000");
@@ -134,14 +134,22 @@ class SluiceConfigTest {
             "store.postgres.password.env", "PG_PW"));
     assertThat(pg.storeType()).isEqualTo("postgres");
     assertThat(pg.postgres()).isEqualTo(new SluiceConfig.Postgres("postgresql://db.example:6543/sluicedb", null, 0,
-        null, "app", "pw-from-env", 8, pg.lanes().readThreads(), "sluice"));
+        null, "app", "pw-from-env", 8, pg.lanes().readThreads() + 1, "sluice", false));
     assertThat(pg.toString()).as("no secret in a logged config").doesNotContain("pw-from-env")
         .doesNotContain("db.example:6543");
 
+    assertThat(pg.importWindow()).as("a single PostgreSQL node's default window").isEqualTo(3);
+    assertThat(load(Map.of(), Map.of("store.type", "postgres", "store.postgres.host", "h", "import.window", 8))
+        .importWindow()).as("a window set is kept").isEqualTo(8);
+    assertThat(load(Map.of(), Map.of("store.type", "postgres", "store.postgres.host", "h", "cluster.enabled", true))
+        .importWindow()).as("a cluster spreads its window over the nodes").isEqualTo(8);
+
     SluiceConfig parts = load(Map.of(), Map.of("store.type", "postgres", "store.postgres.host", "h",
         "store.postgres.port", "5433", "store.postgres.database", "d", "store.postgres.pool.size", "3",
-        "store.postgres.read.pool.size", "1", "store.postgres.schema", "other"));
-    assertThat(parts.postgres()).isEqualTo(new SluiceConfig.Postgres(null, "h", 5433, "d", null, null, 3, 1, "other"));
+        "store.postgres.read.pool.size", "1", "store.postgres.schema", "other", "store.postgres.index.columns",
+        "true"));
+    assertThat(parts.postgres()).isEqualTo(new SluiceConfig.Postgres(null, "h", 5433, "d", null, null, 3, 1, "other",
+        true));
   }
 
   @Test
@@ -160,7 +168,8 @@ class SluiceConfigTest {
 
     SluiceConfig pg = load(Map.of(), Map.of("store.type", "postgres", "store.postgres.host", "h",
         "store.read.instances", 3));
-    assertThat(pg.postgres().readPoolSize()).as("0: a read connection per read thread").isEqualTo(3);
+    assertThat(pg.postgres().readPoolSize()).as("0: a read connection per read thread, the spare one too")
+        .isEqualTo(4);
 
     assertThatThrownBy(() -> load(Map.of(), Map.of("store.write.import.turns", 0)))
         .hasMessageContaining("'store.write.import.turns'").hasMessageContaining("between 1 and 64");

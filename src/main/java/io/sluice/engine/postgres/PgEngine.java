@@ -24,6 +24,11 @@ import io.sluice.schema.TableSchema;
 import io.sluice.schema.analysis.TextTokens;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
+import io.vertx.core.impl.VertxThread;
+import io.vertx.core.internal.VertxBootstrap;
+import io.vertx.core.spi.VertxThreadFactory;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonObject;
@@ -50,6 +55,7 @@ import java.util.SortedSet;
 import java.util.StringJoiner;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,16 +75,34 @@ import org.slf4j.LoggerFactory;
 public final class PgEngine implements StorageEngine {
   private static final Logger LOG = LoggerFactory.getLogger(PgEngine.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Event loops of one pool at most (one per connection below that). */
+  private static final int MAX_LOOPS = 16;
+  /** Connections of node state and uploads: small statements, and a cluster's 1 MB upload chunks. */
+  private static final int STATE_POOL_SIZE = 2;
   /** Rows read and rewritten at once when a dropped column leaves the sources. */
   private static final int REWRITE_PAGE = 5_000;
 
-  /** Writes, schema changes and everything else. */
+  /** Writes, schema changes and everything else, on {@link #writeLoops}. */
   private final Pool pool;
   /**
    * Reads only (searches, link values, checkpoints, row counts, the catalog, health probes): connections of their
-   * own, so a read never waits for a connection an import's inserts hold (the read lane, down to PostgreSQL).
+   * own, so a read never waits for a connection an import's inserts hold (the read lane, down to PostgreSQL), on
+   * {@link #readLoops}.
    */
   private final Pool reads;
+  /**
+   * Node state and uploads, on the server's own event loops: their callers (the import verticle, HTTP upload
+   * handlers) expect completions on their own context.
+   */
+  private final Pool state;
+  /**
+   * Event loops of the client's write connections only. The client encodes a statement's parameters on its
+   * connection's event loop (an import batch's bind message: tens of milliseconds of CPU); on the server's loops
+   * that stalled HTTP requests, bus deliveries and other connections' replies behind it.
+   */
+  private final Vertx writeLoops;
+  /** Event loops of the read connections only: a read's reply never queues behind a write's encoding. */
+  private final Vertx readLoops;
   /** Row writes (appends, deletes) take turns by table for the write pool's connections. */
   private final WriteSlots writes;
   private final String schema;
@@ -100,6 +124,8 @@ public final class PgEngine implements StorageEngine {
   private final String catalogKeys;
   /** Tables rebuilt with their rows (old id → new), written in the catalog's transaction; read in a cluster. */
   private final String catalogRebuilt;
+  /** Whether new tables (and added columns) get a btree index per indexable column ({@link #indexed}). */
+  private final boolean indexColumns;
   private final AtomicBoolean probing = new AtomicBoolean();
   private volatile boolean initialized;
   private volatile String failure;
@@ -126,6 +152,13 @@ public final class PgEngine implements StorageEngine {
    */
   public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, int readPoolSize, String schema,
       boolean shared, long idleTransactionMs) {
+    this(vertx, connect, poolSize, readPoolSize, schema, shared, idleTransactionMs, false);
+  }
+
+  /** indexColumns: a btree index on each Int, Long, Decimal and String column of tables created from now on. */
+  public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, int readPoolSize, String schema,
+      boolean shared, long idleTransactionMs, boolean indexColumns) {
+    this.indexColumns = indexColumns;
     PgConnectOptions options = new PgConnectOptions(connect)
         .setCachePreparedStatements(true)
         .setPipeliningLimit(256);
@@ -134,8 +167,11 @@ public final class PgEngine implements StorageEngine {
       options.addProperty("idle_in_transaction_session_timeout", Long.toString(idleTransactionMs));
     }
     options.addProperty("application_name", "sluice");
-    this.pool = pool(vertx, options, poolSize);
-    this.reads = pool(vertx, options, readPoolSize);
+    this.writeLoops = loops("sluice-pg-write", poolSize);
+    this.readLoops = loops("sluice-pg-read", readPoolSize);
+    this.pool = pool(writeLoops, options, poolSize, "sluice-pg-write", loopCount(poolSize));
+    this.reads = pool(readLoops, options, readPoolSize, "sluice-pg-read", loopCount(readPoolSize));
+    this.state = pool(vertx, options, STATE_POOL_SIZE, "sluice-pg-state", 0);
     this.writes = new WriteSlots(poolSize);
     this.schema = schema;
     this.catalog = PgNames.quote(schema) + ".catalog";
@@ -149,10 +185,15 @@ public final class PgEngine implements StorageEngine {
     this.catalogRebuilt = PgNames.quote(schema) + ".catalog_rebuilt";
   }
 
-  /** Node state (jobs, key hashes, the upload secret) in this engine's schema, on its write connections. */
+  /** Node state (jobs, key hashes, the upload secret, the node registry) on a small pool of its own. */
   public PgNodeState nodeState() {
-    return new PgNodeState(this, vertx, pool, stateTable(), nodesTable(), shared == null ? null : nodeId,
-        shared == null ? null : new PgUploadStore(pool, PgNames.quote(schema) + "." + PgUploadStore.TABLE));
+    return new PgNodeState(this, vertx, state, stateTable(), nodesTable(), shared == null ? null : nodeId,
+        shared == null ? null : new PgUploadStore(state, PgNames.quote(schema) + "." + PgUploadStore.TABLE));
+  }
+
+  /** The event loops of the write connections (tests hold them busy). */
+  Vertx writeLoops() {
+    return writeLoops;
   }
 
   private String stateTable() {
@@ -163,9 +204,36 @@ public final class PgEngine implements StorageEngine {
     return PgNames.quote(schema) + "." + PgNodeState.NODES;
   }
 
-  private static Pool pool(Vertx vertx, PgConnectOptions options, int size) {
+  /**
+   * A Vert.x instance whose event loops serve one pool's connections, one loop per connection (at most
+   * {@link #MAX_LOOPS}), its threads named after the pool. Callers wait on its futures from worker threads.
+   */
+  private static Vertx loops(String name, int connections) {
+    VertxOptions options = new VertxOptions()
+        .setEventLoopPoolSize(loopCount(connections))
+        .setWorkerPoolSize(1)
+        .setInternalBlockingPoolSize(1)
+        // no file cache directory in the working directory for an instance that never serves files
+        .setFileSystemOptions(new FileSystemOptions().setFileCachingEnabled(false)
+            .setClassPathResolvingEnabled(false));
+    return VertxBootstrap.create().options(options).threadFactory(new VertxThreadFactory() {
+      @Override
+      public VertxThread newVertxThread(Runnable target, String thread, boolean worker, long maxExecTime,
+          TimeUnit maxExecTimeUnit) {
+        return new VertxThread(target, name + thread.replaceFirst("^vert\\.x", ""), worker, maxExecTime,
+            maxExecTimeUnit);
+      }
+    }).init().vertx();
+  }
+
+  private static int loopCount(int connections) {
+    return Math.max(1, Math.min(connections, MAX_LOOPS));
+  }
+
+  /** eventLoops: how many of the instance's loops the connections spread over; 0: each on its first caller's. */
+  private static Pool pool(Vertx vertx, PgConnectOptions options, int size, String name, int eventLoops) {
     return PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(size))
+        .with(new PoolOptions().setMaxSize(size).setName(name).setEventLoopSize(eventLoops))
         // an unreachable host fails a request within seconds (503), not after the client's default minute
         .with(new NetClientOptions().setConnectTimeout(10_000))
         .connectingTo(options)
@@ -187,7 +255,7 @@ public final class PgEngine implements StorageEngine {
   public static PgEngine create(Vertx vertx, SluiceConfig.Postgres settings, boolean shared,
       long idleTransactionMs) {
     return new PgEngine(vertx, connectOptions(settings), settings.poolSize(), settings.readPoolSize(),
-        settings.schema(), shared, idleTransactionMs);
+        settings.schema(), shared, idleTransactionMs, settings.indexColumns());
   }
 
   static PgConnectOptions connectOptions(SluiceConfig.Postgres settings) {
@@ -319,8 +387,22 @@ public final class PgEngine implements StorageEngine {
       if (def.type() == ColumnType.TEXT) {
         statements.add("CREATE INDEX ON " + name + " USING gin (" + PgNames.tokens(column) + ")");
       }
+      if (indexed(def.type())) {
+        statements.add("CREATE INDEX ON " + name + " (" + PgNames.column(column) + ")");
+      }
     });
     await(pool.withTransaction(c -> all(c, statements)));
+  }
+
+  /**
+   * Columns a btree serves (equality, ranges, {@code $startsWith} under the C collation, orders): not Boolean
+   * (two values: a scan is as fast) nor Text (free text; its tokens have their GIN index).
+   */
+  private boolean indexed(ColumnType type) {
+    return indexColumns && switch (type) {
+      case INT, LONG, DECIMAL, STRING -> true;
+      case BOOLEAN, TEXT -> false;
+    };
   }
 
   @Override
@@ -408,6 +490,9 @@ public final class PgEngine implements StorageEngine {
         statements.add("ALTER TABLE " + name + " ADD COLUMN " + PgNames.tokens(column) + " text[]");
         statements.add("CREATE INDEX ON " + name + " USING gin (" + PgNames.tokens(column) + ")");
       }
+      if (!existing.contains(PgNames.columnName(column)) && indexed(def.type())) {
+        statements.add("CREATE INDEX ON " + name + " (" + PgNames.column(column) + ")");
+      }
     });
     if (!statements.isEmpty()) {
       await(pool.withTransaction(c -> all(c, statements)));
@@ -444,18 +529,20 @@ public final class PgEngine implements StorageEngine {
 
   /**
    * {@code pg_total_relation_size} (heap, TOAST, indexes) and {@code count(*)}, on a write connection: a count is
-   * a scan, and the read connections are kept for reads. The WAL is the server's, not a table's.
+   * a scan, and the read connections are kept for reads. In the table's share of the write pool: outside it, a
+   * count (a second or more of a large table being imported) held the connection a write to another table was
+   * promised. The WAL is the server's, not a table's.
    */
   @Override
   public TableStats tableStats(String id, boolean countRows) {
     String name = table(id);
-    io.vertx.sqlclient.Row size = await(pool.preparedQuery("SELECT pg_total_relation_size(to_regclass($1))")
-        .execute(Tuple.of(name))).iterator().next();
+    io.vertx.sqlclient.Row size = await(writes.run(id, () -> pool.preparedQuery(
+        "SELECT pg_total_relation_size(to_regclass($1))").execute(Tuple.of(name)))).iterator().next();
     if (size.getValue(0) == null) {
       return null;
     }
-    long rows = countRows
-        ? await(pool.query("SELECT count(*) FROM " + name).execute()).iterator().next().getLong(0) : -1;
+    long rows = countRows ? await(writes.run(id, () -> pool.query("SELECT count(*) FROM " + name).execute()))
+        .iterator().next().getLong(0) : -1;
     return new TableStats(rows, size.getLong(0), TableStats.NO_LOG);
   }
 
@@ -803,7 +890,8 @@ public final class PgEngine implements StorageEngine {
   @Override
   public void close() {
     try {
-      Future.all(pool.close(), reads.close()).toCompletionStage().toCompletableFuture().get();
+      Future.all(pool.close(), reads.close(), state.close()).toCompletionStage().toCompletableFuture().get();
+      Future.all(writeLoops.close(), readLoops.close()).toCompletionStage().toCompletableFuture().get();
     } catch (ExecutionException e) {
       LOG.warn("closing the PostgreSQL pool failed: {}", e.getCause().toString());
     } catch (InterruptedException e) {

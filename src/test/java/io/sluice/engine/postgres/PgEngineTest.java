@@ -258,6 +258,112 @@ class PgEngineTest {
   }
 
   @Test
+  void statementsRunOnEventLoopsOfTheirOwnAndReadsApartFromWrites() throws Exception {
+    PgEngine own = new PgEngine(vertx, TestPostgres.freshDatabase(), 2, 1, "sluice");
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    try {
+      TableDef table = new TableDef(newId(), SCHEMA);
+      own.createTable(table);
+      // Every event loop of the caller's Vert.x busy (a server's HTTP and bus loops): statements do not need them.
+      block(vertx, release);
+      await(own.append(table, batch(row(1, 1L, 1.0, "a", "x", true)), null, false), "an append");
+      assertThat(own.search(table, new Predicate.All(), List.of(), 0, 10).total()).isEqualTo(1);
+      release.countDown();
+
+      // Every event loop of the write connections busy (as encoding an import's batches keeps them): reads go on.
+      release = new java.util.concurrent.CountDownLatch(1);
+      block(own.writeLoops(), release);
+      Future<Void> held = own.append(table, batch(row(2, 2L, 2.0, "b", "y", false)), null, false);
+      assertThat(own.search(table, new Predicate.All(), List.of(), 0, 10).total()).as("a search while the write"
+          + " loops are busy").isEqualTo(1);
+      assertThat(own.importedBatches(table.id(), "none")).isEmpty();
+      assertThat(held.isComplete()).as("the append waits for its connection's loop").isFalse();
+      release.countDown();
+      await(held, "the held append");
+      assertThat(own.search(table, new Predicate.All(), List.of(), 0, 10).total()).isEqualTo(2);
+    } finally {
+      release.countDown();
+      own.close();
+    }
+  }
+
+  /** Holds every event loop of {@code owner} in a task until {@code release}; returns once all are held. */
+  private static void block(Vertx owner, java.util.concurrent.CountDownLatch release) throws InterruptedException {
+    io.netty.channel.EventLoopGroup loops = ((io.vertx.core.internal.VertxInternal) owner).nettyEventLoopGroup();
+    List<io.netty.util.concurrent.EventExecutor> executors = new ArrayList<>();
+    loops.forEach(executors::add);
+    java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(executors.size());
+    for (io.netty.util.concurrent.EventExecutor loop : executors) {
+      loop.execute(() -> {
+        held.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+    }
+    assertThat(held.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("every event loop held").isTrue();
+  }
+
+  private static <T> T await(Future<T> future, String what) throws Exception {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError(what + " did not complete within 30 s", e);
+    }
+  }
+
+  @Test
+  void typedColumnsHaveABtreeIndexUnlessTurnedOff() throws Exception {
+    PgConnectOptions db = TestPostgres.freshDatabase();
+    PgEngine indexed = new PgEngine(vertx, db, 2, 1, "sluice", false, 0, true);
+    PgEngine plain = new PgEngine(vertx, db, 2, 1, "plain", false, 0, false);
+    try {
+      TableDef table = new TableDef(newId(), SCHEMA);
+      indexed.createTable(table);
+      TableDef added = new TableDef(table.id(), schema("id", col(ColumnType.INT), "n", col(ColumnType.LONG),
+          "d", col(ColumnType.DECIMAL), "s", col(ColumnType.STRING),
+          "t", new ColumnSchema(ColumnType.TEXT, true, null, "english"), "b", col(ColumnType.BOOLEAN),
+          "later", col(ColumnType.STRING), "flag", col(ColumnType.BOOLEAN)));
+      indexed.addColumn(table.id(), added.schema());
+      assertThat(indexedColumns(db, "sluice", table.id())).as("btree: Int, Long, Decimal, String (an added"
+          + " one too); not Boolean nor Text, whose tokens have a GIN index")
+          .containsExactlyInAnyOrder("btree _seq", "btree _job,_batch", "btree c:id", "btree c:n", "btree c:d",
+              "btree c:s", "gin t:t", "btree c:later");
+
+      TableDef other = new TableDef(newId(), SCHEMA);
+      plain.createTable(other);
+      assertThat(indexedColumns(db, "plain", other.id())).containsExactlyInAnyOrder("btree _seq",
+          "btree _job,_batch", "gin t:t");
+    } finally {
+      indexed.close();
+      plain.close();
+    }
+  }
+
+  /** "method column,column" of each index of a Sluice table. */
+  private static List<String> indexedColumns(PgConnectOptions db, String schema, String id) throws Exception {
+    List<String> found = new ArrayList<>();
+    try (java.sql.Connection c = TestPostgres.server().getDatabase(db.getUser(), db.getDatabase()).getConnection();
+        java.sql.PreparedStatement q = c.prepareStatement("SELECT am.amname || ' ' || string_agg(a.attname, ','"
+            + " ORDER BY k.ord) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n"
+            + " ON n.oid = t.relnamespace JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam"
+            + " CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) JOIN pg_attribute a"
+            + " ON a.attrelid = t.oid AND a.attnum = k.attnum WHERE n.nspname = ? AND t.relname = ?"
+            + " GROUP BY i.indexrelid, am.amname")) {
+      q.setString(1, schema);
+      q.setString(2, "t_" + id);
+      try (java.sql.ResultSet rows = q.executeQuery()) {
+        while (rows.next()) {
+          found.add(rows.getString(1));
+        }
+      }
+    }
+    return found;
+  }
+
+  @Test
   void deleteCountsWhatItRemoved() {
     TableDef table = table(SCHEMA);
     append(table, null, row(1, 1L, 1.0, "a", "x", true), row(2, 2L, 2.0, "b", "y", null),
@@ -327,11 +433,11 @@ class PgEngineTest {
   @Test
   void settingsOverrideTheUrlPartByPart() {
     PgConnectOptions fromUrl = PgEngine.connectOptions(new io.sluice.config.SluiceConfig.Postgres(
-        "postgresql://u@db.example:6543/app", null, 0, null, null, "pw", 3, 2, "s"));
+        "postgresql://u@db.example:6543/app", null, 0, null, null, "pw", 3, 2, "s", true));
     assertThat(List.of(fromUrl.getHost(), fromUrl.getPort(), fromUrl.getDatabase(), fromUrl.getUser(),
         fromUrl.getPassword())).containsExactly("db.example", 6543, "app", "u", "pw");
     PgConnectOptions overridden = PgEngine.connectOptions(new io.sluice.config.SluiceConfig.Postgres(
-        "postgresql://u@db.example:6543/app", "other", 7000, "db2", "v", null, 3, 2, "s"));
+        "postgresql://u@db.example:6543/app", "other", 7000, "db2", "v", null, 3, 2, "s", true));
     assertThat(List.of(overridden.getHost(), overridden.getPort(), overridden.getDatabase(), overridden.getUser()))
         .containsExactly("other", 7000, "db2", "v");
   }
