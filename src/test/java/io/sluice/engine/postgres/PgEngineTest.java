@@ -273,7 +273,7 @@ class PgEngineTest {
       // Every event loop of the write connections busy (as encoding an import's batches keeps them): reads go on.
       release = new java.util.concurrent.CountDownLatch(1);
       block(own.writeLoops(), release);
-      Future<Void> held = own.append(table, batch(row(2, 2L, 2.0, "b", "y", false)), null, false);
+      Future<Integer> held = own.append(table, batch(row(2, 2L, 2.0, "b", "y", false)), null, false);
       assertThat(own.search(table, new Predicate.All(), List.of(), 0, 10).total()).as("a search while the write"
           + " loops are busy").isEqualTo(1);
       assertThat(own.importedBatches(table.id(), "none")).isEmpty();
