@@ -79,6 +79,11 @@ public final class PgEngine implements StorageEngine {
   private static final int MAX_LOOPS = 16;
   /** Connections of node state and uploads: small statements, and a cluster's 1 MB upload chunks. */
   private static final int STATE_POOL_SIZE = 2;
+  /**
+   * In a cluster node state also carries the import leases (claims, heartbeats, the triggers' queue lock) and
+   * the node registry, beside uploads: two connections ran out when several triggers and uploads came at once.
+   */
+  private static final int CLUSTER_STATE_POOL_SIZE = 6;
   /** Rows read and rewritten at once when a dropped column leaves the sources. */
   private static final int REWRITE_PAGE = 5_000;
 
@@ -171,7 +176,7 @@ public final class PgEngine implements StorageEngine {
     this.readLoops = loops("sluice-pg-read", readPoolSize);
     this.pool = pool(writeLoops, options, poolSize, "sluice-pg-write", loopCount(poolSize));
     this.reads = pool(readLoops, options, readPoolSize, "sluice-pg-read", loopCount(readPoolSize));
-    this.state = pool(vertx, options, STATE_POOL_SIZE, "sluice-pg-state", 0);
+    this.state = pool(vertx, options, shared ? CLUSTER_STATE_POOL_SIZE : STATE_POOL_SIZE, "sluice-pg-state", 0);
     this.writes = new WriteSlots(poolSize);
     this.schema = schema;
     this.catalog = PgNames.quote(schema) + ".catalog";
