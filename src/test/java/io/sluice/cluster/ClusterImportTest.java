@@ -422,23 +422,34 @@ class ClusterImportTest {
   void aBatchStoredByItsResentCopyIsCountedOnce() {
     int rows = 20_000 + random.nextInt(5_000);
     double[][] before = batchMetrics();
+    // Held at half its file until a node is frozen, so the import is still running when the test looks for it
+    // (a 20,000-row import may otherwise end between two polls).
+    Gate gate = new Gate();
+    gates.put("/slowcopy.ndjson.gz", gate);
     String id = startImport(nodes.get(random.nextInt(NODES)), "slowcopy", rows);
     long freezeAt = rows / 10 + random.nextInt(rows / 4);
     System.out.println("ClusterImportTest: freeze a node storing batches once " + freezeAt + " of " + rows
         + " rows are stored; " + TestSeeds.replay());
-    int[] running = {-1};
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() ->
-        status(nodes.get(0), "slowcopy", id).getJsonObject("status").getLong("completedCount") >= freezeAt
-            && (running[0] = runningOn(id, -1)) >= 0);
-    ForkedServer holder = nodes.get(running[0]);
-    ForkedServer slow = nodes.get((running[0] + 1 + random.nextInt(NODES - 1)) % NODES);
-    double resent = metric(holder, "sluice_import_batches_resent_total");
-    slow.signal("STOP");
+    ForkedServer holder;
     try {
-      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
-          .until(() -> metric(holder, "sluice_import_batches_resent_total") > resent);
+      gate.awaitReached();
+      int[] running = {-1};
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() ->
+          status(nodes.get(0), "slowcopy", id).getJsonObject("status").getLong("completedCount") >= freezeAt
+              && (running[0] = runningOn(id, -1)) >= 0);
+      holder = nodes.get(running[0]);
+      ForkedServer slow = nodes.get((running[0] + 1 + random.nextInt(NODES - 1)) % NODES);
+      double resent = metric(holder, "sluice_import_batches_resent_total");
+      slow.signal("STOP");
+      try {
+        gate.open();
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+            .until(() -> metric(holder, "sluice_import_batches_resent_total") > resent);
+      } finally {
+        slow.signal("CONT");
+      }
     } finally {
-      slow.signal("CONT");
+      gate.open();
     }
     assertFinishedExactly("slowcopy", id, rows, awaitFinished(holder, "slowcopy", id));
     double[][] after = batchMetrics();
