@@ -352,21 +352,27 @@ class ClusterImportTest {
   @Order(4)
   void killingTheNodeRunningAnImportHandsItToAnotherThatFinishesItExactly() {
     int rows = 20_000 + random.nextInt(5_000);
+    // Held at half its file until its node is killed, so the import is still running when the test looks for it
+    // (a 20,000-row import may otherwise end between two polls).
+    Gate gate = new Gate();
+    gates.put("/survives.ndjson.gz", gate);
     String id = startImport(nodes.get(random.nextInt(NODES)), "survives", rows);
-    long killAt = rows / 10 + random.nextInt(rows / 2);
+    long killAt = rows / 10 + random.nextInt(rows / 4);
     System.out.println("ClusterImportTest: kill the running node once " + killAt + " of " + rows
         + " rows are stored; " + TestSeeds.replay());
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
-      JsonObject status = status(nodes.get(0), "survives", id).getJsonObject("status");
-      return status.getBoolean("finished") || status.getLong("completedCount") >= killAt;
-    });
-    int[] running = {-1};
-    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
-        .until(() -> (running[0] = runningOn(id, -1)) >= 0);
-    int runner = running[0];
-    assertThat(runner).as("still running when %d rows were stored; %s", killAt, TestSeeds.replay())
-        .isNotNegative();
-    nodes.get(runner).kill();
+    int runner;
+    try {
+      gate.awaitReached();
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() ->
+          status(nodes.get(0), "survives", id).getJsonObject("status").getLong("completedCount") >= killAt);
+      int[] running = {-1};
+      await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+          .until(() -> (running[0] = runningOn(id, -1)) >= 0);
+      runner = running[0];
+      nodes.get(runner).kill();
+    } finally {
+      gate.open();
+    }
     ForkedServer witness = nodes.get((runner + 1) % NODES);
     // another node claims it once its lease has expired
     await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
