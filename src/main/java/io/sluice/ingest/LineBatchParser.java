@@ -117,7 +117,7 @@ public final class LineBatchParser {
             return null;
           }
         }
-        rows.add(new Row(values, Arrays.copyOfRange(payload, start, end)));
+        rows.add(new Row(values, payload, start, end - start));
       }
       for (int i = next; i < payload.length; i++) {
         if (payload[i] != '\n' && !isBlank(payload[i])) {
@@ -155,7 +155,7 @@ public final class LineBatchParser {
     TextCheck.Problem text = notUtf8 == null ? TextCheck.check(payload, start, end - start) : null;
     Object[] values = notUtf8 == null && text == null ? fastRead(reader, payload, start, end) : null;
     if (values != null) {
-      rows.add(new Row(values, Arrays.copyOfRange(payload, start, end)));
+      rows.add(new Row(values, payload, start, end - start));
       return;
     }
     JsonNode row;

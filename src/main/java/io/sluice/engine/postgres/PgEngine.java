@@ -25,9 +25,7 @@ import io.sluice.schema.analysis.TextTokens;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonObject;
-import io.netty.buffer.Unpooled;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
@@ -287,7 +285,7 @@ public final class PgEngine implements StorageEngine {
         + PgNames.sqlType(def.type())));
     table.schema().columns().forEach((column, def) -> {
       if (def.type() == ColumnType.TEXT) {
-        columns.add(PgNames.tokens(column) + " text[]");
+        columns.add(PgNames.tokens(column) + " " + TOKENS_TYPE);
       }
     });
     columns.add("_job text");
@@ -385,7 +383,7 @@ public final class PgEngine implements StorageEngine {
             + PgNames.sqlType(def.type()));
       }
       if (def.type() == ColumnType.TEXT && !existing.contains(PgNames.tokensName(column))) {
-        statements.add("ALTER TABLE " + name + " ADD COLUMN " + PgNames.tokens(column) + " text[]");
+        statements.add("ALTER TABLE " + name + " ADD COLUMN " + PgNames.tokens(column) + " " + TOKENS_TYPE);
         statements.add("CREATE INDEX ON " + name + " USING gin (" + PgNames.tokens(column) + ")");
       }
     });
@@ -578,6 +576,13 @@ public final class PgEngine implements StorageEngine {
       throw new IllegalStateException(e);
     }
   }
+
+  /**
+   * Token arrays compare bytes, as Lucene's terms do: under the database's collation (C.UTF-8 on Debian) every GIN
+   * comparison was a strcoll, and building the index took 1.7 times as long (docs/performance.md). Equality, all
+   * that {@code &&} and {@code @>} ask, is the same under either.
+   */
+  static final String TOKENS_TYPE = "text[] COLLATE \"C\"";
 
   static final String NUL_REFUSAL = "PostgreSQL text cannot hold the character U+0000";
 
@@ -871,7 +876,12 @@ public final class PgEngine implements StorageEngine {
     return new StorageException(StorageException.Kind.UNAVAILABLE, message, e);
   }
 
-  /** One append as one statement: the batch's column arrays, unnested into rows by PostgreSQL. */
+  /**
+   * One append as one statement: the batch's bytes in one {@code bytea} ({@link RowBlob}) and a column array per
+   * column, unnested into rows by PostgreSQL. Text (sources, String and Text values, token literals) is an array
+   * of references into the blob, cut out by {@code substring} and checked as UTF-8 by {@code convert_from} as a
+   * text parameter's receive would; numbers and booleans are arrays of the rows' own boxed values.
+   */
   static final class Insert {
     final String sql;
     final Tuple params;
@@ -896,44 +906,77 @@ public final class PgEngine implements StorageEngine {
         String tableId) {
       List<Map.Entry<String, ColumnSchema>> columns = new ArrayList<>(schema.columns().entrySet());
       int width = columns.size();
-      int capacity = Math.max(batch.count(), 0);
-      Buffer[] sources = new Buffer[capacity];
-      Object[][] values = new Object[width][];
-      List<Integer> textColumns = new ArrayList<>();
+      ColumnType[] types = new ColumnType[width];
+      int textColumns = 0;
       for (int c = 0; c < width; c++) {
-        values[c] = newArray(columns.get(c).getValue().type(), capacity);
-        if (columns.get(c).getValue().type() == ColumnType.TEXT) {
-          textColumns.add(c);
+        types[c] = columns.get(c).getValue().type();
+        if (types[c] == ColumnType.TEXT) {
+          textColumns++;
         }
       }
-      String[][] tokens = new String[textColumns.size()][capacity];
+      int[] tokenColumn = new int[textColumns];
+      for (int c = 0, t = 0; c < width; c++) {
+        if (types[c] == ColumnType.TEXT) {
+          tokenColumn[t++] = c;
+        }
+      }
+      int capacity = Math.max(batch.count(), 0);
+      Long[] sources = new Long[capacity];
+      Object[][] values = new Object[width][];
+      for (int c = 0; c < width; c++) {
+        values[c] = newArray(types[c], capacity);
+      }
+      Long[][] tokens = new Long[textColumns][capacity];
+      RowBlob blob = null;
       int n = 0;
       for (Row row : batch.rows()) {
+        if (blob == null) {
+          // token literals run to ~1.5 times the text they come from: room for them beside the body
+          blob = new RowBlob(row.sourceBytes(), Math.max(capacity, 1) * 64 * textColumns);
+        }
         if (n == sources.length) {
           int grown = Math.max(16, n * 2);
           sources = Arrays.copyOf(sources, grown);
           for (int c = 0; c < width; c++) {
             values[c] = Arrays.copyOf(values[c], grown);
           }
-          for (int t = 0; t < tokens.length; t++) {
+          for (int t = 0; t < textColumns; t++) {
             tokens[t] = Arrays.copyOf(tokens[t], grown);
           }
         }
-        sources[n] = wrap(row.source(), 0, row.source().length);
+        sources[n] = blob.ref(row.sourceBytes(), row.sourceOffset(), row.sourceLength());
+        Object[] rowValues = row.values();
         for (int c = 0; c < width; c++) {
-          Object value = row.values()[c];
-          if (value instanceof Utf8 text && hasNul(text)) {
-            // refused before it reaches PostgreSQL, whose error would fail the whole table's storage
-            throw new StorageException(StorageException.Kind.UNSUPPORTED_VALUE, NUL_REFUSAL, null, n,
-                columns.get(c).getKey());
+          Object value = rowValues[c];
+          if (value == null) {
+            continue;
           }
-          values[c][n] = convert(columns.get(c).getValue().type(), value);
+          switch (types[c]) {
+            case INT -> values[c][n] = intValue(value);
+            case LONG -> values[c][n] = value instanceof Long l ? l : (Long) ((Number) value).longValue();
+            case DECIMAL -> values[c][n] = value instanceof Double d ? d : (Double) ((Number) value).doubleValue();
+            case BOOLEAN -> values[c][n] = (Boolean) value;
+            case STRING, TEXT -> {
+              Utf8 text = value instanceof Utf8 u ? u : Utf8.of(String.valueOf(value));
+              long ref = blob.ref(text.bytes(), text.offset(), text.length());
+              if (blob.hasNul(ref)) {
+                // refused before it reaches PostgreSQL, whose error would fail the whole table's storage
+                throw new StorageException(StorageException.Kind.UNSUPPORTED_VALUE, NUL_REFUSAL, null, n,
+                    columns.get(c).getKey());
+              }
+              values[c][n] = ref;
+            }
+          }
         }
-        for (int t = 0; t < tokens.length; t++) {
-          int c = textColumns.get(t);
-          Object text = row.values()[c];
-          tokens[t][n] = text == null ? null
-              : arrayLiteral(TextTokens.of(columns.get(c).getValue(), text.toString()));
+        for (int t = 0; t < textColumns; t++) {
+          int c = tokenColumn[t];
+          Object text = rowValues[c];
+          if (text != null) {
+            int start = blob.position();
+            blob.beginTokens();
+            TextTokens.forEach(columns.get(c).getValue(), text.toString(), blob::token);
+            tokens[t][n] = blob.endTokens(start);
+          }
         }
         n++;
       }
@@ -942,38 +985,39 @@ public final class PgEngine implements StorageEngine {
         for (int c = 0; c < width; c++) {
           values[c] = Arrays.copyOf(values[c], n);
         }
-        for (int t = 0; t < tokens.length; t++) {
+        for (int t = 0; t < textColumns; t++) {
           tokens[t] = Arrays.copyOf(tokens[t], n);
         }
       }
 
-      // Text travels as bytea: the rows' UTF-8 bytes go out as they came in, where text parameters would be
-      // decoded into Strings here and encoded again char by char by the driver (in process it measured the same
-      // CPU: docs/performance.md). convert_from checks the bytes as a text parameter's receive would.
       StringJoiner target = new StringJoiner(", ", "(", ")");
       StringJoiner unnest = new StringJoiner(", ", "unnest(", ")");
       StringJoiner aliases = new StringJoiner(", ", "(", ")");
       StringJoiner select = new StringJoiner(", ");
       Tuple params = Tuple.tuple();
+      params.addValue(blob == null ? Buffer.buffer() : blob.buffer());
       target.add("_source");
       params.addValue(sources);
-      unnest.add("$1::bytea[]");
+      unnest.add("$2::bigint[]");
       aliases.add("s");
-      select.add("convert_from(u.s, 'UTF8')");
+      select.add(text("u.s"));
       for (int c = 0; c < width; c++) {
-        ColumnType type = columns.get(c).getValue().type();
         target.add(PgNames.column(columns.get(c).getKey()));
         params.addValue(values[c]);
-        unnest.add("$" + params.size() + "::" + arrayType(type));
+        unnest.add("$" + params.size() + "::" + arrayType(types[c]));
         aliases.add("v" + c);
-        select.add(values[c] instanceof Buffer[] ? "convert_from(u.v" + c + ", 'UTF8')" : "u.v" + c);
+        select.add(switch (types[c]) {
+          case INT -> "u.v" + c + "::integer";
+          case LONG, DECIMAL, BOOLEAN -> "u.v" + c;
+          case STRING, TEXT -> text("u.v" + c);
+        });
       }
-      for (int t = 0; t < tokens.length; t++) {
-        target.add(PgNames.tokens(columns.get(textColumns.get(t)).getKey()));
+      for (int t = 0; t < textColumns; t++) {
+        target.add(PgNames.tokens(columns.get(tokenColumn[t]).getKey()));
         params.addValue(tokens[t]);
-        unnest.add("$" + params.size() + "::text[]");
+        unnest.add("$" + params.size() + "::bigint[]");
         aliases.add("k" + t);
-        select.add("u.k" + t + "::text[]");
+        select.add(text("u.k" + t) + "::text[]");
       }
       if (checkpoint != null) {
         target.add("_job").add("_batch");
@@ -991,68 +1035,36 @@ public final class PgEngine implements StorageEngine {
       return new Insert(sql, params, n);
     }
 
-    /** A view of the bytes, not a copy (Buffer.buffer(byte[]) copies). */
-    private static Buffer wrap(byte[] bytes, int offset, int length) {
-      return BufferInternal.buffer(Unpooled.wrappedBuffer(bytes, offset, length));
+    /** The text a reference ({@link RowBlob#ref}: offset << 32 | length) names in the blob, $1. */
+    private static String text(String ref) {
+      return "convert_from(substring($1::bytea FROM (" + ref + " >> 32)::integer + 1 FOR (" + ref
+          + " & 4294967295)::integer), 'UTF8')";
+    }
+
+    /** An Int as the Long it is, checked against integer's range here rather than failing the statement. */
+    private static Long intValue(Object value) {
+      long l = ((Number) value).longValue();
+      if (l != (int) l) {
+        throw new ArithmeticException("integer overflow");
+      }
+      return value instanceof Long boxed ? boxed : l;
     }
 
     private static Object[] newArray(ColumnType type, int size) {
       return switch (type) {
-        case INT -> new Integer[size];
-        case LONG -> new Long[size];
+        case INT, LONG, STRING, TEXT -> new Long[size];
         case DECIMAL -> new Double[size];
         case BOOLEAN -> new Boolean[size];
-        case STRING, TEXT -> new Buffer[size];
       };
     }
 
+    /** Int travels as bigint (the rows' own Longs, no boxing again), String and Text as blob references. */
     private static String arrayType(ColumnType type) {
       return switch (type) {
-        case INT -> "integer[]";
-        case LONG -> "bigint[]";
+        case INT, LONG, STRING, TEXT -> "bigint[]";
         case DECIMAL -> "float8[]";
         case BOOLEAN -> "boolean[]";
-        case STRING, TEXT -> "bytea[]";
       };
-    }
-
-    private static Object convert(ColumnType type, Object value) {
-      if (value == null) {
-        return null;
-      }
-      return switch (type) {
-        case INT -> Math.toIntExact(((Number) value).longValue());
-        case LONG -> ((Number) value).longValue();
-        case DECIMAL -> ((Number) value).doubleValue();
-        case BOOLEAN -> (Boolean) value;
-        case STRING, TEXT -> value instanceof Utf8 text ? wrap(text.bytes(), text.offset(), text.length())
-            : Buffer.buffer(String.valueOf(value));
-      };
-    }
-
-    /** A text[] literal: every element double-quoted, so no token (commas, braces, NULL) is misread. */
-    static String arrayLiteral(List<String> tokens) {
-      int size = 2;
-      for (String token : tokens) {
-        size += token.length() + 3;
-      }
-      StringBuilder out = new StringBuilder(size).append('{');
-      for (int i = 0; i < tokens.size(); i++) {
-        if (i > 0) {
-          out.append(',');
-        }
-        out.append('"');
-        String token = tokens.get(i);
-        for (int j = 0; j < token.length(); j++) {
-          char ch = token.charAt(j);
-          if (ch == '"' || ch == '\\') {
-            out.append('\\');
-          }
-          out.append(ch);
-        }
-        out.append('"');
-      }
-      return out.append('}').toString();
     }
   }
 }
