@@ -904,117 +904,38 @@ public final class PgEngine implements StorageEngine {
      */
     static Insert of(String table, TableSchema schema, RowBatch batch, Checkpoint checkpoint, String catalogTable,
         String tableId) {
-      List<Map.Entry<String, ColumnSchema>> columns = new ArrayList<>(schema.columns().entrySet());
-      int width = columns.size();
-      ColumnType[] types = new ColumnType[width];
-      int textColumns = 0;
-      for (int c = 0; c < width; c++) {
-        types[c] = columns.get(c).getValue().type();
-        if (types[c] == ColumnType.TEXT) {
-          textColumns++;
-        }
-      }
-      int[] tokenColumn = new int[textColumns];
-      for (int c = 0, t = 0; c < width; c++) {
-        if (types[c] == ColumnType.TEXT) {
-          tokenColumn[t++] = c;
-        }
-      }
-      int capacity = Math.max(batch.count(), 0);
-      Long[] sources = new Long[capacity];
-      Object[][] values = new Object[width][];
-      for (int c = 0; c < width; c++) {
-        values[c] = newArray(types[c], capacity);
-      }
-      Long[][] tokens = new Long[textColumns][capacity];
-      RowBlob blob = null;
-      int n = 0;
+      Columns columns = new Columns(schema, Math.max(batch.count(), 0));
       for (Row row : batch.rows()) {
-        if (blob == null) {
-          // token literals run to ~1.5 times the text they come from: room for them beside the body
-          blob = new RowBlob(row.sourceBytes(), Math.max(capacity, 1) * 64 * textColumns);
-        }
-        if (n == sources.length) {
-          int grown = Math.max(16, n * 2);
-          sources = Arrays.copyOf(sources, grown);
-          for (int c = 0; c < width; c++) {
-            values[c] = Arrays.copyOf(values[c], grown);
-          }
-          for (int t = 0; t < textColumns; t++) {
-            tokens[t] = Arrays.copyOf(tokens[t], grown);
-          }
-        }
-        sources[n] = blob.ref(row.sourceBytes(), row.sourceOffset(), row.sourceLength());
-        Object[] rowValues = row.values();
-        for (int c = 0; c < width; c++) {
-          Object value = rowValues[c];
-          if (value == null) {
-            continue;
-          }
-          switch (types[c]) {
-            case INT -> values[c][n] = intValue(value);
-            case LONG -> values[c][n] = value instanceof Long l ? l : (Long) ((Number) value).longValue();
-            case DECIMAL -> values[c][n] = value instanceof Double d ? d : (Double) ((Number) value).doubleValue();
-            case BOOLEAN -> values[c][n] = (Boolean) value;
-            case STRING, TEXT -> {
-              Utf8 text = value instanceof Utf8 u ? u : Utf8.of(String.valueOf(value));
-              long ref = blob.ref(text.bytes(), text.offset(), text.length());
-              if (blob.hasNul(ref)) {
-                // refused before it reaches PostgreSQL, whose error would fail the whole table's storage
-                throw new StorageException(StorageException.Kind.UNSUPPORTED_VALUE, NUL_REFUSAL, null, n,
-                    columns.get(c).getKey());
-              }
-              values[c][n] = ref;
-            }
-          }
-        }
-        for (int t = 0; t < textColumns; t++) {
-          int c = tokenColumn[t];
-          Object text = rowValues[c];
-          if (text != null) {
-            int start = blob.position();
-            blob.beginTokens();
-            TextTokens.forEach(columns.get(c).getValue(), text.toString(), blob::token);
-            tokens[t][n] = blob.endTokens(start);
-          }
-        }
-        n++;
+        columns.add(row);
       }
-      if (n != sources.length) {
-        sources = Arrays.copyOf(sources, n);
-        for (int c = 0; c < width; c++) {
-          values[c] = Arrays.copyOf(values[c], n);
-        }
-        for (int t = 0; t < textColumns; t++) {
-          tokens[t] = Arrays.copyOf(tokens[t], n);
-        }
-      }
+      columns.trim();
+      int n = columns.rows;
 
       StringJoiner target = new StringJoiner(", ", "(", ")");
       StringJoiner unnest = new StringJoiner(", ", "unnest(", ")");
       StringJoiner aliases = new StringJoiner(", ", "(", ")");
       StringJoiner select = new StringJoiner(", ");
       Tuple params = Tuple.tuple();
-      params.addValue(blob == null ? Buffer.buffer() : blob.buffer());
+      params.addValue(columns.blob == null ? Buffer.buffer() : columns.blob.buffer());
       target.add("_source");
-      params.addValue(sources);
+      params.addValue(columns.sources);
       unnest.add("$2::bigint[]");
       aliases.add("s");
       select.add(text("u.s"));
-      for (int c = 0; c < width; c++) {
-        target.add(PgNames.column(columns.get(c).getKey()));
-        params.addValue(values[c]);
-        unnest.add("$" + params.size() + "::" + arrayType(types[c]));
+      for (int c = 0; c < columns.width; c++) {
+        target.add(PgNames.column(columns.names[c]));
+        params.addValue(columns.array(c));
+        unnest.add("$" + params.size() + "::" + arrayType(columns.types[c]));
         aliases.add("v" + c);
-        select.add(switch (types[c]) {
+        select.add(switch (columns.types[c]) {
           case INT -> "u.v" + c + "::integer";
           case LONG, DECIMAL, BOOLEAN -> "u.v" + c;
           case STRING, TEXT -> text("u.v" + c);
         });
       }
-      for (int t = 0; t < textColumns; t++) {
-        target.add(PgNames.tokens(columns.get(tokenColumn[t]).getKey()));
-        params.addValue(tokens[t]);
+      for (int t = 0; t < columns.tokenColumns.length; t++) {
+        target.add(PgNames.tokens(columns.names[columns.tokenColumns[t]]));
+        params.addValue(columns.tokens[t]);
         unnest.add("$" + params.size() + "::bigint[]");
         aliases.add("k" + t);
         select.add(text("u.k" + t) + "::text[]");
@@ -1035,6 +956,149 @@ public final class PgEngine implements StorageEngine {
       return new Insert(sql, params, n);
     }
 
+    /**
+     * A batch's column arrays, filled row by row. Each kind of value has arrays of its own class (a store into an
+     * Object[] that is a Long[] for one column and a Double[] for the next made the JIT recompile the loop on
+     * every such surprise: six C2 compilations of 1.4-3.7 s in one import), and the work per row is in small
+     * methods rather than one large loop compiled on stack replacement.
+     */
+    private static final class Columns {
+      final int width;
+      final String[] names;
+      final ColumnType[] types;
+      final ColumnSchema[] schemas;
+      /** Per column: its array in {@link #longs}, {@link #doubles} or {@link #booleans}. */
+      private final int[] slot;
+      final int[] tokenColumns;
+      Long[] sources;
+      Long[][] longs;
+      Double[][] doubles;
+      Boolean[][] booleans;
+      Long[][] tokens;
+      RowBlob blob;
+      int rows;
+
+      Columns(TableSchema schema, int capacity) {
+        width = schema.columns().size();
+        names = new String[width];
+        types = new ColumnType[width];
+        schemas = new ColumnSchema[width];
+        slot = new int[width];
+        int longCount = 0;
+        int doubleCount = 0;
+        int booleanCount = 0;
+        int textCount = 0;
+        int c = 0;
+        for (Map.Entry<String, ColumnSchema> column : schema.columns().entrySet()) {
+          names[c] = column.getKey();
+          schemas[c] = column.getValue();
+          types[c] = column.getValue().type();
+          slot[c] = switch (types[c]) {
+            case INT, LONG, STRING, TEXT -> longCount++;
+            case DECIMAL -> doubleCount++;
+            case BOOLEAN -> booleanCount++;
+          };
+          if (types[c] == ColumnType.TEXT) {
+            textCount++;
+          }
+          c++;
+        }
+        tokenColumns = new int[textCount];
+        for (int i = 0, t = 0; i < width; i++) {
+          if (types[i] == ColumnType.TEXT) {
+            tokenColumns[t++] = i;
+          }
+        }
+        sources = new Long[capacity];
+        longs = new Long[longCount][capacity];
+        doubles = new Double[doubleCount][capacity];
+        booleans = new Boolean[booleanCount][capacity];
+        tokens = new Long[textCount][capacity];
+      }
+
+      void add(Row row) {
+        if (blob == null) {
+          // token literals run to ~1.5 times the text they come from: room for them beside the body
+          blob = new RowBlob(row.sourceBytes(), Math.max(sources.length, 1) * 64 * tokenColumns.length);
+        }
+        if (rows == sources.length) {
+          resize(Math.max(16, rows * 2));
+        }
+        sources[rows] = blob.ref(row.sourceBytes(), row.sourceOffset(), row.sourceLength());
+        Object[] values = row.values();
+        for (int c = 0; c < width; c++) {
+          if (values[c] != null) {
+            value(c, values[c]);
+          }
+        }
+        for (int t = 0; t < tokenColumns.length; t++) {
+          Object text = values[tokenColumns[t]];
+          if (text != null) {
+            tokens[t][rows] = tokens(schemas[tokenColumns[t]], text.toString());
+          }
+        }
+        rows++;
+      }
+
+      private void value(int c, Object value) {
+        switch (types[c]) {
+          case INT -> longs[slot[c]][rows] = intValue(value);
+          case LONG -> longs[slot[c]][rows] = value instanceof Long l ? l : (Long) ((Number) value).longValue();
+          case DECIMAL -> doubles[slot[c]][rows] = value instanceof Double d ? d
+              : (Double) ((Number) value).doubleValue();
+          case BOOLEAN -> booleans[slot[c]][rows] = (Boolean) value;
+          case STRING, TEXT -> longs[slot[c]][rows] = text(c, value);
+        }
+      }
+
+      private Long text(int c, Object value) {
+        Utf8 text = value instanceof Utf8 u ? u : Utf8.of(String.valueOf(value));
+        long ref = blob.ref(text.bytes(), text.offset(), text.length());
+        if (blob.hasNul(ref)) {
+          // refused before it reaches PostgreSQL, whose error would fail the whole table's storage
+          throw new StorageException(StorageException.Kind.UNSUPPORTED_VALUE, NUL_REFUSAL, null, rows, names[c]);
+        }
+        return ref;
+      }
+
+      private Long tokens(ColumnSchema column, String text) {
+        int start = blob.position();
+        blob.beginTokens();
+        TextTokens.forEach(column, text, blob::token);
+        return blob.endTokens(start);
+      }
+
+      private void resize(int size) {
+        sources = Arrays.copyOf(sources, size);
+        for (int i = 0; i < longs.length; i++) {
+          longs[i] = Arrays.copyOf(longs[i], size);
+        }
+        for (int i = 0; i < doubles.length; i++) {
+          doubles[i] = Arrays.copyOf(doubles[i], size);
+        }
+        for (int i = 0; i < booleans.length; i++) {
+          booleans[i] = Arrays.copyOf(booleans[i], size);
+        }
+        for (int i = 0; i < tokens.length; i++) {
+          tokens[i] = Arrays.copyOf(tokens[i], size);
+        }
+      }
+
+      void trim() {
+        if (rows != sources.length) {
+          resize(rows);
+        }
+      }
+
+      Object[] array(int c) {
+        return switch (types[c]) {
+          case INT, LONG, STRING, TEXT -> longs[slot[c]];
+          case DECIMAL -> doubles[slot[c]];
+          case BOOLEAN -> booleans[slot[c]];
+        };
+      }
+    }
+
     /** The text a reference ({@link RowBlob#ref}: offset << 32 | length) names in the blob, $1. */
     private static String text(String ref) {
       return "convert_from(substring($1::bytea FROM (" + ref + " >> 32)::integer + 1 FOR (" + ref
@@ -1048,14 +1112,6 @@ public final class PgEngine implements StorageEngine {
         throw new ArithmeticException("integer overflow");
       }
       return value instanceof Long boxed ? boxed : l;
-    }
-
-    private static Object[] newArray(ColumnType type, int size) {
-      return switch (type) {
-        case INT, LONG, STRING, TEXT -> new Long[size];
-        case DECIMAL -> new Double[size];
-        case BOOLEAN -> new Boolean[size];
-      };
     }
 
     /** Int travels as bigint (the rows' own Longs, no boxing again), String and Text as blob references. */
