@@ -38,6 +38,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -224,6 +225,10 @@ public final class PgEngine implements StorageEngine {
       String name = row.getString(0);
       tables.put(name, new TableDef(row.getString(1),
           SchemaParser.parseTable(name, new JsonObject(row.getString(2)))));
+    }
+    if (loadedVersion < 0 && shared == null) {
+      // a bulk load this node did not see the end of (it stopped or died) left a table without its token indexes
+      await(buildTokenIndexes(null));
     }
     loadedVersion = version[0];
     return tables;
@@ -670,7 +675,122 @@ public final class PgEngine implements StorageEngine {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return watch(pool.query("VACUUM ANALYZE " + name).execute().mapEmpty());
+    // also what a bulk load whose end was never seen left to do (the indexes are built at start otherwise)
+    return watch(pool.query("VACUUM ANALYZE " + name).execute()
+        .compose(done -> inBulk(id) ? Future.succeededFuture() : buildTokenIndexes(id)));
+  }
+
+  // ------------------------------------------------------------------ bulk loads
+
+  /**
+   * Tables loaded in bulk: internal id → the imports loading them. Their GIN indexes of tokens are dropped while
+   * those imports run and built once the last of them ends. Row by row, every GIN index took its share of every
+   * batch's insert, and the eight inserts of an import's window contended for each index's pending list: on the
+   * benchmark, PostgreSQL spent 14-21 CPU-s on a 1M-row import with them and 11-12 without, and building both
+   * afterwards took 2.6 CPU-s (2.1 s, the two in parallel) — docs/performance.md. Only single nodes: in a cluster
+   * other nodes store the batches too.
+   */
+  private final Map<String, Set<String>> bulk = new HashMap<>();
+  /** Bulk starts and ends run one at a time, each after the one before it completed. */
+  private Future<Void> bulkSteps = Future.succeededFuture();
+
+  private synchronized boolean inBulk(String id) {
+    return bulk.containsKey(id);
+  }
+
+  private synchronized Future<Void> bulkStep(java.util.function.Supplier<Future<Void>> step) {
+    Future<Void> next = bulkSteps.transform(before -> step.get());
+    bulkSteps = next.otherwiseEmpty();
+    return next;
+  }
+
+  @Override
+  public Future<Void> importStarting(TableDef table, String job) {
+    boolean tokens = table.schema().columns().values().stream().anyMatch(c -> c.type() == ColumnType.TEXT);
+    if (shared != null || !tokens) {
+      return Future.succeededFuture();
+    }
+    String name = table(table.id());
+    return watch(bulkStep(() -> {
+      synchronized (this) {
+        Set<String> jobs = bulk.get(table.id());
+        if (jobs != null) { // another import is loading the table: its indexes are built after both
+          jobs.add(job);
+          return Future.succeededFuture();
+        }
+      }
+      // Only an empty table: building the indexes afterwards reads every row, an import's and those before it.
+      // The lock keeps rows from arriving between the check and the drop (it waits for writes in flight).
+      return pool.withTransaction(c -> c.query("LOCK TABLE " + name + " IN SHARE ROW EXCLUSIVE MODE").execute()
+          .compose(locked -> c.query("SELECT EXISTS (SELECT 1 FROM " + name + ")").execute())
+          .compose(rows -> rows.iterator().next().getBoolean(0) ? Future.succeededFuture(false)
+              : c.preparedQuery("SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
+                  + " JOIN pg_am am ON am.oid = ic.relam WHERE i.indrelid = $1::regclass AND am.amname = 'gin'")
+                  .execute(Tuple.of(name))
+                  .compose(indexes -> {
+                    List<String> drops = new ArrayList<>();
+                    indexes.forEach(index -> drops.add("DROP INDEX " + PgNames.quote(schema) + "."
+                        + PgNames.quote(index.getString(0))));
+                    return all(c, drops);
+                  })
+                  .map(true)))
+          .map(dropped -> {
+            if (dropped) {
+              synchronized (this) {
+                bulk.put(table.id(), new HashSet<>(Set.of(job)));
+              }
+              LOG.info("table {}: token indexes dropped for the bulk load of import {}; built when it ends",
+                  table.id(), job);
+            }
+            return null;
+          });
+    }));
+  }
+
+  @Override
+  public Future<Void> importEnded(TableDef table, String job) {
+    if (shared != null) {
+      return Future.succeededFuture();
+    }
+    return watch(bulkStep(() -> {
+      List<String> done = new ArrayList<>();
+      synchronized (this) {
+        bulk.entrySet().removeIf(entry -> {
+          if (entry.getValue().remove(job) && entry.getValue().isEmpty()) {
+            done.add(entry.getKey());
+            return true;
+          }
+          return false;
+        });
+      }
+      // A table dropped or rebuilt meanwhile went with its missing indexes (a rebuilt one was created with them).
+      return table != null && done.contains(table.id()) ? buildTokenIndexes(table.id()) : Future.succeededFuture();
+    }));
+  }
+
+  /** Token columns (every text[] column is one) of the table's that have no GIN index. */
+  private static final String MISSING_TOKEN_INDEXES = "SELECT c.relname, a.attname FROM pg_class c"
+      + " JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid"
+      + " WHERE n.nspname = $1 AND c.relkind = 'r' AND starts_with(c.relname, 't_') AND ($2::text IS NULL OR"
+      + " c.relname = $2) AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid = 'text[]'::regtype"
+      + " AND NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
+      + " JOIN pg_am am ON am.oid = ic.relam WHERE i.indrelid = c.oid AND i.indkey[0] = a.attnum"
+      + " AND am.amname = 'gin')";
+
+  /** Builds the GIN indexes the table's (or every table's, id null) token columns lack, each on a connection. */
+  Future<Void> buildTokenIndexes(String id) {
+    return pool.preparedQuery(MISSING_TOKEN_INDEXES).execute(Tuple.of(schema, id == null ? null
+        : PgNames.tableName(id))).compose(missing -> {
+          List<Future<?>> builds = new ArrayList<>();
+          for (io.vertx.sqlclient.Row row : missing) {
+            String sql = "CREATE INDEX ON " + PgNames.quote(schema) + "." + PgNames.quote(row.getString(0))
+                + " USING gin (" + PgNames.quote(row.getString(1)) + ")";
+            // as much sort memory as the raw peer's index builds get (the server's default is 64 MB)
+            builds.add(pool.withTransaction(c -> c.query("SET LOCAL maintenance_work_mem = '256MB'").execute()
+                .compose(set -> c.query(sql).execute())));
+          }
+          return Future.all(builds).mapEmpty();
+        });
   }
 
   // ------------------------------------------------------------------ reads

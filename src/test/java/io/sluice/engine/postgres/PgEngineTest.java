@@ -272,6 +272,81 @@ class PgEngineTest {
   }
 
   @Test
+  void anImportIntoAnEmptyTableBuildsItsTokenIndexesOnceItEnds() throws Exception {
+    TableSchema two = schema("id", col(ColumnType.INT), "t", new ColumnSchema(ColumnType.TEXT, true, null, "english"),
+        "w", new ColumnSchema(ColumnType.TEXT, true, null, "whitespace"));
+    TableDef table = table(two);
+    assertThat(ginIndexes(table)).isEqualTo(2);
+    await(engine.importStarting(table, "job-a"));
+    await(engine.importStarting(table, "job-b"));
+    assertThat(ginIndexes(table)).as("dropped for the bulk load").isZero();
+    Row fox = new Row(new Object[] {1L, Utf8.of("quick foxes"), Utf8.of("a b")}, "{\"id\":1}".getBytes(
+        StandardCharsets.UTF_8));
+    await(engine.append(table, batch(fox), new Checkpoint("job-a", 0), true));
+    assertThat(sources(table, new Predicate.Tokens("t", TextTokens.of(two.column("t"), "fox"), true)))
+        .as("found without the index meanwhile").containsExactly("{\"id\":1}");
+    await(engine.importEnded(table, "job-a"));
+    assertThat(ginIndexes(table)).as("job-b still loads it").isZero();
+    await(engine.importEnded(table, "job-b"));
+    assertThat(ginIndexes(table)).isEqualTo(2);
+    assertThat(sources(table, new Predicate.Tokens("w", List.of("b"), true))).containsExactly("{\"id\":1}");
+
+    await(engine.importStarting(table, "job-c"));
+    assertThat(ginIndexes(table)).as("a table with rows keeps its indexes").isEqualTo(2);
+    await(engine.importEnded(table, "job-c"));
+    await(engine.importEnded(table, "never-started"));
+    assertThat(ginIndexes(table)).isEqualTo(2);
+  }
+
+  @Test
+  void tokenIndexesABulkLoadLeftMissingAreBuiltAtStartAndByOptimize() throws Exception {
+    PgConnectOptions db = TestPostgres.freshDatabase();
+    PgEngine own = new PgEngine(vertx, db, 2, "sluice");
+    TableDef table = new TableDef(newId(), SCHEMA);
+    try {
+      own.loadCatalog();
+      own.createTable(table);
+      own.saveCatalog(Map.of("t", table));
+      await(own.importStarting(table, "job"));
+      assertThat(ginIndexes(db, table)).isZero();
+      await(own.optimize(table.id()));
+      assertThat(ginIndexes(db, table)).as("not while the import loads it").isZero();
+    } finally {
+      own.close(); // stopped without the import's end
+    }
+    PgEngine restarted = new PgEngine(vertx, db, 2, "sluice");
+    try {
+      restarted.loadCatalog();
+      assertThat(ginIndexes(db, table)).isEqualTo(1);
+      await(restarted.importStarting(table, "job-2"));
+      assertThat(ginIndexes(db, table)).isZero();
+      await(restarted.optimize(table.id()));
+      assertThat(ginIndexes(db, table)).isZero();
+      await(restarted.importEnded(null, "job-2")); // as when its table is gone: the job is forgotten, nothing built
+      await(restarted.optimize(table.id()));
+      assertThat(ginIndexes(db, table)).as("optimize builds what is missing").isEqualTo(1);
+    } finally {
+      restarted.close();
+    }
+  }
+
+  private static int ginIndexes(TableDef table) throws Exception {
+    return ginIndexes(database, table);
+  }
+
+  private static int ginIndexes(PgConnectOptions db, TableDef table) throws Exception {
+    io.vertx.sqlclient.SqlConnection c = io.vertx.pgclient.PgConnection.connect(vertx, db)
+        .toCompletionStage().toCompletableFuture().get();
+    try {
+      return await(c.preparedQuery("SELECT count(*) FROM pg_indexes WHERE schemaname = 'sluice' AND tablename = $1"
+          + " AND indexdef LIKE '%USING gin%'").execute(io.vertx.sqlclient.Tuple.of(PgNames.tableName(table.id()))))
+          .iterator().next().getInteger(0);
+    } finally {
+      c.close();
+    }
+  }
+
+  @Test
   void aNulCharacterIsRefusedBeforeItReachesPostgres() {
     TableDef table = table(SCHEMA);
     assertThatThrownBy(() -> append(table, null, row(2, 2L, 2.0, "ab", "x", true),
