@@ -1602,6 +1602,7 @@ public final class Database implements TableStore {
   }
 
   private static JsonObject objectOf(Row row) {
-    return new JsonObject(new String(row.sourceBytes(), row.sourceOffset(), row.sourceLength(), StandardCharsets.UTF_8));
+    return new JsonObject(new String(row.sourceBytes(), row.sourceOffset(), row.sourceLength(),
+        StandardCharsets.UTF_8));
   }
 }

@@ -202,8 +202,8 @@ class PgEngineTest {
     for (int i = 0; i < 150; i++) {
       many.append("w").append(i % 97).append(i % 3 == 0 ? " dup " : " ");
     }
-    String[] whitespace = {"a,b {c} \"q\" back\\slash NULL null a,b", "caf\u00e9 \u2603 \ud83d\ude00 \u00e9\ud83d\ude00 x",
-        many.toString(), "", "   "};
+    String[] whitespace = {"a,b {c} \"q\" back\\slash NULL null a,b",
+        "caf\u00e9 \u2603 \ud83d\ude00 \u00e9\ud83d\ude00 x", many.toString(), "", "   "};
     String[] english = {"The quick brown foxes jumped", "running runs ran", "\u00c9t\u00e9 caf\u00e9s", "", "a an the"};
     // One body, as an import batch arrives: the sources and the plain values are slices of it, the others not.
     StringBuilder body = new StringBuilder();
