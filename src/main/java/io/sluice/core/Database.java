@@ -1012,6 +1012,39 @@ public final class Database implements TableStore {
   }
 
   @Override
+  public Future<JsonObject> importStarting(String requested, String tableId, String job) {
+    Future<Void> done;
+    catalogLock.readLock().lock();
+    try {
+      done = engine.importStarting(entry(currentName(requested, tableId)), job);
+    } catch (StorageException e) {
+      return Future.failedFuture(storageError(requested, e));
+    } finally {
+      catalogLock.readLock().unlock();
+    }
+    return done.map(v -> new JsonObject()).recover(failure -> mapFailure(requested, failure));
+  }
+
+  @Override
+  public Future<JsonObject> importEnded(String requested, String tableId, String job) {
+    Future<Void> done;
+    catalogLock.readLock().lock();
+    try {
+      // The table it ran on now (a rename or a rebuild carried it along), or none: the engine forgets the job.
+      TableDef current;
+      try {
+        current = entry(currentName(requested, tableId));
+      } catch (ApiError gone) {
+        current = null;
+      }
+      done = engine.importEnded(current, job);
+    } finally {
+      catalogLock.readLock().unlock();
+    }
+    return done.map(v -> new JsonObject()).recover(failure -> mapFailure(requested, failure));
+  }
+
+  @Override
   public Future<JsonObject> optimize(String table) {
     Future<Void> done;
     catalogLock.readLock().lock();
@@ -1586,6 +1619,7 @@ public final class Database implements TableStore {
   }
 
   private static JsonObject objectOf(Row row) {
-    return new JsonObject(new String(row.source(), StandardCharsets.UTF_8));
+    return new JsonObject(new String(row.sourceBytes(), row.sourceOffset(), row.sourceLength(),
+        StandardCharsets.UTF_8));
   }
 }

@@ -103,6 +103,20 @@ public interface StorageEngine extends AutoCloseable {
   /** Completes once everything appended to the table before the call is durable. */
   Future<Void> sync(String id);
 
+  /**
+   * A file import into the table starts, none of its rows stored yet: the engine may prepare for a bulk load
+   * (PostgreSQL: an empty table's token indexes are built once at the end instead of row by row). Whatever it
+   * prepares, searches and writes stay correct meanwhile, and {@link #importEnded} or a restart undoes it.
+   */
+  default Future<Void> importStarting(TableDef table, String job) {
+    return Future.succeededFuture();
+  }
+
+  /** The import {@link #importStarting} announced has ended (stored, failed or cancelled): undo what it prepared. */
+  default Future<Void> importEnded(TableDef table, String job) {
+    return Future.succeededFuture();
+  }
+
   /** Deletes the matching rows; completes with how many, once durable. */
   default Future<Long> delete(TableDef table, Predicate where) {
     return delete(table, where, null);

@@ -67,7 +67,7 @@ public final class BatchParser {
         }
         if (rows != null) {
           int end = (int) parser.currentLocation().getByteOffset();
-          rows.add(new Row(values, Arrays.copyOfRange(body, start, end)));
+          rows.add(new Row(values, body, start, end - start));
         }
         count++;
       }

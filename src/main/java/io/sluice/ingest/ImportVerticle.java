@@ -679,6 +679,7 @@ public final class ImportVerticle extends VerticleBase {
         config.importCommitIntervalMs());
     io.sluice.schema.TableSchema[] schema = new io.sluice.schema.TableSchema[1];
     String[] tableId = new String[1];
+    boolean[] starting = new boolean[1];
     store.call(StoreRequest.withBody(StoreOp.GET_TABLE, job.table, new JsonObject().put("withId", true)))
         .compose(table -> {
           schema[0] = io.sluice.schema.SchemaParser.parseTable(job.table, table.getJsonObject("schema"));
@@ -705,6 +706,22 @@ public final class ImportVerticle extends VerticleBase {
           if (job.leaseLost) {
             return Future.failedFuture(new ImportFormatException(LOST));
           }
+          if (!storedBatches.isEmpty()) {
+            return Future.succeededFuture(storedBatches);
+          }
+          // Nothing of it stored yet: the store may prepare a bulk load, undone by importEnded below.
+          starting[0] = true;
+          return store.call(StoreRequest.withBody(StoreOp.IMPORT_STARTING, job.table, new JsonObject()
+              .put("tableId", tableId[0]).put("job", job.id)))
+              .transform(prepared -> {
+                if (prepared.failed()) { // the import runs as it would without: its batches meet the same store
+                  LOG.warn("import {}: the store could not prepare a bulk load: {}", job.id,
+                      prepared.cause().getMessage());
+                }
+                return Future.succeededFuture(storedBatches);
+              });
+        })
+        .compose(storedBatches -> {
           job.progress = new ImportProgress();
           if (job.errorLog != null) {
             job.errorLog.close();
@@ -735,7 +752,20 @@ public final class ImportVerticle extends VerticleBase {
             return sink.done();
           });
         })
-        .onComplete(ar -> finish(job, ar.cause()));
+        .transform(ended -> !starting[0] || stopping ? Future.succeededFuture(ended)
+            // Before its end is saved: what the store prepared is undone first (PostgreSQL builds the token
+            // indexes), so a Finished import's table is as fast to search as any. A stopping server leaves it
+            // to the next start.
+            : store.call(StoreRequest.withBody(StoreOp.IMPORT_ENDED, job.table, new JsonObject()
+                .put("tableId", tableId[0]).put("job", job.id)))
+                .transform(undone -> {
+                  if (undone.failed()) {
+                    LOG.warn("import {}: the store could not finish its bulk load (it does at the next start or"
+                        + " optimize): {}", job.id, undone.cause().getMessage());
+                  }
+                  return Future.succeededFuture(ended);
+                }))
+        .onComplete(ar -> finish(job, ar.result().cause()));
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.sluice.ingest;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
@@ -40,8 +41,12 @@ public final class LineBatchParser {
    */
   public static Result parse(String table, TableSchema schema, byte[] payload, long firstLine, RowCheck check) {
     List<Row> plain = plainLines(new RowReader(schema), payload);
-    if (plain != null && check != null && plain.stream().anyMatch(row -> check.refusal(schema, row) != null)) {
-      plain = null;
+    if (plain != null && check != null) {
+      for (int i = 0, n = plain.size(); i < n && plain != null; i++) {
+        if (check.refusal(schema, plain.get(i)) != null) {
+          plain = null;
+        }
+      }
     }
     return plain != null ? new Result(plain, 0, new JsonArray())
         : lineByLine(table, schema, payload, firstLine, check);
@@ -92,7 +97,8 @@ public final class LineBatchParser {
       int next = 0; // first byte after the last row's line
       JsonToken token;
       while ((token = parser.nextToken()) != null) {
-        int start = (int) parser.currentTokenLocation().getByteOffset();
+        JsonLocation opened = parser.currentTokenLocation();
+        int start = (int) opened.getByteOffset();
         if (token != JsonToken.START_OBJECT || start < next) {
           return null;
         }
@@ -105,11 +111,12 @@ public final class LineBatchParser {
         if (values == null) {
           return null;
         }
-        int end = (int) parser.currentLocation().getByteOffset();
-        for (int i = start; i < end; i++) {
-          if (payload[i] == '\n') {
-            return null;
-          }
+        JsonLocation closed = parser.currentLocation();
+        int end = (int) closed.getByteOffset();
+        // A line break inside a row can only be whitespace between its tokens (a string cannot hold one
+        // unescaped), where the parser counts it as a new line: no need to look at the row's bytes again.
+        if (closed.getLineNr() != opened.getLineNr()) {
+          return null;
         }
         next = end;
         while (next < payload.length && payload[next] != '\n') {
@@ -117,7 +124,7 @@ public final class LineBatchParser {
             return null;
           }
         }
-        rows.add(new Row(values, Arrays.copyOfRange(payload, start, end)));
+        rows.add(new Row(values, payload, start, end - start));
       }
       for (int i = next; i < payload.length; i++) {
         if (payload[i] != '\n' && !isBlank(payload[i])) {
@@ -155,7 +162,7 @@ public final class LineBatchParser {
     TextCheck.Problem text = notUtf8 == null ? TextCheck.check(payload, start, end - start) : null;
     Object[] values = notUtf8 == null && text == null ? fastRead(reader, payload, start, end) : null;
     if (values != null) {
-      rows.add(new Row(values, Arrays.copyOfRange(payload, start, end)));
+      rows.add(new Row(values, payload, start, end - start));
       return;
     }
     JsonNode row;

@@ -145,6 +145,10 @@ public final class StoreVerticle extends VerticleBase {
       case BACKUP -> done(store.backup(java.nio.file.Path.of(r.body().getString("dir"))));
       case STREAM_BEGIN -> done(store.beginStream(r.table(), Idempotency.fromJson(r.body())));
       case STREAM_END -> done(store.endStream(r.body().getString("tableId"), Idempotency.fromJson(r.body())));
+      case IMPORT_STARTING -> store.importStarting(r.table(), r.body().getString("tableId"), r.body().getString("job"))
+          .map(Written::fresh);
+      case IMPORT_ENDED -> store.importEnded(r.table(), r.body().getString("tableId"), r.body().getString("job"))
+          .map(Written::fresh);
     };
   }
 

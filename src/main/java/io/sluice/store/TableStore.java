@@ -120,6 +120,22 @@ public interface TableStore extends AutoCloseable {
   /** {@code {"batches": [n...]}}: the batch numbers of an import job already stored in the table. */
   JsonObject importedBatches(String table, String job);
 
+  /**
+   * A file import into the table (bound to its internal id, {@link #tableId}) is about to store its first batch:
+   * the engine may prepare a bulk load ({@link io.sluice.engine.StorageEngine#importStarting}). Replies {@code {}}.
+   */
+  default Future<JsonObject> importStarting(String table, String tableId, String job) {
+    return Future.succeededFuture(new JsonObject());
+  }
+
+  /**
+   * That import has ended, however; replies once the engine has undone what it prepared (PostgreSQL: the token
+   * indexes are built), so the import reports its end only after. A table gone since is no failure.
+   */
+  default Future<JsonObject> importEnded(String table, String tableId, String job) {
+    return Future.succeededFuture(new JsonObject());
+  }
+
   Future<JsonObject> optimize(String table);
 
   /**

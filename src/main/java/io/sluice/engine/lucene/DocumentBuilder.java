@@ -57,7 +57,7 @@ public final class DocumentBuilder {
     Object[] values = row.values();
     // Sized once: a Document's list would grow (and copy) twice for a row of eight columns.
     List<IndexableField> doc = new ArrayList<>(layout.maxFields);
-    doc.add(new StoredField(Fields.SOURCE, row.source()));
+    doc.add(new StoredField(Fields.SOURCE, row.sourceBytes(), row.sourceOffset(), row.sourceLength()));
     doc.add(new NumericDocValuesField(Fields.SEQ, seq));
     Column[] columns = layout.columns;
     for (int i = 0; i < columns.length; i++) {

@@ -30,9 +30,7 @@ import io.vertx.core.impl.VertxThread;
 import io.vertx.core.internal.VertxBootstrap;
 import io.vertx.core.spi.VertxThreadFactory;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonObject;
-import io.netty.buffer.Unpooled;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
@@ -308,6 +306,10 @@ public final class PgEngine implements StorageEngine {
       tables.put(name, new TableDef(row.getString(1),
           SchemaParser.parseTable(name, new JsonObject(row.getString(2)))));
     }
+    if (loadedVersion < 0 && shared == null) {
+      // a bulk load this node did not see the end of (it stopped or died) left a table without its token indexes
+      await(buildTokenIndexes(null));
+    }
     loadedVersion = version[0];
     return tables;
   }
@@ -380,7 +382,7 @@ public final class PgEngine implements StorageEngine {
         + PgNames.sqlType(def.type())));
     table.schema().columns().forEach((column, def) -> {
       if (def.type() == ColumnType.TEXT) {
-        columns.add(PgNames.tokens(column) + " text[]");
+        columns.add(PgNames.tokens(column) + " " + TOKENS_TYPE);
       }
     });
     columns.add("_job text");
@@ -492,7 +494,7 @@ public final class PgEngine implements StorageEngine {
             + PgNames.sqlType(def.type()));
       }
       if (def.type() == ColumnType.TEXT && !existing.contains(PgNames.tokensName(column))) {
-        statements.add("ALTER TABLE " + name + " ADD COLUMN " + PgNames.tokens(column) + " text[]");
+        statements.add("ALTER TABLE " + name + " ADD COLUMN " + PgNames.tokens(column) + " " + TOKENS_TYPE);
         statements.add("CREATE INDEX ON " + name + " USING gin (" + PgNames.tokens(column) + ")");
       }
       if (!existing.contains(PgNames.columnName(column)) && indexed(def.type())) {
@@ -706,6 +708,13 @@ public final class PgEngine implements StorageEngine {
     }
   }
 
+  /**
+   * Token arrays compare bytes, as Lucene's terms do: under the database's collation (C.UTF-8 on Debian) every GIN
+   * comparison was a strcoll, and building the index took 1.7 times as long (docs/performance.md). Equality, all
+   * that {@code &&} and {@code @>} ask, is the same under either.
+   */
+  static final String TOKENS_TYPE = "text[] COLLATE \"C\"";
+
   static final String NUL_REFUSAL = "PostgreSQL text cannot hold the character U+0000";
 
   private static boolean hasNul(Utf8 text) {
@@ -792,7 +801,122 @@ public final class PgEngine implements StorageEngine {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return watch(pool.query("VACUUM ANALYZE " + name).execute().mapEmpty());
+    // also what a bulk load whose end was never seen left to do (the indexes are built at start otherwise)
+    return watch(pool.query("VACUUM ANALYZE " + name).execute()
+        .compose(done -> inBulk(id) ? Future.succeededFuture() : buildTokenIndexes(id)));
+  }
+
+  // ------------------------------------------------------------------ bulk loads
+
+  /**
+   * Tables loaded in bulk: internal id → the imports loading them. Their GIN indexes of tokens are dropped while
+   * those imports run and built once the last of them ends. Row by row, every GIN index took its share of every
+   * batch's insert, and the eight inserts of an import's window contended for each index's pending list: on the
+   * benchmark, PostgreSQL spent 14-21 CPU-s on a 1M-row import with them and 11-12 without, and building both
+   * afterwards took 2.6 CPU-s (2.1 s, the two in parallel) — docs/performance.md. Only single nodes: in a cluster
+   * other nodes store the batches too.
+   */
+  private final Map<String, Set<String>> bulk = new HashMap<>();
+  /** Bulk starts and ends run one at a time, each after the one before it completed. */
+  private Future<Void> bulkSteps = Future.succeededFuture();
+
+  private synchronized boolean inBulk(String id) {
+    return bulk.containsKey(id);
+  }
+
+  private synchronized Future<Void> bulkStep(java.util.function.Supplier<Future<Void>> step) {
+    Future<Void> next = bulkSteps.transform(before -> step.get());
+    bulkSteps = next.otherwiseEmpty();
+    return next;
+  }
+
+  @Override
+  public Future<Void> importStarting(TableDef table, String job) {
+    boolean tokens = table.schema().columns().values().stream().anyMatch(c -> c.type() == ColumnType.TEXT);
+    if (shared != null || !tokens) {
+      return Future.succeededFuture();
+    }
+    String name = table(table.id());
+    return watch(bulkStep(() -> {
+      synchronized (this) {
+        Set<String> jobs = bulk.get(table.id());
+        if (jobs != null) { // another import is loading the table: its indexes are built after both
+          jobs.add(job);
+          return Future.succeededFuture();
+        }
+      }
+      // Only an empty table: building the indexes afterwards reads every row, an import's and those before it.
+      // The lock keeps rows from arriving between the check and the drop (it waits for writes in flight).
+      return pool.withTransaction(c -> c.query("LOCK TABLE " + name + " IN SHARE ROW EXCLUSIVE MODE").execute()
+          .compose(locked -> c.query("SELECT EXISTS (SELECT 1 FROM " + name + ")").execute())
+          .compose(rows -> rows.iterator().next().getBoolean(0) ? Future.succeededFuture(false)
+              : c.preparedQuery("SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
+                  + " JOIN pg_am am ON am.oid = ic.relam WHERE i.indrelid = $1::regclass AND am.amname = 'gin'")
+                  .execute(Tuple.of(name))
+                  .compose(indexes -> {
+                    List<String> drops = new ArrayList<>();
+                    indexes.forEach(index -> drops.add("DROP INDEX " + PgNames.quote(schema) + "."
+                        + PgNames.quote(index.getString(0))));
+                    return all(c, drops);
+                  })
+                  .map(true)))
+          .map(dropped -> {
+            if (dropped) {
+              synchronized (this) {
+                bulk.put(table.id(), new HashSet<>(Set.of(job)));
+              }
+              LOG.info("table {}: token indexes dropped for the bulk load of import {}; built when it ends",
+                  table.id(), job);
+            }
+            return null;
+          });
+    }));
+  }
+
+  @Override
+  public Future<Void> importEnded(TableDef table, String job) {
+    if (shared != null) {
+      return Future.succeededFuture();
+    }
+    return watch(bulkStep(() -> {
+      List<String> done = new ArrayList<>();
+      synchronized (this) {
+        bulk.entrySet().removeIf(entry -> {
+          if (entry.getValue().remove(job) && entry.getValue().isEmpty()) {
+            done.add(entry.getKey());
+            return true;
+          }
+          return false;
+        });
+      }
+      // A table dropped or rebuilt meanwhile went with its missing indexes (a rebuilt one was created with them).
+      return table != null && done.contains(table.id()) ? buildTokenIndexes(table.id()) : Future.succeededFuture();
+    }));
+  }
+
+  /** Token columns (every text[] column is one) of the table's that have no GIN index. */
+  private static final String MISSING_TOKEN_INDEXES = "SELECT c.relname, a.attname FROM pg_class c"
+      + " JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid"
+      + " WHERE n.nspname = $1 AND c.relkind = 'r' AND starts_with(c.relname, 't_') AND ($2::text IS NULL OR"
+      + " c.relname = $2) AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid = 'text[]'::regtype"
+      + " AND NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
+      + " JOIN pg_am am ON am.oid = ic.relam WHERE i.indrelid = c.oid AND i.indkey[0] = a.attnum"
+      + " AND am.amname = 'gin')";
+
+  /** Builds the GIN indexes the table's (or every table's, id null) token columns lack, each on a connection. */
+  Future<Void> buildTokenIndexes(String id) {
+    return pool.preparedQuery(MISSING_TOKEN_INDEXES).execute(Tuple.of(schema, id == null ? null
+        : PgNames.tableName(id))).compose(missing -> {
+          List<Future<?>> builds = new ArrayList<>();
+          for (io.vertx.sqlclient.Row row : missing) {
+            String sql = "CREATE INDEX ON " + PgNames.quote(schema) + "." + PgNames.quote(row.getString(0))
+                + " USING gin (" + PgNames.quote(row.getString(1)) + ")";
+            // as much sort memory as the raw peer's index builds get (the server's default is 64 MB)
+            builds.add(pool.withTransaction(c -> c.query("SET LOCAL maintenance_work_mem = '256MB'").execute()
+                .compose(set -> c.query(sql).execute())));
+          }
+          return Future.all(builds).mapEmpty();
+        });
   }
 
   // ------------------------------------------------------------------ reads
@@ -1002,7 +1126,12 @@ public final class PgEngine implements StorageEngine {
     return new StorageException(StorageException.Kind.UNAVAILABLE, message, e);
   }
 
-  /** One append as one statement: the batch's column arrays, unnested into rows by PostgreSQL. */
+  /**
+   * One append as one statement: the batch's bytes in one {@code bytea} ({@link RowBlob}) and a column array per
+   * column, unnested into rows by PostgreSQL. Text (sources, String and Text values, token literals) is an array
+   * of references into the blob, cut out by {@code substring} and checked as UTF-8 by {@code convert_from} as a
+   * text parameter's receive would; numbers and booleans are arrays of the rows' own boxed values.
+   */
   static final class Insert {
     final String sql;
     final Tuple params;
@@ -1025,86 +1154,41 @@ public final class PgEngine implements StorageEngine {
      */
     static Insert of(String table, TableSchema schema, RowBatch batch, Checkpoint checkpoint, String catalogTable,
         String tableId) {
-      List<Map.Entry<String, ColumnSchema>> columns = new ArrayList<>(schema.columns().entrySet());
-      int width = columns.size();
-      int capacity = Math.max(batch.count(), 0);
-      Buffer[] sources = new Buffer[capacity];
-      Object[][] values = new Object[width][];
-      List<Integer> textColumns = new ArrayList<>();
-      for (int c = 0; c < width; c++) {
-        values[c] = newArray(columns.get(c).getValue().type(), capacity);
-        if (columns.get(c).getValue().type() == ColumnType.TEXT) {
-          textColumns.add(c);
-        }
-      }
-      String[][] tokens = new String[textColumns.size()][capacity];
-      int n = 0;
+      Columns columns = new Columns(schema, Math.max(batch.count(), 0));
       for (Row row : batch.rows()) {
-        if (n == sources.length) {
-          int grown = Math.max(16, n * 2);
-          sources = Arrays.copyOf(sources, grown);
-          for (int c = 0; c < width; c++) {
-            values[c] = Arrays.copyOf(values[c], grown);
-          }
-          for (int t = 0; t < tokens.length; t++) {
-            tokens[t] = Arrays.copyOf(tokens[t], grown);
-          }
-        }
-        sources[n] = wrap(row.source(), 0, row.source().length);
-        for (int c = 0; c < width; c++) {
-          Object value = row.values()[c];
-          if (value instanceof Utf8 text && hasNul(text)) {
-            // refused before it reaches PostgreSQL, whose error would fail the whole table's storage
-            throw new StorageException(StorageException.Kind.UNSUPPORTED_VALUE, NUL_REFUSAL, null, n,
-                columns.get(c).getKey());
-          }
-          values[c][n] = convert(columns.get(c).getValue().type(), value);
-        }
-        for (int t = 0; t < tokens.length; t++) {
-          int c = textColumns.get(t);
-          Object text = row.values()[c];
-          tokens[t][n] = text == null ? null
-              : arrayLiteral(TextTokens.of(columns.get(c).getValue(), text.toString()));
-        }
-        n++;
+        columns.add(row);
       }
-      if (n != sources.length) {
-        sources = Arrays.copyOf(sources, n);
-        for (int c = 0; c < width; c++) {
-          values[c] = Arrays.copyOf(values[c], n);
-        }
-        for (int t = 0; t < tokens.length; t++) {
-          tokens[t] = Arrays.copyOf(tokens[t], n);
-        }
-      }
+      columns.trim();
+      int n = columns.rows;
 
-      // Text travels as bytea: the rows' UTF-8 bytes go out as they came in, where text parameters would be
-      // decoded into Strings here and encoded again char by char by the driver (in process it measured the same
-      // CPU: docs/performance.md). convert_from checks the bytes as a text parameter's receive would.
       StringJoiner target = new StringJoiner(", ", "(", ")");
       StringJoiner unnest = new StringJoiner(", ", "unnest(", ")");
       StringJoiner aliases = new StringJoiner(", ", "(", ")");
       StringJoiner select = new StringJoiner(", ");
       Tuple params = Tuple.tuple();
+      params.addValue(columns.blob == null ? Buffer.buffer() : columns.blob.buffer());
       target.add("_source");
-      params.addValue(sources);
-      unnest.add("$1::bytea[]");
+      params.addValue(columns.sources);
+      unnest.add("$2::bigint[]");
       aliases.add("s");
-      select.add("convert_from(u.s, 'UTF8')");
-      for (int c = 0; c < width; c++) {
-        ColumnType type = columns.get(c).getValue().type();
-        target.add(PgNames.column(columns.get(c).getKey()));
-        params.addValue(values[c]);
-        unnest.add("$" + params.size() + "::" + arrayType(type));
+      select.add(text("u.s"));
+      for (int c = 0; c < columns.width; c++) {
+        target.add(PgNames.column(columns.names[c]));
+        params.addValue(columns.array(c));
+        unnest.add("$" + params.size() + "::" + arrayType(columns.types[c]));
         aliases.add("v" + c);
-        select.add(values[c] instanceof Buffer[] ? "convert_from(u.v" + c + ", 'UTF8')" : "u.v" + c);
+        select.add(switch (columns.types[c]) {
+          case INT -> "u.v" + c + "::integer";
+          case LONG, DECIMAL, BOOLEAN -> "u.v" + c;
+          case STRING, TEXT -> text("u.v" + c);
+        });
       }
-      for (int t = 0; t < tokens.length; t++) {
-        target.add(PgNames.tokens(columns.get(textColumns.get(t)).getKey()));
-        params.addValue(tokens[t]);
-        unnest.add("$" + params.size() + "::text[]");
+      for (int t = 0; t < columns.tokenColumns.length; t++) {
+        target.add(PgNames.tokens(columns.names[columns.tokenColumns[t]]));
+        params.addValue(columns.tokens[t]);
+        unnest.add("$" + params.size() + "::bigint[]");
         aliases.add("k" + t);
-        select.add("u.k" + t + "::text[]");
+        select.add(text("u.k" + t) + "::text[]");
       }
       if (checkpoint != null) {
         target.add("_job").add("_batch");
@@ -1122,68 +1206,171 @@ public final class PgEngine implements StorageEngine {
       return new Insert(sql, params, n);
     }
 
-    /** A view of the bytes, not a copy (Buffer.buffer(byte[]) copies). */
-    private static Buffer wrap(byte[] bytes, int offset, int length) {
-      return BufferInternal.buffer(Unpooled.wrappedBuffer(bytes, offset, length));
+    /**
+     * A batch's column arrays, filled row by row. Each kind of value has arrays of its own class (a store into an
+     * Object[] that is a Long[] for one column and a Double[] for the next made the JIT recompile the loop on
+     * every such surprise: six C2 compilations of 1.4-3.7 s in one import), and the work per row is in small
+     * methods rather than one large loop compiled on stack replacement.
+     */
+    private static final class Columns {
+      final int width;
+      final String[] names;
+      final ColumnType[] types;
+      final ColumnSchema[] schemas;
+      /** Per column: its array in {@link #longs}, {@link #doubles} or {@link #booleans}. */
+      private final int[] slot;
+      final int[] tokenColumns;
+      Long[] sources;
+      Long[][] longs;
+      Double[][] doubles;
+      Boolean[][] booleans;
+      Long[][] tokens;
+      RowBlob blob;
+      int rows;
+
+      Columns(TableSchema schema, int capacity) {
+        width = schema.columns().size();
+        names = new String[width];
+        types = new ColumnType[width];
+        schemas = new ColumnSchema[width];
+        slot = new int[width];
+        int longCount = 0;
+        int doubleCount = 0;
+        int booleanCount = 0;
+        int textCount = 0;
+        int c = 0;
+        for (Map.Entry<String, ColumnSchema> column : schema.columns().entrySet()) {
+          names[c] = column.getKey();
+          schemas[c] = column.getValue();
+          types[c] = column.getValue().type();
+          slot[c] = switch (types[c]) {
+            case INT, LONG, STRING, TEXT -> longCount++;
+            case DECIMAL -> doubleCount++;
+            case BOOLEAN -> booleanCount++;
+          };
+          if (types[c] == ColumnType.TEXT) {
+            textCount++;
+          }
+          c++;
+        }
+        tokenColumns = new int[textCount];
+        for (int i = 0, t = 0; i < width; i++) {
+          if (types[i] == ColumnType.TEXT) {
+            tokenColumns[t++] = i;
+          }
+        }
+        sources = new Long[capacity];
+        longs = new Long[longCount][capacity];
+        doubles = new Double[doubleCount][capacity];
+        booleans = new Boolean[booleanCount][capacity];
+        tokens = new Long[textCount][capacity];
+      }
+
+      void add(Row row) {
+        if (blob == null) {
+          // token literals run to ~1.5 times the text they come from: room for them beside the body
+          blob = new RowBlob(row.sourceBytes(), Math.max(sources.length, 1) * 64 * tokenColumns.length);
+        }
+        if (rows == sources.length) {
+          resize(Math.max(16, rows * 2));
+        }
+        sources[rows] = blob.ref(row.sourceBytes(), row.sourceOffset(), row.sourceLength());
+        Object[] values = row.values();
+        for (int c = 0; c < width; c++) {
+          if (values[c] != null) {
+            value(c, values[c]);
+          }
+        }
+        for (int t = 0; t < tokenColumns.length; t++) {
+          Object text = values[tokenColumns[t]];
+          if (text != null) {
+            tokens[t][rows] = tokens(schemas[tokenColumns[t]], text.toString());
+          }
+        }
+        rows++;
+      }
+
+      private void value(int c, Object value) {
+        switch (types[c]) {
+          case INT -> longs[slot[c]][rows] = intValue(value);
+          case LONG -> longs[slot[c]][rows] = value instanceof Long l ? l : (Long) ((Number) value).longValue();
+          case DECIMAL -> doubles[slot[c]][rows] = value instanceof Double d ? d
+              : (Double) ((Number) value).doubleValue();
+          case BOOLEAN -> booleans[slot[c]][rows] = (Boolean) value;
+          case STRING, TEXT -> longs[slot[c]][rows] = text(c, value);
+        }
+      }
+
+      private Long text(int c, Object value) {
+        Utf8 text = value instanceof Utf8 u ? u : Utf8.of(String.valueOf(value));
+        long ref = blob.ref(text.bytes(), text.offset(), text.length());
+        if (blob.hasNul(ref)) {
+          // refused before it reaches PostgreSQL, whose error would fail the whole table's storage
+          throw new StorageException(StorageException.Kind.UNSUPPORTED_VALUE, NUL_REFUSAL, null, rows, names[c]);
+        }
+        return ref;
+      }
+
+      private Long tokens(ColumnSchema column, String text) {
+        int start = blob.position();
+        blob.beginTokens();
+        TextTokens.forEach(column, text, blob::token);
+        return blob.endTokens(start);
+      }
+
+      private void resize(int size) {
+        sources = Arrays.copyOf(sources, size);
+        for (int i = 0; i < longs.length; i++) {
+          longs[i] = Arrays.copyOf(longs[i], size);
+        }
+        for (int i = 0; i < doubles.length; i++) {
+          doubles[i] = Arrays.copyOf(doubles[i], size);
+        }
+        for (int i = 0; i < booleans.length; i++) {
+          booleans[i] = Arrays.copyOf(booleans[i], size);
+        }
+        for (int i = 0; i < tokens.length; i++) {
+          tokens[i] = Arrays.copyOf(tokens[i], size);
+        }
+      }
+
+      void trim() {
+        if (rows != sources.length) {
+          resize(rows);
+        }
+      }
+
+      Object[] array(int c) {
+        return switch (types[c]) {
+          case INT, LONG, STRING, TEXT -> longs[slot[c]];
+          case DECIMAL -> doubles[slot[c]];
+          case BOOLEAN -> booleans[slot[c]];
+        };
+      }
     }
 
-    private static Object[] newArray(ColumnType type, int size) {
-      return switch (type) {
-        case INT -> new Integer[size];
-        case LONG -> new Long[size];
-        case DECIMAL -> new Double[size];
-        case BOOLEAN -> new Boolean[size];
-        case STRING, TEXT -> new Buffer[size];
-      };
+    /** The text a reference ({@link RowBlob#ref}: offset << 32 | length) names in the blob, $1. */
+    private static String text(String ref) {
+      return "convert_from(substring($1::bytea FROM (" + ref + " >> 32)::integer + 1 FOR (" + ref
+          + " & 4294967295)::integer), 'UTF8')";
     }
 
+    /** An Int as the Long it is, checked against integer's range here rather than failing the statement. */
+    private static Long intValue(Object value) {
+      long l = ((Number) value).longValue();
+      if (l != (int) l) {
+        throw new ArithmeticException("integer overflow");
+      }
+      return value instanceof Long boxed ? boxed : l;
+    }
+
+    /** Int travels as bigint (the rows' own Longs, no boxing again), String and Text as blob references. */
     private static String arrayType(ColumnType type) {
       return switch (type) {
-        case INT -> "integer[]";
-        case LONG -> "bigint[]";
+        case INT, LONG, STRING, TEXT -> "bigint[]";
         case DECIMAL -> "float8[]";
         case BOOLEAN -> "boolean[]";
-        case STRING, TEXT -> "bytea[]";
       };
-    }
-
-    private static Object convert(ColumnType type, Object value) {
-      if (value == null) {
-        return null;
-      }
-      return switch (type) {
-        case INT -> Math.toIntExact(((Number) value).longValue());
-        case LONG -> ((Number) value).longValue();
-        case DECIMAL -> ((Number) value).doubleValue();
-        case BOOLEAN -> (Boolean) value;
-        case STRING, TEXT -> value instanceof Utf8 text ? wrap(text.bytes(), text.offset(), text.length())
-            : Buffer.buffer(String.valueOf(value));
-      };
-    }
-
-    /** A text[] literal: every element double-quoted, so no token (commas, braces, NULL) is misread. */
-    static String arrayLiteral(List<String> tokens) {
-      int size = 2;
-      for (String token : tokens) {
-        size += token.length() + 3;
-      }
-      StringBuilder out = new StringBuilder(size).append('{');
-      for (int i = 0; i < tokens.size(); i++) {
-        if (i > 0) {
-          out.append(',');
-        }
-        out.append('"');
-        String token = tokens.get(i);
-        for (int j = 0; j < token.length(); j++) {
-          char ch = token.charAt(j);
-          if (ch == '"' || ch == '\\') {
-            out.append('\\');
-          }
-          out.append(ch);
-        }
-        out.append('"');
-      }
-      return out.append('}').toString();
     }
   }
 }

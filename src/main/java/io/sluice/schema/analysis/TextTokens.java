@@ -30,36 +30,55 @@ public final class TextTokens {
         key -> Analyzers.build(spec));
   }
 
-  /** The distinct non-empty tokens of text, in the order they first occur. */
-  public static List<String> of(ColumnSchema column, String text) {
-    // A text has a few dozen tokens: comparing a new token with those kept spares a String hash and a set node
-    // per token (LinkedHashSet.add led a PostgreSQL import's Java samples); a set only for long texts.
-    List<String> tokens = new ArrayList<>();
-    Set<String> seen = null;
+  /** Receives each token of a text as the analyzer's own buffer: valid only during the call. */
+  @FunctionalInterface
+  public interface Terms {
+    void term(char[] buffer, int length);
+  }
+
+  /**
+   * Every non-empty token of text, in order, duplicates included: what {@link #of} is made of, for a caller that
+   * encodes tokens itself (no String per token).
+   */
+  public static void forEach(ColumnSchema column, String text, Terms terms) {
     try (TokenStream stream = analyzer(column).tokenStream("text", text)) {
       CharTermAttribute term = stream.addAttribute(CharTermAttribute.class);
       stream.reset();
       while (stream.incrementToken()) {
         int length = term.length();
-        if (length == 0) {
-          continue;
-        }
-        if (seen != null) {
-          String token = term.toString();
-          if (seen.add(token)) {
-            tokens.add(token);
-          }
-        } else if (!contains(tokens, term.buffer(), length)) {
-          tokens.add(term.toString());
-          if (tokens.size() == LINEAR_LIMIT) {
-            seen = new HashSet<>(tokens);
-          }
+        if (length > 0) {
+          terms.term(term.buffer(), length);
         }
       }
       stream.end();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The distinct non-empty tokens of text, in the order they first occur. */
+  public static List<String> of(ColumnSchema column, String text) {
+    // A text has a few dozen tokens: comparing a new token with those kept spares a String hash and a set node
+    // per token (LinkedHashSet.add led a PostgreSQL import's Java samples); a set only for long texts.
+    List<String> tokens = new ArrayList<>();
+    forEach(column, text, new Terms() {
+      private Set<String> seen;
+
+      @Override
+      public void term(char[] buffer, int length) {
+        if (seen != null) {
+          String token = new String(buffer, 0, length);
+          if (seen.add(token)) {
+            tokens.add(token);
+          }
+        } else if (!contains(tokens, buffer, length)) {
+          tokens.add(new String(buffer, 0, length));
+          if (tokens.size() == LINEAR_LIMIT) {
+            seen = new HashSet<>(tokens);
+          }
+        }
+      }
+    });
     return tokens;
   }
 

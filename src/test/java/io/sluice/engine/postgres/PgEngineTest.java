@@ -44,6 +44,7 @@ import org.junit.jupiter.api.Test;
 class PgEngineTest {
   private static Vertx vertx;
   private static PgEngine engine;
+  private static PgConnectOptions database;
 
   private static final TableSchema SCHEMA = schema(
       "id", col(ColumnType.INT), "n", col(ColumnType.LONG), "d", col(ColumnType.DECIMAL),
@@ -53,7 +54,8 @@ class PgEngineTest {
   @BeforeAll
   static void start() {
     vertx = Vertx.vertx();
-    engine = new PgEngine(vertx, TestPostgres.freshDatabase(), 4, "sluice");
+    database = TestPostgres.freshDatabase();
+    engine = new PgEngine(vertx, database, 4, "sluice");
   }
 
   @AfterAll
@@ -189,6 +191,159 @@ class PgEngineTest {
         json.getBytes(StandardCharsets.UTF_8)));
     Page page = engine.search(table, new Predicate.All(), List.of(), 0, 10);
     assertThat(new String(page.sources().get(0), StandardCharsets.UTF_8)).isEqualTo(json);
+  }
+
+  @Test
+  void valuesSlicedFromOneBodyAndTokenArraysAreStoredExactly() throws Exception {
+    TableSchema wide = schema("s", col(ColumnType.STRING), "w", new ColumnSchema(ColumnType.TEXT, true, null,
+        "whitespace"), "e", new ColumnSchema(ColumnType.TEXT, true, null, "english"), "n", col(ColumnType.INT));
+    TableDef table = table(wide);
+    StringBuilder many = new StringBuilder();
+    for (int i = 0; i < 150; i++) {
+      many.append("w").append(i % 97).append(i % 3 == 0 ? " dup " : " ");
+    }
+    String[] whitespace = {"a,b {c} \"q\" back\\slash NULL null a,b",
+        "caf\u00e9 \u2603 \ud83d\ude00 \u00e9\ud83d\ude00 x", many.toString(), "", "   "};
+    String[] english = {"The quick brown foxes jumped", "running runs ran", "\u00c9t\u00e9 caf\u00e9s", "", "a an the"};
+    // One body, as an import batch arrives: the sources and the plain values are slices of it, the others not.
+    StringBuilder body = new StringBuilder();
+    List<int[]> spans = new ArrayList<>();
+    for (int i = 0; i < whitespace.length; i++) {
+      int start = body.toString().getBytes(StandardCharsets.UTF_8).length;
+      body.append(new JsonObject().put("s", "plain" + i).put("w", whitespace[i]).put("e", english[i]).put("n", i)
+          .encode()).append('\n');
+      spans.add(new int[] {start, body.toString().getBytes(StandardCharsets.UTF_8).length - 1 - start});
+    }
+    byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < whitespace.length; i++) {
+      int[] span = spans.get(i);
+      String line = new String(bytes, span[0], span[1], StandardCharsets.UTF_8);
+      int at = span[0] + line.indexOf("plain" + i);
+      Object[] values = {new Utf8(bytes, at, ("plain" + i).length(), null), Utf8.of(whitespace[i]),
+          Utf8.of(english[i]), (long) i};
+      rows.add(new Row(values, bytes, span[0], span[1]));
+    }
+    append(table, new Checkpoint("job", 1), rows.toArray(new Row[0]));
+
+    for (int i = 0; i < rows.size(); i++) {
+      assertThat(sources(table, new Predicate.StringEquals("s", "plain" + i)))
+          .containsExactly(new String(bytes, spans.get(i)[0], spans.get(i)[1], StandardCharsets.UTF_8));
+      assertThat(sources(table, new Predicate.StringEquals("w", whitespace[i]))).hasSize(1);
+      assertThat(sources(table, new Predicate.StringEquals("e", english[i]))).hasSize(1);
+    }
+    io.vertx.sqlclient.SqlConnection c = io.vertx.pgclient.PgConnection.connect(vertx, database)
+        .toCompletionStage().toCompletableFuture().get();
+    try {
+      io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row> stored = await(c.query("SELECT " + PgNames.column("n") + ", "
+          + PgNames.tokens("w") + ", " + PgNames.tokens("e") + " FROM " + PgNames.table("sluice", table.id())
+          + " ORDER BY _seq").execute());
+      int i = 0;
+      for (io.vertx.sqlclient.Row row : stored) {
+        assertThat(row.getInteger(0)).isEqualTo(i);
+        assertThat(row.getArrayOfStrings(1)).as("whitespace tokens of row " + i)
+            .containsExactlyElementsOf(TextTokens.of(wide.column("w"), whitespace[i]));
+        assertThat(row.getArrayOfStrings(2)).as("english tokens of row " + i)
+            .containsExactlyElementsOf(TextTokens.of(wide.column("e"), english[i]));
+        i++;
+      }
+      assertThat(i).isEqualTo(rows.size());
+    } finally {
+      c.close();
+    }
+    assertThat(TextTokens.of(wide.column("w"), many.toString())).as("past the linear duplicate check").hasSize(98);
+    assertThat(sources(table, new Predicate.Tokens("w", List.of("\"q\""), true))).hasSize(1);
+    assertThat(sources(table, new Predicate.Tokens("w", List.of("w96", "dup"), true))).hasSize(1);
+  }
+
+  @Test
+  void aNulInAValueSlicedFromTheBodyIsRefusedToo() {
+    TableDef table = table(schema("s", col(ColumnType.STRING)));
+    byte[] body = "{\"s\":\"ok\"}\n{\"s\":\"a\u0000b\"}".getBytes(StandardCharsets.UTF_8);
+    Row first = new Row(new Object[] {new Utf8(body, 6, 2, null)}, body, 0, 10);
+    Row second = new Row(new Object[] {new Utf8(body, 17, 3, null)}, body, 11, body.length - 11);
+    assertThatThrownBy(() -> append(table, null, first, second)).cause()
+        .isInstanceOfSatisfying(StorageException.class, e -> {
+          assertThat(e.kind()).isEqualTo(StorageException.Kind.UNSUPPORTED_VALUE);
+          assertThat(e.row()).isEqualTo(1);
+        });
+    append(table, null, first);
+    assertThat(sources(table)).containsExactly("{\"s\":\"ok\"}");
+  }
+
+  @Test
+  void anImportIntoAnEmptyTableBuildsItsTokenIndexesOnceItEnds() throws Exception {
+    TableSchema two = schema("id", col(ColumnType.INT), "t", new ColumnSchema(ColumnType.TEXT, true, null, "english"),
+        "w", new ColumnSchema(ColumnType.TEXT, true, null, "whitespace"));
+    TableDef table = table(two);
+    assertThat(ginIndexes(table)).isEqualTo(2);
+    await(engine.importStarting(table, "job-a"));
+    await(engine.importStarting(table, "job-b"));
+    assertThat(ginIndexes(table)).as("dropped for the bulk load").isZero();
+    Row fox = new Row(new Object[] {1L, Utf8.of("quick foxes"), Utf8.of("a b")}, "{\"id\":1}".getBytes(
+        StandardCharsets.UTF_8));
+    await(engine.append(table, batch(fox), new Checkpoint("job-a", 0), true));
+    assertThat(sources(table, new Predicate.Tokens("t", TextTokens.of(two.column("t"), "fox"), true)))
+        .as("found without the index meanwhile").containsExactly("{\"id\":1}");
+    await(engine.importEnded(table, "job-a"));
+    assertThat(ginIndexes(table)).as("job-b still loads it").isZero();
+    await(engine.importEnded(table, "job-b"));
+    assertThat(ginIndexes(table)).isEqualTo(2);
+    assertThat(sources(table, new Predicate.Tokens("w", List.of("b"), true))).containsExactly("{\"id\":1}");
+
+    await(engine.importStarting(table, "job-c"));
+    assertThat(ginIndexes(table)).as("a table with rows keeps its indexes").isEqualTo(2);
+    await(engine.importEnded(table, "job-c"));
+    await(engine.importEnded(table, "never-started"));
+    assertThat(ginIndexes(table)).isEqualTo(2);
+  }
+
+  @Test
+  void tokenIndexesABulkLoadLeftMissingAreBuiltAtStartAndByOptimize() throws Exception {
+    PgConnectOptions db = TestPostgres.freshDatabase();
+    PgEngine own = new PgEngine(vertx, db, 2, "sluice");
+    TableDef table = new TableDef(newId(), SCHEMA);
+    try {
+      own.loadCatalog();
+      own.createTable(table);
+      own.saveCatalog(Map.of("t", table));
+      await(own.importStarting(table, "job"));
+      assertThat(ginIndexes(db, table)).isZero();
+      await(own.optimize(table.id()));
+      assertThat(ginIndexes(db, table)).as("not while the import loads it").isZero();
+    } finally {
+      own.close(); // stopped without the import's end
+    }
+    PgEngine restarted = new PgEngine(vertx, db, 2, "sluice");
+    try {
+      restarted.loadCatalog();
+      assertThat(ginIndexes(db, table)).isEqualTo(1);
+      await(restarted.importStarting(table, "job-2"));
+      assertThat(ginIndexes(db, table)).isZero();
+      await(restarted.optimize(table.id()));
+      assertThat(ginIndexes(db, table)).isZero();
+      await(restarted.importEnded(null, "job-2")); // as when its table is gone: the job is forgotten, nothing built
+      await(restarted.optimize(table.id()));
+      assertThat(ginIndexes(db, table)).as("optimize builds what is missing").isEqualTo(1);
+    } finally {
+      restarted.close();
+    }
+  }
+
+  private static int ginIndexes(TableDef table) throws Exception {
+    return ginIndexes(database, table);
+  }
+
+  private static int ginIndexes(PgConnectOptions db, TableDef table) throws Exception {
+    io.vertx.sqlclient.SqlConnection c = io.vertx.pgclient.PgConnection.connect(vertx, db)
+        .toCompletionStage().toCompletableFuture().get();
+    try {
+      return await(c.preparedQuery("SELECT count(*) FROM pg_indexes WHERE schemaname = 'sluice' AND tablename = $1"
+          + " AND indexdef LIKE '%USING gin%'").execute(io.vertx.sqlclient.Tuple.of(PgNames.tableName(table.id()))))
+          .iterator().next().getInteger(0);
+    } finally {
+      c.close();
+    }
   }
 
   @Test

@@ -301,7 +301,7 @@ class PgWriteBench {
         Object v = row.values()[i++];
         if (c.type() == ColumnType.TEXT) {
           out.append('\t');
-          copyField(out, PgEngine.Insert.arrayLiteral(TextTokens.of(c, v.toString())));
+          copyField(out, arrayLiteral(TextTokens.of(c, v.toString())));
         }
       }
       out.append('\n');
@@ -320,5 +320,26 @@ class PgWriteBench {
         default -> out.append(ch);
       }
     }
+  }
+
+  /** A text[] literal: every element double-quoted, so no token (commas, braces, NULL) is misread. */
+  private static String arrayLiteral(List<String> tokens) {
+    StringBuilder out = new StringBuilder().append('{');
+    for (int i = 0; i < tokens.size(); i++) {
+      if (i > 0) {
+        out.append(',');
+      }
+      out.append('"');
+      String token = tokens.get(i);
+      for (int j = 0; j < token.length(); j++) {
+        char ch = token.charAt(j);
+        if (ch == '"' || ch == '\\') {
+          out.append('\\');
+        }
+        out.append(ch);
+      }
+      out.append('"');
+    }
+    return out.append('}').toString();
   }
 }
