@@ -8,6 +8,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -92,6 +93,16 @@ public final class TestPostgres {
           .start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dir, e);
+    }
+  }
+
+  /** Lock requests waiting now in the database {@code database} connects to (tests that hold locks on purpose). */
+  public static int waitingLocks(javax.sql.DataSource database) throws SQLException {
+    try (Connection c = database.getConnection(); Statement s = c.createStatement();
+        ResultSet rows = s.executeQuery("SELECT count(*) FROM pg_locks l JOIN pg_database d"
+            + " ON d.oid = l.database WHERE NOT l.granted AND d.datname = current_database()")) {
+      rows.next();
+      return rows.getInt(1);
     }
   }
 

@@ -363,12 +363,7 @@ class ClusterImportTest {
     int runner;
     try {
       gate.awaitReached();
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() ->
-          status(nodes.get(0), "survives", id).getJsonObject("status").getLong("completedCount") >= killAt);
-      int[] running = {-1};
-      await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
-          .until(() -> (running[0] = runningOn(id, -1)) >= 0);
-      runner = running[0];
+      runner = runnerOnceStored("survives", id, killAt);
       nodes.get(runner).kill();
     } finally {
       gate.open();
@@ -439,12 +434,9 @@ class ClusterImportTest {
     ForkedServer holder;
     try {
       gate.awaitReached();
-      int[] running = {-1};
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() ->
-          status(nodes.get(0), "slowcopy", id).getJsonObject("status").getLong("completedCount") >= freezeAt
-              && (running[0] = runningOn(id, -1)) >= 0);
-      holder = nodes.get(running[0]);
-      ForkedServer slow = nodes.get((running[0] + 1 + random.nextInt(NODES - 1)) % NODES);
+      int runner = runnerOnceStored("slowcopy", id, freezeAt);
+      holder = nodes.get(runner);
+      ForkedServer slow = nodes.get((runner + 1 + random.nextInt(NODES - 1)) % NODES);
       double resent = metric(holder, "sluice_import_batches_resent_total");
       slow.signal("STOP");
       try {
@@ -684,6 +676,15 @@ class ClusterImportTest {
    * The live node (but {@code except}) running the import: the one with its rows/s gauge, which exists only on the
    * node running it (every node lists every job), or -1.
    */
+  /** The node running import {@code id} once it has stored at least {@code rows} rows (held there by a gate). */
+  private static int runnerOnceStored(String table, String id, long rows) {
+    int[] running = {-1};
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() ->
+        status(nodes.get(0), table, id).getJsonObject("status").getLong("completedCount") >= rows
+            && (running[0] = runningOn(id, -1)) >= 0);
+    return running[0];
+  }
+
   private static int runningOn(String id, int except) {
     for (int i = 0; i < NODES; i++) {
       ForkedServer node = nodes.get(i);

@@ -76,12 +76,7 @@ final class TestCluster {
 
     /** Lock requests waiting in the shared database now. */
     int waiting() throws SQLException {
-      try (Connection c = database.getConnection(); Statement s = c.createStatement();
-          ResultSet rows = s.executeQuery("SELECT count(*) FROM pg_locks l JOIN pg_database d"
-              + " ON d.oid = l.database WHERE NOT l.granted AND d.datname = current_database()")) {
-        rows.next();
-        return rows.getInt(1);
-      }
+      return TestPostgres.waitingLocks(database);
     }
 
     @Override

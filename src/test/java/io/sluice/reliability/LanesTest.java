@@ -272,28 +272,17 @@ class LanesTest {
 
     /** Lock requests waiting now, in the test's database. */
     int blocked() throws SQLException {
-      try (Connection c = database.getConnection(); Statement s = c.createStatement();
-          ResultSet rows = s.executeQuery("SELECT count(*) FROM pg_locks l JOIN pg_database d"
-              + " ON d.oid = l.database WHERE NOT l.granted AND d.datname = current_database()")) {
-        rows.next();
-        return rows.getInt(1);
-      }
+      return TestPostgres.waitingLocks(database);
     }
 
     @Override
     public boolean awaitBlocked(int writes, int seconds) throws SQLException {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-      try (Connection c = database.getConnection(); Statement s = c.createStatement()) {
-        while (System.nanoTime() < deadline) {
-          try (ResultSet rows = s.executeQuery("SELECT count(*) FROM pg_locks l JOIN pg_database d"
-              + " ON d.oid = l.database WHERE NOT l.granted AND d.datname = current_database()")) {
-            rows.next();
-            if (rows.getInt(1) >= writes) {
-              return true;
-            }
-          }
-          java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+      while (System.nanoTime() < deadline) {
+        if (blocked() >= writes) {
+          return true;
         }
+        java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
       }
       return false;
     }
