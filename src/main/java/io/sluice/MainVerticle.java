@@ -7,6 +7,7 @@ import io.sluice.api.RequestBudget;
 import io.sluice.bus.Addresses;
 import io.sluice.bus.StoreRequest;
 import io.sluice.bus.StoreRequestCodec;
+import io.sluice.engine.BackgroundPriority;
 import io.sluice.config.SluiceConfig;
 import io.sluice.engine.NodeState;
 import io.sluice.ingest.ImportVerticle;
@@ -75,6 +76,7 @@ public final class MainVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    BackgroundPriority.configure(config.lanes().backgroundNice());
     try {
       vertx.eventBus().registerDefaultCodec(StoreRequest.class, new StoreRequestCodec());
     } catch (IllegalStateException alreadyRegistered) {

@@ -11,7 +11,7 @@ import io.sluice.ingest.Json;
 import io.sluice.ingest.UploadSigner;
 import io.sluice.metrics.Metrics;
 import io.sluice.store.Idempotency;
-import io.sluice.store.Written;
+import io.sluice.bus.Written;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;

@@ -41,10 +41,10 @@ public final class StoreClient {
    * {@link #call} for a write that may carry an Idempotency-Key: the reply and whether the store answered it from
    * the key's record (the reply's {@code sluice-replayed} header).
    */
-  public Future<io.sluice.store.Written> callWrite(StoreRequest request) {
+  public Future<Written> callWrite(StoreRequest request) {
     return vertx.eventBus().<JsonObject>request(Addresses.STORE, request, options)
-        .map(message -> new io.sluice.store.Written(message.body(),
-            "true".equals(message.headers().get(io.sluice.store.Written.REPLAYED_HEADER))))
+        .map(message -> new Written(message.body(),
+            "true".equals(message.headers().get(Written.REPLAYED_HEADER))))
         .recover(StoreClient::toApiError);
   }
 

@@ -73,7 +73,7 @@ public record SluiceConfig(
    * The store's lanes: threads of the read lane and of the write lane, and how many write tasks an import job may
    * start in a row while other tables or jobs wait (its share of the write lane against each of them).
    */
-  public record Lanes(int readThreads, int writeThreads, int importTurns) {
+  public record Lanes(int readThreads, int writeThreads, int importTurns, int backgroundNice) {
   }
 
   /** HTTPS from PEM files; null when the server speaks plain HTTP. */
@@ -161,6 +161,9 @@ public record SluiceConfig(
   public static final Key STORE_WRITE_IMPORT_TURNS = new Key("store.write.import.turns",
       "SLUICE_STORE_WRITE_IMPORT_TURNS", 1, "write tasks an import may start in a row while other tables or imports"
       + " wait for the write lane (1: strict turns; n: an import gets n times the share of each other writer)");
+  public static final Key STORE_BACKGROUND_NICE = new Key("store.background.nice", "SLUICE_STORE_BACKGROUND_NICE",
+      10, "Linux niceness of the threads doing background work (import batches, Lucene commits and merges), so"
+      + " searches and small writes get a core first when both cores are busy (0: the server's own priority)");
   public static final Key MAX_RESULT_LIMIT = new Key("max.result.limit", "SLUICE_MAX_RESULT_LIMIT", 10_000,
       "largest 'limit' a search accepts");
 
@@ -324,7 +327,7 @@ public record SluiceConfig(
 
   public static final List<Key> KEYS = List.of(HTTP_HOST, HTTP_PORT, DATA_DIR, API_KEY_RW, API_KEY_RO, PUBLIC_URL,
       MAX_BATCH_BYTES, HTTP_INSTANCES, STORE_INSTANCES, STORE_READ_INSTANCES, STORE_WRITE_INSTANCES,
-      STORE_WRITE_IMPORT_TURNS, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
+      STORE_WRITE_IMPORT_TURNS, STORE_BACKGROUND_NICE, MAX_RESULT_LIMIT, UPLOAD_SECRET, UPLOAD_EXPIRY_SECONDS,
       UPLOAD_MAX_BYTES, IMPORT_MAX_DECOMPRESSED_BYTES, IMPORT_MAX_RATIO, IMPORT_MAX_LINE_BYTES, IMPORT_BATCH_ROWS,
       IMPORT_BATCH_BYTES, IMPORT_WINDOW, IMPORT_COMMIT_INTERVAL_MS, IMPORT_MAX_JOBS, STREAM_MAX_BYTES,
       IMPORT_KEEP_SECONDS, MAX_INFLIGHT_BYTES, MAX_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, IMPORT_MAX_QUEUED,
@@ -409,7 +412,8 @@ public record SluiceConfig(
         0L, 1024L);
     Lanes lanes = new Lanes(readInstances > 0 ? readInstances : storeInstances,
         writeInstances > 0 ? writeInstances : storeInstances,
-        (int) inRange(STORE_WRITE_IMPORT_TURNS, get(values, STORE_WRITE_IMPORT_TURNS, Integer::parseInt), 1L, 64L));
+        (int) inRange(STORE_WRITE_IMPORT_TURNS, get(values, STORE_WRITE_IMPORT_TURNS, Integer::parseInt), 1L, 64L),
+        (int) inRange(STORE_BACKGROUND_NICE, get(values, STORE_BACKGROUND_NICE, Integer::parseInt), 0L, 19L));
     String storeType = get(values, STORE_TYPE, SluiceConfig::parseStoreType);
     return new SluiceConfig(
         get(values, HTTP_HOST, s -> s),

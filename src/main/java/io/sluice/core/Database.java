@@ -23,7 +23,7 @@ import io.sluice.schema.TableSchema;
 import io.sluice.store.Idempotency;
 import io.sluice.store.StreamLines;
 import io.sluice.store.TableStore;
-import io.sluice.store.Written;
+import io.sluice.bus.Written;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -3,7 +3,9 @@ package io.sluice.store;
 import io.sluice.bus.Addresses;
 import io.sluice.bus.StoreOp;
 import io.sluice.bus.StoreRequest;
+import io.sluice.bus.Written;
 import io.sluice.bus.FairScheduler;
+import io.sluice.engine.BackgroundPriority;
 import io.sluice.engine.StorageException;
 import io.sluice.errors.ApiError;
 import io.sluice.metrics.Metrics;
@@ -15,7 +17,11 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.io.UncheckedIOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +47,8 @@ public final class StoreVerticle extends VerticleBase {
   private final int importTurns;
   private final Metrics metrics;
   private WorkerExecutor workers;
+  /** Threads of lowered priority for import batches ({@link BackgroundPriority}). */
+  private ExecutorService background;
   private FairScheduler scheduler;
   private MessageConsumer<StoreRequest> consumer;
 
@@ -73,16 +81,28 @@ public final class StoreVerticle extends VerticleBase {
         }, false),
         metrics.lane(lane, () -> scheduler == null ? 0 : scheduler.queued()),
         key -> key.startsWith(JOB) ? importTurns : 1);
+    AtomicInteger backgroundThreads = new AtomicInteger();
+    background = Executors.newFixedThreadPool(threads + 1, body -> {
+      Thread thread = new Thread(BackgroundPriority.lowered(body),
+          "sluice-background-" + backgroundThreads.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    });
     // Node-local: on a clustered bus a plain consumer would take requests round-robin from every node.
-    consumer = vertx.eventBus().localConsumer(address, message -> scheduler.submit(key(message.body()),
-        () -> handle(message)));
+    consumer = vertx.eventBus().localConsumer(address, message -> {
+      String key = key(message.body());
+      scheduler.submit(key, key.startsWith(JOB) ? () -> inBackground(message) : () -> handle(message));
+    });
     return consumer.completion();
   }
 
   @Override
   public Future<?> stop() {
     Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
-    return unregistered.eventually(() -> workers.close());
+    return unregistered.eventually(() -> {
+      background.shutdown();
+      return workers.close();
+    });
   }
 
   /** Whose turn a request waits for: its import job, else its table. */
@@ -90,6 +110,14 @@ public final class StoreVerticle extends VerticleBase {
     String job = request.op() == StoreOp.APPEND_LINES && request.body() != null
         ? request.body().getString("job") : null;
     return job != null ? JOB + job : request.table() != null ? "table " + request.table() : "";
+  }
+
+  /**
+   * An import's batch on a thread of lowered priority: a lane thread serves small writes next, so it cannot be
+   * lowered itself. It waits for the batch, so the lane still counts the batch as its own.
+   */
+  private void inBackground(Message<StoreRequest> message) {
+    CompletableFuture.runAsync(() -> handle(message), background).join();
   }
 
   private void handle(Message<StoreRequest> message) {

@@ -1,5 +1,6 @@
 package io.sluice.store;
 
+import io.sluice.bus.Written;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 

@@ -157,20 +157,22 @@ class SluiceConfigTest {
     int cores = Runtime.getRuntime().availableProcessors();
     SluiceConfig defaults = load(Map.of(), Map.of());
     assertThat(defaults.lanes()).as("both lanes one thread per core, at least 2; imports take single turns")
-        .isEqualTo(new SluiceConfig.Lanes(Math.max(2, cores), Math.max(2, cores), 1));
+        .isEqualTo(new SluiceConfig.Lanes(Math.max(2, cores), Math.max(2, cores), 1, 10));
 
     SluiceConfig shared = load(Map.of(), Map.of("store.instances", 3));
     assertThat(shared.lanes()).as("store.instances sizes both unless they are set")
-        .isEqualTo(new SluiceConfig.Lanes(3, 3, 1));
+        .isEqualTo(new SluiceConfig.Lanes(3, 3, 1, 10));
     SluiceConfig apart = load(Map.of("SLUICE_STORE_WRITE_INSTANCES", "1"), Map.of("store.instances", 3,
-        "store.read.instances", 5, "store.write.import.turns", 4));
-    assertThat(apart.lanes()).isEqualTo(new SluiceConfig.Lanes(5, 1, 4));
+        "store.read.instances", 5, "store.write.import.turns", 4, "store.background.nice", 0));
+    assertThat(apart.lanes()).isEqualTo(new SluiceConfig.Lanes(5, 1, 4, 0));
 
     SluiceConfig pg = load(Map.of(), Map.of("store.type", "postgres", "store.postgres.host", "h",
         "store.read.instances", 3));
     assertThat(pg.postgres().readPoolSize()).as("0: a read connection per read thread, the spare one too")
         .isEqualTo(4);
 
+    assertThatThrownBy(() -> load(Map.of(), Map.of("store.background.nice", 20)))
+        .hasMessageContaining("'store.background.nice'").hasMessageContaining("between 0 and 19");
     assertThatThrownBy(() -> load(Map.of(), Map.of("store.write.import.turns", 0)))
         .hasMessageContaining("'store.write.import.turns'").hasMessageContaining("between 1 and 64");
     assertThatThrownBy(() -> load(Map.of(), Map.of("store.read.instances", -1)))

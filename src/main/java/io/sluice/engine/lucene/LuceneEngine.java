@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.Timer;
+import io.sluice.engine.BackgroundPriority;
 import io.sluice.engine.Checkpoint;
 import io.sluice.engine.KeyRecord;
 import io.sluice.engine.Order;
@@ -127,8 +128,10 @@ public final class LuceneEngine implements StorageEngine {
     this.commitLatency = commitLatency;
     this.decoder = decoder;
     this.catalog = new Catalog(dataDir);
+    // Commits flush what imports buffered: background work (BackgroundPriority); a small write's log sync waits
+    // on disk, not for CPU.
     this.commitExecutor = Executors.newCachedThreadPool(runnable -> {
-      Thread thread = new Thread(runnable, "sluice-commit");
+      Thread thread = new Thread(BackgroundPriority.lowered(runnable), "sluice-commit");
       thread.setDaemon(true);
       return thread;
     });

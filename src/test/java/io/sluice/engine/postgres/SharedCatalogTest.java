@@ -218,7 +218,7 @@ class SharedCatalogTest {
   }
 
   private static JsonObject insert(Database node, String table, String rows) {
-    return join(node.insertBatch(table, rows.getBytes(StandardCharsets.UTF_8), null).map(io.sluice.store.Written::reply));
+    return join(node.insertBatch(table, rows.getBytes(StandardCharsets.UTF_8), null).map(io.sluice.bus.Written::reply));
   }
 
   private static long total(Database node, String table) {

@@ -1,4 +1,4 @@
-package io.sluice.store;
+package io.sluice.bus;
 
 import io.vertx.core.json.JsonObject;
 
