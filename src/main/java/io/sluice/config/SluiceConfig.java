@@ -162,8 +162,9 @@ public record SluiceConfig(
       "SLUICE_STORE_WRITE_IMPORT_TURNS", 1, "write tasks an import may start in a row while other tables or imports"
       + " wait for the write lane (1: strict turns; n: an import gets n times the share of each other writer)");
   public static final Key STORE_BACKGROUND_NICE = new Key("store.background.nice", "SLUICE_STORE_BACKGROUND_NICE",
-      10, "Linux niceness of the threads doing background work (import batches, Lucene commits and merges), so"
-      + " searches and small writes get a core first when both cores are busy (0: the server's own priority)");
+      10, "Linux niceness of the threads doing background work (import batches, Lucene commits and the merges they"
+      + " start), so searches and small writes get a core first when both cores are busy (0: the server's own"
+      + " priority)");
   public static final Key MAX_RESULT_LIMIT = new Key("max.result.limit", "SLUICE_MAX_RESULT_LIMIT", 10_000,
       "largest 'limit' a search accepts");
 

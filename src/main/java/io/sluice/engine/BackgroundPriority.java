@@ -1,5 +1,6 @@
 package io.sluice.engine;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,11 +18,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Linux only: a thread finds its id in {@code /proc/thread-self} and {@code renice}s itself; making one's own
  * thread nicer needs no privilege, but it cannot be undone, so only threads that do nothing else are lowered.
+ * Threads they start inherit it: Lucene's merge threads, started by the import's and the commits' threads.
  * Elsewhere, or when that fails, threads keep the server's priority (logged once).
  */
 public final class BackgroundPriority {
   private static final Logger LOG = LoggerFactory.getLogger(BackgroundPriority.class);
   private static final Path THREAD_SELF = Path.of("/proc/thread-self");
+  private static final File NULL_DEVICE = new File("/dev/null");
   private static final ThreadLocal<Boolean> LOWERED = new ThreadLocal<>();
   private static final AtomicBoolean UNAVAILABLE_LOGGED = new AtomicBoolean();
   /** Process-wide, as niceness is: servers in one JVM (tests) share it. */
@@ -44,9 +47,12 @@ public final class BackgroundPriority {
     LOWERED.set(Boolean.TRUE);
     try {
       String tid = Files.readSymbolicLink(THREAD_SELF).getFileName().toString(); // "<pid>/task/<tid>"
+      // Every stream redirected: the server keeps no pipe to the child (a pipe per lowered thread showed up
+      // as leaked handles).
       Process renice = new ProcessBuilder("renice", "-n", Integer.toString(value), "-p", tid)
-          .redirectErrorStream(true)
+          .redirectInput(ProcessBuilder.Redirect.from(NULL_DEVICE))
           .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .redirectError(ProcessBuilder.Redirect.DISCARD)
           .start();
       if (!renice.waitFor(5, TimeUnit.SECONDS)) {
         renice.destroyForcibly();

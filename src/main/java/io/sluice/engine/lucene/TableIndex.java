@@ -1,6 +1,5 @@
 package io.sluice.engine.lucene;
 
-import io.sluice.engine.BackgroundPriority;
 import io.sluice.engine.KeyRecord;
 import io.sluice.engine.Row;
 import io.sluice.engine.RowBatch;
@@ -33,9 +32,7 @@ import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.KeepOnlyLastCommitDeletionPolicy;
 import org.apache.lucene.index.SnapshotDeletionPolicy;
 import org.apache.lucene.index.IndexableField;
-import org.apache.lucene.index.ConcurrentMergeScheduler;
 import org.apache.lucene.index.IndexWriterConfig;
-import org.apache.lucene.index.MergePolicy;
 import org.apache.lucene.index.NumericDocValues;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.search.IndexSearcher;
@@ -157,8 +154,7 @@ final class TableIndex implements Closeable {
         .setCheckPendingFlushUpdate(false)
         // Backups keep a commit's files from deletion while they copy them, however many commits follow.
         .setIndexDeletionPolicy(new SnapshotDeletionPolicy(new KeepOnlyLastCommitDeletionPolicy()))
-        .setCommitOnClose(false)
-        .setMergeScheduler(new LoweredMergeScheduler());
+        .setCommitOnClose(false);
     this.writer = new IndexWriter(directory, config);
     if (!DirectoryReader.indexExists(directory)) {
       writer.commit();
@@ -869,15 +865,6 @@ final class TableIndex implements Closeable {
           directory.close();
         }
       }
-    }
-  }
-
-  /** Merges are background work: each merge thread runs at {@link BackgroundPriority}'s lowered priority. */
-  private static final class LoweredMergeScheduler extends ConcurrentMergeScheduler {
-    @Override
-    protected void doMerge(MergeSource mergeSource, MergePolicy.OneMerge merge) throws IOException {
-      BackgroundPriority.lower();
-      super.doMerge(mergeSource, merge);
     }
   }
 }
