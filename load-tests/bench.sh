@@ -656,15 +656,17 @@ fi
 # ------------------------------------------------------------------------------------------------ 6. mixed
 if [ "$MIXED" = 1 ]; then
   gen_data "$MIXED_ROWS" 0
-  mixed_lucene() { # → $RUN/mixed$SUFFIX.json
-    start_server "mixed$SUFFIX"
-    log "mixed: import of $MIXED_ROWS rows with a reader and a writer beside it"
+  mixed_server() { # NAME ENGINE → $RUN/NAME$SUFFIX.json: a fresh server's import with a reader and a writer beside it
+    local name="$1$SUFFIX" engine="$2"
+    start_server "$name"
+    log "mixed$engine: import of $MIXED_ROWS rows with a reader and a writer beside it"
     java -Xmx1g -cp "$CP" BenchClient mixed "$BASE" "$KEY" "$SCHEMA" "$NDJSON" "$DATA/bench-$MIXED_ROWS.ndjson.gz" \
-      "$MIXED_ROWS" $(( MIXED_ROWS / 2000 + 300 )) > "$RUN/mixed$SUFFIX.json" 2> "$RUN/mixed$SUFFIX.err" \
-      || { cat "$RUN/mixed$SUFFIX.err" >&2; die "the mixed measurement failed"; }
+      "$MIXED_ROWS" $(( MIXED_ROWS / 2000 + 300 )) > "$RUN/$name.json" 2> "$RUN/$name.err" \
+      || { cat "$RUN/$name.err" >&2; die "the mixed measurement$engine failed"; }
     stop_server
-    rm -rf "$RUN/data-mixed$SUFFIX"
+    rm -rf "$RUN/data-$name"
   }
+  mixed_lucene() { mixed_server mixed ""; }
   if ! skipped lucene; then
     on_baseline mixed_lucene
     mixed_lucene
@@ -676,13 +678,7 @@ if [ "$MIXED" = 1 ]; then
       "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" \
         -c "DROP DATABASE IF EXISTS sluice_bench_engine" -c "CREATE DATABASE sluice_bench_engine OWNER sluice_bench" \
         > /dev/null
-      start_server "mixed-pg$SUFFIX"
-      log "mixed on the PostgreSQL engine: import of $MIXED_ROWS rows with a reader and a writer beside it"
-      java -Xmx1g -cp "$CP" BenchClient mixed "$BASE" "$KEY" "$SCHEMA" "$NDJSON" "$DATA/bench-$MIXED_ROWS.ndjson.gz" \
-        "$MIXED_ROWS" $(( MIXED_ROWS / 2000 + 300 )) > "$RUN/mixed-pg$SUFFIX.json" 2> "$RUN/mixed-pg$SUFFIX.err" \
-        || { cat "$RUN/mixed-pg$SUFFIX.err" >&2; die "the mixed measurement on the PostgreSQL engine failed"; }
-      stop_server
-      rm -rf "$RUN/data-mixed-pg$SUFFIX"
+      mixed_server mixed-pg " on the PostgreSQL engine"
       "${PSQL[@]}" -d postgres -c "DROP DATABASE sluice_bench_engine" > /dev/null
     }
     SERVER_JAVA_OPTS_SAVED="$SERVER_JAVA_OPTS"

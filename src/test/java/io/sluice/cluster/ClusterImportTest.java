@@ -319,8 +319,7 @@ class ClusterImportTest {
   @Order(3)
   void anImportFollowsItsTableRebuiltByAColumnDropOnAnotherNode() {
     int rows = 20_000 + random.nextInt(5_000);
-    Gate gate = new Gate();
-    gates.put("/rebuilt.ndjson.gz", gate);
+    Gate gate = gateFor("rebuilt");
     String id = startImport(nodes.get(random.nextInt(NODES)), "rebuilt", rows);
     try {
       gate.awaitReached();
@@ -354,8 +353,7 @@ class ClusterImportTest {
     int rows = 20_000 + random.nextInt(5_000);
     // Held at half its file until its node is killed, so the import is still running when the test looks for it
     // (a 20,000-row import may otherwise end between two polls).
-    Gate gate = new Gate();
-    gates.put("/survives.ndjson.gz", gate);
+    Gate gate = gateFor("survives");
     String id = startImport(nodes.get(random.nextInt(NODES)), "survives", rows);
     long killAt = rows / 10 + random.nextInt(rows / 4);
     System.out.println("ClusterImportTest: kill the running node once " + killAt + " of " + rows
@@ -425,8 +423,7 @@ class ClusterImportTest {
     double[][] before = batchMetrics();
     // Held at half its file until a node is frozen, so the import is still running when the test looks for it
     // (a 20,000-row import may otherwise end between two polls).
-    Gate gate = new Gate();
-    gates.put("/slowcopy.ndjson.gz", gate);
+    Gate gate = gateFor("slowcopy");
     String id = startImport(nodes.get(random.nextInt(NODES)), "slowcopy", rows);
     long freezeAt = rows / 10 + random.nextInt(rows / 4);
     System.out.println("ClusterImportTest: freeze a node storing batches once " + freezeAt + " of " + rows
@@ -471,8 +468,7 @@ class ClusterImportTest {
     leaving.awaitExit(Duration.ofSeconds(60));
     awaitClusterSize(nodes.get(0), NODES - 1);
     awaitClusterSize(nodes.get(1), NODES - 1);
-    Gate gate = new Gate();
-    gates.put("/joined.ndjson.gz", gate);
+    Gate gate = gateFor("joined");
     String id = startImport(nodes.get(random.nextInt(NODES - 1)), "joined", rows);
     try {
       gate.awaitReached();
@@ -599,6 +595,13 @@ class ClusterImportTest {
   }
 
   /** Creates the table, serves a gzipped NDJSON file of {@code rows} rows and triggers its import on the node. */
+  /** A gate for the source file {@link #startImport} serves for {@code table}. */
+  private static Gate gateFor(String table) {
+    Gate gate = new Gate();
+    gates.put("/" + table + ".ndjson.gz", gate);
+    return gate;
+  }
+
   private static String startImport(ForkedServer node, String table, int rows) {
     node.call("PUT", "/api/v1/schema/" + table, new JsonObject().put("type", "table").put("columns",
         new JsonObject().put("id", new JsonObject().put("type", "Int"))
