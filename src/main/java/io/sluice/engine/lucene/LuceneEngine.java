@@ -418,6 +418,16 @@ public final class LuceneEngine implements StorageEngine {
         int maxDoc = searcher.getIndexReader().maxDoc();
         if (limit == 0 || offset >= maxDoc) {
           total = searcher.count(query);
+        } else if (order.isEmpty()) {
+          // Counted apart (cached per segment by Lucene's query cache) and paged without a collector that would
+          // read every match's sequence number.
+          total = searcher.count(query);
+          StoredFields stored = searcher.storedFields();
+          List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
+          for (InsertionOrder.Hit hit : InsertionOrder.page(searcher, query, offset, Math.min(limit, maxDoc))) {
+            int doc = leaves.get(hit.leaf()).docBase + hit.doc();
+            sources.add(source(stored.document(doc).getBinaryValue(Fields.SOURCE)));
+          }
         } else {
           TopFieldDocs top = searcher.search(query,
               new TopFieldCollectorManager(sort, Math.min(offset + limit, maxDoc), null, Integer.MAX_VALUE));
