@@ -68,31 +68,59 @@ final class InsertionOrder {
     segments.sort(Comparator.comparingLong(Segment::first));
     // Worst kept hit on top, so it is the one replaced.
     PriorityQueue<Hit> kept = new PriorityQueue<>(Math.min(wanted, 1024), ORDER.reversed());
+    Cursor[] cursors = new Cursor[leaves.size()];
     for (Segment run : segments) {
       if (kept.size() == wanted && run.first() > kept.peek().seq()) {
         break; // every later run starts higher still
       }
-      collect(weight, run, wanted, kept);
+      collect(weight, run, cursors, wanted, kept);
     }
     Hit[] sorted = kept.toArray(new Hit[0]);
     Arrays.sort(sorted, ORDER);
     return offset >= sorted.length ? List.of() : Arrays.asList(sorted).subList(offset, sorted.length);
   }
 
-  private static void collect(Weight weight, Segment run, int wanted, PriorityQueue<Hit> kept) throws IOException {
-    LeafReaderContext leaf = run.leaf();
+  /** Where a segment's matches were read up to: reused while the runs read lie ahead of it (iterators go forward). */
+  private static final class Cursor {
+    final DocIdSetIterator matches;
+    final NumericDocValues seqs;
+
+    Cursor(DocIdSetIterator matches, NumericDocValues seqs) {
+      this.matches = matches;
+      this.seqs = seqs;
+    }
+  }
+
+  private static Cursor cursor(Weight weight, LeafReaderContext leaf, Cursor[] cursors, int start) throws IOException {
+    Cursor cursor = cursors[leaf.ord];
+    if (cursor != null && cursor.matches.docID() < start && cursor.seqs.docID() < start) {
+      return cursor;
+    }
     Scorer scorer = weight.scorer(leaf);
-    if (scorer == null) {
-      return;
+    NumericDocValues seqs = leaf.reader().getNumericDocValues(Fields.SEQ);
+    if (scorer == null || seqs == null) {
+      return null;
     }
     TwoPhaseIterator twoPhase = scorer.twoPhaseIterator();
-    DocIdSetIterator matches = twoPhase == null ? scorer.iterator() : TwoPhaseIterator.asDocIdSetIterator(twoPhase);
-    NumericDocValues seqs = leaf.reader().getNumericDocValues(Fields.SEQ);
+    cursor = new Cursor(twoPhase == null ? scorer.iterator() : TwoPhaseIterator.asDocIdSetIterator(twoPhase), seqs);
+    cursors[leaf.ord] = cursor;
+    return cursor;
+  }
+
+  private static void collect(Weight weight, Segment run, Cursor[] cursors, int wanted, PriorityQueue<Hit> kept)
+      throws IOException {
+    LeafReaderContext leaf = run.leaf();
+    Cursor cursor = cursor(weight, leaf, cursors, run.start());
+    if (cursor == null) {
+      return;
+    }
+    DocIdSetIterator matches = cursor.matches;
+    NumericDocValues seqs = cursor.seqs;
     Bits live = leaf.reader().getLiveDocs();
     int end = run.end();
     boolean ascending = run.ascending();
     for (int doc = matches.advance(run.start()); doc < end; doc = matches.nextDoc()) {
-      if ((live != null && !live.get(doc)) || seqs == null || !seqs.advanceExact(doc)) {
+      if ((live != null && !live.get(doc)) || !seqs.advanceExact(doc)) {
         continue;
       }
       long seq = seqs.longValue();
@@ -134,6 +162,20 @@ final class InsertionOrder {
    * ascending, one run of the whole segment with its smallest number.
    */
   private record Runs(int[] starts, long[] firsts, boolean ascending) {
+  }
+
+  /**
+   * Finds the runs of the segments not seen before, so that searches do not: called where new segments appear (a
+   * refreshed searcher, a merged segment before it is searched), on the thread that made them.
+   */
+  static void warm(IndexReader reader) throws IOException {
+    for (LeafReaderContext leaf : reader.leaves()) {
+      runs(leaf.reader());
+    }
+  }
+
+  static void warm(LeafReader reader) throws IOException {
+    runs(reader);
   }
 
   private static Runs runs(LeafReader reader) throws IOException {

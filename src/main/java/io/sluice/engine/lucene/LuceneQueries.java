@@ -16,10 +16,12 @@ import java.util.Set;
 import java.util.function.Supplier;
 import org.apache.lucene.document.DoublePoint;
 import org.apache.lucene.document.LongPoint;
+import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.FieldExistsQuery;
+import org.apache.lucene.search.IndexOrDocValuesQuery;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.MatchAllDocsQuery;
 import org.apache.lucene.search.MatchNoDocsQuery;
@@ -32,6 +34,7 @@ import org.apache.lucene.search.TermInSetQuery;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TermRangeQuery;
 import org.apache.lucene.util.BytesRef;
+import org.apache.lucene.util.NumericUtils;
 import org.apache.lucene.util.automaton.ByteRunAutomaton;
 
 /**
@@ -148,7 +151,7 @@ public final class LuceneQueries {
     @Override
     public Query longRange(Predicate.LongRange p) {
       return p.low() > p.high() ? new MatchNoDocsQuery("empty range")
-          : LongPoint.newRangeQuery(p.column(), p.low(), p.high());
+          : indexOrDocValues(p.column(), LongPoint.newRangeQuery(p.column(), p.low(), p.high()), p.low(), p.high());
     }
 
     @Override
@@ -156,7 +159,17 @@ public final class LuceneQueries {
       double lo = p.low() == 0.0 ? -0.0 : p.low(); // both zeros are equal in JSON; points order -0.0 below 0.0
       double hi = p.high() == 0.0 ? 0.0 : p.high();
       return Double.compare(lo, hi) > 0 ? new MatchNoDocsQuery("empty range")
-          : DoublePoint.newRangeQuery(p.column(), lo, hi);
+          : indexOrDocValues(p.column(), DoublePoint.newRangeQuery(p.column(), lo, hi),
+              NumericUtils.doubleToSortableLong(lo), NumericUtils.doubleToSortableLong(hi));
+    }
+
+    /**
+     * A range as Lucene's points, or checked row by row against doc values (which hold the same order: the value,
+     * or a Decimal's sortable long) when another clause leads with far fewer rows: the points would visit every
+     * row in range, the doc values only the lead's.
+     */
+    private Query indexOrDocValues(String column, Query points, long low, long high) {
+      return new IndexOrDocValuesQuery(points, NumericDocValuesField.newSlowRangeQuery(column, low, high));
     }
 
     @Override

@@ -28,6 +28,7 @@ import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.IndexCommit;
+import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.KeepOnlyLastCommitDeletionPolicy;
 import org.apache.lucene.index.SnapshotDeletionPolicy;
@@ -38,6 +39,7 @@ import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreMode;
+import org.apache.lucene.search.SearcherFactory;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.SimpleCollector;
 import org.apache.lucene.store.Directory;
@@ -154,7 +156,9 @@ final class TableIndex implements Closeable {
         .setCheckPendingFlushUpdate(false)
         // Backups keep a commit's files from deletion while they copy them, however many commits follow.
         .setIndexDeletionPolicy(new SnapshotDeletionPolicy(new KeepOnlyLastCommitDeletionPolicy()))
-        .setCommitOnClose(false);
+        .setCommitOnClose(false)
+        // On the merge thread, before a merged segment is searched (see InsertionOrder).
+        .setMergedSegmentWarmer(InsertionOrder::warm);
     this.writer = new IndexWriter(directory, config);
     if (!DirectoryReader.indexExists(directory)) {
       writer.commit();
@@ -165,13 +169,22 @@ final class TableIndex implements Closeable {
     this.wal = new WriteAheadLog(path, files);
     loadKeyRecords();
     long lastLogged = replay(schema);
-    this.searchers = new SearcherManager(writer, null);
+    this.searchers = new SearcherManager(writer, WARMING);
     this.nextSeq = new AtomicLong(Math.max(maxSeq(), lastLogged) + 1);
     this.groupCommit = new GroupCommit(commitExecutor, this::commitNow);
     this.walSync = new GroupCommit(commitExecutor, this::forceLog);
     // Leaves the log with one empty generation: what was replayed is now in a commit.
     commitNow();
   }
+
+  /** Searchers whose new segments have their runs found by the thread that refreshes (see InsertionOrder). */
+  private static final SearcherFactory WARMING = new SearcherFactory() {
+    @Override
+    public IndexSearcher newSearcher(IndexReader reader, IndexReader previous) throws IOException {
+      InsertionOrder.warm(reader);
+      return super.newSearcher(reader, previous);
+    }
+  };
 
   Path path() {
     return path;
@@ -786,7 +799,7 @@ final class TableIndex implements Closeable {
   private synchronized void readLastCommit() throws IOException {
     if (!readingCommitOnly) {
       SearcherManager old = searchers;
-      searchers = new SearcherManager(directory, null);
+      searchers = new SearcherManager(directory, WARMING);
       readingCommitOnly = true;
       old.close();
     }

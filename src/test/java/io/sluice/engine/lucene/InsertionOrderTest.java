@@ -11,6 +11,7 @@ import java.util.Random;
 import org.apache.lucene.analysis.core.KeywordAnalyzer;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
+import org.apache.lucene.document.LongPoint;
 import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.index.DirectoryReader;
@@ -20,6 +21,7 @@ import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.IndexOrDocValuesQuery;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.LRUQueryCache;
 import org.apache.lucene.search.MatchAllDocsQuery;
@@ -108,6 +110,9 @@ class InsertionOrderTest {
     doc.add(new NumericDocValuesField(Fields.SEQ, seq));
     doc.add(new StringField("parity", seq % 2 == 0 ? "even" : "odd", Field.Store.NO));
     doc.add(new StringField("third", seq % 3 == 0 ? "yes" : "no", Field.Store.NO));
+    long n = Math.floorMod(seq * 7, 100);
+    doc.add(new LongPoint("n", n));
+    doc.add(new NumericDocValuesField("n", n));
     return doc;
   }
 
@@ -117,7 +122,14 @@ class InsertionOrderTest {
             .add(new TermQuery(new Term("parity", "even")), BooleanClause.Occur.MUST)
             .add(new TermQuery(new Term("third", "no")), BooleanClause.Occur.MUST).build(),
         // Two-phase: matches are confirmed from doc values.
-        NumericDocValuesField.newSlowRangeQuery(Fields.SEQ, 50, 400));
+        NumericDocValuesField.newSlowRangeQuery(Fields.SEQ, 50, 400),
+        // As the engine's ranges: points, or doc values under a cheaper lead.
+        new IndexOrDocValuesQuery(LongPoint.newRangeQuery("n", 20, 90),
+            NumericDocValuesField.newSlowRangeQuery("n", 20, 90)),
+        new BooleanQuery.Builder()
+            .add(new TermQuery(new Term("parity", "odd")), BooleanClause.Occur.MUST)
+            .add(new IndexOrDocValuesQuery(LongPoint.newRangeQuery("n", 30, 100),
+                NumericDocValuesField.newSlowRangeQuery("n", 30, 100)), BooleanClause.Occur.FILTER).build());
   }
 
   private static List<Long> page(IndexSearcher searcher, Query query, int offset, int limit) throws IOException {
