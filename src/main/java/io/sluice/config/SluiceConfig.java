@@ -183,7 +183,8 @@ public record SluiceConfig(
   public static final Key IMPORT_BATCH_ROWS = new Key("import.batch.rows", "SLUICE_IMPORT_BATCH_ROWS", 10000,
       "rows per batch sent to the store by imports");
   public static final Key IMPORT_BATCH_BYTES = new Key("import.batch.bytes", "SLUICE_IMPORT_BATCH_BYTES",
-      2 * 1024 * 1024, "bytes per batch sent to the store by imports");
+      384 * 1024, "bytes per batch sent to the store by imports (kept below half a G1 region of a 1 GB heap: a"
+      + " larger array is a humongous object, and they started concurrent collections during imports)");
   public static final Key IMPORT_WINDOW = new Key("import.window", "SLUICE_IMPORT_WINDOW", 0,
       "batches of one import in flight to the store at once (memory: window x batch bytes); 0: "
       + DEFAULT_IMPORT_WINDOW + ", or " + POSTGRES_IMPORT_WINDOW + " on a single PostgreSQL node");

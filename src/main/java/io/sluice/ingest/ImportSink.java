@@ -87,7 +87,7 @@ public final class ImportSink implements WriteStream<Buffer> {
   private Buffer leadingWhitespace = Buffer.buffer();
   private final Promise<Void> done = Promise.promise();
 
-  private Buffer batch = Buffer.buffer();
+  private Buffer batch;
   private long batchFirstLine = -1;
   private int batchLines;
   private long nextBatch;
@@ -123,6 +123,7 @@ public final class ImportSink implements WriteStream<Buffer> {
     this.table = table;
     this.job = job;
     this.settings = settings;
+    this.batch = emptyBatch();
     this.storedBatches = storedBatches;
     this.progress = progress;
     this.batchSender = store::call;
@@ -390,6 +391,14 @@ public final class ImportSink implements WriteStream<Buffer> {
     }
   }
 
+  /**
+   * With room for the line that crosses the limit: growing would double the array, and an array past half a G1
+   * region is a humongous object, each of which may start a concurrent collection (docs/performance.md).
+   */
+  private Buffer emptyBatch() {
+    return Buffer.buffer(Math.min(settings.batchBytes() + settings.batchBytes() / 4, 1 << 20));
+  }
+
   private void flush() {
     if (batchLines == 0 || failure != null) {
       return;
@@ -408,7 +417,7 @@ public final class ImportSink implements WriteStream<Buffer> {
       args.put("tableId", tableId);
     }
     Buffer payload = batch;
-    batch = Buffer.buffer(Math.min(settings.batchBytes(), 1 << 20));
+    batch = emptyBatch();
     batchFirstLine = -1;
     batchLines = 0;
     inFlight++;

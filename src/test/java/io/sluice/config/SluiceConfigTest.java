@@ -32,7 +32,7 @@ class SluiceConfigTest {
     assertThat(config.importMaxRatio()).isEqualTo(200);
     assertThat(config.importMaxLineBytes()).isEqualTo(1024 * 1024);
     assertThat(config.importBatchRows()).isEqualTo(10_000);
-    assertThat(config.importBatchBytes()).isEqualTo(2 * 1024 * 1024);
+    assertThat(config.importBatchBytes()).isEqualTo(384 * 1024);
     assertThat(config.importWindow()).isEqualTo(8);
     assertThat(config.importCommitIntervalMs()).isEqualTo(1000);
     assertThat(config.importMaxJobs()).isEqualTo(2);
