@@ -939,24 +939,20 @@ public final class PgEngine implements StorageEngine {
       }
     }
     orderBy.add("_seq");
-    String count = "SELECT count(*) FROM " + name + " WHERE " + condition;
-    List<Object> pageParams = new ArrayList<>(params);
-    pageParams.add((long) offset);
-    pageParams.add((long) limit);
-    String page = "SELECT _source FROM " + name + " WHERE " + condition + orderBy + " OFFSET $"
-        + (params.size() + 1) + " LIMIT $" + (params.size() + 2);
-    // one snapshot for the page and its total, sent together on one connection
-    return await(reads.withTransaction(c -> {
-      Future<?> snapshot = c.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute();
-      Future<Long> total = c.preparedQuery(count).execute(Tuple.from(params))
-          .map(rows -> rows.iterator().next().getLong(0));
-      Future<List<byte[]>> sources = c.preparedQuery(page).execute(Tuple.from(pageParams)).map(rows -> {
-        List<byte[]> out = new ArrayList<>(rows.size());
-        rows.forEach(row -> out.add(row.getString(0).getBytes(StandardCharsets.UTF_8)));
-        return out;
-      });
-      return Future.all(snapshot, total, sources).map(done -> new Page(total.result(), sources.result()));
-    }));
+    params.add((long) offset);
+    params.add((long) limit);
+    // One statement, so one snapshot for the page and its total and one round trip: beside an import every
+    // further round trip (a transaction's BEGIN and COMMIT) waits again for a busy CPU.
+    String sql = "SELECT (SELECT count(*) FROM " + name + " WHERE " + condition + "), ARRAY(SELECT _source FROM "
+        + name + " WHERE " + condition + orderBy + " OFFSET $" + (params.size() - 1) + " LIMIT $" + params.size()
+        + ")";
+    io.vertx.sqlclient.Row row = await(reads.preparedQuery(sql).execute(Tuple.from(params))).iterator().next();
+    String[] page = row.getArrayOfStrings(1);
+    List<byte[]> sources = new ArrayList<>(page.length);
+    for (String source : page) {
+      sources.add(source.getBytes(StandardCharsets.UTF_8));
+    }
+    return new Page(row.getLong(0), sources);
   }
 
   @Override
