@@ -64,8 +64,8 @@ public class ImportBesideSimulation extends Simulation {
 
   /**
    * Unmeasured searches of the importing table in the seconds before the measured ones: the warm-up in before()
-   * searches an empty table, and the first search of a table of a million rows (compiling its paths) took 94-110
-   * ms, the p99 of 40 (docs/performance.md).
+   * searches an empty table, so the first search of a table of a million rows came in the measured window, where
+   * one slow search of 40 is the p99 (94-110 ms without this, docs/performance.md).
    */
   private ScenarioBuilder importingWarmUp() {
     return scenario("warm-up").exec(searchRequest("warm-up", table, TWO_COLUMNS).silent());
