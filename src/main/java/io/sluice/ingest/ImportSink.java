@@ -87,6 +87,7 @@ public final class ImportSink implements WriteStream<Buffer> {
   private Buffer leadingWhitespace = Buffer.buffer();
   private final Promise<Void> done = Promise.promise();
 
+  /** Allocated at a batch's first line: a stream of a few rows, or the end of an import, takes no batch room. */
   private Buffer batch;
   private long batchFirstLine = -1;
   private int batchLines;
@@ -123,7 +124,6 @@ public final class ImportSink implements WriteStream<Buffer> {
     this.table = table;
     this.job = job;
     this.settings = settings;
-    this.batch = emptyBatch();
     this.storedBatches = storedBatches;
     this.progress = progress;
     this.batchSender = store::call;
@@ -382,6 +382,8 @@ public final class ImportSink implements WriteStream<Buffer> {
     }
     if (batchLines > 0) {
       batch.appendByte((byte) '\n');
+    } else {
+      batch = emptyBatch();
     }
     batch.appendBuffer(line);
     batchLines++;
@@ -417,7 +419,7 @@ public final class ImportSink implements WriteStream<Buffer> {
       args.put("tableId", tableId);
     }
     Buffer payload = batch;
-    batch = emptyBatch();
+    batch = null;
     batchFirstLine = -1;
     batchLines = 0;
     inFlight++;

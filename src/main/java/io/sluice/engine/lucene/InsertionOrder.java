@@ -93,7 +93,8 @@ final class InsertionOrder {
 
   private static Cursor cursor(Weight weight, LeafReaderContext leaf, Cursor[] cursors, int start) throws IOException {
     Cursor cursor = cursors[leaf.ord];
-    if (cursor != null && cursor.matches.docID() < start && cursor.seqs.docID() < start) {
+    // The sequence numbers never run ahead of the matches they were read for.
+    if (cursor != null && cursor.matches.docID() < start) {
       return cursor;
     }
     Scorer scorer = weight.scorer(leaf);
@@ -202,8 +203,9 @@ final class InsertionOrder {
     if (seqs == null) {
       return new Runs(new int[] {0}, new long[] {Long.MIN_VALUE}, false);
     }
-    int[] starts = new int[8];
-    long[] firsts = new long[8];
+    // Room for one run past the limit: that one only marks the segment as read whole.
+    int[] starts = new int[MAX_RUNS + 1];
+    long[] firsts = new long[MAX_RUNS + 1];
     int runs = 0;
     long previous = Long.MAX_VALUE;
     long min = Long.MAX_VALUE;
@@ -214,10 +216,6 @@ final class InsertionOrder {
       long seq = seqs.longValue();
       min = Math.min(min, seq);
       if (seq < previous && runs <= MAX_RUNS) {
-        if (runs == starts.length) {
-          starts = Arrays.copyOf(starts, runs * 2);
-          firsts = Arrays.copyOf(firsts, runs * 2);
-        }
         starts[runs] = doc;
         firsts[runs] = seq;
         runs++;
