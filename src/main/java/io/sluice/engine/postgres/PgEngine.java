@@ -108,6 +108,8 @@ public final class PgEngine implements StorageEngine {
   private final Vertx readLoops;
   /** Row writes (appends, deletes) take turns by table for the write pool's connections. */
   private final WriteSlots writes;
+  /** Searches' kept counts of settled rows; null in a cluster, where other nodes append too. */
+  private final PrefixCounts prefixCounts;
   private final String schema;
   private final String catalog;
   /** One row: the catalog's version, advanced by every {@link #saveCatalog} in the same transaction. */
@@ -173,7 +175,11 @@ public final class PgEngine implements StorageEngine {
     this.writeLoops = loops("sluice-pg-write", poolSize);
     this.readLoops = loops("sluice-pg-read", readPoolSize);
     this.pool = pool(writeLoops, options, poolSize, "sluice-pg-write", loopCount(poolSize));
-    this.reads = pool(readLoops, options, readPoolSize, "sluice-pg-read", loopCount(readPoolSize));
+    // A search's ranges of _seq are narrow or whole by their parameters: a generic plan, made once for any
+    // values, would scan the table for the narrow ones.
+    PgConnectOptions readOptions = new PgConnectOptions(options);
+    readOptions.addProperty("plan_cache_mode", "force_custom_plan");
+    this.reads = pool(readLoops, readOptions, readPoolSize, "sluice-pg-read", loopCount(readPoolSize));
     this.state = pool(vertx, options, shared ? CLUSTER_STATE_POOL_SIZE : STATE_POOL_SIZE, "sluice-pg-state", 0);
     this.writes = new WriteSlots(poolSize);
     this.schema = schema;
@@ -183,6 +189,7 @@ public final class PgEngine implements StorageEngine {
     this.options = options;
     this.schemaLockKey = 0x534C5543L << 32 | (schema.hashCode() & 0xFFFFFFFFL);
     this.shared = shared ? new Shared() : null;
+    this.prefixCounts = shared ? null : new PrefixCounts();
     this.keyRecords = PgNames.quote(schema) + ".key_records";
     this.catalogKeys = PgNames.quote(schema) + ".catalog_keys";
     this.catalogRebuilt = PgNames.quote(schema) + ".catalog_rebuilt";
@@ -192,6 +199,11 @@ public final class PgEngine implements StorageEngine {
   public PgNodeState nodeState() {
     return new PgNodeState(this, vertx, state, stateTable(), nodesTable(), shared == null ? null : nodeId,
         shared == null ? null : new PgUploadStore(state, PgNames.quote(schema) + "." + PgUploadStore.TABLE));
+  }
+
+  /** The searches' kept counts (tests); null in a cluster. */
+  PrefixCounts prefixCounts() {
+    return prefixCounts;
   }
 
   /** The event loops of the write connections (tests hold them busy). */
@@ -433,7 +445,7 @@ public final class PgEngine implements StorageEngine {
         columns.add(PgNames.tokens(column));
       }
     });
-    await(pool.withTransaction(c -> {
+    await(changing(() -> pool.withTransaction(c -> {
       Future<?> copied = c.query("INSERT INTO " + target + " (" + columns + ") SELECT " + columns + " FROM " + from)
           .execute()
           .compose(done -> droppedColumn == null ? Future.succeededFuture() : rewriteSources(c, target,
@@ -441,7 +453,7 @@ public final class PgEngine implements StorageEngine {
       return copied.compose(done -> c.preparedQuery("SELECT setval(pg_get_serial_sequence($1, '_seq'), m)"
           + " FROM (SELECT max(_seq) AS m FROM " + target + ") AS x WHERE m IS NOT NULL")
           .execute(Tuple.of(target)));
-    }));
+    })));
   }
 
   /**
@@ -502,13 +514,16 @@ public final class PgEngine implements StorageEngine {
       }
     });
     if (!statements.isEmpty()) {
-      await(pool.withTransaction(c -> all(c, statements)));
+      await(changing(() -> pool.withTransaction(c -> all(c, statements))));
     }
   }
 
   @Override
   public void dropTable(String id) {
-    await(pool.query("DROP TABLE IF EXISTS " + table(id)).execute());
+    await(changing(() -> pool.query("DROP TABLE IF EXISTS " + table(id)).execute()));
+    if (prefixCounts != null) {
+      prefixCounts.dropped(id);
+    }
     await(pool.preparedQuery("DELETE FROM " + keyRecords + " WHERE table_id = $1").execute(Tuple.of(id)));
   }
 
@@ -525,7 +540,7 @@ public final class PgEngine implements StorageEngine {
     }
     if (!drops.isEmpty()) {
       LOG.info("dropping {} PostgreSQL table(s) no table of the catalog refers to", drops.size());
-      await(pool.withTransaction(c -> all(c, drops)));
+      await(changing(() -> pool.withTransaction(c -> all(c, drops))));
     }
   }
 
@@ -569,9 +584,22 @@ public final class PgEngine implements StorageEngine {
     }
     if (shared == null) {
       // One statement is one transaction (its rows and checkpoint commit together): no BEGIN and COMMIT round
-      // trips, during which the backend sat idle in transaction waiting for this client.
-      return watch(writes.run(table.id(), () -> pool.preparedQuery(insert.sql).execute(insert.params))
-          .map(r -> insert.count));
+      // trips, during which the backend sat idle in transaction waiting for this client. It answers its highest
+      // row number, which settles the rows below it for the searches' kept counts (PrefixCounts).
+      String sql = "WITH inserted AS (" + insert.sql + " RETURNING _seq) SELECT max(_seq) FROM inserted";
+      return watch(writes.run(table.id(), () -> {
+        long floor = prefixCounts.appending(table.id());
+        return pool.preparedQuery(sql).execute(insert.params).onComplete(done -> {
+          if (done.succeeded()) {
+            Long highest = done.result().iterator().next().getLong(0);
+            prefixCounts.appended(table.id(), floor, highest == null ? -1 : highest);
+          } else if (done.cause() instanceof PgException) {
+            prefixCounts.appended(table.id(), floor, -1);
+          } else {
+            prefixCounts.lost(table.id(), floor);
+          }
+        });
+      }).map(r -> insert.count));
     }
     // Pipelined: the shared lock waits for a schema change in progress on any node; the INSERT (its snapshot
     // taken after the lock) stores the rows only if the catalog still names the table id they were checked under.
@@ -756,13 +784,13 @@ public final class PgEngine implements StorageEngine {
     }
     String delete = "DELETE FROM " + table(table.id()) + " WHERE " + condition;
     if (shared == null && record == null) {
-      return watch(writes.run(table.id(), () -> pool.preparedQuery(delete).execute(Tuple.from(params))
-          .map(result -> (long) result.rowCount())));
+      return watch(writes.run(table.id(), () -> changing(() -> pool.preparedQuery(delete)
+          .execute(Tuple.from(params)).map(result -> (long) result.rowCount()))));
     }
     // One transaction: the rows go and the key's record is there, or neither (expired records go with it); with a
     // shared catalog, as an append: under the shared lock and only while the catalog still names the table id the
     // predicate was made for.
-    return watch(writes.run(table.id(), () -> pool.withTransaction(c -> {
+    return watch(writes.run(table.id(), () -> changing(() -> pool.withTransaction(c -> {
       Future<?> checked = Future.succeededFuture();
       if (shared != null) {
         Future<?> locked = c.preparedQuery(SHARED_LOCK).execute(Tuple.of(schemaLockKey));
@@ -781,7 +809,27 @@ public final class PgEngine implements StorageEngine {
                   .compose(inserted -> c.preparedQuery("DELETE FROM " + keyRecords + " WHERE expires < $1")
                       .execute(Tuple.of(System.currentTimeMillis() / 1000)))
                   .map(pruned -> (long) deleted.rowCount()));
-    })));
+    }))));
+  }
+
+  /**
+   * Runs a change that may touch rows searches counted as settled (a delete, a column change, a copy, a drop):
+   * while it runs, and after it, no kept count is used ({@link PrefixCounts}).
+   */
+  private <T> Future<T> changing(java.util.function.Supplier<Future<T>> change) {
+    if (prefixCounts == null) {
+      return change.get();
+    }
+    prefixCounts.changeStarted();
+    Future<T> changed;
+    try {
+      changed = change.get();
+    } catch (RuntimeException e) {
+      prefixCounts.changeEnded(false);
+      throw e;
+    }
+    return changed.onComplete(done -> prefixCounts.changeEnded(done.failed()
+        && !(done.cause() instanceof PgException)));
   }
 
   @Override
@@ -939,20 +987,44 @@ public final class PgEngine implements StorageEngine {
       }
     }
     orderBy.add("_seq");
+    PrefixCounts.Plan plan = prefixCounts == null ? null
+        : prefixCounts.plan(PrefixCounts.Key.of(table.id(), condition, params));
+    int conditionParams = params.size();
     params.add((long) offset);
     params.add((long) limit);
     // One statement, so one snapshot for the page and its total and one round trip: beside an import every
     // further round trip (a transaction's BEGIN and COMMIT) waits again for a busy CPU.
-    String sql = "SELECT (SELECT count(*) FROM " + name + " WHERE " + condition + "), ARRAY(SELECT _source FROM "
-        + name + " WHERE " + condition + orderBy + " OFFSET $" + (params.size() - 1) + " LIMIT $" + params.size()
-        + ")";
+    String pageSql = "ARRAY(SELECT _source FROM " + name + " WHERE " + condition + orderBy + " OFFSET $"
+        + (conditionParams + 1) + " LIMIT $" + (conditionParams + 2) + ")";
+    if (plan != null) {
+      // The matches up to the settled bound: those above the kept count's bound (all of them when none is kept),
+      // kept for the next search; then those above the bound, counted every time. Both are ranges of _seq (an
+      // index range scan when narrow); the highest row number settles a quiet table.
+      params.add(plan.from());
+      params.add(plan.bound());
+      int from = params.size() - 1;
+      String sql = "SELECT (SELECT count(*) FROM " + name + " WHERE " + condition + " AND _seq > $" + from
+          + " AND _seq <= $" + (from + 1) + "), (SELECT count(*) FROM " + name + " WHERE " + condition
+          + " AND _seq > $" + (from + 1) + "), " + pageSql + ", (SELECT max(_seq) FROM " + name + ")";
+      io.vertx.sqlclient.Row row = await(reads.preparedQuery(sql).execute(Tuple.from(params))).iterator().next();
+      long settled = plan.base() + row.getLong(0);
+      Long highest = row.getLong(3);
+      if (prefixCounts.counted(plan, settled, highest == null ? -1 : highest)) {
+        return page(settled + row.getLong(1), row.getArrayOfStrings(2));
+      }
+      params.subList(params.size() - 2, params.size()).clear();
+    }
+    String sql = "SELECT (SELECT count(*) FROM " + name + " WHERE " + condition + "), " + pageSql;
     io.vertx.sqlclient.Row row = await(reads.preparedQuery(sql).execute(Tuple.from(params))).iterator().next();
-    String[] page = row.getArrayOfStrings(1);
+    return page(row.getLong(0), row.getArrayOfStrings(1));
+  }
+
+  private static Page page(long total, String[] page) {
     List<byte[]> sources = new ArrayList<>(page.length);
     for (String source : page) {
       sources.add(source.getBytes(StandardCharsets.UTF_8));
     }
-    return new Page(row.getLong(0), sources);
+    return new Page(total, sources);
   }
 
   @Override

@@ -1,0 +1,206 @@
+package io.sluice.engine.postgres;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Exact totals of a table being appended to without counting all of it again. Rows are numbered by a sequence
+ * ({@code _seq}) as they are inserted, but appends commit out of that order, so a snapshot's rows are not a prefix
+ * of the numbers. This engine's own appends are the only ones on a single node, though, and it knows which are in
+ * flight: an append that starts after another completed gets higher numbers (the sequence hands out rising
+ * numbers, one at a time, no per-session cache). So below the <em>settled bound</em> — the highest number
+ * completed when the oldest append in flight started, or the highest completed when none is — every row is
+ * committed for good, and stays so until a delete or a schema change. A search counts its condition's matches up
+ * to the bound once, keeps that count, and from then on counts only the rows above it: the total is still exact.
+ *
+ * <p>Only where this engine writes alone: a cluster's other nodes append behind its back, so the engine does not
+ * use this there. Anything that could change the rows below a bound (deletes, column changes, copies, drops, a
+ * failed append whose outcome is unknown) ends every kept count. Thread-safe: all state under this object's lock.
+ */
+final class PrefixCounts {
+  /** Conditions kept at most (least recently used go first). */
+  static final int KEPT = 1_024;
+  /** How long a statement whose client is gone may yet run and commit: longer than any append takes. */
+  static final long UNKNOWN_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+
+  private final Map<String, Frontier> frontiers = new HashMap<>();
+  private final LinkedHashMap<Key, Counted> counted = new LinkedHashMap<>(64, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Key, Counted> eldest) {
+      return size() > KEPT;
+    }
+  };
+  /** Advanced when a change that could touch settled rows starts and when it ends. */
+  private long generation;
+  private int changing;
+  private long changeUnknownUntil = System.nanoTime();
+
+  /** A search condition on one table, its parameters compared by value (arrays as lists). */
+  record Key(String table, String condition, List<Object> params) {
+    static Key of(String table, String condition, List<Object> params) {
+      List<Object> values = new ArrayList<>(params.size());
+      params.forEach(p -> values.add(comparable(p)));
+      return new Key(table, condition, values);
+    }
+
+    private static Object comparable(Object value) {
+      if (value instanceof Object[] array) {
+        List<Object> items = new ArrayList<>(array.length);
+        for (Object item : array) {
+          items.add(comparable(item));
+        }
+        return items;
+      }
+      return value == null ? null : value.getClass().getName() + ":" + value;
+    }
+  }
+
+  private record Counted(long bound, long count, long generation) {}
+
+  /**
+   * What a search counts: the matches at or below {@code from} are {@code base} (kept), those above {@code from} up
+   * to {@code bound} are to be counted and kept with it, and those above {@code bound} counted only. from is -1
+   * when nothing is kept (the count starts at the first row).
+   */
+  record Plan(Key key, long from, long base, long bound, long generation, long started, boolean quiet) {}
+
+  private static final class Frontier {
+    long completed;
+    long started;
+    /** Floors of the appends in flight (the highest completed number when each started), with their counts. */
+    final TreeMap<Long, Integer> floors = new TreeMap<>();
+    /**
+     * An append's connection failed under it: its rows may still commit (PostgreSQL finishing a statement whose
+     * client is gone), with numbers nobody knows. Until then (nanoTime) no search may settle the table again.
+     */
+    boolean unknown;
+    long unknownUntil;
+
+    long settled() {
+      if (unknown) {
+        return 0;
+      }
+      return floors.isEmpty() ? completed : floors.firstKey();
+    }
+  }
+
+  /** The plan of a search on {@code key}, or null while a change is under way (count everything then). */
+  synchronized Plan plan(Key key) {
+    if (changing > 0 || System.nanoTime() - changeUnknownUntil < 0) {
+      return null;
+    }
+    Frontier frontier = frontiers.computeIfAbsent(key.table(), t -> new Frontier());
+    long bound = frontier.settled();
+    Counted kept = counted.get(key);
+    boolean usable = kept != null && kept.generation == generation && kept.bound <= bound;
+    return new Plan(key, usable ? kept.bound : -1, usable ? kept.count : 0, bound, generation, frontier.started,
+        frontier.floors.isEmpty());
+  }
+
+  /**
+   * The search's statement has run: {@code settledCount} matches at or below the plan's bound, {@code highest}
+   * the highest number it saw (or -1). False when a change began meanwhile and a kept count went into the total:
+   * the caller counts again without it.
+   */
+  synchronized boolean counted(Plan plan, long settledCount, long highest) {
+    boolean unchanged = changing == 0 && generation == plan.generation;
+    if (!unchanged) {
+      return plan.from < 0;
+    }
+    if (plan.bound > 0) {
+      counted.put(plan.key, new Counted(plan.bound, settledCount, plan.generation));
+    }
+    Frontier frontier = frontiers.get(plan.key.table());
+    // No append of this engine ran between the plan and now: every row the statement saw is committed, and no
+    // other is in flight, so its highest number is settled (after a restart, or after a failed append).
+    if (frontier != null && plan.quiet && frontier.started == plan.started && highest >= 0
+        && (!frontier.unknown || System.nanoTime() - frontier.unknownUntil > 0)) {
+      frontier.completed = Math.max(frontier.completed, highest);
+      frontier.unknown = false;
+    }
+    return true;
+  }
+
+  /** An append to {@code table} starts; returns its floor, to hand back to {@link #appended}. */
+  synchronized long appending(String table) {
+    Frontier frontier = frontiers.computeIfAbsent(table, t -> new Frontier());
+    frontier.started++;
+    frontier.floors.merge(frontier.completed, 1, Integer::sum);
+    return frontier.completed;
+  }
+
+  /**
+   * The append that started at {@code floor} ended: committed with {@code highest} its highest number (-1: no
+   * rows, or PostgreSQL refused it and rolled it back).
+   */
+  synchronized void appended(String table, long floor, long highest) {
+    Frontier frontier = frontiers.get(table);
+    if (frontier != null) {
+      frontier.floors.merge(floor, -1, (a, b) -> a + b == 0 ? null : a + b);
+      frontier.completed = Math.max(frontier.completed, highest);
+    }
+  }
+
+  /**
+   * The append that started at {@code floor} lost its connection: committed or not, nobody can say yet. The
+   * table's bound is unknown (every search counts all) until a quiet search after {@link #UNKNOWN_NANOS}.
+   */
+  synchronized void lost(String table, long floor) {
+    Frontier frontier = frontiers.get(table);
+    if (frontier != null) {
+      frontier.floors.merge(floor, -1, (a, b) -> a + b == 0 ? null : a + b);
+      frontier.unknown = true;
+      frontier.unknownUntil = System.nanoTime() + UNKNOWN_NANOS;
+      forget(table);
+    }
+  }
+
+  /** A change that may touch settled rows (a delete, a column change, a copy, a drop) starts. */
+  synchronized void changeStarted() {
+    changing++;
+    generation++;
+  }
+
+  /**
+   * ... and ended: done or refused, or {@code lost} (its connection failed: it may yet commit, so no count is kept
+   * for {@link #UNKNOWN_NANOS}).
+   */
+  synchronized void changeEnded(boolean lost) {
+    changing--;
+    generation++;
+    counted.clear();
+    if (lost) {
+      changeUnknownUntil = System.nanoTime() + UNKNOWN_NANOS;
+    }
+  }
+
+  /** The table is gone. */
+  synchronized void dropped(String table) {
+    frontiers.remove(table);
+    forget(table);
+  }
+
+  /** The settled bound of {@code table} now (tests). */
+  synchronized long settled(String table) {
+    Frontier frontier = frontiers.get(table);
+    return frontier == null ? 0 : frontier.settled();
+  }
+
+  /** Counts kept (tests, metrics). */
+  synchronized int kept() {
+    return counted.size();
+  }
+
+  private void forget(String table) {
+    for (Iterator<Key> keys = counted.keySet().iterator(); keys.hasNext();) {
+      if (keys.next().table().equals(table)) {
+        keys.remove();
+      }
+    }
+  }
+}

@@ -1,0 +1,208 @@
+package io.sluice.engine.postgres;
+
+import static io.sluice.engine.postgres.PgEngineTest.await;
+import static io.sluice.engine.postgres.PgEngineTest.batch;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.sluice.TestPostgres;
+import io.sluice.TestSeeds;
+import io.sluice.engine.Predicate;
+import io.sluice.engine.Row;
+import io.sluice.engine.TableDef;
+import io.sluice.engine.Utf8;
+import io.sluice.schema.ColumnSchema;
+import io.sluice.schema.ColumnType;
+import io.sluice.schema.TableSchema;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Exact totals from kept counts ({@link PrefixCounts}) against a real PostgreSQL: appends that commit out of their
+ * rows' order, deletes and column changes between searches, a restarted engine, and searches racing appends.
+ */
+class PrefixCountsTest {
+  private static final Predicate MARKED = new Predicate.StringEquals("g", "x");
+  private static final TableSchema SCHEMA;
+
+  static {
+    Map<String, ColumnSchema> columns = new LinkedHashMap<>();
+    columns.put("id", new ColumnSchema(ColumnType.INT, true, null, null));
+    columns.put("g", new ColumnSchema(ColumnType.STRING, true, null, null));
+    SCHEMA = new TableSchema(columns);
+  }
+
+  private Vertx vertx;
+  private PgConnectOptions database;
+  private PgEngine engine;
+
+  @BeforeEach
+  void start() {
+    vertx = Vertx.vertx();
+    database = TestPostgres.freshDatabase();
+    engine = new PgEngine(vertx, database, 4, 2, "sluice");
+  }
+
+  @AfterEach
+  void stop() {
+    engine.close();
+    vertx.close().toCompletionStage().toCompletableFuture().join();
+  }
+
+  @Test
+  void anAppendThatCommitsAfterALaterOneIsCountedOnceItDoes() throws Exception {
+    TableDef table = table();
+    append(table, rows(1, 100));
+    assertThat(total(table)).isEqualTo(50);
+    assertThat(total(table)).as("again, from the kept count").isEqualTo(50);
+    assertThat(engine.prefixCounts().kept()).isEqualTo(1);
+
+    // The first row of an append with a negative id waits in a trigger, after its row number was handed out,
+    // until the test lets go: the append started first commits last.
+    try (Connection sql = jdbc(); Statement s = sql.createStatement()) {
+      String name = PgNames.table("sluice", table.id());
+      s.execute("CREATE FUNCTION sluice.gate() RETURNS trigger LANGUAGE plpgsql AS"
+          + " $$ BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN NEW; END $$");
+      s.execute("CREATE TRIGGER gate BEFORE INSERT ON " + name + " FOR EACH ROW WHEN (NEW."
+          + PgNames.column("id") + " < 0) EXECUTE FUNCTION sluice.gate()");
+      s.execute("SELECT pg_advisory_lock(4242)");
+      List<Row> held = new ArrayList<>(rows(1001, 10));
+      held.add(0, row(-1, "x"));
+      Future<Integer> first = engine.append(table, batch(held.toArray(Row[]::new)), null, false);
+      await().atMost(Duration.ofSeconds(30)).until(() -> waitingForTheGate(s));
+
+      append(table, rows(2001, 10));
+      assertThat(total(table)).as("the later append's rows, not the held one's").isEqualTo(55);
+      assertThat(engine.prefixCounts().settled(table.id())).as("the held append's floor").isEqualTo(100);
+
+      s.execute("SELECT pg_advisory_unlock(4242)");
+      assertThat(await(first)).isEqualTo(11);
+    }
+    assertThat(total(table)).as("the held append's rows, one of them numbered below the later append's")
+        .isEqualTo(61);
+    assertThat(total(table)).isEqualTo(61);
+    assertThat(engine.prefixCounts().settled(table.id())).isEqualTo(121);
+  }
+
+  @Test
+  void deletesAndColumnChangesEndTheKeptCounts() {
+    TableDef table = table();
+    append(table, rows(1, 100));
+    assertThat(total(table)).isEqualTo(50);
+    assertThat(await(engine.delete(table, new Predicate.LongRange("id", 1, 20), null))).isEqualTo(20);
+    assertThat(engine.prefixCounts().kept()).isZero();
+    assertThat(total(table)).isEqualTo(40);
+    append(table, rows(101, 10));
+    assertThat(total(table)).isEqualTo(45);
+
+    Map<String, ColumnSchema> wider = new LinkedHashMap<>(SCHEMA.columns());
+    wider.put("extra", new ColumnSchema(ColumnType.LONG, true, null, null));
+    TableDef widened = new TableDef(table.id(), new TableSchema(wider));
+    engine.addColumn(table.id(), widened.schema());
+    assertThat(engine.prefixCounts().kept()).isZero();
+    assertThat(total(widened)).isEqualTo(45);
+  }
+
+  @Test
+  void aRestartedEngineSettlesAQuietTableWithItsFirstSearch() {
+    TableDef table = table();
+    append(table, rows(1, 100));
+    engine.close();
+    engine = new PgEngine(vertx, database, 4, 2, "sluice");
+    assertThat(engine.prefixCounts().settled(table.id())).as("nothing known yet").isZero();
+    assertThat(total(table)).isEqualTo(50);
+    assertThat(engine.prefixCounts().settled(table.id())).as("settled by a search no append ran beside")
+        .isEqualTo(100);
+    append(table, rows(101, 10));
+    assertThat(total(table)).isEqualTo(55);
+    assertThat(engine.prefixCounts().kept()).isEqualTo(1);
+  }
+
+  @Test
+  void searchesRacingAppendsSeeEveryAcknowledgedRowAndNoUnstartedOne() {
+    long seed = TestSeeds.seed("PrefixCountsTest.racing");
+    Random random = new Random(seed);
+    TableDef table = table();
+    AtomicLong acknowledged = new AtomicLong();
+    AtomicLong started = new AtomicLong();
+    List<Future<Integer>> appends = new ArrayList<>();
+    int next = 1;
+    for (int i = 0; i < 60; i++) {
+      int n = 1 + random.nextInt(80);
+      List<Row> rows = rows(next, n);
+      long marked = rows.stream().filter(r -> ((Utf8) r.values()[1]).toString().equals("x")).count();
+      next += n;
+      started.addAndGet(marked);
+      appends.add(engine.append(table, batch(rows.toArray(Row[]::new)), null, false)
+          .onSuccess(stored -> acknowledged.addAndGet(marked)));
+      if (random.nextInt(3) == 0) {
+        long low = acknowledged.get();
+        long total = total(table);
+        long high = started.get();
+        assertThat(total).as("seed %d: between %d acknowledged and %d sent", seed, low, high).isBetween(low, high);
+      }
+    }
+    appends.forEach(PgEngineTest::await);
+    assertThat(total(table)).as("seed %d", seed).isEqualTo(started.get());
+    assertThat(total(table)).as("seed %d, from the kept count", seed).isEqualTo(started.get());
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private long total(TableDef table) {
+    return engine.search(table, MARKED, List.of(), 0, 10).total();
+  }
+
+  private TableDef table() {
+    TableDef table = new TableDef(UUID.randomUUID().toString().replace("-", ""), SCHEMA);
+    engine.createTable(table);
+    return table;
+  }
+
+  private void append(TableDef table, List<Row> rows) {
+    await(engine.append(table, batch(rows.toArray(Row[]::new)), null, false));
+  }
+
+  /** n rows from id {@code first}: even ids marked "x", odd ones "y". */
+  private static List<Row> rows(int first, int n) {
+    List<Row> rows = new ArrayList<>();
+    for (int id = first; id < first + n; id++) {
+      rows.add(row(id, id % 2 == 0 ? "x" : "y"));
+    }
+    return rows;
+  }
+
+  private static Row row(int id, String g) {
+    return new Row(new Object[] {(long) id, Utf8.of(g)},
+        ("{\"id\":" + id + ",\"g\":\"" + g + "\"}").getBytes(StandardCharsets.UTF_8));
+  }
+
+  private Connection jdbc() throws SQLException {
+    return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + database.getPort() + "/"
+        + database.getDatabase(), TestPostgres.USER, "");
+  }
+
+  private static boolean waitingForTheGate(Statement s) throws SQLException {
+    try (var rows = s.executeQuery("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")) {
+      rows.next();
+      return rows.getLong(1) > 0;
+    }
+  }
+}
