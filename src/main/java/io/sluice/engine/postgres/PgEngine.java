@@ -999,13 +999,14 @@ public final class PgEngine implements StorageEngine {
     if (plan != null) {
       // The matches up to the settled bound: those above the kept count's bound (all of them when none is kept),
       // kept for the next search; then those above the bound, counted every time. Both are ranges of _seq (an
-      // index range scan when narrow); the highest row number settles a quiet table.
+      // index range scan when narrow). With no append in flight, the highest row number may settle the table.
       params.add(plan.from());
       params.add(plan.bound());
       int from = params.size() - 1;
       String sql = "SELECT (SELECT count(*) FROM " + name + " WHERE " + condition + " AND _seq > $" + from
           + " AND _seq <= $" + (from + 1) + "), (SELECT count(*) FROM " + name + " WHERE " + condition
-          + " AND _seq > $" + (from + 1) + "), " + pageSql + ", (SELECT max(_seq) FROM " + name + ")";
+          + " AND _seq > $" + (from + 1) + "), " + pageSql + ", "
+          + (plan.quiet() ? "(SELECT max(_seq) FROM " + name + ")" : "NULL::bigint");
       io.vertx.sqlclient.Row row = await(reads.preparedQuery(sql).execute(Tuple.from(params))).iterator().next();
       long settled = plan.base() + row.getLong(0);
       Long highest = row.getLong(3);

@@ -76,13 +76,16 @@ final class PrefixCounts {
     final TreeMap<Long, Integer> floors = new TreeMap<>();
     /**
      * An append's connection failed under it: its rows may still commit (PostgreSQL finishing a statement whose
-     * client is gone), with numbers nobody knows. Until then (nanoTime) no search may settle the table again.
+     * client is gone), with numbers nobody knows. Until then (nanoTime) nothing of the table is settled.
      */
-    boolean unknown;
-    long unknownUntil;
+    long unknownUntil = System.nanoTime();
+
+    boolean unknown() {
+      return System.nanoTime() - unknownUntil < 0;
+    }
 
     long settled() {
-      if (unknown) {
+      if (unknown()) {
         return 0;
       }
       return floors.isEmpty() ? completed : floors.firstKey();
@@ -118,10 +121,8 @@ final class PrefixCounts {
     Frontier frontier = frontiers.get(plan.key.table());
     // No append of this engine ran between the plan and now: every row the statement saw is committed, and no
     // other is in flight, so its highest number is settled (after a restart, or after a failed append).
-    if (frontier != null && plan.quiet && frontier.started == plan.started && highest >= 0
-        && (!frontier.unknown || System.nanoTime() - frontier.unknownUntil > 0)) {
+    if (frontier != null && plan.quiet && frontier.started == plan.started && highest >= 0 && !frontier.unknown()) {
       frontier.completed = Math.max(frontier.completed, highest);
-      frontier.unknown = false;
     }
     return true;
   }
@@ -147,14 +148,13 @@ final class PrefixCounts {
   }
 
   /**
-   * The append that started at {@code floor} lost its connection: committed or not, nobody can say yet. The
-   * table's bound is unknown (every search counts all) until a quiet search after {@link #UNKNOWN_NANOS}.
+   * The append that started at {@code floor} lost its connection: committed or not, nobody can say yet. Nothing
+   * of the table is settled (every search counts all) for {@link #UNKNOWN_NANOS}, by when it has ended either way.
    */
   synchronized void lost(String table, long floor) {
     Frontier frontier = frontiers.get(table);
     if (frontier != null) {
       frontier.floors.merge(floor, -1, (a, b) -> a + b == 0 ? null : a + b);
-      frontier.unknown = true;
       frontier.unknownUntil = System.nanoTime() + UNKNOWN_NANOS;
       forget(table);
     }

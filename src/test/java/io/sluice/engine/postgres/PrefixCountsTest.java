@@ -164,6 +164,28 @@ class PrefixCountsTest {
     assertThat(total(table)).as("seed %d, from the kept count", seed).isEqualTo(started.get());
   }
 
+  @Test
+  void aLostAppendOrChangeLeavesNothingSettledForAWhile() {
+    PrefixCounts counts = new PrefixCounts();
+    PrefixCounts.Key key = PrefixCounts.Key.of("t", "g = $1", List.of("x"));
+    counts.appended("t", counts.appending("t"), 100);
+    PrefixCounts.Plan plan = counts.plan(key);
+    assertThat(plan.bound()).isEqualTo(100);
+    assertThat(counts.counted(plan, 50, -1)).isTrue();
+    assertThat(counts.plan(key).base()).as("kept").isEqualTo(50);
+
+    long floor = counts.appending("t");
+    counts.lost("t", floor);
+    assertThat(counts.plan(key).bound()).as("its rows may yet commit, numbered above 100").isZero();
+    assertThat(counts.plan(key).from()).as("and the kept count is gone").isEqualTo(-1);
+
+    PrefixCounts other = new PrefixCounts();
+    other.appended("u", other.appending("u"), 10);
+    other.changeStarted();
+    other.changeEnded(true);
+    assertThat(other.plan(PrefixCounts.Key.of("u", "true", List.of()))).as("a lost delete may yet commit").isNull();
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private long total(TableDef table) {
