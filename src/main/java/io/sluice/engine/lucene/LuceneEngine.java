@@ -417,11 +417,11 @@ public final class LuceneEngine implements StorageEngine {
         // holds, or a large offset (any read-only key may send one) exhausts the heap.
         int maxDoc = searcher.getIndexReader().maxDoc();
         if (limit == 0 || offset >= maxDoc) {
-          total = searcher.count(query);
+          total = LeafCounts.count(searcher, query);
         } else if (order.isEmpty()) {
-          // Counted apart (cached per segment by Lucene's query cache) and paged without a collector that would
-          // read every match's sequence number.
-          total = searcher.count(query);
+          // Counted apart (each segment's count kept per query) and paged without a collector that would read
+          // every match's sequence number.
+          total = LeafCounts.count(searcher, query);
           StoredFields stored = searcher.storedFields();
           List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
           for (InsertionOrder.Hit hit : InsertionOrder.page(searcher, query, offset, Math.min(limit, maxDoc))) {

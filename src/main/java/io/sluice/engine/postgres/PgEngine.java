@@ -108,6 +108,8 @@ public final class PgEngine implements StorageEngine {
   private final Vertx readLoops;
   /** Row writes (appends, deletes) take turns by table for the write pool's connections. */
   private final WriteSlots writes;
+  /** When a table the appends grow is analyzed. */
+  private final GrowthStatistics growth = new GrowthStatistics();
   /** Searches' kept counts of settled rows; null in a cluster, where other nodes append too. */
   private final PrefixCounts prefixCounts;
   private final String schema;
@@ -521,6 +523,7 @@ public final class PgEngine implements StorageEngine {
   @Override
   public void dropTable(String id) {
     await(changing(() -> pool.query("DROP TABLE IF EXISTS " + table(id)).execute()));
+    growth.dropped(id);
     if (prefixCounts != null) {
       prefixCounts.dropped(id);
     }
@@ -572,6 +575,17 @@ public final class PgEngine implements StorageEngine {
 
   @Override
   public Future<Integer> append(TableDef table, RowBatch rows, Checkpoint checkpoint, boolean deferred) {
+    return insert(table, rows, checkpoint).onSuccess(stored -> {
+      if (stored > 0 && growth.appended(table.id(), stored)) {
+        // in the table's write share (ANALYZE takes no lock appends or searches wait for), after this batch
+        String name = table(table.id());
+        writes.run(table.id(), () -> pool.query("ANALYZE " + name).execute()).onFailure(e -> LOG.debug(
+            "ANALYZE of a growing table failed: {}", e.toString()));
+      }
+    });
+  }
+
+  private Future<Integer> insert(TableDef table, RowBatch rows, Checkpoint checkpoint) {
     Insert insert;
     try {
       insert = Insert.of(table(table.id()), table.schema(), rows, checkpoint,

@@ -519,6 +519,32 @@ class PgEngineTest {
   }
 
   @Test
+  void aTableTheAppendsGrowIsAnalyzedEachTimeItDoubles() throws Exception {
+    TableDef table = table(SCHEMA);
+    String sql = "SELECT coalesce(analyze_count, 0) FROM pg_stat_user_tables WHERE relid = '"
+        + PgNames.table("sluice", table.id()).replace("'", "''") + "'::regclass";
+    int id = 0;
+    for (int batch = 0; batch < 5; batch++) {
+      Row[] rows = new Row[2_000];
+      for (int i = 0; i < rows.length; i++, id++) {
+        rows[i] = row(id, (long) id, 1.0, "s", null, true);
+      }
+      append(table, null, rows);
+    }
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:"
+        + database.getPort() + "/" + database.getDatabase(), TestPostgres.USER, "");
+        java.sql.Statement s = c.createStatement()) {
+      // 10,000 rows: the first ANALYZE
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+        s.execute("SELECT pg_stat_clear_snapshot()");
+        try (java.sql.ResultSet r = s.executeQuery(sql)) {
+          return r.next() && r.getLong(1) >= 1; // analyze_count: ANALYZE statements, not autovacuum's
+        }
+      });
+    }
+  }
+
+  @Test
   void deleteCountsWhatItRemoved() {
     TableDef table = table(SCHEMA);
     append(table, null, row(1, 1L, 1.0, "a", "x", true), row(2, 2L, 2.0, "b", "y", null),
