@@ -37,6 +37,7 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.io.IOException;
@@ -549,14 +550,15 @@ public final class PgEngine implements StorageEngine {
 
   @Override
   public long rowCount(String id) {
-    return await(reads.query("SELECT count(*) FROM " + table(id)).execute()).iterator().next().getLong(0);
+    return await(count(reads, id, "TRUE", List.of(), 0, null)).total();
   }
 
   /**
-   * {@code pg_total_relation_size} (heap, TOAST, indexes) and {@code count(*)}, on a write connection: a count is
-   * a scan, and the read connections are kept for reads. In the table's share of the write pool: outside it, a
+   * {@code pg_total_relation_size} (heap, TOAST, indexes) and the row count, on a write connection: a first count
+   * is a scan, and the read connections are kept for reads. In the table's share of the write pool: outside it, a
    * count (a second or more of a large table being imported) held the connection a write to another table was
-   * promised. The WAL is the server's, not a table's.
+   * promised. Later counts start from the kept count ({@link PrefixCounts}): the gauges' count every 10 s of a
+   * table being imported took 1-3 s each, a quarter of a core. The WAL is the server's, not a table's.
    */
   @Override
   public TableStats tableStats(String id, boolean countRows) {
@@ -566,8 +568,7 @@ public final class PgEngine implements StorageEngine {
     if (size.getValue(0) == null) {
       return null;
     }
-    long rows = countRows ? await(writes.run(id, () -> pool.query("SELECT count(*) FROM " + name).execute()))
-        .iterator().next().getLong(0) : -1;
+    long rows = countRows ? await(writes.run(id, () -> count(pool, id, "TRUE", List.of(), 0, null))).total() : -1;
     return new TableStats(rows, size.getLong(0), TableStats.NO_LOG);
   }
 
@@ -1001,8 +1002,6 @@ public final class PgEngine implements StorageEngine {
       }
     }
     orderBy.add("_seq");
-    PrefixCounts.Plan plan = prefixCounts == null ? null
-        : prefixCounts.plan(PrefixCounts.Key.of(table.id(), condition, params));
     int conditionParams = params.size();
     params.add((long) offset);
     params.add((long) limit);
@@ -1010,28 +1009,52 @@ public final class PgEngine implements StorageEngine {
     // further round trip (a transaction's BEGIN and COMMIT) waits again for a busy CPU.
     String pageSql = "ARRAY(SELECT _source FROM " + name + " WHERE " + condition + orderBy + " OFFSET $"
         + (conditionParams + 1) + " LIMIT $" + (conditionParams + 2) + ")";
+    Counted counted = await(count(reads, table.id(), condition, params, conditionParams, pageSql));
+    return page(counted.total(), counted.row().getArrayOfStrings(counted.also()));
+  }
+
+  /** A count, and the row its statement answered with {@code also} at column {@code also}. */
+  private record Counted(long total, io.vertx.sqlclient.Row row, int also) {}
+
+  /**
+   * The rows matching {@code condition} (its parameters the first {@code conditionParams} of {@code params}),
+   * counted in one statement with {@code also} (an expression of the select list, or null), from the
+   * condition's kept count where there is one ({@link PrefixCounts}).
+   */
+  private Future<Counted> count(SqlClient client, String id, String condition, List<Object> params,
+      int conditionParams, String also) {
+    String name = table(id);
+    String tail = also == null ? "" : ", " + also;
+    PrefixCounts.Plan plan = prefixCounts == null ? null
+        : prefixCounts.plan(PrefixCounts.Key.of(id, condition, params.subList(0, conditionParams)));
+    Future<Counted> plain = Future.succeededFuture(null);
     if (plan != null) {
       // The matches up to the settled bound: those above the kept count's bound (all of them when none is kept),
       // kept for the next search; then those above the bound, counted every time. Both are ranges of _seq (an
       // index range scan when narrow). With no append in flight, the highest row number may settle the table.
-      params.add(plan.from());
-      params.add(plan.bound());
-      int from = params.size() - 1;
+      List<Object> planned = new ArrayList<>(params);
+      planned.add(plan.from());
+      planned.add(plan.bound());
+      int from = planned.size() - 1;
       String sql = "SELECT (SELECT count(*) FROM " + name + " WHERE " + condition + " AND _seq > $" + from
           + " AND _seq <= $" + (from + 1) + "), (SELECT count(*) FROM " + name + " WHERE " + condition
-          + " AND _seq > $" + (from + 1) + "), " + pageSql + ", "
-          + (plan.quiet() ? "(SELECT max(_seq) FROM " + name + ")" : "NULL::bigint");
-      io.vertx.sqlclient.Row row = await(reads.preparedQuery(sql).execute(Tuple.from(params))).iterator().next();
-      long settled = plan.base() + row.getLong(0);
-      Long highest = row.getLong(3);
-      if (prefixCounts.counted(plan, settled, highest == null ? -1 : highest)) {
-        return page(settled + row.getLong(1), row.getArrayOfStrings(2));
-      }
-      params.subList(params.size() - 2, params.size()).clear();
+          + " AND _seq > $" + (from + 1) + "), "
+          + (plan.quiet() ? "(SELECT max(_seq) FROM " + name + ")" : "NULL::bigint") + tail;
+      plain = client.preparedQuery(sql).execute(Tuple.from(planned)).map(rows -> {
+        io.vertx.sqlclient.Row row = rows.iterator().next();
+        long settled = plan.base() + row.getLong(0);
+        Long highest = row.getLong(2);
+        // null: a change began meanwhile and the kept count went into the total: counted again without it
+        return prefixCounts.counted(plan, settled, highest == null ? -1 : highest)
+            ? new Counted(settled + row.getLong(1), row, 3) : null;
+      });
     }
-    String sql = "SELECT (SELECT count(*) FROM " + name + " WHERE " + condition + "), " + pageSql;
-    io.vertx.sqlclient.Row row = await(reads.preparedQuery(sql).execute(Tuple.from(params))).iterator().next();
-    return page(row.getLong(0), row.getArrayOfStrings(1));
+    return plain.compose(counted -> counted != null ? Future.succeededFuture(counted)
+        : client.preparedQuery("SELECT (SELECT count(*) FROM " + name + " WHERE " + condition + ")" + tail)
+            .execute(Tuple.from(params)).map(rows -> {
+              io.vertx.sqlclient.Row row = rows.iterator().next();
+              return new Counted(row.getLong(0), row, 1);
+            }));
   }
 
   private static Page page(long total, String[] page) {
