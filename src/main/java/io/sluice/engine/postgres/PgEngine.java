@@ -414,6 +414,9 @@ public final class PgEngine implements StorageEngine {
       }
     });
     await(pool.withTransaction(c -> all(c, statements)));
+    if (prefixCounts != null) {
+      prefixCounts.created(table.id());
+    }
   }
 
   /**
@@ -448,7 +451,7 @@ public final class PgEngine implements StorageEngine {
         columns.add(PgNames.tokens(column));
       }
     });
-    await(changing(() -> pool.withTransaction(c -> {
+    await(changing(to.id(), () -> pool.withTransaction(c -> {
       Future<?> copied = c.query("INSERT INTO " + target + " (" + columns + ") SELECT " + columns + " FROM " + from)
           .execute()
           .compose(done -> droppedColumn == null ? Future.succeededFuture() : rewriteSources(c, target,
@@ -517,13 +520,13 @@ public final class PgEngine implements StorageEngine {
       }
     });
     if (!statements.isEmpty()) {
-      await(changing(() -> pool.withTransaction(c -> all(c, statements))));
+      await(changing(id, () -> pool.withTransaction(c -> all(c, statements))));
     }
   }
 
   @Override
   public void dropTable(String id) {
-    await(changing(() -> pool.query("DROP TABLE IF EXISTS " + table(id)).execute()));
+    await(changing(id, () -> pool.query("DROP TABLE IF EXISTS " + table(id)).execute()));
     growth.dropped(id);
     if (prefixCounts != null) {
       prefixCounts.dropped(id);
@@ -544,13 +547,13 @@ public final class PgEngine implements StorageEngine {
     }
     if (!drops.isEmpty()) {
       LOG.info("dropping {} PostgreSQL table(s) no table of the catalog refers to", drops.size());
-      await(changing(() -> pool.withTransaction(c -> all(c, drops))));
+      await(changing(null, () -> pool.withTransaction(c -> all(c, drops))));
     }
   }
 
   @Override
   public long rowCount(String id) {
-    return await(count(reads, id, "TRUE", List.of(), 0, null)).total();
+    return await(count(reads, id, PrefixCounts.ALL, List.of(), 0, null)).total();
   }
 
   /**
@@ -568,7 +571,8 @@ public final class PgEngine implements StorageEngine {
     if (size.getValue(0) == null) {
       return null;
     }
-    long rows = countRows ? await(writes.run(id, () -> count(pool, id, "TRUE", List.of(), 0, null))).total() : -1;
+    long rows = !countRows ? -1 : prefixCounts != null && prefixCounts.rows(id) >= 0 ? prefixCounts.rows(id)
+        : await(writes.run(id, () -> count(pool, id, PrefixCounts.ALL, List.of(), 0, null))).total();
     return new TableStats(rows, size.getLong(0), TableStats.NO_LOG);
   }
 
@@ -607,9 +611,9 @@ public final class PgEngine implements StorageEngine {
         return pool.preparedQuery(sql).execute(insert.params).onComplete(done -> {
           if (done.succeeded()) {
             Long highest = done.result().iterator().next().getLong(0);
-            prefixCounts.appended(table.id(), floor, highest == null ? -1 : highest);
+            prefixCounts.appended(table.id(), floor, highest == null ? -1 : highest, insert.count);
           } else if (done.cause() instanceof PgException) {
-            prefixCounts.appended(table.id(), floor, -1);
+            prefixCounts.appended(table.id(), floor, -1, 0);
           } else {
             prefixCounts.lost(table.id(), floor);
           }
@@ -799,13 +803,13 @@ public final class PgEngine implements StorageEngine {
     }
     String delete = "DELETE FROM " + table(table.id()) + " WHERE " + condition;
     if (shared == null && record == null) {
-      return watch(writes.run(table.id(), () -> changing(() -> pool.preparedQuery(delete)
+      return watch(writes.run(table.id(), () -> changing(table.id(), () -> pool.preparedQuery(delete)
           .execute(Tuple.from(params)).map(result -> (long) result.rowCount()))));
     }
     // One transaction: the rows go and the key's record is there, or neither (expired records go with it); with a
     // shared catalog, as an append: under the shared lock and only while the catalog still names the table id the
     // predicate was made for.
-    return watch(writes.run(table.id(), () -> changing(() -> pool.withTransaction(c -> {
+    return watch(writes.run(table.id(), () -> changing(table.id(), () -> pool.withTransaction(c -> {
       Future<?> checked = Future.succeededFuture();
       if (shared != null) {
         Future<?> locked = c.preparedQuery(SHARED_LOCK).execute(Tuple.of(schemaLockKey));
@@ -831,19 +835,19 @@ public final class PgEngine implements StorageEngine {
    * Runs a change that may touch rows searches counted as settled (a delete, a column change, a copy, a drop):
    * while it runs, and after it, no kept count is used ({@link PrefixCounts}).
    */
-  private <T> Future<T> changing(java.util.function.Supplier<Future<T>> change) {
+  private <T> Future<T> changing(String table, java.util.function.Supplier<Future<T>> change) {
     if (prefixCounts == null) {
       return change.get();
     }
-    prefixCounts.changeStarted();
+    prefixCounts.changeStarted(table);
     Future<T> changed;
     try {
       changed = change.get();
     } catch (RuntimeException e) {
-      prefixCounts.changeEnded(false);
+      prefixCounts.changeEnded(table, false);
       throw e;
     }
-    return changed.onComplete(done -> prefixCounts.changeEnded(done.failed()
+    return changed.onComplete(done -> prefixCounts.changeEnded(table, done.failed()
         && !(done.cause() instanceof PgException)));
   }
 
@@ -1045,8 +1049,9 @@ public final class PgEngine implements StorageEngine {
         long settled = plan.base() + row.getLong(0);
         Long highest = row.getLong(2);
         // null: a change began meanwhile and the kept count went into the total: counted again without it
-        return prefixCounts.counted(plan, settled, highest == null ? -1 : highest)
-            ? new Counted(settled + row.getLong(1), row, 3) : null;
+        long total = settled + row.getLong(1);
+        return prefixCounts.counted(plan, settled, total, highest == null ? -1 : highest)
+            ? new Counted(total, row, 3) : null;
       });
     }
     return plain.compose(counted -> counted != null ? Future.succeededFuture(counted)

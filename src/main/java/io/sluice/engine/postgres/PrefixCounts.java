@@ -79,6 +79,12 @@ final class PrefixCounts {
      * client is gone), with numbers nobody knows. Until then (nanoTime) nothing of the table is settled.
      */
     long unknownUntil = System.nanoTime();
+    /**
+     * The table's rows as the acknowledged appends left them (-1: not known): from its creation (none) or from a
+     * count no append ran beside, plus what each append stored since. No scan: the gauges' count of a table being
+     * imported counted every new row again every 10 s.
+     */
+    long rows = -1;
 
     boolean unknown() {
       return System.nanoTime() - unknownUntil < 0;
@@ -111,6 +117,14 @@ final class PrefixCounts {
    * the caller counts again without it.
    */
   synchronized boolean counted(Plan plan, long settledCount, long highest) {
+    return counted(plan, settledCount, -1, highest);
+  }
+
+  /**
+   * As {@link #counted(Plan, long, long)}; {@code total} (or -1) the whole count, which settles the table's row
+   * count when the condition is every row ({@link #ALL}) and no append ran beside the statement.
+   */
+  synchronized boolean counted(Plan plan, long settledCount, long total, long highest) {
     boolean unchanged = changing == 0 && generation == plan.generation;
     if (!unchanged) {
       return plan.from < 0;
@@ -121,10 +135,31 @@ final class PrefixCounts {
     Frontier frontier = frontiers.get(plan.key.table());
     // No append of this engine ran between the plan and now: every row the statement saw is committed, and no
     // other is in flight, so its highest number is settled (after a restart, or after a failed append).
-    if (frontier != null && plan.quiet && frontier.started == plan.started && highest >= 0 && !frontier.unknown()) {
-      frontier.completed = Math.max(frontier.completed, highest);
+    if (frontier != null && plan.quiet && frontier.started == plan.started && !frontier.unknown()) {
+      if (highest >= 0) {
+        frontier.completed = Math.max(frontier.completed, highest);
+      }
+      if (total >= 0 && plan.key.condition().equals(ALL) && plan.key.params().isEmpty()) {
+        frontier.rows = total;
+      }
     }
     return true;
+  }
+
+  /** The condition of every row. */
+  static final String ALL = "TRUE";
+
+  /** The table was created empty. */
+  synchronized void created(String table) {
+    Frontier frontier = new Frontier();
+    frontier.rows = 0;
+    frontiers.put(table, frontier);
+  }
+
+  /** The table's rows as its acknowledged appends left them, or -1 when not known (count them). */
+  synchronized long rows(String table) {
+    Frontier frontier = frontiers.get(table);
+    return frontier == null || changing > 0 ? -1 : frontier.rows;
   }
 
   /** An append to {@code table} starts; returns its floor, to hand back to {@link #appended}. */
@@ -136,14 +171,17 @@ final class PrefixCounts {
   }
 
   /**
-   * The append that started at {@code floor} ended: committed with {@code highest} its highest number (-1: no
-   * rows, or PostgreSQL refused it and rolled it back).
+   * The append that started at {@code floor} ended: committed with {@code highest} its highest number and
+   * {@code stored} rows (-1 and 0: no rows, or PostgreSQL refused it and rolled it back).
    */
-  synchronized void appended(String table, long floor, long highest) {
+  synchronized void appended(String table, long floor, long highest, int stored) {
     Frontier frontier = frontiers.get(table);
     if (frontier != null) {
       frontier.floors.merge(floor, -1, (a, b) -> a + b == 0 ? null : a + b);
       frontier.completed = Math.max(frontier.completed, highest);
+      if (frontier.rows >= 0) {
+        frontier.rows += stored;
+      }
     }
   }
 
@@ -156,12 +194,16 @@ final class PrefixCounts {
     if (frontier != null) {
       frontier.floors.merge(floor, -1, (a, b) -> a + b == 0 ? null : a + b);
       frontier.unknownUntil = System.nanoTime() + UNKNOWN_NANOS;
+      frontier.rows = -1;
       forget(table);
     }
   }
 
-  /** A change that may touch settled rows (a delete, a column change, a copy, a drop) starts. */
-  synchronized void changeStarted() {
+  /**
+   * A change that may touch settled rows (a delete, a column change, a copy, a drop) starts, on {@code table}
+   * (null: any table).
+   */
+  synchronized void changeStarted(String table) {
     changing++;
     generation++;
   }
@@ -170,10 +212,15 @@ final class PrefixCounts {
    * ... and ended: done or refused, or {@code lost} (its connection failed: it may yet commit, so no count is kept
    * for {@link #UNKNOWN_NANOS}).
    */
-  synchronized void changeEnded(boolean lost) {
+  synchronized void changeEnded(String table, boolean lost) {
     changing--;
     generation++;
     counted.clear();
+    for (Map.Entry<String, Frontier> frontier : frontiers.entrySet()) {
+      if (table == null || table.equals(frontier.getKey())) {
+        frontier.getValue().rows = -1;
+      }
+    }
     if (lost) {
       changeUnknownUntil = System.nanoTime() + UNKNOWN_NANOS;
     }

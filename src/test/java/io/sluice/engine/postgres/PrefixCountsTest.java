@@ -90,6 +90,7 @@ class PrefixCountsTest {
 
       append(table, rows(2001, 10));
       assertThat(total(table)).as("the later append's rows, not the held one's").isEqualTo(55);
+    assertThat(engine.tableStats(table.id(), true).rows()).as("acknowledged rows").isEqualTo(110);
       assertThat(engine.prefixCounts().settled(table.id())).as("the held append's floor").isEqualTo(100);
 
       s.execute("SELECT pg_advisory_unlock(4242)");
@@ -99,15 +100,21 @@ class PrefixCountsTest {
         .isEqualTo(61);
     assertThat(total(table)).isEqualTo(61);
     assertThat(engine.prefixCounts().settled(table.id())).isEqualTo(121);
+    assertThat(engine.tableStats(table.id(), true).rows()).isEqualTo(121);
   }
 
   @Test
   void deletesAndColumnChangesEndTheKeptCounts() {
     TableDef table = table();
     append(table, rows(1, 100));
+    assertThat(engine.prefixCounts().rows(table.id())).as("a new table's rows, from its appends").isEqualTo(100);
+    assertThat(engine.tableStats(table.id(), true).rows()).isEqualTo(100);
     assertThat(total(table)).isEqualTo(50);
     assertThat(await(engine.delete(table, new Predicate.LongRange("id", 1, 20), null))).isEqualTo(20);
     assertThat(engine.prefixCounts().kept()).isZero();
+    assertThat(engine.prefixCounts().rows(table.id())).as("counted again").isEqualTo(-1);
+    assertThat(engine.tableStats(table.id(), true).rows()).isEqualTo(80);
+    assertThat(engine.prefixCounts().rows(table.id())).as("by a count no append ran beside").isEqualTo(80);
     assertThat(total(table)).isEqualTo(40);
     append(table, rows(101, 10));
     assertThat(total(table)).isEqualTo(45);
@@ -160,6 +167,7 @@ class PrefixCountsTest {
       }
     }
     appends.forEach(PgEngineTest::await);
+    assertThat(engine.tableStats(table.id(), true).rows()).as("seed %d", seed).isEqualTo(next - 1);
     assertThat(total(table)).as("seed %d", seed).isEqualTo(started.get());
     assertThat(total(table)).as("seed %d, from the kept count", seed).isEqualTo(started.get());
   }
@@ -168,7 +176,7 @@ class PrefixCountsTest {
   void aLostAppendOrChangeLeavesNothingSettledForAWhile() {
     PrefixCounts counts = new PrefixCounts();
     PrefixCounts.Key key = PrefixCounts.Key.of("t", "g = $1", List.of("x"));
-    counts.appended("t", counts.appending("t"), 100);
+    counts.appended("t", counts.appending("t"), 100, 100);
     PrefixCounts.Plan plan = counts.plan(key);
     assertThat(plan.bound()).isEqualTo(100);
     assertThat(counts.counted(plan, 50, -1)).isTrue();
@@ -180,9 +188,9 @@ class PrefixCountsTest {
     assertThat(counts.plan(key).from()).as("and the kept count is gone").isEqualTo(-1);
 
     PrefixCounts other = new PrefixCounts();
-    other.appended("u", other.appending("u"), 10);
-    other.changeStarted();
-    other.changeEnded(true);
+    other.appended("u", other.appending("u"), 10, 10);
+    other.changeStarted("u");
+    other.changeEnded("u", true);
     assertThat(other.plan(PrefixCounts.Key.of("u", "true", List.of()))).as("a lost delete may yet commit").isNull();
   }
 
