@@ -611,7 +611,8 @@ public final class PgEngine implements StorageEngine {
         return pool.preparedQuery(sql).execute(insert.params).onComplete(done -> {
           if (done.succeeded()) {
             Long highest = done.result().iterator().next().getLong(0);
-            prefixCounts.appended(table.id(), floor, highest == null ? -1 : highest, insert.count);
+            prefixCounts.appended(table.id(), floor, highest == null ? -1 : highest, insert.count)
+                .forEach(this::refresh);
           } else if (done.cause() instanceof PgException) {
             prefixCounts.appended(table.id(), floor, -1, 0);
           } else {
@@ -1030,7 +1031,8 @@ public final class PgEngine implements StorageEngine {
     String name = table(id);
     String tail = also == null ? "" : ", " + also;
     PrefixCounts.Plan plan = prefixCounts == null ? null
-        : prefixCounts.plan(PrefixCounts.Key.of(id, condition, params.subList(0, conditionParams)));
+        : prefixCounts.plan(PrefixCounts.Key.of(id, condition, params.subList(0, conditionParams)),
+            params.subList(0, conditionParams));
     Future<Counted> plain = Future.succeededFuture(null);
     if (plan != null) {
       // The matches up to the settled bound: those above the kept count's bound (all of them when none is kept),
@@ -1060,6 +1062,25 @@ public final class PgEngine implements StorageEngine {
               io.vertx.sqlclient.Row row = rows.iterator().next();
               return new Counted(row.getLong(0), row, 1);
             }));
+  }
+
+  /**
+   * Advances a kept count searched lately as the appends settle rows, on a read connection and off any search's
+   * path: the next search counts only what settled since ({@link PrefixCounts}).
+   */
+  private void refresh(PrefixCounts.Refresh refresh) {
+    PrefixCounts.Plan plan = refresh.plan();
+    List<Object> params = new ArrayList<>(plan.params());
+    params.add(plan.from());
+    params.add(plan.bound());
+    String sql = "SELECT count(*) FROM " + table(plan.key().table()) + " WHERE " + plan.key().condition()
+        + " AND _seq > $" + (params.size() - 1) + " AND _seq <= $" + params.size();
+    reads.preparedQuery(sql).execute(Tuple.from(params)).onComplete(done -> {
+      if (done.succeeded()) {
+        prefixCounts.counted(plan, plan.base() + done.result().iterator().next().getLong(0), -1);
+      }
+      prefixCounts.refreshed(refresh);
+    });
   }
 
   private static Page page(long total, String[] page) {

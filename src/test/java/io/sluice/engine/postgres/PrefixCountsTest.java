@@ -128,6 +128,22 @@ class PrefixCountsTest {
   }
 
   @Test
+  void aConditionSearchedLatelyIsCountedAsTheAppendsSettleRows() {
+    TableDef table = table();
+    append(table, rows(1, 100));
+    assertThat(total(table)).isEqualTo(50);
+    assertThat(engine.prefixCounts().keptBound(table.id())).isEqualTo(100);
+    for (int batch = 0; batch < 12; batch++) {
+      append(table, rows(101 + batch * 1_000, 1_000));
+    }
+    // no search meanwhile: the appends' refreshes moved the kept count up
+    await().atMost(Duration.ofSeconds(30))
+        .until(() -> engine.prefixCounts().keptBound(table.id()) >= 100 + PrefixCounts.REFRESH_ROWS);
+    assertThat(total(table)).isEqualTo(50 + 6_000);
+    assertThat(total(table)).isEqualTo(50 + 6_000);
+  }
+
+  @Test
   void aRestartedEngineSettlesAQuietTableWithItsFirstSearch() {
     TableDef table = table();
     append(table, rows(1, 100));
@@ -177,21 +193,22 @@ class PrefixCountsTest {
     PrefixCounts counts = new PrefixCounts();
     PrefixCounts.Key key = PrefixCounts.Key.of("t", "g = $1", List.of("x"));
     counts.appended("t", counts.appending("t"), 100, 100);
-    PrefixCounts.Plan plan = counts.plan(key);
+    PrefixCounts.Plan plan = counts.plan(key, List.of("x"));
     assertThat(plan.bound()).isEqualTo(100);
     assertThat(counts.counted(plan, 50, -1)).isTrue();
-    assertThat(counts.plan(key).base()).as("kept").isEqualTo(50);
+    assertThat(counts.plan(key, List.of("x")).base()).as("kept").isEqualTo(50);
 
     long floor = counts.appending("t");
     counts.lost("t", floor);
-    assertThat(counts.plan(key).bound()).as("its rows may yet commit, numbered above 100").isZero();
-    assertThat(counts.plan(key).from()).as("and the kept count is gone").isEqualTo(-1);
+    assertThat(counts.plan(key, List.of("x")).bound()).as("its rows may yet commit, numbered above 100").isZero();
+    assertThat(counts.plan(key, List.of("x")).from()).as("and the kept count is gone").isEqualTo(-1);
 
     PrefixCounts other = new PrefixCounts();
     other.appended("u", other.appending("u"), 10, 10);
     other.changeStarted("u");
     other.changeEnded("u", true);
-    assertThat(other.plan(PrefixCounts.Key.of("u", "true", List.of()))).as("a lost delete may yet commit").isNull();
+    assertThat(other.plan(PrefixCounts.Key.of("u", "true", List.of()), List.of()))
+        .as("a lost delete may yet commit").isNull();
   }
 
   // ------------------------------------------------------------------ helpers
