@@ -81,6 +81,12 @@ final class PrefixCounts {
   static final long HOT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
   /** Row numbers settled beyond a hot kept count's bound before it is refreshed. */
   static final long REFRESH_ROWS = 10_000;
+  /**
+   * Refreshes running at once, all tables: each holds a read connection, and searches must still find one (a
+   * dashboard of many conditions would otherwise refresh them all after every append).
+   */
+  static final int MAX_REFRESHING = 2;
+  private int refreshing;
 
   /**
    * What a search counts: the matches at or below {@code from} are {@code base} (kept), those above {@code from} up
@@ -237,9 +243,10 @@ final class PrefixCounts {
     List<Refresh> due = null;
     for (Map.Entry<Key, Counted> entry : counted.entrySet()) {
       Counted kept = entry.getValue();
-      if (entry.getKey().table().equals(table) && !kept.refreshing && kept.generation == generation
-          && bound - kept.bound >= REFRESH_ROWS && now - kept.used < HOT_NANOS) {
+      if (refreshing < MAX_REFRESHING && entry.getKey().table().equals(table) && !kept.refreshing
+          && kept.generation == generation && bound - kept.bound >= REFRESH_ROWS && now - kept.used < HOT_NANOS) {
         kept.refreshing = true;
+        refreshing++;
         if (due == null) {
           due = new ArrayList<>();
         }
@@ -252,6 +259,7 @@ final class PrefixCounts {
 
   /** A refresh ended (its count kept by {@link #counted}, or failed). */
   synchronized void refreshed(Refresh refresh) {
+    refreshing--;
     Counted kept = counted.get(refresh.plan().key());
     if (kept != null) {
       kept.refreshing = false;

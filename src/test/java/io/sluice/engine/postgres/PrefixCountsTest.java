@@ -211,6 +211,27 @@ class PrefixCountsTest {
         .as("a lost delete may yet commit").isNull();
   }
 
+  @Test
+  void refreshesRunTwoAtATimeAndOnlyForConditionsSearchedLately() {
+    PrefixCounts counts = new PrefixCounts();
+    counts.appended("t", counts.appending("t"), 100, 100);
+    List<PrefixCounts.Key> keys = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      PrefixCounts.Key key = PrefixCounts.Key.of("t", "id = $1", List.of(i));
+      keys.add(key);
+      assertThat(counts.counted(counts.plan(key, List.of(i)), 1, -1)).isTrue();
+    }
+    assertThat(counts.appended("t", counts.appending("t"), 100 + PrefixCounts.REFRESH_ROWS - 1, 1))
+        .as("not yet %d rows past the kept bound", PrefixCounts.REFRESH_ROWS).isEmpty();
+    List<PrefixCounts.Refresh> due = counts.appended("t", counts.appending("t"), 100 + PrefixCounts.REFRESH_ROWS, 1);
+    assertThat(due).hasSize(PrefixCounts.MAX_REFRESHING);
+    assertThat(counts.appended("t", counts.appending("t"), 200 + PrefixCounts.REFRESH_ROWS, 1))
+        .as("while two run").isEmpty();
+    due.forEach(counts::refreshed);
+    assertThat(counts.appended("t", counts.appending("t"), 300 + PrefixCounts.REFRESH_ROWS, 1))
+        .as("the one left, and the two again (none was counted)").hasSize(PrefixCounts.MAX_REFRESHING);
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private long total(TableDef table) {
