@@ -571,8 +571,13 @@ public final class PgEngine implements StorageEngine {
     if (size.getValue(0) == null) {
       return null;
     }
-    long rows = !countRows ? -1 : prefixCounts != null && prefixCounts.rows(id) >= 0 ? prefixCounts.rows(id)
-        : await(writes.run(id, () -> count(pool, id, PrefixCounts.ALL, List.of(), 0, null))).total();
+    long rows = -1;
+    if (countRows) {
+      rows = prefixCounts == null ? -1 : prefixCounts.rows(id);
+      if (rows < 0) {
+        rows = await(writes.run(id, () -> count(pool, id, PrefixCounts.ALL, List.of(), 0, null))).total();
+      }
+    }
     return new TableStats(rows, size.getLong(0), TableStats.NO_LOG);
   }
 
@@ -840,7 +845,7 @@ public final class PgEngine implements StorageEngine {
     if (prefixCounts == null) {
       return change.get();
     }
-    prefixCounts.changeStarted(table);
+    prefixCounts.changeStarted();
     Future<T> changed;
     try {
       changed = change.get();
@@ -1031,8 +1036,7 @@ public final class PgEngine implements StorageEngine {
     String name = table(id);
     String tail = also == null ? "" : ", " + also;
     PrefixCounts.Plan plan = prefixCounts == null ? null
-        : prefixCounts.plan(PrefixCounts.Key.of(id, condition, params.subList(0, conditionParams)),
-            params.subList(0, conditionParams));
+        : prefixCounts.plan(id, condition, params.subList(0, conditionParams));
     Future<Counted> plain = Future.succeededFuture(null);
     if (plan != null) {
       // The matches up to the settled bound: those above the kept count's bound (all of them when none is kept),
@@ -1042,9 +1046,8 @@ public final class PgEngine implements StorageEngine {
       planned.add(plan.from());
       planned.add(plan.bound());
       int from = planned.size() - 1;
-      String sql = "SELECT (SELECT count(*) FROM " + name + " WHERE " + condition + " AND _seq > $" + from
-          + " AND _seq <= $" + (from + 1) + "), (SELECT count(*) FROM " + name + " WHERE " + condition
-          + " AND _seq > $" + (from + 1) + "), "
+      String sql = "SELECT (" + countBetween(name, condition, from) + "), (SELECT count(*) FROM " + name
+          + " WHERE " + condition + " AND _seq > $" + (from + 1) + "), "
           + (plan.quiet() ? "(SELECT max(_seq) FROM " + name + ")" : "NULL::bigint") + tail;
       plain = client.preparedQuery(sql).execute(Tuple.from(planned)).map(rows -> {
         io.vertx.sqlclient.Row row = rows.iterator().next();
@@ -1068,19 +1071,23 @@ public final class PgEngine implements StorageEngine {
    * Advances a kept count searched lately as the appends settle rows, on a read connection and off any search's
    * path: the next search counts only what settled since ({@link PrefixCounts}).
    */
-  private void refresh(PrefixCounts.Refresh refresh) {
-    PrefixCounts.Plan plan = refresh.plan();
+  private void refresh(PrefixCounts.Plan plan) {
     List<Object> params = new ArrayList<>(plan.params());
     params.add(plan.from());
     params.add(plan.bound());
-    String sql = "SELECT count(*) FROM " + table(plan.key().table()) + " WHERE " + plan.key().condition()
-        + " AND _seq > $" + (params.size() - 1) + " AND _seq <= $" + params.size();
+    String sql = countBetween(table(plan.key().table()), plan.key().condition(), params.size() - 1);
     reads.preparedQuery(sql).execute(Tuple.from(params)).onComplete(done -> {
       if (done.succeeded()) {
         prefixCounts.counted(plan, plan.base() + done.result().iterator().next().getLong(0), -1);
       }
-      prefixCounts.refreshed(refresh);
+      prefixCounts.refreshed(plan);
     });
+  }
+
+  /** The matches of {@code condition} with {@code _seq} above parameter {@code from} and up to the next one. */
+  private static String countBetween(String name, String condition, int from) {
+    return "SELECT count(*) FROM " + name + " WHERE " + condition + " AND _seq > $" + from + " AND _seq <= $"
+        + (from + 1);
   }
 
   private static Page page(long total, String[] page) {

@@ -27,6 +27,15 @@ final class PrefixCounts {
   static final int KEPT = 1_024;
   /** How long a statement whose client is gone may yet run and commit: longer than any append takes. */
   static final long UNKNOWN_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+  /** A kept count searched within this long is kept up with the appends ({@link #appended}). */
+  static final long HOT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+  /** Row numbers settled beyond a hot kept count's bound before it is refreshed. */
+  static final long REFRESH_ROWS = 10_000;
+  /**
+   * Refreshes running at once, all tables: each holds a read connection, and searches must still find one (a
+   * dashboard of many conditions would otherwise refresh them all after every append).
+   */
+  static final int MAX_REFRESHING = 2;
 
   private final Map<String, Frontier> frontiers = new HashMap<>();
   private final LinkedHashMap<Key, Counted> counted = new LinkedHashMap<>(64, 0.75f, true) {
@@ -39,6 +48,7 @@ final class PrefixCounts {
   private long generation;
   private int changing;
   private long changeUnknownUntil = System.nanoTime();
+  private int refreshing;
 
   /** A search condition on one table, its parameters compared by value (arrays as lists). */
   record Key(String table, String condition, List<Object> params) {
@@ -77,27 +87,13 @@ final class PrefixCounts {
     }
   }
 
-  /** A kept count searched within this long is kept up with the appends ({@link #appended}). */
-  static final long HOT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
-  /** Row numbers settled beyond a hot kept count's bound before it is refreshed. */
-  static final long REFRESH_ROWS = 10_000;
   /**
-   * Refreshes running at once, all tables: each holds a read connection, and searches must still find one (a
-   * dashboard of many conditions would otherwise refresh them all after every append).
-   */
-  static final int MAX_REFRESHING = 2;
-  private int refreshing;
-
-  /**
-   * What a search counts: the matches at or below {@code from} are {@code base} (kept), those above {@code from} up
-   * to {@code bound} are to be counted and kept with it, and those above {@code bound} counted only. from is -1
-   * when nothing is kept (the count starts at the first row).
+   * What a search (or a refresh) counts: the matches at or below {@code from} are {@code base} (kept), those above
+   * {@code from} up to {@code bound} are to be counted and kept with it, and those above {@code bound} counted
+   * only. from is -1 when nothing is kept (the count starts at the first row). {@code params}: the condition's.
    */
   record Plan(Key key, List<Object> params, long from, long base, long bound, long generation, long started,
       boolean quiet) {}
-
-  /** A kept count due for a refresh: count its condition's matches from {@link Plan#from} to the plan's bound. */
-  record Refresh(Plan plan) {}
 
   private static final class Frontier {
     long completed;
@@ -132,10 +128,11 @@ final class PrefixCounts {
    * The plan of a search on {@code key} (its condition's parameters {@code params}), or null while a change is
    * under way (count everything then).
    */
-  synchronized Plan plan(Key key, List<Object> params) {
-    if (changing > 0 || System.nanoTime() - changeUnknownUntil < 0) {
+  synchronized Plan plan(String table, String condition, List<Object> params) {
+    if (changeUnderWay()) {
       return null;
     }
+    Key key = Key.of(table, condition, params);
     Frontier frontier = frontiers.computeIfAbsent(key.table(), t -> new Frontier());
     long bound = frontier.settled();
     Counted kept = counted.get(key);
@@ -143,8 +140,8 @@ final class PrefixCounts {
     if (usable) {
       kept.used = System.nanoTime();
     }
-    return new Plan(key, List.copyOf(params), usable ? kept.bound : -1, usable ? kept.count : 0, bound, generation,
-        frontier.started, frontier.floors.isEmpty());
+    return new Plan(key, new ArrayList<>(params), usable ? kept.bound : -1, usable ? kept.count : 0, bound,
+        generation, frontier.started, frontier.floors.isEmpty());
   }
 
   /**
@@ -191,6 +188,11 @@ final class PrefixCounts {
   /** The condition of every row. */
   static final String ALL = "TRUE";
 
+  /** Deletes, column changes and the like under way, or one whose connection failed lately (it may yet commit). */
+  private boolean changeUnderWay() {
+    return changing > 0 || System.nanoTime() - changeUnknownUntil < 0;
+  }
+
   /** The table was created empty. */
   synchronized void created(String table) {
     Frontier frontier = new Frontier();
@@ -216,7 +218,7 @@ final class PrefixCounts {
    * The append that started at {@code floor} ended: committed with {@code highest} its highest number and
    * {@code stored} rows (-1 and 0: no rows, or PostgreSQL refused it and rolled it back).
    */
-  synchronized List<Refresh> appended(String table, long floor, long highest, int stored) {
+  synchronized List<Plan> appended(String table, long floor, long highest, int stored) {
     Frontier frontier = frontiers.get(table);
     if (frontier == null) {
       return List.of();
@@ -234,13 +236,13 @@ final class PrefixCounts {
    * search then counts only what settled since their refresh, not all that settled since the search before it
    * (on the benchmark, half a second of a 90k-rows/s import: ~40 ms of a 50 ms search).
    */
-  private List<Refresh> due(String table, Frontier frontier) {
-    if (changing > 0 || System.nanoTime() - changeUnknownUntil < 0) {
+  private List<Plan> due(String table, Frontier frontier) {
+    if (changeUnderWay()) {
       return List.of();
     }
     long bound = frontier.settled();
     long now = System.nanoTime();
-    List<Refresh> due = null;
+    List<Plan> due = null;
     for (Map.Entry<Key, Counted> entry : counted.entrySet()) {
       Counted kept = entry.getValue();
       if (refreshing < MAX_REFRESHING && entry.getKey().table().equals(table) && !kept.refreshing
@@ -250,17 +252,17 @@ final class PrefixCounts {
         if (due == null) {
           due = new ArrayList<>();
         }
-        due.add(new Refresh(new Plan(entry.getKey(), kept.params, kept.bound, kept.count, bound, generation,
-            frontier.started, false)));
+        due.add(new Plan(entry.getKey(), kept.params, kept.bound, kept.count, bound, generation, frontier.started,
+            false));
       }
     }
     return due == null ? List.of() : due;
   }
 
   /** A refresh ended (its count kept by {@link #counted}, or failed). */
-  synchronized void refreshed(Refresh refresh) {
+  synchronized void refreshed(Plan refresh) {
     refreshing--;
-    Counted kept = counted.get(refresh.plan().key());
+    Counted kept = counted.get(refresh.key());
     if (kept != null) {
       kept.refreshing = false;
     }
@@ -280,11 +282,8 @@ final class PrefixCounts {
     }
   }
 
-  /**
-   * A change that may touch settled rows (a delete, a column change, a copy, a drop) starts, on {@code table}
-   * (null: any table).
-   */
-  synchronized void changeStarted(String table) {
+  /** A change that may touch settled rows (a delete, a column change, a copy, a drop) starts. */
+  synchronized void changeStarted() {
     changing++;
     generation++;
   }

@@ -191,23 +191,23 @@ class PrefixCountsTest {
   @Test
   void aLostAppendOrChangeLeavesNothingSettledForAWhile() {
     PrefixCounts counts = new PrefixCounts();
-    PrefixCounts.Key key = PrefixCounts.Key.of("t", "g = $1", List.of("x"));
-    counts.appended("t", counts.appending("t"), 100, 100);
-    PrefixCounts.Plan plan = counts.plan(key, List.of("x"));
+        counts.appended("t", counts.appending("t"), 100, 100);
+    PrefixCounts.Plan plan = counts.plan("t", "g = $1", List.of("x"));
     assertThat(plan.bound()).isEqualTo(100);
     assertThat(counts.counted(plan, 50, -1)).isTrue();
-    assertThat(counts.plan(key, List.of("x")).base()).as("kept").isEqualTo(50);
+    assertThat(counts.plan("t", "g = $1", List.of("x")).base()).as("kept").isEqualTo(50);
 
     long floor = counts.appending("t");
     counts.lost("t", floor);
-    assertThat(counts.plan(key, List.of("x")).bound()).as("its rows may yet commit, numbered above 100").isZero();
-    assertThat(counts.plan(key, List.of("x")).from()).as("and the kept count is gone").isEqualTo(-1);
+    assertThat(counts.plan("t", "g = $1", List.of("x")).bound()).as("its rows may yet commit, numbered above 100")
+        .isZero();
+    assertThat(counts.plan("t", "g = $1", List.of("x")).from()).as("and the kept count is gone").isEqualTo(-1);
 
     PrefixCounts other = new PrefixCounts();
     other.appended("u", other.appending("u"), 10, 10);
-    other.changeStarted("u");
+    other.changeStarted();
     other.changeEnded("u", true);
-    assertThat(other.plan(PrefixCounts.Key.of("u", "true", List.of()), List.of()))
+    assertThat(other.plan("u", "true", List.of()))
         .as("a lost delete may yet commit").isNull();
   }
 
@@ -215,15 +215,12 @@ class PrefixCountsTest {
   void refreshesRunTwoAtATimeAndOnlyForConditionsSearchedLately() {
     PrefixCounts counts = new PrefixCounts();
     counts.appended("t", counts.appending("t"), 100, 100);
-    List<PrefixCounts.Key> keys = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      PrefixCounts.Key key = PrefixCounts.Key.of("t", "id = $1", List.of(i));
-      keys.add(key);
-      assertThat(counts.counted(counts.plan(key, List.of(i)), 1, -1)).isTrue();
+      assertThat(counts.counted(counts.plan("t", "id = $1", List.of(i)), 1, -1)).isTrue();
     }
     assertThat(counts.appended("t", counts.appending("t"), 100 + PrefixCounts.REFRESH_ROWS - 1, 1))
         .as("not yet %d rows past the kept bound", PrefixCounts.REFRESH_ROWS).isEmpty();
-    List<PrefixCounts.Refresh> due = counts.appended("t", counts.appending("t"), 100 + PrefixCounts.REFRESH_ROWS, 1);
+    List<PrefixCounts.Plan> due = counts.appended("t", counts.appending("t"), 100 + PrefixCounts.REFRESH_ROWS, 1);
     assertThat(due).hasSize(PrefixCounts.MAX_REFRESHING);
     assertThat(counts.appended("t", counts.appending("t"), 200 + PrefixCounts.REFRESH_ROWS, 1))
         .as("while two run").isEmpty();
