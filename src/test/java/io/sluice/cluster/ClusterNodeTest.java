@@ -3,7 +3,7 @@ package io.sluice.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.sluice.TestPostgres;
+import io.sluice.TestPorts;
 import io.sluice.config.SluiceConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -50,7 +50,7 @@ class ClusterNodeTest {
         trustStore.toString(), "-storetype", "PKCS12", "-storepass", "trust-pass");
     Path keyPassword = Files.writeString(dir.resolve("key-password"), "key-pass\n");
 
-    int[] hazelcast = {TestPostgres.freePort(), TestPostgres.freePort()};
+    int[] hazelcast = {TestPorts.free(), TestPorts.free()};
     List<SluiceConfig.Cluster> nodes = new ArrayList<>();
     for (int port : hazelcast) {
       // the first lists only itself (it does not wait to reach a member not started yet), the second both
@@ -59,7 +59,7 @@ class ClusterNodeTest {
           Map.entry("store.type", "postgres"), Map.entry("store.postgres.host", "unused"),
           Map.entry("cluster.enabled", "true"), Map.entry("cluster.name", "tls-test"),
           Map.entry("cluster.port", port), Map.entry("cluster.members", members),
-          Map.entry("cluster.bus.port", TestPostgres.freePort()),
+          Map.entry("cluster.bus.port", TestPorts.free()),
           Map.entry("cluster.bus.tls.keystore", keyStore.toString()),
           Map.entry("cluster.bus.tls.keystore.password.file", keyPassword.toString()),
           Map.entry("cluster.bus.tls.truststore", trustStore.toString()),

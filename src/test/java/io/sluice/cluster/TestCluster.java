@@ -1,6 +1,7 @@
 package io.sluice.cluster;
 
 import io.sluice.ForkedServer;
+import io.sluice.TestPorts;
 import io.sluice.TestPostgres;
 import io.vertx.pgclient.PgConnectOptions;
 import java.nio.file.Path;
@@ -31,8 +32,8 @@ final class TestCluster {
     int[] bus = new int[nodes];
     StringBuilder members = new StringBuilder();
     for (int i = 0; i < nodes; i++) {
-      hazelcast[i] = TestPostgres.freePort();
-      bus[i] = TestPostgres.freePort();
+      hazelcast[i] = TestPorts.free();
+      bus[i] = TestPorts.free();
       members.append(i == 0 ? "" : ",").append("127.0.0.1:").append(hazelcast[i]);
     }
     List<Map<String, String>> envs = new ArrayList<>();

@@ -3,6 +3,7 @@ package io.sluice.engine.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sluice.TestPorts;
 import io.sluice.TestPostgres;
 import io.sluice.engine.Checkpoint;
 import io.sluice.engine.Order;
@@ -625,7 +626,7 @@ class PgEngineTest {
 
   @Test
   void anUnreachableServerIsUnavailableWithoutSecrets() {
-    PgConnectOptions nowhere = TestPostgres.options(TestPostgres.freePort(), "nowhere").setPassword("s3cr3t-pw");
+    PgConnectOptions nowhere = TestPostgres.options(TestPorts.free(), "nowhere").setPassword("s3cr3t-pw");
     PgEngine down = new PgEngine(vertx, nowhere, 1, "sluice");
     try {
       assertThatThrownBy(down::loadCatalog).isInstanceOfSatisfying(StorageException.class, e -> {
@@ -644,7 +645,7 @@ class PgEngineTest {
   @Test
   void aStoppedServerIsUnavailableAndTheEngineRecoversWhenItIsBack() throws Exception {
     Path dir = Path.of("target", "embedded-pg", "restart-" + UUID.randomUUID());
-    int port = TestPostgres.freePort();
+    int port = TestPorts.free();
     EmbeddedPostgres server = TestPostgres.start(dir, port);
     PgEngine own = new PgEngine(vertx, TestPostgres.options(port, "postgres"), 2, "sluice");
     try {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.sluice.BenchRows;
+import io.sluice.TestPorts;
 import io.sluice.TestPostgres;
 import io.sluice.TestServer;
 import io.vertx.core.Vertx;
@@ -55,7 +56,7 @@ class PgImportStateUnavailableTest {
 
   @Test
   void anImportWhoseStateCannotBeSavedPausesAndResumesWhenPostgresIsBack(Vertx vertx) throws IOException {
-    int port = TestPostgres.freePort();
+    int port = TestPorts.free();
     pg = TestPostgres.start(pgDir, port);
     server = new TestServer(vertx, dataDir, Map.of("store.type", "postgres",
         "store.postgres.url", "postgresql://127.0.0.1:" + port + "/postgres",

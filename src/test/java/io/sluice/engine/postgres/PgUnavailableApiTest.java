@@ -2,6 +2,7 @@ package io.sluice.engine.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.TestPorts;
 import io.sluice.TestPostgres;
 import io.sluice.TestServer;
 import io.vertx.core.Vertx;
@@ -46,7 +47,7 @@ class PgUnavailableApiTest {
 
   @Test
   void unreachablePostgresIsA503AndReadyDegradedUntilItIsBack(Vertx vertx) throws IOException {
-    int port = TestPostgres.freePort();
+    int port = TestPorts.free();
     pg = TestPostgres.start(pgDir, port);
     server = new TestServer(vertx, dataDir, Map.of("store.type", "postgres",
         "store.postgres.url", "postgresql://127.0.0.1:" + port + "/postgres",
