@@ -609,19 +609,38 @@ public final class PgEngine implements StorageEngine {
     if (shared == null) {
       // One statement is one transaction (its rows and checkpoint commit together): no BEGIN and COMMIT round
       // trips, during which the backend sat idle in transaction waiting for this client. It answers its highest
-      // row number, which settles the rows below it for the searches' kept counts (PrefixCounts).
-      String sql = "WITH inserted AS (" + insert.sql + " RETURNING _seq) SELECT max(_seq) FROM inserted";
+      // row number, which settles the rows below it for the searches' kept counts, its transaction and its matches
+      // of the conditions searched lately, which keep their totals live (PrefixCounts).
       return watch(writes.run(table.id(), () -> {
-        long floor = prefixCounts.appending(table.id());
-        return pool.preparedQuery(sql).execute(insert.params).onComplete(done -> {
+        PrefixCounts.Append append = prefixCounts.appending(table.id());
+        Tuple params = Tuple.tuple();
+        for (int i = 0; i < insert.params.size(); i++) {
+          params.addValue(insert.params.getValue(i));
+        }
+        StringBuilder returning = new StringBuilder(" RETURNING _seq");
+        StringBuilder select = new StringBuilder("SELECT max(_seq), pg_current_xact_id()::text::bigint");
+        for (int w = 0; w < append.watched().size(); w++) {
+          PrefixCounts.Watch watch = append.watched().get(w);
+          returning.append(", (").append(PgPredicates.shifted(watch.condition(), params.size())).append(") AS w")
+              .append(w);
+          watch.params().forEach(params::addValue);
+          select.append(", count(*) FILTER (WHERE w").append(w).append(')');
+        }
+        String sql = "WITH inserted AS (" + insert.sql + returning + ") " + select + " FROM inserted";
+        return pool.preparedQuery(sql).execute(params).onComplete(done -> {
           if (done.succeeded()) {
-            Long highest = done.result().iterator().next().getLong(0);
-            prefixCounts.appended(table.id(), floor, highest == null ? -1 : highest, insert.count)
-                .forEach(this::refresh);
+            io.vertx.sqlclient.Row row = done.result().iterator().next();
+            Long highest = row.getLong(0);
+            long[] matches = new long[append.watched().size()];
+            for (int w = 0; w < matches.length; w++) {
+              matches[w] = row.getLong(2 + w);
+            }
+            prefixCounts.appended(table.id(), append, highest == null ? -1 : highest, insert.count,
+                row.getLong(1), matches).forEach(this::refresh);
           } else if (done.cause() instanceof PgException) {
-            prefixCounts.appended(table.id(), floor, -1, 0);
+            prefixCounts.failed(table.id(), append);
           } else {
-            prefixCounts.lost(table.id(), floor);
+            prefixCounts.lost(table.id(), append);
           }
         });
       }).map(r -> insert.count));
@@ -1020,7 +1039,9 @@ public final class PgEngine implements StorageEngine {
     String pageSql = "ARRAY(SELECT _source FROM " + name + " WHERE " + condition + orderBy + " OFFSET $"
         + (conditionParams + 1) + " LIMIT $" + (conditionParams + 2) + ")";
     Counted counted = await(count(reads, table.id(), condition, params, conditionParams, pageSql));
-    return page(counted.total(), counted.row().getArrayOfStrings(counted.also()));
+    String[] hits = counted.row().getArrayOfStrings(counted.also());
+    // A live total holds the acknowledged appends; the page's snapshot may hold rows of one not yet acknowledged.
+    return page(hits.length == 0 ? counted.total() : Math.max(counted.total(), (long) offset + hits.length), hits);
   }
 
   /** A count, and the row its statement answered with {@code also} at column {@code also}. */
@@ -1037,26 +1058,34 @@ public final class PgEngine implements StorageEngine {
     String tail = also == null ? "" : ", " + also;
     PrefixCounts.Plan plan = prefixCounts == null ? null
         : prefixCounts.plan(id, condition, params.subList(0, conditionParams));
+    if (plan != null && plan.counted()) {
+      // a live total: nothing to count, and nothing of the rows the appends are writing to read
+      return also == null ? Future.succeededFuture(new Counted(plan.live(), null, -1))
+          : client.preparedQuery("SELECT " + also).execute(Tuple.from(params))
+              .map(rows -> new Counted(plan.live(), rows.iterator().next(), 0));
+    }
     Future<Counted> plain = Future.succeededFuture(null);
     if (plan != null) {
       // The matches up to the settled bound: those above the kept count's bound (all of them when none is kept),
       // kept for the next search; then those above the bound, counted every time. Both are ranges of _seq (an
       // index range scan when narrow). With no append in flight, the highest row number may settle the table.
+      // The statement's snapshot makes the total live (PrefixCounts).
       List<Object> planned = new ArrayList<>(params);
       planned.add(plan.from());
       planned.add(plan.bound());
       int from = planned.size() - 1;
       String sql = "SELECT (" + countBetween(name, condition, from) + "), (SELECT count(*) FROM " + name
           + " WHERE " + condition + " AND _seq > $" + (from + 1) + "), "
-          + (plan.quiet() ? "(SELECT max(_seq) FROM " + name + ")" : "NULL::bigint") + tail;
+          + (plan.quiet() ? "(SELECT max(_seq) FROM " + name + ")" : "NULL::bigint")
+          + ", pg_current_snapshot()::text" + tail;
       plain = client.preparedQuery(sql).execute(Tuple.from(planned)).map(rows -> {
         io.vertx.sqlclient.Row row = rows.iterator().next();
         long settled = plan.base() + row.getLong(0);
         Long highest = row.getLong(2);
         // null: a change began meanwhile and the kept count went into the total: counted again without it
         long total = settled + row.getLong(1);
-        return prefixCounts.counted(plan, settled, total, highest == null ? -1 : highest)
-            ? new Counted(total, row, 3) : null;
+        return prefixCounts.counted(plan, settled, total, highest == null ? -1 : highest,
+            PrefixCounts.Snapshot.parse(row.getString(3))) ? new Counted(total, row, 4) : null;
       });
     }
     return plain.compose(counted -> counted != null ? Future.succeededFuture(counted)

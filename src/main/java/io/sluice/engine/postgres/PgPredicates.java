@@ -173,4 +173,33 @@ final class PgPredicates {
     params.add(value);
     return "$" + params.size() + "::" + type;
   }
+
+  /**
+   * The condition {@code sql} with its placeholders moved up by {@code by} ($1 becomes ${@code by}+1), to sit in a
+   * statement that has {@code by} parameters of its own. Quoted identifiers and literals are left as they are.
+   */
+  static String shifted(String sql, int by) {
+    StringBuilder out = new StringBuilder(sql.length() + 8);
+    char quote = 0;
+    for (int i = 0; i < sql.length(); i++) {
+      char c = sql.charAt(i);
+      if (quote != 0) {
+        quote = c == quote ? 0 : quote; // a doubled quote closes and opens again: the same text either way
+        out.append(c);
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+        out.append(c);
+      } else if (c == '$' && i + 1 < sql.length() && Character.isDigit(sql.charAt(i + 1))) {
+        int end = i + 1;
+        while (end < sql.length() && Character.isDigit(sql.charAt(end))) {
+          end++;
+        }
+        out.append('$').append(Integer.parseInt(sql, i + 1, end, 10) + by);
+        i = end - 1;
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
+  }
 }

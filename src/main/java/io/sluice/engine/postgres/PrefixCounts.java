@@ -1,11 +1,13 @@
 package io.sluice.engine.postgres;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -17,6 +19,12 @@ import java.util.TreeMap;
  * completed when the oldest append in flight started, or the highest completed when none is — every row is
  * committed for good, and stays so until a delete or a schema change. A search counts its condition's matches up
  * to the bound once, keeps that count, and from then on counts only the rows above it: the total is still exact.
+ *
+ * <p>Beyond that, a condition searched lately is <em>watched</em>: each append counts its own matches of it as it
+ * inserts them ({@link #appending}) and answers its transaction id. A search's count, taken with its statement's
+ * snapshot, then becomes a <em>live total</em>: every append that commits after it adds its matches, one its
+ * snapshot already saw adds nothing. A search of a live total counts nothing at all: during an import the rows
+ * above the bound are the pages the appends are writing, and a count of them waited on their locks.
  *
  * <p>Only where this engine writes alone: a cluster's other nodes append behind its back, so the engine does not
  * use this there. Anything that could change the rows below a bound (deletes, column changes, copies, drops, a
@@ -36,6 +44,10 @@ final class PrefixCounts {
    * dashboard of many conditions would otherwise refresh them all after every append).
    */
   static final int MAX_REFRESHING = 2;
+  /** Conditions of a table each append counts its matches of, the most recently searched. */
+  static final int WATCHED = 4;
+  /** Completed appends remembered per table, for a live total whose search ran beside them. */
+  static final int RECENT = 256;
 
   private final Map<String, Frontier> frontiers = new HashMap<>();
   private final LinkedHashMap<Key, Counted> counted = new LinkedHashMap<>(64, 0.75f, true) {
@@ -93,7 +105,61 @@ final class PrefixCounts {
    * only. from is -1 when nothing is kept (the count starts at the first row). {@code params}: the condition's.
    */
   record Plan(Key key, List<Object> params, long from, long base, long bound, long generation, long started,
-      boolean quiet) {}
+      boolean quiet, long live, long mark) {
+    /** Its total without counting: the condition's live total (-1: count). */
+    boolean counted() {
+      return live >= 0;
+    }
+  }
+
+  /** A condition appends count their matches of: its SQL and parameters (placeholders from $1). */
+  record Watch(Key key, String condition, List<Object> params) {}
+
+  /** An append under way: where it started ({@link Frontier#floors}) and the conditions it counts. */
+  record Append(long floor, List<Watch> watched) {}
+
+  /** What a PostgreSQL snapshot saw ({@code pg_current_snapshot()}: xmin:xmax:running,...), by transaction id. */
+  record Snapshot(long xmin, long xmax, Set<Long> running) {
+    static Snapshot parse(String text) {
+      String[] parts = text.split(":", -1);
+      Set<Long> running = new java.util.HashSet<>();
+      if (parts.length > 2 && !parts[2].isEmpty()) {
+        for (String xid : parts[2].split(",")) {
+          running.add(Long.parseLong(xid));
+        }
+      }
+      return new Snapshot(Long.parseLong(parts[0]), Long.parseLong(parts[1]), running);
+    }
+
+    /** The transaction had committed (or ended) when the snapshot was taken. */
+    boolean saw(long xid) {
+      return xid < xmin || xid < xmax && !running.contains(xid);
+    }
+  }
+
+  /** An append that committed: its transaction and its matches of each condition it counted. */
+  private record Completion(long number, long xid, List<Key> keys, long[] matches) {}
+
+  /** An exact total as of {@code snapshot} plus the matches of every append committed after it. */
+  private static final class Live {
+    final Snapshot snapshot;
+    long total;
+
+    Live(Snapshot snapshot, long total) {
+      this.snapshot = snapshot;
+      this.total = total;
+    }
+  }
+
+  /** A watched condition and when a search last asked for it. */
+  private static final class Watched {
+    final Watch watch;
+    long used = System.nanoTime();
+
+    Watched(Watch watch) {
+      this.watch = watch;
+    }
+  }
 
   private static final class Frontier {
     long completed;
@@ -111,6 +177,12 @@ final class PrefixCounts {
      * imported counted every new row again every 10 s.
      */
     long rows = -1;
+    /** Watched conditions, least recently searched first. */
+    final LinkedHashMap<Key, Watched> watched = new LinkedHashMap<>(8, 0.75f, true);
+    final Map<Key, Live> live = new HashMap<>();
+    /** Appends committed so far (numbering {@link #recent}), and the latest of them. */
+    long completions;
+    final ArrayDeque<Completion> recent = new ArrayDeque<>();
 
     boolean unknown() {
       return System.nanoTime() - unknownUntil < 0;
@@ -140,8 +212,14 @@ final class PrefixCounts {
     if (usable) {
       kept.used = System.nanoTime();
     }
+    Live live = frontier.unknown() ? null : frontier.live.get(key);
+    Watched watched = frontier.watched.get(key);
+    if (watched != null) {
+      watched.used = System.nanoTime();
+    }
     return new Plan(key, new ArrayList<>(params), usable ? kept.bound : -1, usable ? kept.count : 0, bound,
-        generation, frontier.started, frontier.floors.isEmpty());
+        generation, frontier.started, frontier.floors.isEmpty(), live == null ? -1 : live.total,
+        frontier.completions);
   }
 
   /**
@@ -158,9 +236,20 @@ final class PrefixCounts {
    * count when the condition is every row ({@link #ALL}) and no append ran beside the statement.
    */
   synchronized boolean counted(Plan plan, long settledCount, long total, long highest) {
+    return counted(plan, settledCount, total, highest, null);
+  }
+
+  /**
+   * As {@link #counted(Plan, long, long, long)}, {@code snapshot} the statement's: the condition is watched from
+   * now on and its total, exact as of the snapshot, lives on with the appends' counts.
+   */
+  synchronized boolean counted(Plan plan, long settledCount, long total, long highest, Snapshot snapshot) {
     boolean unchanged = changing == 0 && generation == plan.generation;
     if (!unchanged) {
       return plan.from < 0;
+    }
+    if (snapshot != null && total >= 0) {
+      live(plan, total, snapshot);
     }
     Counted before = counted.get(plan.key);
     if (plan.bound > 0 && (before == null || before.generation != plan.generation || before.bound <= plan.bound)) {
@@ -206,29 +295,101 @@ final class PrefixCounts {
     return frontier == null || changing > 0 ? -1 : frontier.rows;
   }
 
-  /** An append to {@code table} starts; returns its floor, to hand back to {@link #appended}. */
-  synchronized long appending(String table) {
+  /**
+   * An append to {@code table} starts: its floor and the conditions it is to count its matches of, to hand back to
+   * {@link #appended} or {@link #failed}.
+   */
+  synchronized Append appending(String table) {
     Frontier frontier = frontiers.computeIfAbsent(table, t -> new Frontier());
     frontier.started++;
     frontier.floors.merge(frontier.completed, 1, Integer::sum);
-    return frontier.completed;
+    long now = System.nanoTime();
+    frontier.watched.values().removeIf(w -> now - w.used >= HOT_NANOS);
+    List<Watch> watched = new ArrayList<>(frontier.watched.size());
+    frontier.watched.values().forEach(w -> watched.add(w.watch));
+    return new Append(frontier.completed, watched);
+  }
+
+  /** As {@link #appended(String, Append, long, int, long, long[])}, its transaction not known. */
+  synchronized List<Plan> appended(String table, Append append, long highest, int stored) {
+    return appended(table, append, highest, stored, -1, new long[0]);
   }
 
   /**
-   * The append that started at {@code floor} ended: committed with {@code highest} its highest number and
-   * {@code stored} rows (-1 and 0: no rows, or PostgreSQL refused it and rolled it back).
+   * The append committed, {@code highest} its highest number and {@code stored} rows, in transaction {@code xid}
+   * (-1: not known), {@code matches} its matches of each condition it counted. Returns the refreshes due.
    */
-  synchronized List<Plan> appended(String table, long floor, long highest, int stored) {
+  synchronized List<Plan> appended(String table, Append append, long highest, int stored, long xid,
+      long[] matches) {
     Frontier frontier = frontiers.get(table);
     if (frontier == null) {
       return List.of();
     }
-    frontier.floors.merge(floor, -1, (a, b) -> a + b == 0 ? null : a + b);
+    frontier.floors.merge(append.floor(), -1, (a, b) -> a + b == 0 ? null : a + b);
     frontier.completed = Math.max(frontier.completed, highest);
     if (frontier.rows >= 0) {
       frontier.rows += stored;
     }
+    List<Key> keys = new ArrayList<>(append.watched().size());
+    append.watched().forEach(w -> keys.add(w.key()));
+    Completion completion = new Completion(++frontier.completions, xid, keys, matches);
+    frontier.recent.addLast(completion);
+    if (frontier.recent.size() > RECENT) {
+      frontier.recent.removeFirst();
+    }
+    frontier.live.entrySet().removeIf(live -> !add(live.getValue(), live.getKey(), completion));
     return due(table, frontier);
+  }
+
+  /** The append failed and PostgreSQL rolled it back: it stored nothing. */
+  synchronized void failed(String table, Append append) {
+    Frontier frontier = frontiers.get(table);
+    if (frontier != null) {
+      frontier.floors.merge(append.floor(), -1, (a, b) -> a + b == 0 ? null : a + b);
+    }
+  }
+
+  /**
+   * The search's total, exact as of its statement's snapshot, becomes the condition's live total, with the
+   * appends that committed since the plan and that the snapshot did not see. The condition is watched from now.
+   */
+  private void live(Plan plan, long total, Snapshot snapshot) {
+    Frontier frontier = frontiers.get(plan.key.table());
+    if (frontier == null) {
+      return;
+    }
+    Watched watched = frontier.watched.get(plan.key);
+    if (watched == null) {
+      frontier.watched.put(plan.key, new Watched(new Watch(plan.key, plan.key.condition(), plan.params)));
+      while (frontier.watched.size() > WATCHED) {
+        Key eldest = frontier.watched.keySet().iterator().next();
+        frontier.watched.remove(eldest);
+        frontier.live.remove(eldest);
+      }
+    }
+    if (frontier.unknown() || plan.mark < frontier.completions - frontier.recent.size()) {
+      return; // an append that ran beside the search is forgotten (or unknown): whether the snapshot saw it is not
+    }
+    Live live = new Live(snapshot, total);
+    for (Completion completion : frontier.recent) {
+      if (completion.number() > plan.mark && !add(live, plan.key, completion)) {
+        return;
+      }
+    }
+    frontier.live.put(plan.key, live);
+  }
+
+  /** Adds the append's matches unless the live total's snapshot saw it; false when it did not count them. */
+  private static boolean add(Live live, Key key, Completion completion) {
+    if (completion.xid() >= 0 && live.snapshot.saw(completion.xid())) {
+      return true;
+    }
+    int at = completion.keys().indexOf(key);
+    if (completion.xid() < 0 || at < 0) {
+      return false;
+    }
+    live.total += completion.matches()[at];
+    return true;
   }
 
   /**
@@ -246,14 +407,15 @@ final class PrefixCounts {
     for (Map.Entry<Key, Counted> entry : counted.entrySet()) {
       Counted kept = entry.getValue();
       if (refreshing < MAX_REFRESHING && entry.getKey().table().equals(table) && !kept.refreshing
-          && kept.generation == generation && bound - kept.bound >= REFRESH_ROWS && now - kept.used < HOT_NANOS) {
+          && kept.generation == generation && bound - kept.bound >= REFRESH_ROWS && now - kept.used < HOT_NANOS
+          && !frontier.live.containsKey(entry.getKey())) {
         kept.refreshing = true;
         refreshing++;
         if (due == null) {
           due = new ArrayList<>();
         }
         due.add(new Plan(entry.getKey(), kept.params, kept.bound, kept.count, bound, generation, frontier.started,
-            false));
+            false, -1, frontier.completions));
       }
     }
     return due == null ? List.of() : due;
@@ -269,13 +431,13 @@ final class PrefixCounts {
   }
 
   /**
-   * The append that started at {@code floor} lost its connection: committed or not, nobody can say yet. Nothing
+   * The append lost its connection: committed or not, nobody can say yet. Nothing
    * of the table is settled (every search counts all) for {@link #UNKNOWN_NANOS}, by when it has ended either way.
    */
-  synchronized void lost(String table, long floor) {
+  synchronized void lost(String table, Append append) {
     Frontier frontier = frontiers.get(table);
     if (frontier != null) {
-      frontier.floors.merge(floor, -1, (a, b) -> a + b == 0 ? null : a + b);
+      frontier.floors.merge(append.floor(), -1, (a, b) -> a + b == 0 ? null : a + b);
       frontier.unknownUntil = System.nanoTime() + UNKNOWN_NANOS;
       frontier.rows = -1;
       forget(table);
@@ -286,6 +448,7 @@ final class PrefixCounts {
   synchronized void changeStarted() {
     changing++;
     generation++;
+    frontiers.values().forEach(frontier -> frontier.live.clear());
   }
 
   /**
@@ -296,6 +459,7 @@ final class PrefixCounts {
     changing--;
     generation++;
     counted.clear();
+    frontiers.values().forEach(frontier -> frontier.live.clear());
     for (Map.Entry<String, Frontier> frontier : frontiers.entrySet()) {
       if (table == null || table.equals(frontier.getKey())) {
         frontier.getValue().rows = -1;
@@ -329,12 +493,22 @@ final class PrefixCounts {
     return bound;
   }
 
+  /** Live totals of {@code table} (tests). */
+  synchronized int live(String table) {
+    Frontier frontier = frontiers.get(table);
+    return frontier == null ? 0 : frontier.live.size();
+  }
+
   /** Counts kept (tests, metrics). */
   synchronized int kept() {
     return counted.size();
   }
 
   private void forget(String table) {
+    Frontier frontier = frontiers.get(table);
+    if (frontier != null) {
+      frontier.live.clear();
+    }
     for (Iterator<Key> keys = counted.keySet().iterator(); keys.hasNext();) {
       if (keys.next().table().equals(table)) {
         keys.remove();

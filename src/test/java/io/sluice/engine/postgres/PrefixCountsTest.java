@@ -77,11 +77,7 @@ class PrefixCountsTest {
     // The first row of an append with a negative id waits in a trigger, after its row number was handed out,
     // until the test lets go: the append started first commits last.
     try (Connection sql = jdbc(); Statement s = sql.createStatement()) {
-      String name = PgNames.table("sluice", table.id());
-      s.execute("CREATE FUNCTION sluice.gate() RETURNS trigger LANGUAGE plpgsql AS"
-          + " $$ BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN NEW; END $$");
-      s.execute("CREATE TRIGGER gate BEFORE INSERT ON " + name + " FOR EACH ROW WHEN (NEW."
-          + PgNames.column("id") + " < 0) EXECUTE FUNCTION sluice.gate()");
+      gate(s, table);
       s.execute("SELECT pg_advisory_lock(4242)");
       List<Row> held = new ArrayList<>(rows(1001, 10));
       held.add(0, row(-1, "x"));
@@ -90,7 +86,7 @@ class PrefixCountsTest {
 
       append(table, rows(2001, 10));
       assertThat(total(table)).as("the later append's rows, not the held one's").isEqualTo(55);
-    assertThat(engine.tableStats(table.id(), true).rows()).as("acknowledged rows").isEqualTo(110);
+      assertThat(engine.tableStats(table.id(), true).rows()).as("acknowledged rows").isEqualTo(110);
       assertThat(engine.prefixCounts().settled(table.id())).as("the held append's floor").isEqualTo(100);
 
       s.execute("SELECT pg_advisory_unlock(4242)");
@@ -133,6 +129,11 @@ class PrefixCountsTest {
     append(table, rows(1, 100));
     assertThat(total(table)).isEqualTo(50);
     assertThat(engine.prefixCounts().keptBound(table.id())).isEqualTo(100);
+    // more conditions than the appends count the matches of: the first has no live total, only its kept count
+    for (int i = 0; i < PrefixCounts.WATCHED; i++) {
+      engine.search(table, new Predicate.LongRange("id", i, i), List.of(), 0, 10);
+    }
+    assertThat(engine.prefixCounts().live(table.id())).isEqualTo(PrefixCounts.WATCHED);
     for (int batch = 0; batch < 12; batch++) {
       append(table, rows(101 + batch * 1_000, 1_000));
     }
@@ -141,6 +142,76 @@ class PrefixCountsTest {
         .until(() -> engine.prefixCounts().keptBound(table.id()) >= 100 + PrefixCounts.REFRESH_ROWS);
     assertThat(total(table)).isEqualTo(50 + 6_000);
     assertThat(total(table)).isEqualTo(50 + 6_000);
+  }
+
+  @Test
+  void aSearchedConditionsTotalLivesOnWithTheAppendsOwnCounts() throws Exception {
+    TableDef table = table();
+    append(table, rows(1, 100));
+    assertThat(total(table)).isEqualTo(50);
+    assertThat(engine.prefixCounts().live(table.id())).as("from the search's snapshot").isEqualTo(1);
+    append(table, rows(101, 12));
+    assertThat(total(table)).as("50 and the append's 6 matches of its 12 rows").isEqualTo(56);
+    assertThat(engine.prefixCounts().live(table.id())).isEqualTo(1);
+
+    // An append that started before the condition was searched does not count its matches: once it commits, the
+    // next search counts again, and is live again.
+    TableDef other = table();
+    try (Connection sql = jdbc(); Statement s = sql.createStatement()) {
+      gate(s, other);
+      s.execute("SELECT pg_advisory_lock(4242)");
+      List<Row> held = new ArrayList<>(rows(1001, 10));
+      held.add(0, row(-1, "x"));
+      Future<Integer> first = engine.append(other, batch(held.toArray(Row[]::new)), null, false);
+      await().atMost(Duration.ofSeconds(30)).until(() -> waitingForTheGate(s));
+      assertThat(total(other)).as("nothing committed yet").isZero();
+      assertThat(engine.prefixCounts().live(other.id())).isEqualTo(1);
+      append(other, rows(2001, 10));
+      assertThat(total(other)).isEqualTo(5);
+      s.execute("SELECT pg_advisory_unlock(4242)");
+      assertThat(await(first)).isEqualTo(11);
+    }
+    assertThat(engine.prefixCounts().live(other.id())).as("the held append did not count the condition").isZero();
+    assertThat(total(other)).isEqualTo(11);
+    assertThat(engine.prefixCounts().live(other.id())).isEqualTo(1);
+    append(other, rows(3001, 4));
+    assertThat(total(other)).isEqualTo(13);
+
+    assertThat(await(engine.delete(table, new Predicate.LongRange("id", 1, 20), null))).isEqualTo(20);
+    assertThat(engine.prefixCounts().live(table.id())).as("a delete ends live totals").isZero();
+    assertThat(total(table)).isEqualTo(46);
+  }
+
+  @Test
+  void aConditionCountedByAnAppendHasItsPlaceholdersMovedPastTheAppendsOwn() {
+    assertThat(PgPredicates.shifted("(\"c:a$1\" = $1::text AND 'x$2''$3' <> $12::bigint)", 3))
+        .isEqualTo("(\"c:a$1\" = $4::text AND 'x$2''$3' <> $15::bigint)");
+  }
+
+  @Test
+  void aLiveTotalAddsTheAppendsItsSnapshotDidNotSee() {
+    PrefixCounts counts = new PrefixCounts();
+    counts.appended("t", counts.appending("t"), 100, 100);
+    PrefixCounts.Plan first = counts.plan("t", "g = $1", List.of("x"));
+    assertThat(counts.counted(first, 50, 50, -1, PrefixCounts.Snapshot.parse("200:200:"))).isTrue();
+    PrefixCounts.Append beside = counts.appending("t");
+    PrefixCounts.Append seen = counts.appending("t");
+    PrefixCounts.Plan search = counts.plan("t", "g = $1", List.of("x"));
+    assertThat(search.live()).isEqualTo(50);
+    // both committed while the search ran; its snapshot saw transaction 201, not 203
+    counts.appended("t", seen, 120, 20, 201, new long[] {7});
+    counts.appended("t", beside, 110, 10, 203, new long[] {3});
+    assertThat(counts.plan("t", "g = $1", List.of("x")).live()).as("the first snapshot saw neither")
+        .isEqualTo(60);
+    assertThat(counts.counted(search, 52, 57, -1, PrefixCounts.Snapshot.parse("201:205:203"))).isTrue();
+    assertThat(counts.plan("t", "g = $1", List.of("x")).live()).as("its 57 and 203's 3").isEqualTo(60);
+
+    PrefixCounts.Append late = counts.appending("t");
+    counts.appended("t", late, 130, 10, 210, new long[] {4});
+    assertThat(counts.plan("t", "g = $1", List.of("x")).live()).isEqualTo(64);
+    counts.appended("t", counts.appending("t"), 140, 10);
+    assertThat(counts.plan("t", "g = $1", List.of("x")).live()).as("an append whose transaction is not known")
+        .isEqualTo(-1);
   }
 
   @Test
@@ -155,7 +226,7 @@ class PrefixCountsTest {
         .isEqualTo(100);
     append(table, rows(101, 10));
     assertThat(total(table)).isEqualTo(55);
-    assertThat(engine.prefixCounts().kept()).isEqualTo(1);
+    assertThat(engine.prefixCounts().live(table.id())).isEqualTo(1);
   }
 
   @Test
@@ -191,14 +262,13 @@ class PrefixCountsTest {
   @Test
   void aLostAppendOrChangeLeavesNothingSettledForAWhile() {
     PrefixCounts counts = new PrefixCounts();
-        counts.appended("t", counts.appending("t"), 100, 100);
+    counts.appended("t", counts.appending("t"), 100, 100);
     PrefixCounts.Plan plan = counts.plan("t", "g = $1", List.of("x"));
     assertThat(plan.bound()).isEqualTo(100);
     assertThat(counts.counted(plan, 50, -1)).isTrue();
     assertThat(counts.plan("t", "g = $1", List.of("x")).base()).as("kept").isEqualTo(50);
 
-    long floor = counts.appending("t");
-    counts.lost("t", floor);
+    counts.lost("t", counts.appending("t"));
     assertThat(counts.plan("t", "g = $1", List.of("x")).bound()).as("its rows may yet commit, numbered above 100")
         .isZero();
     assertThat(counts.plan("t", "g = $1", List.of("x")).from()).as("and the kept count is gone").isEqualTo(-1);
@@ -262,6 +332,17 @@ class PrefixCountsTest {
   private Connection jdbc() throws SQLException {
     return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + database.getPort() + "/"
         + database.getDatabase(), TestPostgres.USER, "");
+  }
+
+  /**
+   * The first row of an append with a negative id waits in a trigger, after its row number was handed out, while
+   * the test holds advisory lock 4242.
+   */
+  private static void gate(Statement s, TableDef table) throws SQLException {
+    s.execute("CREATE OR REPLACE FUNCTION sluice.gate() RETURNS trigger LANGUAGE plpgsql AS"
+        + " $$ BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN NEW; END $$");
+    s.execute("CREATE TRIGGER gate BEFORE INSERT ON " + PgNames.table("sluice", table.id()) + " FOR EACH ROW WHEN"
+        + " (NEW." + PgNames.column("id") + " < 0) EXECUTE FUNCTION sluice.gate()");
   }
 
   private static boolean waitingForTheGate(Statement s) throws SQLException {
