@@ -120,13 +120,13 @@ public record SluiceConfig(
    * {@link #toString} (nor does the URL, which may hold one).
    */
   public record Postgres(String url, String host, int port, String database, String user, String password,
-      int poolSize, int readPoolSize, String schema, boolean indexColumns) {
+      int poolSize, int readPoolSize, int tableConnections, String schema, boolean indexColumns) {
     @Override
     public String toString() {
       return "Postgres[url=" + (url == null ? null : "***") + ", host=" + host + ", port=" + port + ", database="
           + database + ", user=" + user + ", password=" + (password == null ? null : "***") + ", poolSize="
-          + poolSize + ", readPoolSize=" + readPoolSize + ", schema=" + schema + ", indexColumns=" + indexColumns
-          + "]";
+          + poolSize + ", readPoolSize=" + readPoolSize + ", tableConnections=" + tableConnections + ", schema="
+          + schema + ", indexColumns=" + indexColumns + "]";
     }
   }
 
@@ -270,6 +270,10 @@ public record SluiceConfig(
       "SLUICE_STORE_POSTGRES_READ_POOL_SIZE", 0, "PostgreSQL connections reserved for reads (searches, schema and"
       + " checkpoint reads, health), so no read waits for a connection held by writes (0: the read lane's threads"
       + " + 1, as many as it runs at once)");
+  public static final Key STORE_POSTGRES_TABLE_CONNECTIONS = new Key("store.postgres.table.connections",
+      "SLUICE_STORE_POSTGRES_TABLE_CONNECTIONS", 0, "write connections one table's writes (an import) hold at most,"
+      + " in turns with other tables' (0: as many as the machine has cores; at most store.postgres.pool.size - 1):"
+      + " more statements of one import than cores only wait for each other, and for the CPU every read needs too");
   public static final Key STORE_POSTGRES_SCHEMA = new Key("store.postgres.schema", "SLUICE_STORE_POSTGRES_SCHEMA",
       "sluice", "PostgreSQL schema of Sluice's tables (created if missing)");
   public static final Key STORE_POSTGRES_INDEX_COLUMNS = new Key("store.postgres.index.columns",
@@ -337,7 +341,8 @@ public record SluiceConfig(
       STREAM_IDLE_TIMEOUT_SECONDS, STREAM_MIN_BYTES_PER_SECOND, HTTP_TLS_CERT, HTTP_TLS_KEY,
       SHUTDOWN_TIMEOUT_SECONDS, STORE_TYPE, STORE_POSTGRES_URL, STORE_POSTGRES_HOST,
       STORE_POSTGRES_PORT, STORE_POSTGRES_DATABASE, STORE_POSTGRES_USER, STORE_POSTGRES_PASSWORD_ENV,
-      STORE_POSTGRES_PASSWORD_FILE, STORE_POSTGRES_POOL_SIZE, STORE_POSTGRES_READ_POOL_SIZE, STORE_POSTGRES_SCHEMA,
+      STORE_POSTGRES_PASSWORD_FILE, STORE_POSTGRES_POOL_SIZE, STORE_POSTGRES_READ_POOL_SIZE,
+      STORE_POSTGRES_TABLE_CONNECTIONS, STORE_POSTGRES_SCHEMA,
       STORE_POSTGRES_INDEX_COLUMNS, BACKUP_DIR, IMPORT_ERRORS_MAX, IDEMPOTENCY_RETENTION_SECONDS, METRICS_REFRESH_MS, METRICS_TABLES_MAX,
       CLUSTER_ENABLED, CLUSTER_NAME, CLUSTER_HOST,
       CLUSTER_PORT, CLUSTER_MEMBERS, CLUSTER_BUS_HOST, CLUSTER_BUS_PORT, CLUSTER_BUS_TLS_KEYSTORE,
@@ -687,11 +692,23 @@ public record SluiceConfig(
     }
     int readPool = (int) inRange(STORE_POSTGRES_READ_POOL_SIZE,
         get(values, STORE_POSTGRES_READ_POOL_SIZE, Integer::parseInt), 0L, 1024L);
+    int pool = (int) inRange(STORE_POSTGRES_POOL_SIZE, get(values, STORE_POSTGRES_POOL_SIZE, Integer::parseInt), 1L,
+        1024L);
+    int tableConnections = (int) inRange(STORE_POSTGRES_TABLE_CONNECTIONS,
+        get(values, STORE_POSTGRES_TABLE_CONNECTIONS, Integer::parseInt), 0L, 1024L);
     return new Postgres(url, host, port == null ? 0 : port, get(values, STORE_POSTGRES_DATABASE, s -> s),
-        get(values, STORE_POSTGRES_USER, s -> s), password,
-        (int) inRange(STORE_POSTGRES_POOL_SIZE, get(values, STORE_POSTGRES_POOL_SIZE, Integer::parseInt), 1L, 1024L),
-        readPool > 0 ? readPool : lanes.readThreads() + 1, schema,
+        get(values, STORE_POSTGRES_USER, s -> s), password, pool,
+        readPool > 0 ? readPool : lanes.readThreads() + 1, tableConnections(tableConnections, pool), schema,
         Boolean.TRUE.equals(get(values, STORE_POSTGRES_INDEX_COLUMNS, SluiceConfig::parseBoolean)));
+  }
+
+  /**
+   * One table's share of {@code poolSize} write connections: {@code configured}, or the machine's cores when 0;
+   * at most poolSize - 1 (a write to another table finds one), at least 1.
+   */
+  public static int tableConnections(int configured, int poolSize) {
+    int wanted = configured > 0 ? configured : Runtime.getRuntime().availableProcessors();
+    return Math.max(1, Math.min(wanted, poolSize - 1));
   }
 
   private static long positive(Key key, long value) {

@@ -134,7 +134,8 @@ class SluiceConfigTest {
             "store.postgres.password.env", "PG_PW"));
     assertThat(pg.storeType()).isEqualTo("postgres");
     assertThat(pg.postgres()).isEqualTo(new SluiceConfig.Postgres("postgresql://db.example:6543/sluicedb", null, 0,
-        null, "app", "pw-from-env", 8, pg.lanes().readThreads() + 1, "sluice", false));
+        null, "app", "pw-from-env", 8, pg.lanes().readThreads() + 1,
+        Math.min(Runtime.getRuntime().availableProcessors(), 7), "sluice", false));
     assertThat(pg.toString()).as("no secret in a logged config").doesNotContain("pw-from-env")
         .doesNotContain("db.example:6543");
 
@@ -148,8 +149,13 @@ class SluiceConfigTest {
         "store.postgres.port", "5433", "store.postgres.database", "d", "store.postgres.pool.size", "3",
         "store.postgres.read.pool.size", "1", "store.postgres.schema", "other", "store.postgres.index.columns",
         "true"));
-    assertThat(parts.postgres()).isEqualTo(new SluiceConfig.Postgres(null, "h", 5433, "d", null, null, 3, 1, "other",
-        true));
+    assertThat(parts.postgres()).isEqualTo(new SluiceConfig.Postgres(null, "h", 5433, "d", null, null, 3, 1,
+        Math.min(Runtime.getRuntime().availableProcessors(), 2), "other", true));
+    assertThat(load(Map.of("SLUICE_STORE_POSTGRES_TABLE_CONNECTIONS", "5"), Map.of("store.type", "postgres",
+        "store.postgres.host", "h")).postgres().tableConnections()).as("set").isEqualTo(5);
+    assertThat(load(Map.of("SLUICE_STORE_POSTGRES_TABLE_CONNECTIONS", "5"), Map.of("store.type", "postgres",
+        "store.postgres.host", "h", "store.postgres.pool.size", 4)).postgres().tableConnections())
+        .as("one connection left for other tables").isEqualTo(3);
   }
 
   @Test

@@ -166,6 +166,13 @@ public final class PgEngine implements StorageEngine {
   /** indexColumns: a btree index on each Int, Long, Decimal and String column of tables created from now on. */
   public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, int readPoolSize, String schema,
       boolean shared, long idleTransactionMs, boolean indexColumns) {
+    this(vertx, connect, poolSize, readPoolSize, schema, shared, idleTransactionMs, indexColumns,
+        SluiceConfig.tableConnections(0, poolSize));
+  }
+
+  /** tableConnections: write connections one table's statements hold at most ({@link WriteSlots}). */
+  public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, int readPoolSize, String schema,
+      boolean shared, long idleTransactionMs, boolean indexColumns, int tableConnections) {
     this.indexColumns = indexColumns;
     PgConnectOptions options = new PgConnectOptions(connect)
         .setCachePreparedStatements(true)
@@ -184,7 +191,7 @@ public final class PgEngine implements StorageEngine {
     readOptions.addProperty("plan_cache_mode", "force_custom_plan");
     this.reads = pool(readLoops, readOptions, readPoolSize, "sluice-pg-read", loopCount(readPoolSize));
     this.state = pool(vertx, options, shared ? CLUSTER_STATE_POOL_SIZE : STATE_POOL_SIZE, "sluice-pg-state", 0);
-    this.writes = new WriteSlots(poolSize);
+    this.writes = new WriteSlots(poolSize, tableConnections);
     this.schema = schema;
     this.catalog = PgNames.quote(schema) + ".catalog";
     this.catalogVersion = PgNames.quote(schema) + ".catalog_version";
@@ -273,7 +280,7 @@ public final class PgEngine implements StorageEngine {
   public static PgEngine create(Vertx vertx, SluiceConfig.Postgres settings, boolean shared,
       long idleTransactionMs) {
     return new PgEngine(vertx, connectOptions(settings), settings.poolSize(), settings.readPoolSize(),
-        settings.schema(), shared, idleTransactionMs, settings.indexColumns());
+        settings.schema(), shared, idleTransactionMs, settings.indexColumns(), settings.tableConnections());
   }
 
   static PgConnectOptions connectOptions(SluiceConfig.Postgres settings) {

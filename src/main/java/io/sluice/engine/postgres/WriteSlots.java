@@ -29,8 +29,13 @@ final class WriteSlots {
 
   /** slots: the write pool's size; one table gets at most slots - 1 of them (at least 1). */
   WriteSlots(int slots) {
+    this(slots, slots - 1);
+  }
+
+  /** ... and at most {@code perTable} (kept below slots, at least 1). */
+  WriteSlots(int slots, int perTable) {
     this.slots = Math.max(1, slots);
-    this.perTable = Math.max(1, slots - 1);
+    this.perTable = Math.max(1, Math.min(perTable, slots - 1));
   }
 
   /** Runs {@code statement} when a slot is free and it is {@code table}'s turn; the slot is held until it completes. */

@@ -615,11 +615,11 @@ class PgEngineTest {
   @Test
   void settingsOverrideTheUrlPartByPart() {
     PgConnectOptions fromUrl = PgEngine.connectOptions(new io.sluice.config.SluiceConfig.Postgres(
-        "postgresql://u@db.example:6543/app", null, 0, null, null, "pw", 3, 2, "s", true));
+        "postgresql://u@db.example:6543/app", null, 0, null, null, "pw", 3, 2, 2, "s", true));
     assertThat(List.of(fromUrl.getHost(), fromUrl.getPort(), fromUrl.getDatabase(), fromUrl.getUser(),
         fromUrl.getPassword())).containsExactly("db.example", 6543, "app", "u", "pw");
     PgConnectOptions overridden = PgEngine.connectOptions(new io.sluice.config.SluiceConfig.Postgres(
-        "postgresql://u@db.example:6543/app", "other", 7000, "db2", "v", null, 3, 2, "s", true));
+        "postgresql://u@db.example:6543/app", "other", 7000, "db2", "v", null, 3, 2, 2, "s", true));
     assertThat(List.of(overridden.getHost(), overridden.getPort(), overridden.getDatabase(), overridden.getUser()))
         .containsExactly("other", 7000, "db2", "v");
   }

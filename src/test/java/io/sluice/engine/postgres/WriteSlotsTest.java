@@ -42,6 +42,19 @@ class WriteSlotsTest {
   }
 
   @Test
+  void aTablesShareCanBeSmallerThanThePool() {
+    WriteSlots slots = new WriteSlots(8, 2);
+    for (int i = 0; i < 5; i++) {
+      submit(slots, "import");
+    }
+    assertThat(started).as("the import's share").hasSize(2);
+    submit(slots, "other");
+    submit(slots, "other");
+    assertThat(started).hasSize(4).endsWith("other", "other");
+    assertThat(new WriteSlots(3, 5).run("a", () -> Future.succeededFuture(1)).succeeded()).isTrue();
+  }
+
+  @Test
   void busyTablesTakeTurnsSoANewcomerWaitsForOneStatementOfEach() {
     WriteSlots slots = new WriteSlots(2);
     for (int i = 0; i < 5; i++) {
