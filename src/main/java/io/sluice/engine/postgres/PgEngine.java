@@ -602,6 +602,25 @@ public final class PgEngine implements StorageEngine {
     });
   }
 
+  /**
+   * The insert as one statement answering its highest row number, its transaction and its matches of each watched
+   * condition (evaluated on the rows it inserts, its placeholders after the insert's); fills {@code params}.
+   */
+  private static String counted(Insert insert, List<PrefixCounts.Watch> watched, Tuple params) {
+    for (int i = 0; i < insert.params.size(); i++) {
+      params.addValue(insert.params.getValue(i));
+    }
+    StringBuilder returning = new StringBuilder(" RETURNING _seq");
+    StringBuilder select = new StringBuilder("SELECT max(_seq), pg_current_xact_id()::text::bigint");
+    for (int w = 0; w < watched.size(); w++) {
+      returning.append(", (").append(PgPredicates.shifted(watched.get(w).condition(), params.size()))
+          .append(") AS w").append(w);
+      watched.get(w).params().forEach(params::addValue);
+      select.append(", count(*) FILTER (WHERE w").append(w).append(')');
+    }
+    return "WITH inserted AS (" + insert.sql + returning + ") " + select + " FROM inserted";
+  }
+
   private Future<Integer> insert(TableDef table, RowBatch rows, Checkpoint checkpoint) {
     Insert insert;
     try {
@@ -621,19 +640,7 @@ public final class PgEngine implements StorageEngine {
       return watch(writes.run(table.id(), () -> {
         PrefixCounts.Append append = prefixCounts.appending(table.id());
         Tuple params = Tuple.tuple();
-        for (int i = 0; i < insert.params.size(); i++) {
-          params.addValue(insert.params.getValue(i));
-        }
-        StringBuilder returning = new StringBuilder(" RETURNING _seq");
-        StringBuilder select = new StringBuilder("SELECT max(_seq), pg_current_xact_id()::text::bigint");
-        for (int w = 0; w < append.watched().size(); w++) {
-          PrefixCounts.Watch watch = append.watched().get(w);
-          returning.append(", (").append(PgPredicates.shifted(watch.condition(), params.size())).append(") AS w")
-              .append(w);
-          watch.params().forEach(params::addValue);
-          select.append(", count(*) FILTER (WHERE w").append(w).append(')');
-        }
-        String sql = "WITH inserted AS (" + insert.sql + returning + ") " + select + " FROM inserted";
+        String sql = counted(insert, append.watched(), params);
         return pool.preparedQuery(sql).execute(params).onComplete(done -> {
           if (done.succeeded()) {
             io.vertx.sqlclient.Row row = done.result().iterator().next();
@@ -1065,7 +1072,7 @@ public final class PgEngine implements StorageEngine {
     String tail = also == null ? "" : ", " + also;
     PrefixCounts.Plan plan = prefixCounts == null ? null
         : prefixCounts.plan(id, condition, params.subList(0, conditionParams));
-    if (plan != null && plan.counted()) {
+    if (plan != null && plan.live() >= 0) {
       // a live total: nothing to count, and nothing of the rows the appends are writing to read
       return also == null ? Future.succeededFuture(new Counted(plan.live(), null, -1))
           : client.preparedQuery("SELECT " + also).execute(Tuple.from(params))

@@ -103,14 +103,11 @@ final class PrefixCounts {
    * What a search (or a refresh) counts: the matches at or below {@code from} are {@code base} (kept), those above
    * {@code from} up to {@code bound} are to be counted and kept with it, and those above {@code bound} counted
    * only. from is -1 when nothing is kept (the count starts at the first row). {@code params}: the condition's.
+   * {@code live}: the condition's live total, nothing to count (-1: none); {@code mark}: the table's completed
+   * appends when planned.
    */
   record Plan(Key key, List<Object> params, long from, long base, long bound, long generation, long started,
-      boolean quiet, long live, long mark) {
-    /** Its total without counting: the condition's live total (-1: count). */
-    boolean counted() {
-      return live >= 0;
-    }
-  }
+      boolean quiet, long live, long mark) {}
 
   /** A condition appends count their matches of: its SQL and parameters (placeholders from $1). */
   record Watch(Key key, String condition, List<Object> params) {}
@@ -180,7 +177,7 @@ final class PrefixCounts {
     /** Watched conditions, least recently searched first. */
     final LinkedHashMap<Key, Watched> watched = new LinkedHashMap<>(8, 0.75f, true);
     final Map<Key, Live> live = new HashMap<>();
-    /** Appends committed so far (numbering {@link #recent}), and the latest of them. */
+    /** Appends committed so far (the number of the latest), and the last {@link #RECENT} of them. */
     long completions;
     final ArrayDeque<Completion> recent = new ArrayDeque<>();
 
