@@ -264,7 +264,7 @@ public record SluiceConfig(
       + " ignored)");
   public static final Key STORE_POSTGRES_POOL_SIZE = new Key("store.postgres.pool.size",
       "SLUICE_STORE_POSTGRES_POOL_SIZE", 8, "PostgreSQL connections for writes at most; one table's writes"
-      + " hold at most pool.size - 1, in turns with other tables' (reads have their own:"
+      + " hold at most store.postgres.table.connections of them, in turns with other tables' (reads have their own:"
       + " store.postgres.read.pool.size)");
   public static final Key STORE_POSTGRES_READ_POOL_SIZE = new Key("store.postgres.read.pool.size",
       "SLUICE_STORE_POSTGRES_READ_POOL_SIZE", 0, "PostgreSQL connections reserved for reads (searches, schema and"
