@@ -69,7 +69,8 @@ public final class ForkedServer implements AutoCloseable {
     long deadline = System.currentTimeMillis() + 60_000;
     while (System.currentTimeMillis() < deadline) {
       if (!process.isAlive()) {
-        throw new AssertionError("forked server exited with " + process.exitValue() + "; the end of its log:\n" + logTail());
+        throw new AssertionError("forked server exited with " + process.exitValue() + "; the end of its log:\n"
+            + logTail());
       }
       try {
         if (http.send(HttpRequest.newBuilder(uri("/health")).build(), HttpResponse.BodyHandlers.ofString())

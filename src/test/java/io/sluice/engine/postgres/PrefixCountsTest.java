@@ -78,11 +78,7 @@ class PrefixCountsTest {
     // until the test lets go: the append started first commits last.
     try (Connection sql = jdbc(); Statement s = sql.createStatement()) {
       gate(s, table);
-      s.execute("SELECT pg_advisory_lock(4242)");
-      List<Row> held = new ArrayList<>(rows(1001, 10));
-      held.add(0, row(-1, "x"));
-      Future<Integer> first = engine.append(table, batch(held.toArray(Row[]::new)), null, false);
-      await().atMost(Duration.ofSeconds(30)).until(() -> waitingForTheGate(s));
+      Future<Integer> first = heldAppend(s, table);
 
       append(table, rows(2001, 10));
       assertThat(total(table)).as("the later append's rows, not the held one's").isEqualTo(55);
@@ -159,11 +155,7 @@ class PrefixCountsTest {
     TableDef other = table();
     try (Connection sql = jdbc(); Statement s = sql.createStatement()) {
       gate(s, other);
-      s.execute("SELECT pg_advisory_lock(4242)");
-      List<Row> held = new ArrayList<>(rows(1001, 10));
-      held.add(0, row(-1, "x"));
-      Future<Integer> first = engine.append(other, batch(held.toArray(Row[]::new)), null, false);
-      await().atMost(Duration.ofSeconds(30)).until(() -> waitingForTheGate(s));
+      Future<Integer> first = heldAppend(s, other);
       assertThat(total(other)).as("nothing committed yet").isZero();
       assertThat(engine.prefixCounts().live(other.id())).isEqualTo(1);
       append(other, rows(2001, 10));
@@ -343,6 +335,16 @@ class PrefixCountsTest {
         + " $$ BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN NEW; END $$");
     s.execute("CREATE TRIGGER gate BEFORE INSERT ON " + PgNames.table("sluice", table.id()) + " FOR EACH ROW WHEN"
         + " (NEW." + PgNames.column("id") + " < 0) EXECUTE FUNCTION sluice.gate()");
+  }
+
+  /** Rows 1001-1010 and, first, row -1 (marked), held at the gate until the test unlocks 4242: 6 matches. */
+  private Future<Integer> heldAppend(Statement s, TableDef table) throws SQLException {
+    s.execute("SELECT pg_advisory_lock(4242)");
+    List<Row> held = new ArrayList<>(rows(1001, 10));
+    held.add(0, row(-1, "x"));
+    Future<Integer> append = engine.append(table, batch(held.toArray(Row[]::new)), null, false);
+    await().atMost(Duration.ofSeconds(30)).until(() -> waitingForTheGate(s));
+    return append;
   }
 
   private static boolean waitingForTheGate(Statement s) throws SQLException {
