@@ -611,7 +611,7 @@ public final class PgEngine implements StorageEngine {
       params.addValue(insert.params.getValue(i));
     }
     StringBuilder returning = new StringBuilder(" RETURNING _seq");
-    StringBuilder select = new StringBuilder("SELECT max(_seq), pg_current_xact_id()::text::bigint");
+    StringBuilder select = new StringBuilder("SELECT max(_seq), txid_current()");
     for (int w = 0; w < watched.size(); w++) {
       returning.append(", (").append(PgPredicates.shifted(watched.get(w).condition(), params.size()))
           .append(") AS w").append(w);
@@ -1091,7 +1091,7 @@ public final class PgEngine implements StorageEngine {
       String sql = "SELECT (" + countBetween(name, condition, from) + "), (SELECT count(*) FROM " + name
           + " WHERE " + condition + " AND _seq > $" + (from + 1) + "), "
           + (plan.quiet() ? "(SELECT max(_seq) FROM " + name + ")" : "NULL::bigint")
-          + ", pg_current_snapshot()::text" + tail;
+          + ", txid_current_snapshot()::text" + tail;
       plain = client.preparedQuery(sql).execute(Tuple.from(planned)).map(rows -> {
         io.vertx.sqlclient.Row row = rows.iterator().next();
         long settled = plan.base() + row.getLong(0);

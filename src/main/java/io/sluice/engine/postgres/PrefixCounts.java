@@ -115,7 +115,7 @@ final class PrefixCounts {
   /** An append under way: where it started ({@link Frontier#floors}) and the conditions it counts. */
   record Append(long floor, List<Watch> watched) {}
 
-  /** What a PostgreSQL snapshot saw ({@code pg_current_snapshot()}: xmin:xmax:running,...), by transaction id. */
+  /** What a PostgreSQL snapshot saw ({@code txid_current_snapshot()}: xmin:xmax:running,...), by transaction id. */
   record Snapshot(long xmin, long xmax, Set<Long> running) {
     static Snapshot parse(String text) {
       String[] parts = text.split(":", -1);
