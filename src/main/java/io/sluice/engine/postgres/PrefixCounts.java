@@ -3,6 +3,7 @@ package io.sluice.engine.postgres;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -109,8 +110,12 @@ final class PrefixCounts {
   record Plan(Key key, List<Object> params, long from, long base, long bound, long generation, long started,
       boolean quiet, long live, long mark) {}
 
-  /** A condition appends count their matches of: its SQL and parameters (placeholders from $1). */
-  record Watch(Key key, String condition, List<Object> params) {}
+  /** A condition appends count their matches of: its SQL (placeholders from $1) in its key, and its parameters. */
+  record Watch(Key key, List<Object> params) {
+    String condition() {
+      return key.condition();
+    }
+  }
 
   /** An append under way: where it started ({@link Frontier#floors}) and the conditions it counts. */
   record Append(long floor, List<Watch> watched) {}
@@ -119,7 +124,7 @@ final class PrefixCounts {
   record Snapshot(long xmin, long xmax, Set<Long> running) {
     static Snapshot parse(String text) {
       String[] parts = text.split(":", -1);
-      Set<Long> running = new java.util.HashSet<>();
+      Set<Long> running = new HashSet<>();
       if (parts.length > 2 && !parts[2].isEmpty()) {
         for (String xid : parts[2].split(",")) {
           running.add(Long.parseLong(xid));
@@ -181,6 +186,11 @@ final class PrefixCounts {
     long completions;
     final ArrayDeque<Completion> recent = new ArrayDeque<>();
 
+    /** The append is no longer in flight. */
+    void ended(Append append) {
+      floors.merge(append.floor(), -1, (a, b) -> a + b == 0 ? null : a + b);
+    }
+
     boolean unknown() {
       return System.nanoTime() - unknownUntil < 0;
     }
@@ -225,20 +235,14 @@ final class PrefixCounts {
    * the caller counts again without it.
    */
   synchronized boolean counted(Plan plan, long settledCount, long highest) {
-    return counted(plan, settledCount, -1, highest);
+    return counted(plan, settledCount, -1, highest, null);
   }
 
   /**
    * As {@link #counted(Plan, long, long)}; {@code total} (or -1) the whole count, which settles the table's row
-   * count when the condition is every row ({@link #ALL}) and no append ran beside the statement.
-   */
-  synchronized boolean counted(Plan plan, long settledCount, long total, long highest) {
-    return counted(plan, settledCount, total, highest, null);
-  }
-
-  /**
-   * As {@link #counted(Plan, long, long, long)}, {@code snapshot} the statement's: the condition is watched from
-   * now on and its total, exact as of the snapshot, lives on with the appends' counts.
+   * count when the condition is every row ({@link #ALL}) and no append ran beside the statement; {@code snapshot}
+   * the statement's: the condition is watched from now on and its total, exact as of the snapshot, lives on with
+   * the appends' counts.
    */
   synchronized boolean counted(Plan plan, long settledCount, long total, long highest, Snapshot snapshot) {
     boolean unchanged = changing == 0 && generation == plan.generation;
@@ -322,7 +326,7 @@ final class PrefixCounts {
     if (frontier == null) {
       return List.of();
     }
-    frontier.floors.merge(append.floor(), -1, (a, b) -> a + b == 0 ? null : a + b);
+    frontier.ended(append);
     frontier.completed = Math.max(frontier.completed, highest);
     if (frontier.rows >= 0) {
       frontier.rows += stored;
@@ -342,7 +346,7 @@ final class PrefixCounts {
   synchronized void failed(String table, Append append) {
     Frontier frontier = frontiers.get(table);
     if (frontier != null) {
-      frontier.floors.merge(append.floor(), -1, (a, b) -> a + b == 0 ? null : a + b);
+      frontier.ended(append);
     }
   }
 
@@ -355,9 +359,8 @@ final class PrefixCounts {
     if (frontier == null) {
       return;
     }
-    Watched watched = frontier.watched.get(plan.key);
-    if (watched == null) {
-      frontier.watched.put(plan.key, new Watched(new Watch(plan.key, plan.key.condition(), plan.params)));
+    if (!frontier.watched.containsKey(plan.key)) {
+      frontier.watched.put(plan.key, new Watched(new Watch(plan.key, plan.params)));
       while (frontier.watched.size() > WATCHED) {
         Key eldest = frontier.watched.keySet().iterator().next();
         frontier.watched.remove(eldest);
@@ -434,7 +437,7 @@ final class PrefixCounts {
   synchronized void lost(String table, Append append) {
     Frontier frontier = frontiers.get(table);
     if (frontier != null) {
-      frontier.floors.merge(append.floor(), -1, (a, b) -> a + b == 0 ? null : a + b);
+      frontier.ended(append);
       frontier.unknownUntil = System.nanoTime() + UNKNOWN_NANOS;
       frontier.rows = -1;
       forget(table);
