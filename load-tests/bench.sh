@@ -663,6 +663,8 @@ if [ "$MIXED" = 1 ]; then
     java -Xmx1g -cp "$CP" BenchClient mixed "$BASE" "$KEY" "$SCHEMA" "$NDJSON" "$DATA/bench-$MIXED_ROWS.ndjson.gz" \
       "$MIXED_ROWS" $(( MIXED_ROWS / 2000 + 300 )) > "$RUN/$name.json" 2> "$RUN/$name.err" \
       || { cat "$RUN/$name.err" >&2; die "the mixed measurement$engine failed"; }
+    # the lanes' wait and service histograms, to tell a slow search's queueing from its store time
+    curl -fsS "$BASE/metrics" > "$RUN/metrics-$name.txt" 2>/dev/null || true
     stop_server
     rm -rf "$RUN/data-$name"
   }

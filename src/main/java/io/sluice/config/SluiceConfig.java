@@ -120,12 +120,13 @@ public record SluiceConfig(
    * {@link #toString} (nor does the URL, which may hold one).
    */
   public record Postgres(String url, String host, int port, String database, String user, String password,
-      int poolSize, int readPoolSize, int tableConnections, String schema, boolean indexColumns) {
+      int poolSize, int readPoolSize, int tableConnections, int flushAfterKb, String schema, boolean indexColumns) {
     @Override
     public String toString() {
       return "Postgres[url=" + (url == null ? null : "***") + ", host=" + host + ", port=" + port + ", database="
           + database + ", user=" + user + ", password=" + (password == null ? null : "***") + ", poolSize="
-          + poolSize + ", readPoolSize=" + readPoolSize + ", tableConnections=" + tableConnections + ", schema="
+          + poolSize + ", readPoolSize=" + readPoolSize + ", tableConnections=" + tableConnections + ", flushAfterKb=" + flushAfterKb
+          + ", schema="
           + schema + ", indexColumns=" + indexColumns + "]";
     }
   }
@@ -274,6 +275,11 @@ public record SluiceConfig(
       "SLUICE_STORE_POSTGRES_TABLE_CONNECTIONS", 0, "write connections one table's writes (an import) hold at most,"
       + " in turns with other tables' (0: as many as the machine has cores; at most store.postgres.pool.size - 1):"
       + " more statements of one import than cores only wait for each other, and for the CPU every read needs too");
+  public static final Key STORE_POSTGRES_FLUSH_AFTER_KB = new Key("store.postgres.flush.after.kb",
+      "SLUICE_STORE_POSTGRES_FLUSH_AFTER_KB", 256, "kB a write connection writes out before PostgreSQL has the"
+      + " OS start writing them to disk (its backend_flush_after, for Sluice's write connections; 0: the server's"
+      + " own setting, off by default): an import's pages otherwise pile up in the page cache and go out in bursts"
+      + " that stall every commit waiting for its log to reach the disk");
   public static final Key STORE_POSTGRES_SCHEMA = new Key("store.postgres.schema", "SLUICE_STORE_POSTGRES_SCHEMA",
       "sluice", "PostgreSQL schema of Sluice's tables (created if missing)");
   public static final Key STORE_POSTGRES_INDEX_COLUMNS = new Key("store.postgres.index.columns",
@@ -342,7 +348,7 @@ public record SluiceConfig(
       SHUTDOWN_TIMEOUT_SECONDS, STORE_TYPE, STORE_POSTGRES_URL, STORE_POSTGRES_HOST,
       STORE_POSTGRES_PORT, STORE_POSTGRES_DATABASE, STORE_POSTGRES_USER, STORE_POSTGRES_PASSWORD_ENV,
       STORE_POSTGRES_PASSWORD_FILE, STORE_POSTGRES_POOL_SIZE, STORE_POSTGRES_READ_POOL_SIZE,
-      STORE_POSTGRES_TABLE_CONNECTIONS, STORE_POSTGRES_SCHEMA,
+      STORE_POSTGRES_TABLE_CONNECTIONS, STORE_POSTGRES_FLUSH_AFTER_KB, STORE_POSTGRES_SCHEMA,
       STORE_POSTGRES_INDEX_COLUMNS, BACKUP_DIR, IMPORT_ERRORS_MAX, IDEMPOTENCY_RETENTION_SECONDS, METRICS_REFRESH_MS, METRICS_TABLES_MAX,
       CLUSTER_ENABLED, CLUSTER_NAME, CLUSTER_HOST,
       CLUSTER_PORT, CLUSTER_MEMBERS, CLUSTER_BUS_HOST, CLUSTER_BUS_PORT, CLUSTER_BUS_TLS_KEYSTORE,
@@ -696,9 +702,12 @@ public record SluiceConfig(
         1024L);
     int tableConnections = (int) inRange(STORE_POSTGRES_TABLE_CONNECTIONS,
         get(values, STORE_POSTGRES_TABLE_CONNECTIONS, Integer::parseInt), 0L, 1024L);
+    // PostgreSQL's own limit of backend_flush_after: 2 MB
+    int flushAfterKb = (int) inRange(STORE_POSTGRES_FLUSH_AFTER_KB,
+        get(values, STORE_POSTGRES_FLUSH_AFTER_KB, Integer::parseInt), 0L, 2048L);
     return new Postgres(url, host, port == null ? 0 : port, get(values, STORE_POSTGRES_DATABASE, s -> s),
         get(values, STORE_POSTGRES_USER, s -> s), password, pool,
-        readPool > 0 ? readPool : lanes.readThreads() + 1, tableConnections(tableConnections, pool), schema,
+        readPool > 0 ? readPool : lanes.readThreads() + 1, tableConnections(tableConnections, pool), flushAfterKb, schema,
         Boolean.TRUE.equals(get(values, STORE_POSTGRES_INDEX_COLUMNS, SluiceConfig::parseBoolean)));
   }
 

@@ -135,7 +135,7 @@ class SluiceConfigTest {
     assertThat(pg.storeType()).isEqualTo("postgres");
     assertThat(pg.postgres()).isEqualTo(new SluiceConfig.Postgres("postgresql://db.example:6543/sluicedb", null, 0,
         null, "app", "pw-from-env", 8, pg.lanes().readThreads() + 1,
-        Math.min(Runtime.getRuntime().availableProcessors(), 7), "sluice", false));
+        Math.min(Runtime.getRuntime().availableProcessors(), 7), 256, "sluice", false));
     assertThat(pg.toString()).as("no secret in a logged config").doesNotContain("pw-from-env")
         .doesNotContain("db.example:6543");
 
@@ -150,7 +150,12 @@ class SluiceConfigTest {
         "store.postgres.read.pool.size", "1", "store.postgres.schema", "other", "store.postgres.index.columns",
         "true"));
     assertThat(parts.postgres()).isEqualTo(new SluiceConfig.Postgres(null, "h", 5433, "d", null, null, 3, 1,
-        Math.min(Runtime.getRuntime().availableProcessors(), 2), "other", true));
+        Math.min(Runtime.getRuntime().availableProcessors(), 2), 256, "other", true));
+    assertThat(load(Map.of("SLUICE_STORE_POSTGRES_FLUSH_AFTER_KB", "0"), Map.of("store.type", "postgres",
+        "store.postgres.host", "h")).postgres().flushAfterKb()).as("0: the server's").isZero();
+    assertThatThrownBy(() -> load(Map.of(), Map.of("store.type", "postgres", "store.postgres.host", "h",
+        "store.postgres.flush.after.kb", 4096))).hasMessageContaining("store.postgres.flush.after.kb")
+        .hasMessageContaining("between 0 and 2048");
     assertThat(load(Map.of("SLUICE_STORE_POSTGRES_TABLE_CONNECTIONS", "5"), Map.of("store.type", "postgres",
         "store.postgres.host", "h")).postgres().tableConnections()).as("set").isEqualTo(5);
     assertThat(load(Map.of("SLUICE_STORE_POSTGRES_TABLE_CONNECTIONS", "5"), Map.of("store.type", "postgres",

@@ -167,12 +167,15 @@ public final class PgEngine implements StorageEngine {
   public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, int readPoolSize, String schema,
       boolean shared, long idleTransactionMs, boolean indexColumns) {
     this(vertx, connect, poolSize, readPoolSize, schema, shared, idleTransactionMs, indexColumns,
-        SluiceConfig.tableConnections(0, poolSize));
+        SluiceConfig.tableConnections(0, poolSize), (Integer) SluiceConfig.STORE_POSTGRES_FLUSH_AFTER_KB.defaultValue());
   }
 
-  /** tableConnections: write connections one table's statements hold at most ({@link WriteSlots}). */
+  /**
+   * tableConnections: write connections one table's statements hold at most ({@link WriteSlots}); flushAfterKb:
+   * the write connections' {@code backend_flush_after} (0: the server's).
+   */
   public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, int readPoolSize, String schema,
-      boolean shared, long idleTransactionMs, boolean indexColumns, int tableConnections) {
+      boolean shared, long idleTransactionMs, boolean indexColumns, int tableConnections, int flushAfterKb) {
     this.indexColumns = indexColumns;
     PgConnectOptions options = new PgConnectOptions(connect)
         .setCachePreparedStatements(true)
@@ -184,7 +187,14 @@ public final class PgEngine implements StorageEngine {
     options.addProperty("application_name", "sluice");
     this.writeLoops = loops("sluice-pg-write", poolSize);
     this.readLoops = loops("sluice-pg-read", readPoolSize);
-    this.pool = pool(writeLoops, options, poolSize, "sluice-pg-write", loopCount(poolSize));
+    PgConnectOptions writeOptions = new PgConnectOptions(options);
+    if (flushAfterKb > 0) {
+      // An import outgrows shared_buffers, so its backends write its pages out, into the OS's page cache: left to
+      // pile up there they went to disk in bursts of 300-800 MB/s, during which a small batch's commit (its log
+      // flush) waited 100-800 ms. Handed to the OS's writeback as they go, they keep the disk's queue short.
+      writeOptions.addProperty("backend_flush_after", flushAfterKb + "kB");
+    }
+    this.pool = pool(writeLoops, writeOptions, poolSize, "sluice-pg-write", loopCount(poolSize));
     // A search's ranges of _seq are narrow or whole by their parameters: a generic plan, made once for any
     // values, would scan the table for the narrow ones.
     PgConnectOptions readOptions = new PgConnectOptions(options);
@@ -209,6 +219,12 @@ public final class PgEngine implements StorageEngine {
   public PgNodeState nodeState() {
     return new PgNodeState(this, vertx, state, stateTable(), nodesTable(), shared == null ? null : nodeId,
         shared == null ? null : new PgUploadStore(state, PgNames.quote(schema) + "." + PgUploadStore.TABLE));
+  }
+
+  /** A setting as the write connections' sessions have it (tests). */
+  String writeSetting(String name) {
+    return await(pool.preparedQuery("SELECT current_setting($1)").execute(Tuple.of(name))).iterator().next()
+        .getString(0);
   }
 
   /** The searches' kept counts (tests); null in a cluster. */
@@ -280,7 +296,8 @@ public final class PgEngine implements StorageEngine {
   public static PgEngine create(Vertx vertx, SluiceConfig.Postgres settings, boolean shared,
       long idleTransactionMs) {
     return new PgEngine(vertx, connectOptions(settings), settings.poolSize(), settings.readPoolSize(),
-        settings.schema(), shared, idleTransactionMs, settings.indexColumns(), settings.tableConnections());
+        settings.schema(), shared, idleTransactionMs, settings.indexColumns(), settings.tableConnections(),
+        settings.flushAfterKb());
   }
 
   static PgConnectOptions connectOptions(SluiceConfig.Postgres settings) {

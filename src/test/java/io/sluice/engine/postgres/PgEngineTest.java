@@ -66,6 +66,20 @@ class PgEngineTest {
   }
 
   @Test
+  void writeConnectionsHandTheirPagesToTheDiskAsTheyGo() {
+    assertThat(engine.writeSetting("backend_flush_after")).as("the default").isEqualTo("256kB");
+    PgEngine serversOwn = new PgEngine(vertx, TestPostgres.freshDatabase(), 2, 1, "sluice", false, 0, false, 1, 0);
+    PgEngine set = new PgEngine(vertx, TestPostgres.freshDatabase(), 2, 1, "sluice", false, 0, false, 1, 2048);
+    try {
+      assertThat(serversOwn.writeSetting("backend_flush_after")).as("0: the server's (off)").isEqualTo("0");
+      assertThat(set.writeSetting("backend_flush_after")).isEqualTo("2MB");
+    } finally {
+      serversOwn.close();
+      set.close();
+    }
+  }
+
+  @Test
   void theCatalogRoundTripsInOrderAndIsReplacedWhole() {
     PgEngine own = new PgEngine(vertx, TestPostgres.freshDatabase(), 2, "my \"schema\"");
     try {
@@ -615,11 +629,11 @@ class PgEngineTest {
   @Test
   void settingsOverrideTheUrlPartByPart() {
     PgConnectOptions fromUrl = PgEngine.connectOptions(new io.sluice.config.SluiceConfig.Postgres(
-        "postgresql://u@db.example:6543/app", null, 0, null, null, "pw", 3, 2, 2, "s", true));
+        "postgresql://u@db.example:6543/app", null, 0, null, null, "pw", 3, 2, 2, 256, "s", true));
     assertThat(List.of(fromUrl.getHost(), fromUrl.getPort(), fromUrl.getDatabase(), fromUrl.getUser(),
         fromUrl.getPassword())).containsExactly("db.example", 6543, "app", "u", "pw");
     PgConnectOptions overridden = PgEngine.connectOptions(new io.sluice.config.SluiceConfig.Postgres(
-        "postgresql://u@db.example:6543/app", "other", 7000, "db2", "v", null, 3, 2, 2, "s", true));
+        "postgresql://u@db.example:6543/app", "other", 7000, "db2", "v", null, 3, 2, 2, 256, "s", true));
     assertThat(List.of(overridden.getHost(), overridden.getPort(), overridden.getDatabase(), overridden.getUser()))
         .containsExactly("other", 7000, "db2", "v");
   }
