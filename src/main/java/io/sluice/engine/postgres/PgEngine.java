@@ -107,6 +107,18 @@ public final class PgEngine implements StorageEngine {
   private final Vertx writeLoops;
   /** Event loops of the read connections only: a read's reply never queues behind a write's encoding. */
   private final Vertx readLoops;
+  /**
+   * What a file import's statement runs first while other writes are about ({@code store.postgres.flush.after.kb};
+   * null: never). An import outgrows shared_buffers, so its backends write its pages out, into the OS's page cache:
+   * left to pile up there they went to disk in bursts of 300-800 MB/s, during which any commit's log flush (a small
+   * batch's) waited 100-800 ms. Handed to the OS's writeback as they go, they keep the disk's queue short, at a
+   * cost to an import alone (a tenth of its rows/s when its table fits the page cache): so only beside others.
+   */
+  private final String flushBeside;
+  /** When the last write that is not a file import's batch started ({@link System#nanoTime}). */
+  private volatile long otherWriteNanos = System.nanoTime() - BESIDE_NANOS;
+  /** How long after another write a file import's statements still hand their pages to the disk as they go. */
+  private static final long BESIDE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
   /** Row writes (appends, deletes) take turns by table for the write pool's connections. */
   private final WriteSlots writes;
   /** When a table the appends grow is analyzed. */
@@ -172,7 +184,7 @@ public final class PgEngine implements StorageEngine {
 
   /**
    * tableConnections: write connections one table's statements hold at most ({@link WriteSlots}); flushAfterKb:
-   * the write connections' {@code backend_flush_after} (0: the server's).
+   * the {@code backend_flush_after} of a file import's statements while other writes are about (0: the server's).
    */
   public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, int readPoolSize, String schema,
       boolean shared, long idleTransactionMs, boolean indexColumns, int tableConnections, int flushAfterKb) {
@@ -187,14 +199,8 @@ public final class PgEngine implements StorageEngine {
     options.addProperty("application_name", "sluice");
     this.writeLoops = loops("sluice-pg-write", poolSize);
     this.readLoops = loops("sluice-pg-read", readPoolSize);
-    PgConnectOptions writeOptions = new PgConnectOptions(options);
-    if (flushAfterKb > 0) {
-      // An import outgrows shared_buffers, so its backends write its pages out, into the OS's page cache: left to
-      // pile up there they went to disk in bursts of 300-800 MB/s, during which a small batch's commit (its log
-      // flush) waited 100-800 ms. Handed to the OS's writeback as they go, they keep the disk's queue short.
-      writeOptions.addProperty("backend_flush_after", flushAfterKb + "kB");
-    }
-    this.pool = pool(writeLoops, writeOptions, poolSize, "sluice-pg-write", loopCount(poolSize));
+    this.flushBeside = flushAfterKb > 0 ? "SET backend_flush_after = '" + flushAfterKb + "kB'" : null;
+    this.pool = pool(writeLoops, options, poolSize, "sluice-pg-write", loopCount(poolSize));
     // A search's ranges of _seq are narrow or whole by their parameters: a generic plan, made once for any
     // values, would scan the table for the narrow ones.
     PgConnectOptions readOptions = new PgConnectOptions(options);
@@ -654,11 +660,17 @@ public final class PgEngine implements StorageEngine {
       // trips, during which the backend sat idle in transaction waiting for this client. It answers its highest
       // row number, which settles the rows below it for the searches' kept counts, its transaction and its matches
       // of the conditions searched lately, which keep their totals live (PrefixCounts).
+      String flush = flushing(checkpoint);
       return watch(writes.run(table.id(), () -> {
         PrefixCounts.Append append = prefixCounts.appending(table.id());
         Tuple params = Tuple.tuple();
         String sql = counted(insert, append.watched(), params);
-        return pool.preparedQuery(sql).execute(params).onComplete(done -> {
+        // pipelined: the setting goes ahead of the statement, no round trip waited for; the statement's outcome is
+        // the append's whatever the setting's
+        return (flush == null ? pool.preparedQuery(sql).execute(params) : pool.withConnection(c -> {
+          c.query(flush).execute().onFailure(e -> LOG.debug("{} failed: {}", flush, e.toString()));
+          return c.preparedQuery(sql).execute(params);
+        })).onComplete(done -> {
           if (done.succeeded()) {
             io.vertx.sqlclient.Row row = done.result().iterator().next();
             Long highest = row.getLong(0);
@@ -710,6 +722,21 @@ public final class PgEngine implements StorageEngine {
       });
     }))).compose(inserted -> inserted == FOUND ? Future.succeededFuture(0)
         : inserted == insert.count ? Future.succeededFuture(insert.count) : Future.failedFuture(stale()));
+  }
+
+  /**
+   * What an append's statement runs first: a file import's batch ({@code checkpoint} non-null) hands its pages to
+   * the disk as it goes while other writes are about ({@link #flushBeside}), else has the server's setting again
+   * (its connection may have served one beside); any other append runs as it finds the connection (null): it
+   * writes out too little for the setting to matter.
+   */
+  private String flushing(Checkpoint checkpoint) {
+    long now = System.nanoTime();
+    if (checkpoint == null) {
+      otherWriteNanos = now;
+      return null;
+    }
+    return flushBeside != null && now - otherWriteNanos < BESIDE_NANOS ? flushBeside : "RESET backend_flush_after";
   }
 
   /** What a resent batch's transaction answers when it found the batch stored: it stored nothing. */

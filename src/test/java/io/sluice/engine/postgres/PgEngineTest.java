@@ -66,16 +66,33 @@ class PgEngineTest {
   }
 
   @Test
-  void writeConnectionsHandTheirPagesToTheDiskAsTheyGo() {
-    assertThat(engine.writeSetting("backend_flush_after")).as("the default").isEqualTo("256kB");
-    PgEngine serversOwn = new PgEngine(vertx, TestPostgres.freshDatabase(), 2, 1, "sluice", false, 0, false, 1, 0);
-    PgEngine set = new PgEngine(vertx, TestPostgres.freshDatabase(), 2, 1, "sluice", false, 0, false, 1, 2048);
+  void anImportHandsItsPagesToTheDiskAsItGoesOnlyBesideOtherWrites() {
+    // one write connection: the session a statement ran in is the one the setting is read from
+    PgEngine flushing = new PgEngine(vertx, TestPostgres.freshDatabase(), 1, 1, "sluice", false, 0, false, 1, 256);
+    PgEngine serversOwn = new PgEngine(vertx, TestPostgres.freshDatabase(), 1, 1, "sluice", false, 0, false, 1, 0);
     try {
-      assertThat(serversOwn.writeSetting("backend_flush_after")).as("0: the server's (off)").isEqualTo("0");
-      assertThat(set.writeSetting("backend_flush_after")).isEqualTo("2MB");
+      TableDef imported = new TableDef(newId(), SCHEMA);
+      TableDef other = new TableDef(newId(), SCHEMA);
+      for (PgEngine each : List.of(flushing, serversOwn)) {
+        each.createTable(imported);
+        each.createTable(other);
+      }
+      await(flushing.append(imported, batch(row(1, 1L, 1.0, "a", "a", true)), new Checkpoint("job", 0), false));
+      assertThat(flushing.writeSetting("backend_flush_after")).as("an import alone: the server's").isEqualTo("0");
+
+      await(flushing.append(other, batch(row(2, 2L, 2.0, "b", "b", true)), null, false));
+      await(flushing.append(imported, batch(row(3, 3L, 3.0, "c", "c", true)), new Checkpoint("job", 1), false));
+      assertThat(flushing.writeSetting("backend_flush_after")).as("an import beside another write")
+          .isEqualTo("256kB");
+
+      await(serversOwn.append(other, batch(row(2, 2L, 2.0, "b", "b", true)), null, false));
+      await(serversOwn.append(imported, batch(row(3, 3L, 3.0, "c", "c", true)), new Checkpoint("job", 1), false));
+      assertThat(serversOwn.writeSetting("backend_flush_after")).as("0: never").isEqualTo("0");
+      assertThat(flushing.rowCount(imported.id())).isEqualTo(2);
+      assertThat(flushing.rowCount(other.id())).isEqualTo(1);
     } finally {
+      flushing.close();
       serversOwn.close();
-      set.close();
     }
   }
 
