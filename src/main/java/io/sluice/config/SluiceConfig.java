@@ -125,9 +125,8 @@ public record SluiceConfig(
     public String toString() {
       return "Postgres[url=" + (url == null ? null : "***") + ", host=" + host + ", port=" + port + ", database="
           + database + ", user=" + user + ", password=" + (password == null ? null : "***") + ", poolSize="
-          + poolSize + ", readPoolSize=" + readPoolSize + ", tableConnections=" + tableConnections + ", flushAfterKb=" + flushAfterKb
-          + ", schema="
-          + schema + ", indexColumns=" + indexColumns + "]";
+          + poolSize + ", readPoolSize=" + readPoolSize + ", tableConnections=" + tableConnections
+          + ", flushAfterKb=" + flushAfterKb + ", schema=" + schema + ", indexColumns=" + indexColumns + "]";
     }
   }
 
@@ -707,7 +706,8 @@ public record SluiceConfig(
         get(values, STORE_POSTGRES_FLUSH_AFTER_KB, Integer::parseInt), 0L, 2048L);
     return new Postgres(url, host, port == null ? 0 : port, get(values, STORE_POSTGRES_DATABASE, s -> s),
         get(values, STORE_POSTGRES_USER, s -> s), password, pool,
-        readPool > 0 ? readPool : lanes.readThreads() + 1, tableConnections(tableConnections, pool), flushAfterKb, schema,
+        readPool > 0 ? readPool : lanes.readThreads() + 1, tableConnections(tableConnections, pool), flushAfterKb,
+        schema,
         Boolean.TRUE.equals(get(values, STORE_POSTGRES_INDEX_COLUMNS, SluiceConfig::parseBoolean)));
   }
 

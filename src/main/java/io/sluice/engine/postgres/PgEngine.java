@@ -179,7 +179,8 @@ public final class PgEngine implements StorageEngine {
   public PgEngine(Vertx vertx, PgConnectOptions connect, int poolSize, int readPoolSize, String schema,
       boolean shared, long idleTransactionMs, boolean indexColumns) {
     this(vertx, connect, poolSize, readPoolSize, schema, shared, idleTransactionMs, indexColumns,
-        SluiceConfig.tableConnections(0, poolSize), (Integer) SluiceConfig.STORE_POSTGRES_FLUSH_AFTER_KB.defaultValue());
+        SluiceConfig.tableConnections(0, poolSize),
+        (Integer) SluiceConfig.STORE_POSTGRES_FLUSH_AFTER_KB.defaultValue());
   }
 
   /**
