@@ -726,14 +726,14 @@ public final class PgEngine implements StorageEngine {
   }
 
   /**
-   * What an append's statement runs first: a file import's batch ({@code checkpoint} non-null) hands its pages to
+   * What an append's statement runs first: a file import's batch ({@link Checkpoint#leased}) hands its pages to
    * the disk as it goes while other writes are about ({@link #flushBeside}), else has the server's setting again
-   * (its connection may have served one beside); any other append runs as it finds the connection (null): it
-   * writes out too little for the setting to matter.
+   * (its connection may have served one beside); any other append (a batch, with an Idempotency-Key's checkpoint
+   * or none) runs as it finds the connection (null): it writes out too little for the setting to matter.
    */
   private String flushing(Checkpoint checkpoint) {
     long now = System.nanoTime();
-    if (checkpoint == null) {
+    if (checkpoint == null || !checkpoint.leased()) {
       otherWriteNanos = now;
       return null;
     }

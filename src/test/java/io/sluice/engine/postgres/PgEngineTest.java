@@ -77,16 +77,28 @@ class PgEngineTest {
         each.createTable(imported);
         each.createTable(other);
       }
-      await(flushing.append(imported, batch(row(1, 1L, 1.0, "a", "a", true)), new Checkpoint("job", 0), false));
+      await(flushing.append(imported, batch(row(1, 1L, 1.0, "a", "a", true)), fileBatch(0), false));
       assertThat(flushing.writeSetting("backend_flush_after")).as("an import alone: the server's").isEqualTo("0");
 
       await(flushing.append(other, batch(row(2, 2L, 2.0, "b", "b", true)), null, false));
-      await(flushing.append(imported, batch(row(3, 3L, 3.0, "c", "c", true)), new Checkpoint("job", 1), false));
+      await(flushing.append(imported, batch(row(3, 3L, 3.0, "c", "c", true)), fileBatch(1), false));
       assertThat(flushing.writeSetting("backend_flush_after")).as("an import beside another write")
           .isEqualTo("256kB");
 
+      // a batch sent with an Idempotency-Key carries a checkpoint too, but no lease: another write
+      PgEngine keyed = new PgEngine(vertx, TestPostgres.freshDatabase(), 1, 1, "sluice", false, 0, false, 1, 256);
+      try {
+        keyed.createTable(imported);
+        keyed.createTable(other);
+        await(keyed.append(other, batch(row(2, 2L, 2.0, "b", "b", true)), new Checkpoint("key", 7), false));
+        await(keyed.append(imported, batch(row(3, 3L, 3.0, "c", "c", true)), fileBatch(1), false));
+        assertThat(keyed.writeSetting("backend_flush_after")).as("beside a keyed batch").isEqualTo("256kB");
+      } finally {
+        keyed.close();
+      }
+
       await(serversOwn.append(other, batch(row(2, 2L, 2.0, "b", "b", true)), null, false));
-      await(serversOwn.append(imported, batch(row(3, 3L, 3.0, "c", "c", true)), new Checkpoint("job", 1), false));
+      await(serversOwn.append(imported, batch(row(3, 3L, 3.0, "c", "c", true)), fileBatch(1), false));
       assertThat(serversOwn.writeSetting("backend_flush_after")).as("0: never").isEqualTo("0");
       assertThat(flushing.rowCount(imported.id())).isEqualTo(2);
       assertThat(flushing.rowCount(other.id())).isEqualTo(1);
@@ -94,6 +106,11 @@ class PgEngineTest {
       flushing.close();
       serversOwn.close();
     }
+  }
+
+  /** A file import's batch: its checkpoint is leased. */
+  private static Checkpoint fileBatch(long batch) {
+    return new Checkpoint("job", batch, true);
   }
 
   @Test
