@@ -115,6 +115,8 @@ public final class PgEngine implements StorageEngine {
    * cost to an import alone (a tenth of its rows/s when its table fits the page cache): so only beside others.
    */
   private final String flushBeside;
+  /** Whether a connection may have been left with {@link #flushBeside}: until then an import alone resets nothing. */
+  private volatile boolean flushSent;
   /** When the last write that is not a file import's batch started ({@link System#nanoTime}). */
   private volatile long otherWriteNanos = System.nanoTime() - BESIDE_NANOS;
   /** How long after another write a file import's statements still hand their pages to the disk as they go. */
@@ -728,8 +730,8 @@ public final class PgEngine implements StorageEngine {
   /**
    * What an append's statement runs first: a file import's batch ({@link Checkpoint#leased}) hands its pages to
    * the disk as it goes while other writes are about ({@link #flushBeside}), else has the server's setting again
-   * (its connection may have served one beside); any other append (a batch, with an Idempotency-Key's checkpoint
-   * or none) runs as it finds the connection (null): it writes out too little for the setting to matter.
+   * once some connection may have served one beside; any other append (a batch, with an Idempotency-Key's
+   * checkpoint or none) runs as it finds the connection (null): it writes out too little for the setting to matter.
    */
   private String flushing(Checkpoint checkpoint) {
     long now = System.nanoTime();
@@ -737,7 +739,11 @@ public final class PgEngine implements StorageEngine {
       otherWriteNanos = now;
       return null;
     }
-    return flushBeside != null && now - otherWriteNanos < BESIDE_NANOS ? flushBeside : "RESET backend_flush_after";
+    if (flushBeside != null && now - otherWriteNanos < BESIDE_NANOS) {
+      flushSent = true;
+      return flushBeside;
+    }
+    return flushSent ? "RESET backend_flush_after" : null;
   }
 
   /** What a resent batch's transaction answers when it found the batch stored: it stored nothing. */
