@@ -108,19 +108,24 @@ public final class PgEngine implements StorageEngine {
   /** Event loops of the read connections only: a read's reply never queues behind a write's encoding. */
   private final Vertx readLoops;
   /**
-   * What a file import's statement runs first while other writes are about ({@code store.postgres.flush.after.kb};
-   * null: never). An import outgrows shared_buffers, so its backends write its pages out, into the OS's page cache:
+   * What a bulk append's statement (an import's) runs first while other writes are about
+   * ({@code store.postgres.flush.after.kb}; null: never). An import outgrows shared_buffers, so its backends write its pages out, into the OS's page cache:
    * left to pile up there they went to disk in bursts of 300-800 MB/s, during which any commit's log flush (a small
    * batch's) waited 100-800 ms. Handed to the OS's writeback as they go, they keep the disk's queue short, at a
    * cost to an import alone (a tenth of its rows/s when its table fits the page cache): so only beside others.
    */
   private final String flushBeside;
-  /** Whether a connection may have been left with {@link #flushBeside}: until then an import alone resets nothing. */
+  /** Whether a connection may have been left with {@link #flushBeside}: until then a bulk append resets nothing. */
   private volatile boolean flushSent;
-  /** When the last write that is not a file import's batch started ({@link System#nanoTime}). */
+  /** When the last write that is not a bulk append started ({@link System#nanoTime}; {@link #flushing}). */
   private volatile long otherWriteNanos = System.nanoTime() - BESIDE_NANOS;
   /** How long after another write a file import's statements still hand their pages to the disk as they go. */
   private static final long BESIDE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+  /**
+   * The rows' text (sources and string columns) from which an append counts as bulk beside others: an import's
+   * batch is ~384 KiB ({@code import.batch.bytes}), a 100-row batch of the benchmark's rows ~40 KiB.
+   */
+  static final long BULK_BYTES = 256 * 1024;
   /** Row writes (appends, deletes) take turns by table for the write pool's connections. */
   private final WriteSlots writes;
   /** When a table the appends grow is analyzed. */
@@ -663,7 +668,7 @@ public final class PgEngine implements StorageEngine {
       // trips, during which the backend sat idle in transaction waiting for this client. It answers its highest
       // row number, which settles the rows below it for the searches' kept counts, its transaction and its matches
       // of the conditions searched lately, which keep their totals live (PrefixCounts).
-      String flush = flushing(checkpoint);
+      String flush = flushing(checkpoint, insert.bytes);
       return watch(writes.run(table.id(), () -> {
         PrefixCounts.Append append = prefixCounts.appending(table.id());
         Tuple params = Tuple.tuple();
@@ -728,14 +733,16 @@ public final class PgEngine implements StorageEngine {
   }
 
   /**
-   * What an append's statement runs first: a file import's batch ({@link Checkpoint#leased}) hands its pages to
-   * the disk as it goes while other writes are about ({@link #flushBeside}), else has the server's setting again
-   * once some connection may have served one beside; any other append (a batch, with an Idempotency-Key's
-   * checkpoint or none) runs as it finds the connection (null): it writes out too little for the setting to matter.
+   * What an append's statement runs first: a bulk append (a file import's batch, {@link Checkpoint#leased}, or
+   * one of at least {@link #BULK_BYTES}: a streamed import's batch, a large upload) hands its pages to the disk
+   * as it goes while other writes are about ({@link #flushBeside}), else has the server's setting again once some
+   * connection may have served one beside; any other append (a small batch, with an Idempotency-Key's checkpoint
+   * or none) runs as it finds the connection (null): it writes out too little for the setting to matter.
    */
-  private String flushing(Checkpoint checkpoint) {
+  private String flushing(Checkpoint checkpoint, long bytes) {
     long now = System.nanoTime();
-    if (checkpoint == null || !checkpoint.leased()) {
+    boolean bulk = checkpoint != null && checkpoint.leased() || bytes >= BULK_BYTES;
+    if (!bulk) {
       otherWriteNanos = now;
       return null;
     }
@@ -1369,11 +1376,14 @@ public final class PgEngine implements StorageEngine {
     final String sql;
     final Tuple params;
     final int count;
+    /** The rows' text it sends: sources and string columns. */
+    final long bytes;
 
-    private Insert(String sql, Tuple params, int count) {
+    private Insert(String sql, Tuple params, int count, long bytes) {
       this.sql = sql;
       this.params = params;
       this.count = count;
+      this.bytes = bytes;
     }
 
     static Insert of(String table, TableSchema schema, RowBatch batch, Checkpoint checkpoint) {
@@ -1399,7 +1409,8 @@ public final class PgEngine implements StorageEngine {
       StringJoiner aliases = new StringJoiner(", ", "(", ")");
       StringJoiner select = new StringJoiner(", ");
       Tuple params = Tuple.tuple();
-      params.addValue(columns.blob == null ? Buffer.buffer() : columns.blob.buffer());
+      Buffer text = columns.blob == null ? Buffer.buffer() : columns.blob.buffer();
+      params.addValue(text);
       target.add("_source");
       params.addValue(columns.sources);
       unnest.add("$2::bigint[]");
@@ -1436,7 +1447,7 @@ public final class PgEngine implements StorageEngine {
         params.addValue(tableId);
         sql += " WHERE EXISTS (SELECT 1 FROM " + catalogTable + " WHERE id = $" + params.size() + ")";
       }
-      return new Insert(sql, params, n);
+      return new Insert(sql, params, n, text.length());
     }
 
     /**

@@ -108,6 +108,42 @@ class PgEngineTest {
     }
   }
 
+  @Test
+  void aStreamedImportsBatchesAreBulkLikeAFileImports() {
+    PgEngine flushing = new PgEngine(vertx, TestPostgres.freshDatabase(), 1, 1, "sluice", false, 0, false, 1, 256);
+    try {
+      TableDef streamed = new TableDef(newId(), SCHEMA);
+      TableDef other = new TableDef(newId(), SCHEMA);
+      flushing.createTable(streamed);
+      flushing.createTable(other);
+      await(flushing.append(streamed, bulk(0), null, false));
+      await(flushing.append(streamed, batch(row(1, 1L, 1.0, "a", "a", true)), fileBatch(0), false));
+      assertThat(flushing.writeSetting("backend_flush_after"))
+          .as("a file import beside a stream (no checkpoint, but bulk): no other write about").isEqualTo("0");
+
+      await(flushing.append(other, batch(row(2, 2L, 2.0, "b", "b", true)), null, false));
+      await(flushing.append(streamed, bulk(2000), null, false));
+      assertThat(flushing.writeSetting("backend_flush_after")).as("a stream's batch beside a small write")
+          .isEqualTo("256kB");
+      assertThat(flushing.rowCount(streamed.id())).isEqualTo(2 * BULK_ROWS + 1);
+    } finally {
+      flushing.close();
+    }
+  }
+
+  private static final int BULK_ROWS = 300;
+
+  /** A streamed import's batch: no checkpoint, and more than {@link PgEngine#BULK_BYTES} of rows. */
+  private static RowBatch bulk(int firstId) {
+    String text = "x".repeat(1024);
+    Row[] rows = new Row[BULK_ROWS];
+    for (int i = 0; i < rows.length; i++) {
+      rows[i] = row(firstId + i, (long) i, 1.0, text, "t", true);
+    }
+    assertThat((long) BULK_ROWS * text.length()).isGreaterThan(PgEngine.BULK_BYTES);
+    return batch(rows);
+  }
+
   /** A file import's batch: its checkpoint is leased. */
   private static Checkpoint fileBatch(long batch) {
     return new Checkpoint("job", batch, true);
