@@ -109,17 +109,18 @@ public final class PgEngine implements StorageEngine {
   private final Vertx readLoops;
   /**
    * What a bulk append's statement (an import's) runs first while other writes are about
-   * ({@code store.postgres.flush.after.kb}; null: never). An import outgrows shared_buffers, so its backends write its pages out, into the OS's page cache:
-   * left to pile up there they went to disk in bursts of 300-800 MB/s, during which any commit's log flush (a small
-   * batch's) waited 100-800 ms. Handed to the OS's writeback as they go, they keep the disk's queue short, at a
-   * cost to an import alone (a tenth of its rows/s when its table fits the page cache): so only beside others.
+   * ({@code store.postgres.flush.after.kb}; null: never). An import outgrows shared_buffers, so its backends write
+   * its pages out, into the OS's page cache: left to pile up there they went to disk in bursts of 300-800 MB/s,
+   * during which any commit's log flush (a small batch's) waited 100-800 ms. Handed to the OS's writeback as they
+   * go, they keep the disk's queue short, at a cost to an import alone (a tenth of its rows/s when its table fits
+   * the page cache): so only beside others.
    */
   private final String flushBeside;
   /** Whether a connection may have been left with {@link #flushBeside}: until then a bulk append resets nothing. */
   private volatile boolean flushSent;
   /** When the last write that is not a bulk append started ({@link System#nanoTime}; {@link #flushing}). */
   private volatile long otherWriteNanos = System.nanoTime() - BESIDE_NANOS;
-  /** How long after another write a file import's statements still hand their pages to the disk as they go. */
+  /** How long after another write a bulk append's statements still hand their pages to the disk as they go. */
   private static final long BESIDE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
   /**
    * The rows' text (sources and string columns) from which an append counts as bulk beside others: an import's
