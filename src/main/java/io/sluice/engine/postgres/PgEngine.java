@@ -116,9 +116,11 @@ public final class PgEngine implements StorageEngine {
    * the page cache): so only beside others.
    */
   private final String flushBeside;
+  /** {@link #flushBeside} for one transaction: a cluster's appends are transactions of their own. */
+  private final String flushBesideLocal;
   /** Whether a connection may have been left with {@link #flushBeside}: until then a bulk append resets nothing. */
   private volatile boolean flushSent;
-  /** When the last write that is not a bulk append started ({@link System#nanoTime}; {@link #flushing}). */
+  /** When the last write that is not a bulk append started ({@link System#nanoTime}; {@link #bulkBesideOthers}). */
   private volatile long otherWriteNanos = System.nanoTime() - BESIDE_NANOS;
   /** How long after another write a bulk append's statements still hand their pages to the disk as they go. */
   private static final long BESIDE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
@@ -209,6 +211,7 @@ public final class PgEngine implements StorageEngine {
     this.writeLoops = loops("sluice-pg-write", poolSize);
     this.readLoops = loops("sluice-pg-read", readPoolSize);
     this.flushBeside = flushAfterKb > 0 ? "SET backend_flush_after = '" + flushAfterKb + "kB'" : null;
+    this.flushBesideLocal = flushAfterKb > 0 ? "SET LOCAL backend_flush_after = '" + flushAfterKb + "kB'" : null;
     this.pool = pool(writeLoops, options, poolSize, "sluice-pg-write", loopCount(poolSize));
     // A search's ranges of _seq are narrow or whole by their parameters: a generic plan, made once for any
     // values, would scan the table for the narrow ones.
@@ -664,12 +667,13 @@ public final class PgEngine implements StorageEngine {
     if (insert.count == 0) {
       return Future.succeededFuture(0);
     }
+    boolean beside = bulkBesideOthers(checkpoint, insert.bytes);
     if (shared == null) {
       // One statement is one transaction (its rows and checkpoint commit together): no BEGIN and COMMIT round
       // trips, during which the backend sat idle in transaction waiting for this client. It answers its highest
       // row number, which settles the rows below it for the searches' kept counts, its transaction and its matches
       // of the conditions searched lately, which keep their totals live (PrefixCounts).
-      String flush = flushing(checkpoint, insert.bytes);
+      String flush = flushing(beside);
       return watch(writes.run(table.id(), () -> {
         PrefixCounts.Append append = prefixCounts.appending(table.id());
         Tuple params = Tuple.tuple();
@@ -706,6 +710,10 @@ public final class PgEngine implements StorageEngine {
     boolean fenced = checkpoint != null && checkpoint.leased();
     String holder = fenced && checkpoint.holder() != null ? checkpoint.holder() : nodeId;
     return watch(writes.run(table.id(), () -> pool.withTransaction(c -> {
+      if (beside) {
+        // for this transaction only: nothing to reset when the import is alone again
+        c.query(flushBesideLocal).execute();
+      }
       Future<Integer> held = fenced ? c.preparedQuery(PgNodeState.leaseCheck(stateTable()))
           .execute(Tuple.of(checkpoint.job(), holder)).map(r -> r.rowCount()) : Future.succeededFuture(1);
       Future<?> locked = c.preparedQuery(SHARED_LOCK).execute(Tuple.of(schemaLockKey));
@@ -734,20 +742,27 @@ public final class PgEngine implements StorageEngine {
   }
 
   /**
-   * What an append's statement runs first: a bulk append (a file import's batch, {@link Checkpoint#leased}, or
-   * one of at least {@link #BULK_BYTES}: a streamed import's batch, a large upload) hands its pages to the disk
-   * as it goes while other writes are about ({@link #flushBeside}), else has the server's setting again once some
-   * connection may have served one beside; any other append (a small batch, with an Idempotency-Key's checkpoint
-   * or none) runs as it finds the connection (null): it writes out too little for the setting to matter.
+   * Whether an append hands its pages to the disk as it goes ({@link #flushBeside}): a bulk append (a file
+   * import's batch, {@link Checkpoint#leased}, or one of at least {@link #BULK_BYTES}: a streamed import's batch, a
+   * large upload) while other writes are about. Any other append (a small batch, with an Idempotency-Key's
+   * checkpoint or none) is one of those others: it writes out too little for the setting to matter.
    */
-  private String flushing(Checkpoint checkpoint, long bytes) {
+  private boolean bulkBesideOthers(Checkpoint checkpoint, long bytes) {
     long now = System.nanoTime();
     boolean bulk = checkpoint != null && checkpoint.leased() || bytes >= BULK_BYTES;
     if (!bulk) {
       otherWriteNanos = now;
-      return null;
+      return false;
     }
-    if (flushBeside != null && now - otherWriteNanos < BESIDE_NANOS) {
+    return flushBeside != null && now - otherWriteNanos < BESIDE_NANOS;
+  }
+
+  /**
+   * What a single node's append statement runs first: {@link #flushBeside} beside others, else the server's setting
+   * again once some connection may have served one beside, else nothing (null).
+   */
+  private String flushing(boolean beside) {
+    if (beside) {
       flushSent = true;
       return flushBeside;
     }

@@ -131,6 +131,41 @@ class PgEngineTest {
     }
   }
 
+  @Test
+  void inAClusterABulkAppendHandsItsPagesToTheDiskForItsTransactionOnly() throws Exception {
+    PgConnectOptions db = TestPostgres.freshDatabase();
+    PgEngine node = new PgEngine(vertx, db, 1, 1, "sluice", true, 0, false, 1, 256);
+    io.vertx.sqlclient.SqlConnection c = io.vertx.pgclient.PgConnection.connect(vertx, db)
+        .toCompletionStage().toCompletableFuture().get();
+    try {
+      node.loadCatalog();
+      TableDef streamed = new TableDef(newId(), SCHEMA);
+      TableDef other = new TableDef(newId(), SCHEMA);
+      node.createTable(streamed);
+      node.createTable(other);
+      node.saveCatalog(Map.of("streamed", streamed, "other", other));
+      // what each statement inserting into the streamed table ran with
+      await(c.query("CREATE TABLE flush_seen (n serial, setting text)").execute());
+      await(c.query("CREATE FUNCTION note_flush() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+          + " INSERT INTO flush_seen (setting) VALUES (current_setting('backend_flush_after')); RETURN NULL; END $$")
+          .execute());
+      await(c.query("CREATE TRIGGER note_flush AFTER INSERT ON " + PgNames.table("sluice", streamed.id())
+          + " FOR EACH STATEMENT EXECUTE FUNCTION note_flush()").execute());
+
+      await(node.append(streamed, bulk(0), null, false));
+      await(node.append(other, batch(row(2, 2L, 2.0, "b", "b", true)), null, false));
+      await(node.append(streamed, bulk(1000), null, false));
+      await(node.append(streamed, batch(row(3, 3L, 3.0, "c", "c", true)), null, false));
+      List<String> seen = new ArrayList<>();
+      await(c.query("SELECT setting FROM flush_seen ORDER BY n").execute()).forEach(r -> seen.add(r.getString(0)));
+      assertThat(seen).as("alone, beside a small write, then a small write itself").containsExactly("0", "256kB", "0");
+      assertThat(node.writeSetting("backend_flush_after")).as("the session after the transaction").isEqualTo("0");
+    } finally {
+      c.close();
+      node.close();
+    }
+  }
+
   private static final int BULK_ROWS = 300;
 
   /** A streamed import's batch: no checkpoint, and more than {@link PgEngine#BULK_BYTES} of rows. */
