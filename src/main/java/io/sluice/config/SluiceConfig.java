@@ -276,9 +276,9 @@ public record SluiceConfig(
       + " more statements of one import than cores only wait for each other, and for the CPU every read needs too");
   public static final Key STORE_POSTGRES_FLUSH_AFTER_KB = new Key("store.postgres.flush.after.kb",
       "SLUICE_STORE_POSTGRES_FLUSH_AFTER_KB", 256, "while other writes run beside an import (a file's or a"
-      + " stream's), kB the import's statements write out before PostgreSQL has the OS start writing them to disk (backend_flush_after; 0:"
-      + " the server's own setting, off by default): an import's pages otherwise pile up in the page cache and go"
-      + " out in bursts that stall every commit waiting for its log to reach the disk");
+      + " stream's), kB the import's statements write out before PostgreSQL has the OS start writing them to disk"
+      + " (backend_flush_after; 0: the server's own setting, off by default): an import's pages otherwise pile up in"
+      + " the page cache and go out in bursts that stall every commit waiting for its log to reach the disk");
   public static final Key STORE_POSTGRES_SCHEMA = new Key("store.postgres.schema", "SLUICE_STORE_POSTGRES_SCHEMA",
       "sluice", "PostgreSQL schema of Sluice's tables (created if missing)");
   public static final Key STORE_POSTGRES_INDEX_COLUMNS = new Key("store.postgres.index.columns",

@@ -108,7 +108,7 @@ public final class PgEngine implements StorageEngine {
   /** Event loops of the read connections only: a read's reply never queues behind a write's encoding. */
   private final Vertx readLoops;
   /**
-   * What a bulk append's statement (an import's) runs first while other writes are about
+   * The setting a bulk append's statement (an import's) runs with while other writes are about
    * ({@code store.postgres.flush.after.kb}; null: never). An import outgrows shared_buffers, so its backends write
    * its pages out, into the OS's page cache: left to pile up there they went to disk in bursts of 300-800 MB/s,
    * during which any commit's log flush (a small batch's) waited 100-800 ms. Handed to the OS's writeback as they
@@ -116,8 +116,6 @@ public final class PgEngine implements StorageEngine {
    * the page cache): so only beside others.
    */
   private final String flushBeside;
-  /** {@link #flushBeside} for one transaction: a cluster's appends are transactions of their own. */
-  private final String flushBesideLocal;
   /** Whether a connection may have been left with {@link #flushBeside}: until then a bulk append resets nothing. */
   private volatile boolean flushSent;
   /** When the last write that is not a bulk append started ({@link System#nanoTime}; {@link #bulkBesideOthers}). */
@@ -210,8 +208,7 @@ public final class PgEngine implements StorageEngine {
     options.addProperty("application_name", "sluice");
     this.writeLoops = loops("sluice-pg-write", poolSize);
     this.readLoops = loops("sluice-pg-read", readPoolSize);
-    this.flushBeside = flushAfterKb > 0 ? "SET backend_flush_after = '" + flushAfterKb + "kB'" : null;
-    this.flushBesideLocal = flushAfterKb > 0 ? "SET LOCAL backend_flush_after = '" + flushAfterKb + "kB'" : null;
+    this.flushBeside = flushAfterKb > 0 ? "backend_flush_after = '" + flushAfterKb + "kB'" : null;
     this.pool = pool(writeLoops, options, poolSize, "sluice-pg-write", loopCount(poolSize));
     // A search's ranges of _seq are narrow or whole by their parameters: a generic plan, made once for any
     // values, would scan the table for the narrow ones.
@@ -711,8 +708,9 @@ public final class PgEngine implements StorageEngine {
     String holder = fenced && checkpoint.holder() != null ? checkpoint.holder() : nodeId;
     return watch(writes.run(table.id(), () -> pool.withTransaction(c -> {
       if (beside) {
-        // for this transaction only: nothing to reset when the import is alone again
-        c.query(flushBesideLocal).execute();
+        // for this transaction only: nothing to reset when the import is alone again (a failure fails the
+        // transaction's statements after it, so the append reports it)
+        c.query("SET LOCAL " + flushBeside).execute();
       }
       Future<Integer> held = fenced ? c.preparedQuery(PgNodeState.leaseCheck(stateTable()))
           .execute(Tuple.of(checkpoint.job(), holder)).map(r -> r.rowCount()) : Future.succeededFuture(1);
@@ -758,13 +756,13 @@ public final class PgEngine implements StorageEngine {
   }
 
   /**
-   * What a single node's append statement runs first: {@link #flushBeside} beside others, else the server's setting
-   * again once some connection may have served one beside, else nothing (null).
+   * What a single node's append statement runs first: a {@code SET} of {@link #flushBeside} beside others, else the
+   * server's setting again once some connection may have served one beside, else nothing (null).
    */
   private String flushing(boolean beside) {
     if (beside) {
       flushSent = true;
-      return flushBeside;
+      return "SET " + flushBeside;
     }
     return flushSent ? "RESET backend_flush_after" : null;
   }
