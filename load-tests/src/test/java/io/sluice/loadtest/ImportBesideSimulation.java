@@ -105,7 +105,9 @@ public class ImportBesideSimulation extends Simulation {
         smallBatch.injectOpen(nothingFor(readersAfter), constantUsersPerSec(smallBatchRate).during(duration)),
         importingWarmUp().injectOpen(nothingFor(Math.max(0, readersAfter - WARM_UP_SECONDS)),
             constantUsersPerSec(searchRate).during(Math.min(readersAfter, WARM_UP_SECONDS))))
-        .protocols(Sluice.protocol())
+        // Readers and the writer as clients that keep their connections, as bench.sh's do: by default Gatling
+        // opens one per virtual user, so each request also paid a connect and the server's accept on busy cores.
+        .protocols(Sluice.protocol().shareConnections())
         .maxDuration(Duration.ofSeconds(timeoutSeconds + 120L))
         .assertions(
             global().failedRequests().percent().lt(Sluice.MAX_ERROR_PERCENT),
