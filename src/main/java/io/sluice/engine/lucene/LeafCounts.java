@@ -1,10 +1,13 @@
 package io.sluice.engine.lucene;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.lucene.index.IndexReader;
+import org.apache.lucene.index.LeafReader;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.search.BulkScorer;
 import org.apache.lucene.search.DocIdSetIterator;
@@ -28,11 +31,21 @@ final class LeafCounts {
 
   /**
    * By the reader's own key (not its core's): a segment whose deletions change is a new reader with a new key,
-   * and the old one's entry goes when that reader closes.
+   * and the old one's entry goes when that reader closes. The reader a merge warms is the one the next searcher
+   * holds (the writer's pool keeps it).
    */
   private static final Map<IndexReader.CacheKey, Map<Query, Integer>> COUNTS = new ConcurrentHashMap<>();
 
   private LeafCounts() {
+  }
+
+  /**
+   * The number of live documents matching {@code query}, as {@link IndexSearcher#count}; {@code recent} remembers
+   * the query, so new segments get its count before a search needs it.
+   */
+  static long count(IndexSearcher searcher, Query query, Recent recent) throws IOException {
+    recent.counted(query);
+    return count(searcher, query);
   }
 
   /** The number of live documents matching {@code query}, as {@link IndexSearcher#count}. */
@@ -105,5 +118,64 @@ final class LeafCounts {
       }
     }, leaf.reader().getLiveDocs(), 0, DocIdSetIterator.NO_MORE_DOCS);
     return matches[0];
+  }
+
+  /**
+   * The queries a table was counted with lately (a search's total). Counting them on each new segment before a
+   * search sees it, on the thread that makes the segment searchable (an import's commit refreshes the searcher
+   * itself, a merge warms its segment on the merge thread), keeps that count off the searches' path: beside an
+   * import a search counting the segments of the last commit or merge spent 10-30 ms on it (docs/performance.md).
+   */
+  static final class Recent {
+    /**
+     * Queries remembered, the least recently counted dropped first: each costs a count of every new segment,
+     * merged ones included, on the commit and merge threads.
+     */
+    static final int QUERIES = 4;
+
+    private final long withinNanos;
+    private final Map<Query, Long> lastCounted = new LinkedHashMap<>(16, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<Query, Long> eldest) {
+        return size() > QUERIES;
+      }
+    };
+
+    /** withinNanos: how long after its last search a query is still counted ahead. */
+    Recent(long withinNanos) {
+      this.withinNanos = withinNanos;
+    }
+
+    synchronized void counted(Query query) {
+      lastCounted.put(query, System.nanoTime());
+    }
+
+    private synchronized List<Query> lately() {
+      long now = System.nanoTime();
+      List<Query> lately = new ArrayList<>(lastCounted.size());
+      for (Map.Entry<Query, Long> e : lastCounted.entrySet()) {
+        if (now - e.getValue() < withinNanos) {
+          lately.add(e.getKey());
+        }
+      }
+      return lately;
+    }
+
+    /** Counts the queries of late on {@code searcher}'s segments not counted yet. */
+    void warm(IndexSearcher searcher) throws IOException {
+      for (Query query : lately()) {
+        count(searcher, query);
+      }
+    }
+
+    /** Counts the queries of late on a merged segment, before it is searched. */
+    void warm(LeafReader merged) throws IOException {
+      if (lately().isEmpty()) {
+        return;
+      }
+      IndexSearcher searcher = new IndexSearcher(merged);
+      searcher.setQueryCache(null); // counted once here and kept: nothing for Lucene's cache to keep
+      warm(searcher);
+    }
   }
 }

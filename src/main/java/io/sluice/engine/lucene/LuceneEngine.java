@@ -410,18 +410,19 @@ public final class LuceneEngine implements StorageEngine {
     Query query = LuceneQueries.translate(where, null, table.schema());
     Sort sort = LuceneQueries.sort(order, table.schema());
     try {
-      return index(table.id()).search(searcher -> {
+      TableIndex index = index(table.id());
+      return index.search(searcher -> {
         List<byte[]> sources = new ArrayList<>();
         long total;
         // The collector allocates a queue of offset + limit entries up front: never more than the index
         // holds, or a large offset (any read-only key may send one) exhausts the heap.
         int maxDoc = searcher.getIndexReader().maxDoc();
         if (limit == 0 || offset >= maxDoc) {
-          total = LeafCounts.count(searcher, query);
+          total = LeafCounts.count(searcher, query, index.recentCounts());
         } else if (order.isEmpty()) {
           // Counted apart (each segment's count kept per query) and paged without a collector that would read
           // every match's sequence number.
-          total = LeafCounts.count(searcher, query);
+          total = LeafCounts.count(searcher, query, index.recentCounts());
           StoredFields stored = searcher.storedFields();
           List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
           for (InsertionOrder.Hit hit : InsertionOrder.page(searcher, query, offset, Math.min(limit, maxDoc))) {

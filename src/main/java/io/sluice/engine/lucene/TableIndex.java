@@ -130,6 +130,18 @@ final class TableIndex implements Closeable {
   /** How long after a search commits keep refreshing the searcher themselves ({@link #refreshAfterCommit}). */
   private static final long EAGER_REFRESH_AFTER_SEARCH_NANOS = TimeUnit.SECONDS.toNanos(30);
   private volatile long lastSearchNanos = System.nanoTime() - EAGER_REFRESH_AFTER_SEARCH_NANOS;
+  /** Queries searched as long as commits refresh for the searches: new segments are counted for them ahead. */
+  private final LeafCounts.Recent recentCounts = new LeafCounts.Recent(EAGER_REFRESH_AFTER_SEARCH_NANOS);
+  /** Searchers whose new segments have their runs and counts found by the thread that refreshes. */
+  private final SearcherFactory warming = new SearcherFactory() {
+    @Override
+    public IndexSearcher newSearcher(IndexReader reader, IndexReader previous) throws IOException {
+      InsertionOrder.warm(reader);
+      IndexSearcher searcher = super.newSearcher(reader, previous);
+      recentCounts.warm(searcher);
+      return searcher;
+    }
+  };
   private volatile boolean closing;
   private final Timer commitLatency;
   private final RowDecoder decoder;
@@ -157,8 +169,11 @@ final class TableIndex implements Closeable {
         // Backups keep a commit's files from deletion while they copy them, however many commits follow.
         .setIndexDeletionPolicy(new SnapshotDeletionPolicy(new KeepOnlyLastCommitDeletionPolicy()))
         .setCommitOnClose(false)
-        // On the merge thread, before a merged segment is searched (see InsertionOrder).
-        .setMergedSegmentWarmer(InsertionOrder::warm);
+        // On the merge thread, before a merged segment is searched (see InsertionOrder, LeafCounts.Recent).
+        .setMergedSegmentWarmer(merged -> {
+          InsertionOrder.warm(merged);
+          recentCounts.warm(merged);
+        });
     this.writer = new IndexWriter(directory, config);
     if (!DirectoryReader.indexExists(directory)) {
       writer.commit();
@@ -169,22 +184,13 @@ final class TableIndex implements Closeable {
     this.wal = new WriteAheadLog(path, files);
     loadKeyRecords();
     long lastLogged = replay(schema);
-    this.searchers = new SearcherManager(writer, WARMING);
+    this.searchers = new SearcherManager(writer, warming);
     this.nextSeq = new AtomicLong(Math.max(maxSeq(), lastLogged) + 1);
     this.groupCommit = new GroupCommit(commitExecutor, this::commitNow);
     this.walSync = new GroupCommit(commitExecutor, this::forceLog);
     // Leaves the log with one empty generation: what was replayed is now in a commit.
     commitNow();
   }
-
-  /** Searchers whose new segments have their runs found by the thread that refreshes (see InsertionOrder). */
-  private static final SearcherFactory WARMING = new SearcherFactory() {
-    @Override
-    public IndexSearcher newSearcher(IndexReader reader, IndexReader previous) throws IOException {
-      InsertionOrder.warm(reader);
-      return super.newSearcher(reader, previous);
-    }
-  };
 
   Path path() {
     return path;
@@ -415,6 +421,11 @@ final class TableIndex implements Closeable {
       latch(e);
       throw e;
     }
+  }
+
+  /** The queries searched lately, whose counts each new segment gets before it is searched. */
+  LeafCounts.Recent recentCounts() {
+    return recentCounts;
   }
 
   /** A user's search: as {@link #withSearcher}, and commits refresh for searches for a while (see there). */
@@ -799,7 +810,7 @@ final class TableIndex implements Closeable {
   private synchronized void readLastCommit() throws IOException {
     if (!readingCommitOnly) {
       SearcherManager old = searchers;
-      searchers = new SearcherManager(directory, WARMING);
+      searchers = new SearcherManager(directory, warming);
       readingCommitOnly = true;
       old.close();
     }
