@@ -18,6 +18,7 @@ import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.NoMergePolicy;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
@@ -81,7 +82,9 @@ class InsertionOrderTest {
             writer.forceMerge(1 + random.nextInt(3));
           }
         }
-        // A number far below the rest, added last: the run holding it must be found whatever its position.
+        // A number far below the rest, added last: the run holding it must be found whatever its position. In a
+        // segment of its own, which no merge takes in (one finishing as the writer closed made a single segment).
+        writer.getConfig().setMergePolicy(NoMergePolicy.INSTANCE);
         writer.addDocument(doc(-5));
         writer.commit();
       }
