@@ -17,6 +17,8 @@ import org.apache.lucene.search.Query;
 import org.apache.lucene.search.Scorable;
 import org.apache.lucene.search.ScoreMode;
 import org.apache.lucene.search.Weight;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A search's total, each segment's share of it counted once per query and kept while the segment (with its
@@ -35,6 +37,7 @@ final class LeafCounts {
    * holds (the writer's pool keeps it).
    */
   private static final Map<IndexReader.CacheKey, Map<Query, Integer>> COUNTS = new ConcurrentHashMap<>();
+  private static final Logger LOG = LoggerFactory.getLogger(LeafCounts.class);
 
   private LeafCounts() {
   }
@@ -161,15 +164,22 @@ final class LeafCounts {
       return lately;
     }
 
-    /** Counts the queries of late on {@code searcher}'s segments not counted yet. */
-    void warm(IndexSearcher searcher) throws IOException {
+    /**
+     * Counts the queries of late on {@code searcher}'s segments not counted yet. Best effort: it runs inside a
+     * commit's refresh or a merge, which must not fail for it; a search counts what is left.
+     */
+    void warm(IndexSearcher searcher) {
       for (Query query : lately()) {
-        count(searcher, query);
+        try {
+          count(searcher, query);
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("counting {} ahead of the searches failed: {}", query, e.toString());
+        }
       }
     }
 
     /** Counts the queries of late on a merged segment, before it is searched. */
-    void warm(LeafReader merged) throws IOException {
+    void warm(LeafReader merged) {
       if (lately().isEmpty()) {
         return;
       }

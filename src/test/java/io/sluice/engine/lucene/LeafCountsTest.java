@@ -123,6 +123,28 @@ class LeafCountsTest {
     }
   }
 
+  @Test
+  void countingAheadThatFailsLeavesTheCountToTheSearch() throws Exception {
+    LeafCounts.Recent recent = new LeafCounts.Recent(TimeUnit.MINUTES.toNanos(10));
+    AtomicInteger counted = new AtomicInteger();
+    Query books = new CountingQuery(new TermQuery(new Term("category", "books")), counted);
+    try (ByteBuffersDirectory dir = new ByteBuffersDirectory();
+        IndexWriter writer = new IndexWriter(dir, new IndexWriterConfig())) {
+      add(writer, 0, 100);
+      DirectoryReader reader = DirectoryReader.open(writer);
+      assertThat(LeafCounts.count(searcher(reader), books, recent)).isEqualTo(50);
+      add(writer, 100, 100);
+      DirectoryReader refreshed = DirectoryReader.openIfChanged(reader, writer);
+      counted.set(FAIL);
+      recent.warm(searcher(refreshed)); // a commit's refresh goes on
+      counted.set(0);
+      assertThat(LeafCounts.count(searcher(refreshed), books, recent)).isEqualTo(100);
+      assertThat(counted.get()).as("the new segment counted by the search").isEqualTo(1);
+      reader.close();
+      refreshed.close();
+    }
+  }
+
   /** Rows {@code from} to {@code from + n - 1}, every other one in "books", then flushed as a segment. */
   private static void add(IndexWriter writer, int from, int n) throws Exception {
     for (int id = from; id < from + n; id++) {
@@ -141,6 +163,9 @@ class LeafCountsTest {
     return searcher;
   }
 
+  /** Set as a {@link CountingQuery}'s count, makes counting with it fail. */
+  private static final int FAIL = -1_000;
+
   /** A query that counts the segments counted with it (LeafCounts asks its weight once per segment). */
   private static final class CountingQuery extends Query {
     private final Query inner;
@@ -156,6 +181,9 @@ class LeafCountsTest {
       return new FilterWeight(this, inner.createWeight(searcher, scoreMode, boost)) {
         @Override
         public int count(LeafReaderContext leaf) throws IOException {
+          if (counted.get() == FAIL) {
+            throw new IllegalStateException("a count failing on purpose");
+          }
           counted.incrementAndGet();
           return in.count(leaf);
         }
