@@ -38,8 +38,7 @@ class LeafCountsTest {
   void totalsMatchLuceneAsSegmentsComeMergeAndLoseRows() throws Exception {
     long seed = TestSeeds.seed("LeafCountsTest");
     Random random = new Random(seed);
-    // Counted ahead too, on merged segments and on new searchers, as the table's index does.
-    LeafCounts.Recent recent = new LeafCounts.Recent(TimeUnit.MINUTES.toNanos(10));
+    // Counted ahead too (recent), on merged segments and on new searchers, as the table's index does.
     try (ByteBuffersDirectory dir = new ByteBuffersDirectory();
         IndexWriter writer = new IndexWriter(dir, new IndexWriterConfig().setMergedSegmentWarmer(recent::warm))) {
       DirectoryReader reader = DirectoryReader.open(writer);
@@ -78,12 +77,14 @@ class LeafCountsTest {
     }
   }
 
+  /** Segments counted with {@link #books} or {@link #toys}, counted ahead for {@link #recent}'s table. */
+  private final AtomicInteger counted = new AtomicInteger();
+  private final Query books = new CountingQuery(new TermQuery(new Term("category", "books")), counted);
+  private final Query toys = new CountingQuery(new TermQuery(new Term("category", "toys")), counted);
+  private final LeafCounts.Recent recent = new LeafCounts.Recent(TimeUnit.MINUTES.toNanos(10));
+
   @Test
   void newSegmentsAreCountedForTheQueriesOfLateBeforeASearchNeedsThem() throws Exception {
-    LeafCounts.Recent recent = new LeafCounts.Recent(TimeUnit.MINUTES.toNanos(10));
-    AtomicInteger counted = new AtomicInteger();
-    Query books = new CountingQuery(new TermQuery(new Term("category", "books")), counted);
-    Query toys = new CountingQuery(new TermQuery(new Term("category", "toys")), counted);
     try (ByteBuffersDirectory dir = new ByteBuffersDirectory();
         IndexWriter writer = new IndexWriter(dir, new IndexWriterConfig().setMergedSegmentWarmer(recent::warm))) {
       add(writer, 0, 100);
@@ -125,9 +126,6 @@ class LeafCountsTest {
 
   @Test
   void countingAheadThatFailsLeavesTheCountToTheSearch() throws Exception {
-    LeafCounts.Recent recent = new LeafCounts.Recent(TimeUnit.MINUTES.toNanos(10));
-    AtomicInteger counted = new AtomicInteger();
-    Query books = new CountingQuery(new TermQuery(new Term("category", "books")), counted);
     try (ByteBuffersDirectory dir = new ByteBuffersDirectory();
         IndexWriter writer = new IndexWriter(dir, new IndexWriterConfig())) {
       add(writer, 0, 100);
