@@ -169,23 +169,28 @@ final class LeafCounts {
      * commit's refresh or a merge, which must not fail for it; a search counts what is left.
      */
     void warm(IndexSearcher searcher) {
-      for (Query query : lately()) {
+      warm(searcher, lately());
+    }
+
+    /** Counts the queries of late on a merged segment, before it is searched. */
+    void warm(LeafReader merged) {
+      List<Query> lately = lately();
+      if (lately.isEmpty()) {
+        return;
+      }
+      IndexSearcher searcher = new IndexSearcher(merged);
+      searcher.setQueryCache(null); // counted once here and kept: nothing for Lucene's cache to keep
+      warm(searcher, lately);
+    }
+
+    private static void warm(IndexSearcher searcher, List<Query> lately) {
+      for (Query query : lately) {
         try {
           count(searcher, query);
         } catch (IOException | RuntimeException e) {
           LOG.warn("counting {} ahead of the searches failed: {}", query, e.toString());
         }
       }
-    }
-
-    /** Counts the queries of late on a merged segment, before it is searched. */
-    void warm(LeafReader merged) {
-      if (lately().isEmpty()) {
-        return;
-      }
-      IndexSearcher searcher = new IndexSearcher(merged);
-      searcher.setQueryCache(null); // counted once here and kept: nothing for Lucene's cache to keep
-      warm(searcher);
     }
   }
 }
